@@ -1,0 +1,37 @@
+# syncsim: the two commands a newcomer needs are `make run` and `make test`.
+GO ?= go
+FUZZTIME ?= 20s
+PKGS := ./...
+
+.PHONY: run test vet race bench fuzz sweep build
+
+build:
+	$(GO) build -o bin/simrun ./cmd/simrun
+
+## run: the default scenario suite on the built-in nodes
+run:
+	$(GO) run ./cmd/simrun suite
+
+## test: vet, gofmt check, unit/property/golden tests, determinism under -race
+test: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -race -run 'Determinism' ./sim/...
+
+vet:
+	$(GO) vet $(PKGS)
+
+## bench: Go benchmarks with allocation figures
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## fuzz: each fuzz target for FUZZTIME (default 20s)
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./wire | grep '^Fuzz'); do \
+	  echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./wire || exit 1; \
+	done
+
+## sweep: long seed sweeps (not part of make test)
+sweep:
+	$(GO) run ./cmd/simrun sweep

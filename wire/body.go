@@ -1,0 +1,665 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+)
+
+// bodyWriter appends a zerompk-compatible body to buf. msgpack.Encoder does
+// the MessagePack writing; this type picks the forms zerompk picks (which the
+// encoder's defaults do not: it writes every uint64 in 9 bytes and positive
+// signed integers in unsigned forms).
+type bodyWriter struct {
+	buf []byte
+	enc *msgpack.Encoder
+	p   *Profile
+}
+
+// Write and WriteByte let the msgpack encoder append to buf directly.
+func (w *bodyWriter) Write(b []byte) (int, error) { w.buf = append(w.buf, b...); return len(b), nil }
+func (w *bodyWriter) WriteByte(c byte) error      { w.buf = append(w.buf, c); return nil }
+
+var writerPool = sync.Pool{New: func() any {
+	w := &bodyWriter{}
+	w.enc = msgpack.NewEncoder(w)
+	return w
+}}
+
+// The encoder appends to memory, so its error results are always nil; they
+// are ignored below for that reason.
+
+func (w *bodyWriter) array(n int)  { _ = w.enc.EncodeArrayLen(n) }
+func (w *bodyWriter) mapLen(n int) { _ = w.enc.EncodeMapLen(n) }
+func (w *bodyWriter) null()        { _ = w.enc.EncodeNil() }
+func (w *bodyWriter) boolean(v bool) {
+	_ = w.enc.EncodeBool(v)
+}
+
+// uint writes the smallest unsigned form: fixint, cc, cd, ce, cf.
+func (w *bodyWriter) uint(v uint64) { _ = w.enc.EncodeUint(v) }
+
+// int writes only signed forms: fixint (both signs), then d0..d3 by range;
+// 200 is d1 00 c8 because zerompk's reader refuses cc-cf for an i64.
+func (w *bodyWriter) int(v int64) {
+	switch {
+	case v >= -32 && v <= 127:
+		_ = w.WriteByte(byte(v))
+	case v >= math.MinInt8 && v <= math.MaxInt8:
+		_ = w.enc.EncodeInt8(int8(v))
+	case v >= math.MinInt16 && v <= math.MaxInt16:
+		_ = w.enc.EncodeInt16(int16(v))
+	case v >= math.MinInt32 && v <= math.MaxInt32:
+		_ = w.enc.EncodeInt32(int32(v))
+	default:
+		_ = w.enc.EncodeInt64(v)
+	}
+}
+
+func (w *bodyWriter) str(s string) { _ = w.enc.EncodeString(s) }
+
+// bin writes bin8/16/32; an empty or nil slice is c4 00 (EncodeBytes would
+// write nil for a nil slice).
+func (w *bodyWriter) bin(b []byte) {
+	_ = w.enc.EncodeBytesLen(len(b))
+	w.buf = append(w.buf, b...)
+}
+
+func (w *bodyWriter) optInt(v *int64) {
+	if v == nil {
+		w.null()
+		return
+	}
+	w.int(*v)
+}
+
+func (w *bodyWriter) optStr(v *string) {
+	if v == nil {
+		w.null()
+		return
+	}
+	w.str(*v)
+}
+
+// variant writes an enum variant with fields as [name, [fields...]]; the
+// caller writes the fields after this call.
+func (w *bodyWriter) variant(name string, fields int) {
+	w.array(2)
+	w.str(name)
+	w.array(fields)
+}
+
+// unitVariant writes a variant without fields as the profile says.
+func (w *bodyWriter) unitVariant(name string) {
+	if w.p.UnitVariants == UnitBareString {
+		w.str(name)
+		return
+	}
+	w.array(2)
+	w.str(name)
+	w.null()
+}
+
+// strU64Map writes keys in sorted order: Rust writes map entries in no fixed
+// order, and a deterministic simulator needs one.
+func (w *bodyWriter) strU64Map(m map[string]uint64) {
+	w.mapLen(len(m))
+	for _, k := range sortedKeys(m) {
+		w.str(k)
+		w.uint(m[k])
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// bodyReader decodes a body strictly: every value must have exactly the form
+// zerompk would accept for its field. Errors are sticky: after the first one
+// every read returns a zero value, so message decoders read straight through
+// and check r.err once.
+type bodyReader struct {
+	data []byte
+	pos  int
+	base int64 // offset of data within the caller's input, for errors
+	t    MsgType
+	p    *Profile
+	err  *Error
+	dec  *msgpack.Decoder
+	src  sliceReader
+}
+
+// sliceReader is the io.Reader + io.ByteScanner the msgpack decoder reads
+// from; it shares pos with bodyReader so the two never disagree.
+type sliceReader struct{ r *bodyReader }
+
+func (s sliceReader) Read(b []byte) (int, error) {
+	n := copy(b, s.r.data[s.r.pos:])
+	s.r.pos += n
+	if n < len(b) {
+		return n, errEOB
+	}
+	return n, nil
+}
+
+func (s sliceReader) ReadByte() (byte, error) {
+	if s.r.pos >= len(s.r.data) {
+		return 0, errEOB
+	}
+	c := s.r.data[s.r.pos]
+	s.r.pos++
+	return c, nil
+}
+
+func (s sliceReader) UnreadByte() error {
+	if s.r.pos == 0 {
+		return errEOB
+	}
+	s.r.pos--
+	return nil
+}
+
+var errEOB = fmt.Errorf("end of body")
+
+var readerPool = sync.Pool{New: func() any {
+	r := &bodyReader{}
+	r.src = sliceReader{r}
+	r.dec = msgpack.NewDecoder(r.src)
+	return r
+}}
+
+func (r *bodyReader) fail(at int, field, format string, args ...any) {
+	if r.err != nil {
+		return
+	}
+	r.err = &Error{Kind: ErrBadBody, Offset: r.base + int64(at), Type: r.t,
+		Detail: field + ": " + fmt.Sprintf(format, args...)}
+}
+
+// peek returns the next code, failing if the body has ended.
+func (r *bodyReader) peek(field string) (byte, bool) {
+	if r.err != nil {
+		return 0, false
+	}
+	if r.pos >= len(r.data) {
+		r.fail(r.pos, field, "body ends before this field")
+		return 0, false
+	}
+	return r.data[r.pos], true
+}
+
+// need checks that n more bytes follow position at; used before any read
+// whose length comes from the input, so nothing is allocated for a lie.
+func (r *bodyReader) need(at, n int, field, what string) bool {
+	if n < 0 || n > len(r.data)-at {
+		r.fail(at, field, "%s needs %d more bytes but only %d remain", what, n, len(r.data)-at)
+		return false
+	}
+	return true
+}
+
+func (r *bodyReader) decodeErr(at int, field string, err error) {
+	r.fail(at, field, "body ends inside this value (%v)", err)
+}
+
+func isUintCode(c byte) bool {
+	return msgpcode.IsFixedNum(c) && c <= msgpcode.PosFixedNumHigh ||
+		c == msgpcode.Uint8 || c == msgpcode.Uint16 || c == msgpcode.Uint32 || c == msgpcode.Uint64
+}
+
+func isIntCode(c byte) bool {
+	return msgpcode.IsFixedNum(c) ||
+		c == msgpcode.Int8 || c == msgpcode.Int16 || c == msgpcode.Int32 || c == msgpcode.Int64
+}
+
+// uint reads an unsigned integer in any unsigned form and checks it fits max.
+func (r *bodyReader) uint(field string, max uint64) uint64 {
+	c, ok := r.peek(field)
+	if !ok {
+		return 0
+	}
+	at := r.pos
+	if !isUintCode(c) {
+		r.fail(at, field, "want an unsigned integer, found %s", describeCode(c))
+		return 0
+	}
+	v, err := r.dec.DecodeUint64()
+	if err != nil {
+		r.decodeErr(at, field, err)
+		return 0
+	}
+	if v > max {
+		r.fail(at, field, "%d does not fit (max %d)", v, max)
+		return 0
+	}
+	return v
+}
+
+func (r *bodyReader) u64(field string) uint64 { return r.uint(field, math.MaxUint64) }
+func (r *bodyReader) u32(field string) uint32 { return uint32(r.uint(field, math.MaxUint32)) }
+func (r *bodyReader) u16(field string) uint16 { return uint16(r.uint(field, math.MaxUint16)) }
+
+// int reads an i64 in signed forms only, as zerompk does.
+func (r *bodyReader) int(field string) int64 {
+	c, ok := r.peek(field)
+	if !ok {
+		return 0
+	}
+	at := r.pos
+	if !isIntCode(c) {
+		r.fail(at, field, "want a signed integer, found %s", describeCode(c))
+		return 0
+	}
+	v, err := r.dec.DecodeInt64()
+	if err != nil {
+		r.decodeErr(at, field, err)
+	}
+	return v
+}
+
+func (r *bodyReader) boolean(field string) bool {
+	c, ok := r.peek(field)
+	if !ok {
+		return false
+	}
+	if c != msgpcode.True && c != msgpcode.False {
+		r.fail(r.pos, field, "want a bool, found %s", describeCode(c))
+		return false
+	}
+	r.pos++
+	return c == msgpcode.True
+}
+
+// lenAfter decodes the length that follows a str/bin/array/map code whose
+// length is 1, 2 or 4 bytes wide, without consuming anything.
+func (r *bodyReader) lenAfter(at, width int, field string) (int, bool) {
+	if !r.need(at+1, width, field, "length prefix") {
+		return 0, false
+	}
+	b := r.data[at+1:]
+	switch width {
+	case 1:
+		return int(b[0]), true
+	case 2:
+		return int(binary.BigEndian.Uint16(b)), true
+	default:
+		return int(binary.BigEndian.Uint32(b)), true
+	}
+}
+
+// strOrBinLen returns the header size and payload length of a str (wantStr)
+// or bin value at r.pos, failing on any other form.
+func (r *bodyReader) strOrBinLen(field string, wantStr bool) (hdr, n int, ok bool) {
+	c, ok := r.peek(field)
+	if !ok {
+		return 0, 0, false
+	}
+	at := r.pos
+	width := 0
+	switch {
+	case wantStr && msgpcode.IsFixedString(c):
+		return 1, int(c & msgpcode.FixedStrMask), r.need(at+1, int(c&msgpcode.FixedStrMask), field, "str")
+	case wantStr && c == msgpcode.Str8, !wantStr && c == msgpcode.Bin8:
+		width = 1
+	case wantStr && c == msgpcode.Str16, !wantStr && c == msgpcode.Bin16:
+		width = 2
+	case wantStr && c == msgpcode.Str32, !wantStr && c == msgpcode.Bin32:
+		width = 4
+	default:
+		want := "bin"
+		if wantStr {
+			want = "a string"
+		}
+		r.fail(at, field, "want %s, found %s", want, describeCode(c))
+		return 0, 0, false
+	}
+	n, ok = r.lenAfter(at, width, field)
+	if !ok || !r.need(at+1+width, n, field, "value") {
+		return 0, 0, false
+	}
+	return 1 + width, n, true
+}
+
+func (r *bodyReader) str(field string) string {
+	_, n, ok := r.strOrBinLen(field, true)
+	if !ok {
+		return ""
+	}
+	at := r.pos
+	s, err := r.dec.DecodeString()
+	if err != nil {
+		r.decodeErr(at, field, err)
+		return ""
+	}
+	if !utf8.ValidString(s) {
+		r.fail(at, field, "string of %d bytes is not valid UTF-8", n)
+		return ""
+	}
+	return s
+}
+
+func (r *bodyReader) bin(field string) []byte {
+	if _, _, ok := r.strOrBinLen(field, false); !ok {
+		return nil
+	}
+	at := r.pos
+	b, err := r.dec.DecodeBytes()
+	if err != nil {
+		r.decodeErr(at, field, err)
+	}
+	return b
+}
+
+// isNil consumes a nil if one is next; it is how Options are read.
+func (r *bodyReader) isNil() bool {
+	if r.err == nil && r.pos < len(r.data) && r.data[r.pos] == msgpcode.Nil {
+		r.pos++
+		return true
+	}
+	return false
+}
+
+func (r *bodyReader) optInt(field string) *int64 {
+	if r.isNil() {
+		return nil
+	}
+	v := r.int(field)
+	return &v
+}
+
+func (r *bodyReader) optStr(field string) *string {
+	if r.isNil() {
+		return nil
+	}
+	v := r.str(field)
+	return &v
+}
+
+// arrayLen reads an array header of any form and returns its length.
+func (r *bodyReader) arrayLen(field string) (int, bool) {
+	c, ok := r.peek(field)
+	if !ok {
+		return 0, false
+	}
+	at := r.pos
+	var n, hdr int
+	switch {
+	case msgpcode.IsFixedArray(c):
+		n, hdr = int(c&msgpcode.FixedArrayMask), 1
+	case c == msgpcode.Array16:
+		n, ok = r.lenAfter(at, 2, field)
+		hdr = 3
+	case c == msgpcode.Array32:
+		n, ok = r.lenAfter(at, 4, field)
+		hdr = 5
+	default:
+		r.fail(at, field, "want an array, found %s", describeCode(c))
+		return 0, false
+	}
+	// Every element takes at least one byte: a count beyond what remains
+	// is a lie, refused before anything is sized from it.
+	if !ok || !r.need(at+hdr, n, field, "array") {
+		return 0, false
+	}
+	r.pos += hdr
+	return n, true
+}
+
+// array reads a struct header: an array of exactly want elements.
+func (r *bodyReader) array(field string, want int) bool {
+	at := r.pos
+	n, ok := r.arrayLen(field)
+	if !ok {
+		return false
+	}
+	if n != want {
+		r.fail(at, field, "want an array of %d fields, found %d elements", want, n)
+		return false
+	}
+	return true
+}
+
+func (r *bodyReader) mapLen(field string) (int, bool) {
+	c, ok := r.peek(field)
+	if !ok {
+		return 0, false
+	}
+	at := r.pos
+	var n, hdr int
+	switch {
+	case msgpcode.IsFixedMap(c):
+		n, hdr = int(c&msgpcode.FixedMapMask), 1
+	case c == msgpcode.Map16:
+		n, ok = r.lenAfter(at, 2, field)
+		hdr = 3
+	case c == msgpcode.Map32:
+		n, ok = r.lenAfter(at, 4, field)
+		hdr = 5
+	default:
+		r.fail(at, field, "want a map, found %s", describeCode(c))
+		return 0, false
+	}
+	if !ok || n > (len(r.data)-at-hdr)/2 {
+		r.need(at+hdr, 2*n, field, "map")
+		return 0, false
+	}
+	r.pos += hdr
+	return n, true
+}
+
+func (r *bodyReader) strU64Map(field string) map[string]uint64 {
+	n, ok := r.mapLen(field)
+	if !ok {
+		return nil
+	}
+	m := make(map[string]uint64, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		k := r.str(field + " key")
+		m[k] = r.u64(field + "[" + k + "]")
+	}
+	return m
+}
+
+func (r *bodyReader) strList(field string) []string {
+	n, ok := r.arrayLen(field)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		out = append(out, r.str(fmt.Sprintf("%s[%d]", field, i)))
+	}
+	return out
+}
+
+// variant reads an enum header and returns the variant name and whether it
+// carries a payload array (its length is checked by the caller via array).
+// A unit variant has hasFields=false and its nil (or, in bare-string
+// profiles, nothing) already consumed.
+func (r *bodyReader) variant(field string) (name string, hasFields bool, ok bool) {
+	c, ok := r.peek(field)
+	if !ok {
+		return "", false, false
+	}
+	if r.p.UnitVariants == UnitBareString && isStrCode(c) {
+		return r.str(field), false, r.err == nil
+	}
+	if !r.array(field, 2) {
+		return "", false, false
+	}
+	name = r.str(field + " variant name")
+	if r.err != nil {
+		return "", false, false
+	}
+	if r.isNil() {
+		if r.p.UnitVariants == UnitBareString {
+			r.fail(r.pos-1, field, "variant %s written as [name, nil], which profile %s does not read", name, r.p.Name)
+			return "", false, false
+		}
+		return name, false, true
+	}
+	return name, true, true
+}
+
+func isStrCode(c byte) bool {
+	return msgpcode.IsFixedString(c) || c == msgpcode.Str8 || c == msgpcode.Str16 || c == msgpcode.Str32
+}
+
+// raw reads one complete MessagePack value of any shape and returns a copy
+// of its bytes.
+func (r *bodyReader) raw(field string) RawValue {
+	if _, ok := r.peek(field); !ok {
+		return nil
+	}
+	end, err := skipValue(r.data, r.pos)
+	if err != "" {
+		r.fail(r.pos, field, "%s", err)
+		return nil
+	}
+	v := RawValue(slices.Clone(r.data[r.pos:end]))
+	r.pos = end
+	return v
+}
+
+// maxDepth bounds the nesting of opaque values; deeper input is refused so
+// that nothing downstream can recurse without bound.
+const maxDepth = 64
+
+// skipValue returns the end of the MessagePack value starting at off. It is
+// iterative with an explicit, bounded stack: hostile nesting cannot exhaust
+// the goroutine stack.
+func skipValue(data []byte, off int) (end int, problem string) {
+	var stack [maxDepth + 1]int // remaining elements per open container
+	depth := 0
+	stack[0] = 1
+	pos := off
+	for depth >= 0 {
+		if stack[depth] == 0 {
+			depth--
+			continue
+		}
+		stack[depth]--
+		if pos >= len(data) {
+			return 0, "value ends early"
+		}
+		c := data[pos]
+		pos++
+		size, children := 0, 0
+		width := 0
+		switch {
+		case c <= msgpcode.PosFixedNumHigh, c >= msgpcode.NegFixedNumLow,
+			c == msgpcode.Nil, c == msgpcode.True, c == msgpcode.False:
+		case msgpcode.IsFixedString(c):
+			size = int(c & msgpcode.FixedStrMask)
+		case msgpcode.IsFixedArray(c):
+			children = int(c & msgpcode.FixedArrayMask)
+		case msgpcode.IsFixedMap(c):
+			children = 2 * int(c&msgpcode.FixedMapMask)
+		case c == msgpcode.Uint8, c == msgpcode.Int8:
+			size = 1
+		case c == msgpcode.Uint16, c == msgpcode.Int16:
+			size = 2
+		case c == msgpcode.Uint32, c == msgpcode.Int32, c == msgpcode.Float:
+			size = 4
+		case c == msgpcode.Uint64, c == msgpcode.Int64, c == msgpcode.Double:
+			size = 8
+		case c == msgpcode.FixExt1:
+			size = 2
+		case c == msgpcode.FixExt2:
+			size = 3
+		case c == msgpcode.FixExt4:
+			size = 5
+		case c == msgpcode.FixExt8:
+			size = 9
+		case c == msgpcode.FixExt16:
+			size = 17
+		case c == msgpcode.Str8, c == msgpcode.Bin8, c == msgpcode.Ext8:
+			width = 1
+		case c == msgpcode.Str16, c == msgpcode.Bin16, c == msgpcode.Ext16, c == msgpcode.Array16, c == msgpcode.Map16:
+			width = 2
+		case c == msgpcode.Str32, c == msgpcode.Bin32, c == msgpcode.Ext32, c == msgpcode.Array32, c == msgpcode.Map32:
+			width = 4
+		default:
+			return 0, fmt.Sprintf("invalid MessagePack code 0x%02x at byte %d", c, pos-1)
+		}
+		if width > 0 {
+			if len(data)-pos < width {
+				return 0, "length prefix ends early"
+			}
+			var n int
+			switch width {
+			case 1:
+				n = int(data[pos])
+			case 2:
+				n = int(binary.BigEndian.Uint16(data[pos:]))
+			default:
+				n = int(binary.BigEndian.Uint32(data[pos:]))
+			}
+			pos += width
+			switch c {
+			case msgpcode.Array16, msgpcode.Array32:
+				children = n
+			case msgpcode.Map16, msgpcode.Map32:
+				children = 2 * n
+			case msgpcode.Ext8, msgpcode.Ext16, msgpcode.Ext32:
+				size = n + 1
+			default:
+				size = n
+			}
+		}
+		if size > len(data)-pos {
+			return 0, fmt.Sprintf("value declares %d bytes but only %d remain", size, len(data)-pos)
+		}
+		pos += size
+		if children > 0 {
+			if children > len(data)-pos {
+				return 0, fmt.Sprintf("container declares %d elements but only %d bytes remain", children, len(data)-pos)
+			}
+			if depth == maxDepth {
+				return 0, fmt.Sprintf("nesting deeper than %d", maxDepth)
+			}
+			depth++
+			stack[depth] = children
+		}
+	}
+	return pos, ""
+}
+
+// describeCode names a MessagePack code for error messages.
+func describeCode(c byte) string {
+	var s string
+	switch {
+	case c <= msgpcode.PosFixedNumHigh:
+		s = "positive fixint"
+	case c >= msgpcode.NegFixedNumLow:
+		s = "negative fixint"
+	case msgpcode.IsFixedMap(c):
+		s = "fixmap"
+	case msgpcode.IsFixedArray(c):
+		s = "fixarray"
+	case msgpcode.IsFixedString(c):
+		s = "fixstr"
+	default:
+		names := map[byte]string{
+			0xc0: "nil", 0xc1: "never-used code", 0xc2: "false", 0xc3: "true",
+			0xc4: "bin8", 0xc5: "bin16", 0xc6: "bin32", 0xc7: "ext8", 0xc8: "ext16", 0xc9: "ext32",
+			0xca: "float32", 0xcb: "float64", 0xcc: "uint8", 0xcd: "uint16", 0xce: "uint32", 0xcf: "uint64",
+			0xd0: "int8", 0xd1: "int16", 0xd2: "int32", 0xd3: "int64",
+			0xd4: "fixext1", 0xd5: "fixext2", 0xd6: "fixext4", 0xd7: "fixext8", 0xd8: "fixext16",
+			0xd9: "str8", 0xda: "str16", 0xdb: "str32", 0xdc: "array16", 0xdd: "array32", 0xde: "map16", 0xdf: "map32",
+		}
+		s = names[c]
+	}
+	return fmt.Sprintf("%s (0x%02x)", s, c)
+}
