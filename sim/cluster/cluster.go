@@ -1,0 +1,265 @@
+// Package cluster assembles the reference topology: one Origin and N Lites
+// on the sim kernel, a seeded workload, the sampled time series and the
+// convergence predicate. Scenarios and tests build runs through it.
+package cluster
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/lite"
+	"github.com/syncsim/syncsim/sim/origin"
+)
+
+// Params describe a run of the reference topology.
+type Params struct {
+	Seed        uint64
+	Lites       int
+	Collections int      // collections c0..c{n-1}; every Lite subscribes to all
+	Docs        int      // documents per collection
+	LiteRate    float64  // writes per second at each Lite
+	OriginRate  float64  // writes per second at Origin
+	WriteFor    sim.Time // writes stop after this
+	Budget      sim.Time // time allowed to converge after writes stop
+	Link        sim.Link // zero: 5 ms + up to 5 ms jitter
+	Interceptor sim.Interceptor
+	Trace       sim.TraceSink
+	Lite        lite.Config   // per-Lite tuning (Origin, PeerID, Collections are set here)
+	Origin      origin.Config // Collections is set here
+	// Setup runs after the world is built and before it runs: faults
+	// schedule themselves here.
+	Setup func(c *Cluster)
+}
+
+// Defaults returns small, quick parameters.
+func Defaults() Params {
+	return Params{Lites: 3, Collections: 2, Docs: 32, LiteRate: 20, OriginRate: 20,
+		WriteFor: 5 * sim.Second, Budget: 30 * sim.Second}
+}
+
+// Validate reports the first parameter that makes no sense.
+func (p *Params) Validate() error {
+	switch {
+	case p.Lites < 1 || p.Lites > 4096:
+		return fmt.Errorf("lites = %d: want 1..4096", p.Lites)
+	case p.Collections < 1 || p.Collections > 1024:
+		return fmt.Errorf("collections = %d: want 1..1024", p.Collections)
+	case p.Docs < 1:
+		return fmt.Errorf("docs = %d: want at least 1", p.Docs)
+	case p.LiteRate < 0 || p.OriginRate < 0:
+		return fmt.Errorf("write rates must not be negative")
+	case p.WriteFor < 0 || p.Budget <= 0:
+		return fmt.Errorf("write_for must be >= 0 and budget > 0")
+	}
+	return nil
+}
+
+// Cluster is a built, runnable world.
+type Cluster struct {
+	P      Params
+	World  *sim.World
+	Origin *origin.Origin
+	Lites  []*lite.Lite // Lite i is node i+1
+	colls  []string
+
+	convergedAt sim.Time
+	lastDeltas  []uint64
+}
+
+// OriginID is the Origin's node id.
+const OriginID sim.NodeID = 0
+
+// LiteID returns the node id of Lite i (0-based).
+func LiteID(i int) sim.NodeID { return sim.NodeID(i + 1) }
+
+// New builds the world for p.
+func New(p Params) (*Cluster, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Cluster{P: p, convergedAt: -1}
+	for i := 0; i < p.Collections; i++ {
+		c.colls = append(c.colls, fmt.Sprintf("c%d", i))
+	}
+	oc := p.Origin
+	oc.Collections = c.colls
+	c.Origin = origin.New(oc)
+	nodes := []sim.NodeSpec{{Name: "origin", Node: c.Origin}}
+	for i := 0; i < p.Lites; i++ {
+		lc := p.Lite
+		lc.Origin, lc.PeerID, lc.Collections = OriginID, uint64(i+1), c.colls
+		l := lite.New(lc, sim.Stream(p.Seed, fmt.Sprintf("node/lite%d", i+1)))
+		c.Lites = append(c.Lites, l)
+		nodes = append(nodes, sim.NodeSpec{Name: fmt.Sprintf("lite%d", i+1), Node: l})
+	}
+	var link func(from, to sim.NodeID) sim.Link
+	if p.Link != (sim.Link{}) {
+		link = func(sim.NodeID, sim.NodeID) sim.Link { return p.Link }
+	}
+	c.lastDeltas = make([]uint64, p.Lites)
+	c.World = sim.New(sim.Config{
+		Seed:        p.Seed,
+		Nodes:       nodes,
+		Link:        link,
+		Interceptor: p.Interceptor,
+		Deadline:    p.WriteFor + p.Budget,
+		OnSample:    c.sample,
+		Workload:    newWorkload(p, c.colls),
+		Trace:       p.Trace,
+	})
+	if p.Setup != nil {
+		p.Setup(c)
+	}
+	return c, nil
+}
+
+// Collections lists the collection names.
+func (c *Cluster) Collections() []string { return c.colls }
+
+// Result is a cluster run's outcome.
+type Result struct {
+	sim.Result
+	Converged   bool
+	ConvergedAt sim.Time // first sample after writes stopped at which all had converged
+	Divergence  string   // why not, when not converged
+}
+
+// Run runs the world to convergence or the deadline.
+func (c *Cluster) Run() Result {
+	r := c.World.Run()
+	res := Result{Result: r, ConvergedAt: c.convergedAt, Converged: c.convergedAt >= 0}
+	if !res.Converged {
+		res.Divergence = c.Divergence()
+	}
+	return res
+}
+
+// Run builds and runs p.
+func Run(p Params) (Result, error) {
+	c, err := New(p)
+	if err != nil {
+		return Result{}, err
+	}
+	return c.Run(), nil
+}
+
+// sample records the series and stops the run once converged after the
+// writes have stopped.
+func (c *Cluster) sample(w *sim.World) bool {
+	var head uint64
+	for _, name := range c.colls {
+		head += c.Origin.Head(name)
+	}
+	for i, l := range c.Lites {
+		id := LiteID(i)
+		var applied uint64
+		for _, name := range c.colls {
+			lsn, _, _ := l.Applied(name)
+			applied += lsn
+		}
+		st := l.Status()
+		w.Record("applied_lsn", id, float64(applied))
+		w.Record("lag", id, float64(head-min(head, applied)))
+		w.Record("queue_depth", id, float64(st.QueueDepth))
+		w.Record("throttled", id, b2f(st.Throttled))
+		w.Record("unacked", id, float64(st.Unacked))
+		sent := w.DeltasSent(OriginID, id)
+		w.Record("push_rate", id, float64(sent-c.lastDeltas[i])/sim.Time(100*sim.Millisecond).Seconds())
+		c.lastDeltas[i] = sent
+	}
+	if w.Now() >= c.P.WriteFor && c.Divergence() == "" {
+		c.convergedAt = w.Now()
+		return true
+	}
+	return false
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Divergence returns "" when every Lite holds exactly Origin's state for
+// its shapes with nothing pending, else the first reason it does not.
+func (c *Cluster) Divergence() string {
+	if !c.World.Up(OriginID) {
+		return "origin is down"
+	}
+	if c.Origin.Throttled() {
+		return "origin still throttles a peer"
+	}
+	for i, l := range c.Lites {
+		name := c.World.NodeName(LiteID(i))
+		st := l.Status()
+		switch {
+		case !c.World.Up(LiteID(i)):
+			return name + " is down"
+		case !st.Connected:
+			return name + " is not connected"
+		case st.Unacked > 0:
+			return fmt.Sprintf("%s has %d unacked mutations", name, st.Unacked)
+		case st.Resyncing > 0:
+			return fmt.Sprintf("%s has %d unanswered resync requests", name, st.Resyncing)
+		case st.Throttled:
+			return name + " is throttled"
+		case st.QueueDepth > 0:
+			return fmt.Sprintf("%s has %d queued deltas", name, st.QueueDepth)
+		}
+		for _, coll := range c.colls {
+			lsn, dig, _ := l.Applied(coll)
+			if h := c.Origin.Head(coll); lsn != h {
+				return fmt.Sprintf("%s applied LSN %d of %s, origin is at %d", name, lsn, coll, h)
+			}
+			if d := c.Origin.Digest(coll); dig != d {
+				return fmt.Sprintf("%s holds different %s contents at LSN %d (digest %016x, origin %016x)", name, coll, lsn, dig, d)
+			}
+		}
+	}
+	return ""
+}
+
+// workload writes at each node with exponential inter-arrival times, from
+// its own random stream.
+type workload struct {
+	p     Params
+	colls []string
+	rng   *rand.Rand
+}
+
+func newWorkload(p Params, colls []string) *workload {
+	return &workload{p: p, colls: colls, rng: sim.Stream(p.Seed, "workload")}
+}
+
+func (w *workload) rate(n sim.NodeID) float64 {
+	if n == OriginID {
+		return w.p.OriginRate
+	}
+	return w.p.LiteRate
+}
+
+func (w *workload) Next(now sim.Time, n sim.NodeID) (sim.Time, bool) {
+	r := w.rate(n)
+	if r <= 0 {
+		return 0, false
+	}
+	d := sim.Time(w.rng.ExpFloat64() / r * float64(sim.Second))
+	if now+d >= w.p.WriteFor {
+		return 0, false
+	}
+	return max(d, 1), true
+}
+
+func (w *workload) Make(_ sim.Time, _ sim.NodeID) sim.Write {
+	wr := sim.Write{Collection: w.colls[w.rng.IntN(len(w.colls))], DocID: fmt.Sprintf("d%d", w.rng.IntN(w.p.Docs))}
+	if w.rng.IntN(10) > 0 { // one write in ten deletes
+		v := make([]byte, 8+w.rng.IntN(25))
+		for i := range v {
+			v[i] = byte(w.rng.Uint32())
+		}
+		wr.Value = v
+	}
+	return wr
+}

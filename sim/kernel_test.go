@@ -1,0 +1,218 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/syncsim/syncsim/wire"
+)
+
+func TestEventQueueTotalOrder(t *testing.T) {
+	// The heap must pop in (time, seq) order: compare against a sort of
+	// the same events, with many equal times so seq decides.
+	rng := rand.New(rand.NewPCG(1, 2))
+	var q eventQueue
+	var want []event
+	for i := 0; i < 5000; i++ {
+		e := event{at: Time(rng.IntN(50)), seq: uint64(i + 1)}
+		q.push(e)
+		want = append(want, e)
+	}
+	slices.SortFunc(want, func(a, b event) int {
+		if a.at != b.at {
+			return int(a.at - b.at)
+		}
+		return int(a.seq) - int(b.seq)
+	})
+	for i, w := range want {
+		got := q.pop()
+		if got.at != w.at || got.seq != w.seq {
+			t.Fatalf("pop %d = (%d,%d), want (%d,%d)", i, got.at, got.seq, w.at, w.seq)
+		}
+	}
+}
+
+func TestStreamsIndependent(t *testing.T) {
+	draw := func(r *rand.Rand) []uint64 {
+		out := make([]uint64, 8)
+		for i := range out {
+			out[i] = r.Uint64()
+		}
+		return out
+	}
+	a := draw(Stream(7, "network"))
+	_ = draw(Stream(7, "faults/drop")) // another component drawing first changes nothing
+	if b := draw(Stream(7, "network")); !slices.Equal(a, b) {
+		t.Fatal("a stream depends on other streams")
+	}
+	if c := draw(Stream(7, "workload")); slices.Equal(a, c) {
+		t.Fatal("two names gave the same stream")
+	}
+	if d := draw(Stream(8, "network")); slices.Equal(a, d) {
+		t.Fatal("two seeds gave the same stream")
+	}
+}
+
+// echo is a test node: node 0 accepts, node 1 dials and sends n pings
+// back to back, recording the order in which pongs come back.
+type echo struct {
+	dial  bool
+	n     int
+	conn  ConnID
+	got   []uint64
+	downs int
+}
+
+func (e *echo) Crash() {}
+func (e *echo) Step(now Time, in *Input, out *Outbox) {
+	switch in.Kind {
+	case InStart:
+		if e.dial {
+			out.Dial(0)
+		}
+	case InConnUp:
+		e.conn = in.Conn
+		if e.dial {
+			for i := 1; i <= e.n; i++ {
+				out.Send(in.Conn, &wire.PingPong{TimestampMs: uint64(i)})
+			}
+		}
+	case InConnDown:
+		e.downs++
+	case InFrame:
+		m, err := out.Codec().Decode(in.Frame)
+		if err != nil {
+			panic(err)
+		}
+		p := m.(*wire.PingPong)
+		if !p.IsPong {
+			out.Send(in.Conn, &wire.PingPong{TimestampMs: p.TimestampMs, IsPong: true})
+		} else {
+			e.got = append(e.got, p.TimestampMs)
+		}
+	}
+}
+
+func TestConnectionIsFIFOUnderJitter(t *testing.T) {
+	// Jitter far above the send spacing would reorder frames if the link
+	// did not keep per-connection FIFO order, as TCP does.
+	srv, cli := &echo{}, &echo{dial: true, n: 500}
+	w := New(Config{Seed: 3, Nodes: []NodeSpec{{"srv", srv}, {"cli", cli}},
+		Link: func(NodeID, NodeID) Link { return Link{Base: Millisecond, Jitter: 50 * Millisecond} }})
+	r := w.Run()
+	if len(cli.got) != 500 {
+		t.Fatalf("got %d pongs, want 500", len(cli.got))
+	}
+	for i, v := range cli.got {
+		if v != uint64(i+1) {
+			t.Fatalf("pong %d carries %d: frames overtook each other", i, v)
+		}
+	}
+	if r.Counters.FramesDelivered != 1000 || r.Counters.FramesSent != 1000 {
+		t.Fatalf("counters %+v", r.Counters)
+	}
+}
+
+// dropOdd drops every other frame and duplicates none.
+type dropOdd struct{ n int }
+
+func (d *dropOdd) Intercept(_ Time, p *Packet, out []Delivery) []Delivery {
+	d.n++
+	if d.n%2 == 0 {
+		return out
+	}
+	return append(out, Delivery{Bytes: p.Bytes})
+}
+func (d *dropOdd) AllowDial(Time, NodeID, NodeID) bool { return true }
+
+func TestInterceptorSeesEveryFrame(t *testing.T) {
+	srv, cli := &echo{}, &echo{dial: true, n: 100}
+	ic := &dropOdd{}
+	r := New(Config{Seed: 1, Nodes: []NodeSpec{{"srv", srv}, {"cli", cli}}, Interceptor: ic}).Run()
+	if uint64(ic.n) != r.Counters.FramesSent {
+		t.Fatalf("interceptor saw %d frames, %d were sent", ic.n, r.Counters.FramesSent)
+	}
+	if r.Counters.FramesDropped+r.Counters.FramesDelivered != r.Counters.FramesSent {
+		t.Fatalf("dropped + delivered != sent: %+v", r.Counters)
+	}
+	if r.Counters.FramesDropped == 0 {
+		t.Fatal("nothing dropped")
+	}
+}
+
+func TestResetBeforeDiallerSeesConnIsADialFailure(t *testing.T) {
+	// A reset between dial and the dialler's conn-up must reach the
+	// dialler as a failed dial (Conn 0), never as a conn id it never saw.
+	srv, cli := &echo{}, &echo{dial: true}
+	w := New(Config{Seed: 1, Nodes: []NodeSpec{{"srv", srv}, {"cli", cli}},
+		Link: func(NodeID, NodeID) Link { return Link{Base: 10 * Millisecond} }})
+	var downConn ConnID = 99
+	w.At(15*Millisecond, func(w *World) { // after the acceptor's conn-up, before the dialler's
+		w.ResetConn(w.Conns(1)[0])
+	})
+	cliStep := &recorder{inner: cli, onDown: func(c ConnID) { downConn = c }}
+	w.nodes[1].spec.Node = cliStep
+	w.Run()
+	if cli.conn != 0 || downConn != 0 || srv.downs != 1 {
+		t.Fatalf("dialler conn=%d down conn=%d, acceptor downs=%d", cli.conn, downConn, srv.downs)
+	}
+}
+
+type recorder struct {
+	inner  Node
+	onDown func(ConnID)
+}
+
+func (r *recorder) Crash() { r.inner.Crash() }
+func (r *recorder) Step(now Time, in *Input, out *Outbox) {
+	if in.Kind == InConnDown {
+		r.onDown(in.Conn)
+	}
+	r.inner.Step(now, in, out)
+}
+
+// ticker sets a timer every 10 ms and counts firings.
+type ticker struct{ fired, crashed int }
+
+func (k *ticker) Crash() { k.crashed++ }
+func (k *ticker) Step(now Time, in *Input, out *Outbox) {
+	switch in.Kind {
+	case InStart, InRestart:
+		out.SetTimer(10*Millisecond, 0)
+	case InTimer:
+		k.fired++
+		out.SetTimer(10*Millisecond, 0)
+	}
+}
+
+func TestCrashKillsTimersAndRestartResumes(t *testing.T) {
+	k := &ticker{}
+	w := New(Config{Seed: 1, Nodes: []NodeSpec{{"k", k}}, Deadline: Second})
+	w.At(205*Millisecond, func(w *World) { w.Crash(0) })
+	w.At(505*Millisecond, func(w *World) { w.Restart(0) })
+	w.Run()
+	// 20 firings before the crash, none while down, 49 after restart
+	// (515 ms .. 995 ms), each derived from the 10 ms period.
+	if k.crashed != 1 || k.fired != 20+49 {
+		t.Fatalf("crashed %d, fired %d, want 1 and 69", k.crashed, k.fired)
+	}
+}
+
+func TestSeriesStayBounded(t *testing.T) {
+	w := New(Config{Seed: 1, Nodes: []NodeSpec{{"k", &ticker{}}}})
+	for i := 0; i < 10*MaxPoints+3; i++ {
+		w.now = Time(i) * w.cfg.SampleEvery
+		w.Record("x", 0, float64(i))
+	}
+	s := w.series.list[0]
+	if len(s.Points) > MaxPoints || len(s.Points) < MaxPoints/2 {
+		t.Fatalf("%d points", len(s.Points))
+	}
+	// Points stay evenly spaced at the series' current interval.
+	for i := 1; i < len(s.Points); i++ {
+		if d := s.Points[i].T - s.Points[i-1].T; d != s.Every {
+			t.Fatalf("gap %v at %d, every %v", d, i, s.Every)
+		}
+	}
+}

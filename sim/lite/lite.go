@@ -1,0 +1,663 @@
+// Package lite is the reference Lite client: a pure state machine that
+// implements the NodeDB sync protocol so that it converges under any fault
+// that eventually heals. Where NodeDB's 2026 Lite is known to be weak (a
+// single-shot resync gate, a tracker that rewinds on reorder, no throttle),
+// this node does the sound thing: per-shape resync with retry and backoff,
+// in-order apply with a reorder buffer, and a throttle with hysteresis.
+package lite
+
+import (
+	"strconv"
+
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/model"
+	"github.com/syncsim/syncsim/wire"
+)
+
+// Config tunes a Lite. Zero fields take the defaults in parentheses.
+type Config struct {
+	Origin      sim.NodeID
+	PeerID      uint64   // also the lite_id on the wire (decimal)
+	Collections []string // one shape per collection
+	QueueCap    int      // incoming ShapeDelta queue capacity (1024)
+	HighWater   int      // throttle on at this depth (3/4 of QueueCap)
+	LowWater    int      // throttle off at this depth (1/4 of QueueCap)
+	DrainRate   float64  // deltas applied per second (5000)
+	Tick        sim.Time // drain/push/housekeeping tick (10 ms)
+	MaxInFlight int      // unacked DeltaPush frames outstanding (64)
+	AckTimeout  sim.Time // re-send an unacked push after this (1 s)
+	ResyncBase  sim.Time // first resync retry delay, doubling (250 ms)
+	ResyncMax   sim.Time // cap on the resync retry delay (4 s)
+	BackoffBase sim.Time // first reconnect delay, doubling (100 ms)
+	BackoffMax  sim.Time // cap on the reconnect delay (5 s)
+	PingEvery   sim.Time // keepalive (1 s)
+	DeadAfter   sim.Time // a connection silent this long is dead (4 s)
+	Reannounce  sim.Time // re-send Throttle{true} while still over the low mark (2 s)
+	ReorderCap  int      // out-of-order deltas held per shape (4096)
+}
+
+func (c *Config) defaults() {
+	def := func(p *sim.Time, v sim.Time) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	if c.QueueCap == 0 {
+		c.QueueCap = 1024
+	}
+	if c.HighWater == 0 {
+		c.HighWater = c.QueueCap * 3 / 4
+	}
+	if c.LowWater == 0 {
+		c.LowWater = c.QueueCap / 4
+	}
+	if c.DrainRate == 0 {
+		c.DrainRate = 5000
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 64
+	}
+	if c.ReorderCap == 0 {
+		c.ReorderCap = 4096
+	}
+	def(&c.Tick, 10*sim.Millisecond)
+	def(&c.AckTimeout, sim.Second)
+	def(&c.ResyncBase, 250*sim.Millisecond)
+	def(&c.ResyncMax, 4*sim.Second)
+	def(&c.BackoffBase, 100*sim.Millisecond)
+	def(&c.BackoffMax, 5*sim.Second)
+	def(&c.PingEvery, sim.Second)
+	def(&c.DeadAfter, 4*sim.Second)
+	def(&c.Reannounce, 2*sim.Second)
+}
+
+// mutation is a local write not yet acked (durable).
+type mutation struct {
+	id     uint64
+	coll   string
+	doc    string
+	delta  []byte
+	sentAt sim.Time // volatile in spirit; reset on restart
+	sent   bool
+}
+
+// shape is per-subscription state. state and last are durable; the rest is
+// volatile and reset by resetVolatile.
+type shape struct {
+	coll  string
+	state *model.Collection
+	last  uint64 // LSN of the last applied delta (or snapshot)
+
+	seen    uint64                      // highest LSN received (queued or applied)
+	live    bool                        // Origin has shown it serves this shape on this connection
+	reorder map[uint64]*wire.ShapeDelta // received ahead of order, by LSN
+	resync  *resync
+	check   struct {
+		lsn, digest uint64
+		armed       bool
+	}
+}
+
+// resync is an outstanding ResyncRequest this Lite sent.
+type resync struct {
+	msg      wire.ResyncRequest
+	target   uint64 // answered once last reaches this (0: only a snapshot answers)
+	attempts uint64
+	nextAt   sim.Time
+	delay    sim.Time
+}
+
+// Lite is the reference client node.
+type Lite struct {
+	cfg    Config
+	shapes []*shape
+	byColl map[string]int
+	// durable
+	unacked []mutation
+	nextMID uint64
+	// recent keeps the last acked mutations: an ack corrupted in transit can
+	// retire a mutation Origin never applied, and Origin's SequenceGap
+	// request for it must still be answerable.
+	recent []mutation
+	// volatile
+	gen        uint64
+	conn       sim.ConnID
+	dialing    bool
+	ready      bool     // HandshakeAck received
+	since      sim.Time // when the connection opened or the last subscribe went out
+	attempt    int
+	queue      []*wire.ShapeDelta // ring-free FIFO; head index below
+	qhead      int
+	budget     float64
+	throttled  bool
+	throttleAt sim.Time
+	lastHeard  sim.Time
+	lastPing   sim.Time
+	now        sim.Time
+	rng        interface{ Int64N(int64) int64 }
+}
+
+// New returns a Lite. rng is the node's own random stream (for reconnect
+// jitter); the kernel hands it over so the node never touches a global one.
+func New(cfg Config, rng interface{ Int64N(int64) int64 }) *Lite {
+	cfg.defaults()
+	l := &Lite{cfg: cfg, byColl: map[string]int{}, nextMID: 1, rng: rng}
+	for i, c := range cfg.Collections {
+		l.byColl[c] = i
+		l.shapes = append(l.shapes, &shape{coll: c, state: model.NewCollection(c)})
+	}
+	l.resetVolatile()
+	return l
+}
+
+func (l *Lite) resetVolatile() {
+	l.gen++
+	l.conn, l.dialing, l.ready = 0, false, false
+	l.queue, l.qhead = nil, 0
+	l.throttled = false
+	for _, s := range l.shapes {
+		s.seen, s.live = s.last, false
+		s.reorder = map[uint64]*wire.ShapeDelta{}
+		s.resync = nil
+		s.check.armed = false
+	}
+	for i := range l.unacked {
+		l.unacked[i].sent = false
+	}
+}
+
+// Crash drops volatile state.
+func (l *Lite) Crash() { l.resetVolatile() }
+
+// Timer tags: generation in the high bits so timers of a dead incarnation
+// or connection attempt are ignored.
+const (
+	tagTick = iota + 1
+	tagReconnect
+)
+
+func (l *Lite) timer(out *sim.Outbox, d sim.Time, kind uint64) { out.SetTimer(d, l.gen<<8|kind) }
+
+// Step implements sim.Node.
+func (l *Lite) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
+	l.now = now
+	switch in.Kind {
+	case sim.InStart, sim.InRestart:
+		l.timer(out, l.cfg.Tick, tagTick)
+		l.dial(out)
+	case sim.InConnUp:
+		if in.Conn == 0 || !l.dialing {
+			return
+		}
+		l.dialing, l.conn, l.attempt, l.lastHeard, l.since = false, in.Conn, 0, now, now
+		out.Send(l.conn, l.handshake())
+	case sim.InConnDown:
+		if in.Conn == l.conn || (l.dialing && in.Conn == 0) {
+			l.lost(out)
+		}
+	case sim.InFrame:
+		if in.Conn == l.conn {
+			l.lastHeard = now
+			l.frame(in.Frame, out)
+		}
+	case sim.InTimer:
+		if in.Timer>>8 != l.gen {
+			return
+		}
+		switch in.Timer & 0xff {
+		case tagTick:
+			l.tick(out)
+		case tagReconnect:
+			l.dial(out)
+		}
+	case sim.InWrite:
+		l.write(in.Write, out)
+	}
+}
+
+func (l *Lite) dial(out *sim.Outbox) {
+	if l.conn != 0 || l.dialing {
+		return
+	}
+	l.dialing = true
+	out.Dial(l.cfg.Origin)
+}
+
+// lost handles a dead connection: reset what the connection carried and
+// reconnect after min(base·2^attempt, max) plus jitter.
+func (l *Lite) lost(out *sim.Outbox) {
+	l.resetVolatile()
+	l.attempt++
+	d := l.cfg.BackoffBase << min(l.attempt-1, 20)
+	d = min(d, l.cfg.BackoffMax)
+	d += sim.Time(l.rng.Int64N(int64(d)/2 + 1))
+	l.timer(out, l.cfg.Tick, tagTick)
+	l.timer(out, d, tagReconnect)
+	out.Observe(sim.Observation{Kind: sim.ObsReconnect, A: uint64(l.attempt)})
+}
+
+func (l *Lite) handshake() *wire.Handshake {
+	vc := make(map[string]map[string]uint64, len(l.shapes))
+	ids := make([]string, len(l.shapes))
+	for i, s := range l.shapes {
+		vc[s.coll] = map[string]uint64{"lsn": s.last}
+		ids[i] = model.ShapeID(s.coll)
+	}
+	return &wire.Handshake{JWTToken: "sim", VectorClock: vc, SubscribedShapes: ids, ClientVersion: "syncsim-ref",
+		LiteID: strconv.FormatUint(l.cfg.PeerID, 10), Epoch: 1, WireVersion: 1}
+}
+
+func (l *Lite) write(w sim.Write, out *sim.Outbox) {
+	if _, ok := l.byColl[w.Collection]; !ok {
+		return
+	}
+	l.unacked = append(l.unacked, mutation{id: l.nextMID, coll: w.Collection, doc: w.DocID, delta: model.EncodeDelta(w.Value)})
+	l.nextMID++
+	l.pushDue(out)
+}
+
+// pushDue sends unacked mutations that were never sent on this connection
+// or whose ack is overdue, oldest first, within the in-flight window.
+func (l *Lite) pushDue(out *sim.Outbox) {
+	if !l.ready {
+		return
+	}
+	for i := range l.unacked {
+		if i >= l.cfg.MaxInFlight {
+			break
+		}
+		m := &l.unacked[i]
+		if m.sent && l.now-m.sentAt < l.cfg.AckTimeout {
+			continue
+		}
+		l.sendPush(m, out)
+	}
+}
+
+func (l *Lite) sendPush(m *mutation, out *sim.Outbox) {
+	m.sent, m.sentAt = true, l.now
+	p := &wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id}
+	p.Seal()
+	out.Send(l.conn, p)
+}
+
+func (l *Lite) frame(b []byte, out *sim.Outbox) {
+	m, err := out.Codec().Decode(b)
+	if err != nil {
+		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: err.Error()})
+		return
+	}
+	switch m := m.(type) {
+	case *wire.HandshakeAck:
+		if !m.Success {
+			return
+		}
+		if !l.ready {
+			l.ready = true
+			l.subscribe(out)
+			l.pushDue(out)
+		}
+	case *wire.ShapeSnapshot:
+		l.snapshot(m, out)
+	case *wire.ShapeDelta:
+		l.enqueue(m, out)
+	case *wire.DeltaAck:
+		l.acked(m.MutationID, m.LSN, false, out)
+	case *wire.DeltaReject:
+		l.acked(m.MutationID, 0, true, out)
+	case *wire.ResyncRequest:
+		// Origin lost or refused some of our pushes: re-send from there.
+		l.resend(m.FromMutationID, out)
+	case *wire.VectorClockSync:
+		l.antiEntropy(m, out)
+	case *wire.PingPong:
+		if !m.IsPong {
+			out.Send(l.conn, &wire.PingPong{TimestampMs: m.TimestampMs, IsPong: true})
+		}
+	}
+}
+
+// subscribe (re-)sends ShapeSubscribe for every shape Origin has not yet
+// shown it serves on this connection.
+func (l *Lite) subscribe(out *sim.Outbox) {
+	l.since = l.now
+	for _, s := range l.shapes {
+		if !s.live {
+			out.Send(l.conn, &wire.ShapeSubscribe{Shape: wire.ShapeDefinition{ShapeID: model.ShapeID(s.coll),
+				TenantID: 1, ShapeType: wire.ShapeType{Collection: s.coll}}})
+		}
+	}
+}
+
+// recentCap bounds the ring of acked mutations kept for re-send.
+const recentCap = 1024
+
+// acked retires exactly mutation id. Acks are not taken as cumulative: a
+// corrupted ack id would otherwise retire mutations never applied.
+func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
+	for i, u := range l.unacked {
+		if u.id != id {
+			continue
+		}
+		out.Observe(sim.Observation{Kind: sim.ObsAcked, A: lsn, B: boolU(rejected), C: u.id})
+		l.unacked = append(l.unacked[:i], l.unacked[i+1:]...)
+		if len(l.recent) == recentCap {
+			l.recent = append(l.recent[:0], l.recent[1:]...)
+		}
+		l.recent = append(l.recent, u)
+		return
+	}
+}
+
+// resend answers Origin's ResyncRequest: every mutation from id on, from the
+// recently acked ring and the unacked list, in id order.
+func (l *Lite) resend(from uint64, out *sim.Outbox) {
+	sent := 0
+	for i := range l.recent {
+		if u := &l.recent[i]; u.id >= from && sent < l.cfg.MaxInFlight {
+			l.sendPush(u, out)
+			sent++
+		}
+	}
+	for i := range l.unacked {
+		if u := &l.unacked[i]; u.id >= from && sent < l.cfg.MaxInFlight {
+			l.sendPush(u, out)
+			sent++
+		}
+	}
+}
+
+func boolU(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
+	s := l.shapeByID(m.ShapeID)
+	if s == nil {
+		return
+	}
+	c, err := model.LoadSnapshot(s.coll, m.Data, m.DocCount)
+	if err != nil {
+		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: err.Error()})
+		l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+		return
+	}
+	s.state, s.last = c, m.SnapshotLSN
+	s.seen = max(s.seen, s.last)
+	for lsn := range s.reorder {
+		if lsn <= s.last {
+			delete(s.reorder, lsn)
+		}
+	}
+	out.Observe(sim.Observation{Kind: sim.ObsSnapshot, A: s.last, S: s.coll})
+	if s.resync != nil {
+		s.resync = nil
+		out.Observe(sim.Observation{Kind: sim.ObsResyncAnswered, A: s.last, S: s.coll})
+	}
+	l.applyReady(s, out)
+}
+
+func (l *Lite) shapeByID(id string) *shape {
+	for _, s := range l.shapes {
+		if model.ShapeID(s.coll) == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// enqueue puts a delta on the bounded incoming queue; a full queue drops
+// it (the gap it leaves is repaired by resync) and the throttle engages
+// above the high-water mark.
+func (l *Lite) enqueue(d *wire.ShapeDelta, out *sim.Outbox) {
+	s := l.shapeByID(d.ShapeID)
+	if s == nil {
+		return
+	}
+	if l.queueLen() >= l.cfg.QueueCap {
+		out.Observe(sim.Observation{Kind: sim.ObsQueueOverflow, A: d.LSN, S: s.coll})
+		return
+	}
+	l.queue = append(l.queue, d)
+	s.seen = max(s.seen, d.LSN)
+	if !l.throttled && l.queueLen() >= l.cfg.HighWater {
+		l.setThrottle(true, out)
+	}
+}
+
+func (l *Lite) queueLen() int { return len(l.queue) - l.qhead }
+
+func (l *Lite) setThrottle(on bool, out *sim.Outbox) {
+	l.throttled, l.throttleAt = on, l.now
+	rate := uint64(0)
+	if on {
+		rate = uint64(l.cfg.DrainRate)
+	}
+	out.Send(l.conn, &wire.Throttle{Throttle: on, QueueDepth: uint64(l.queueLen()), SuggestedRate: rate})
+}
+
+// drain applies up to DrainRate·Tick queued deltas.
+func (l *Lite) drain(out *sim.Outbox) {
+	l.budget = min(l.budget+l.cfg.DrainRate*l.cfg.Tick.Seconds(), float64(l.cfg.QueueCap))
+	for l.budget >= 1 && l.queueLen() > 0 {
+		d := l.queue[l.qhead]
+		l.queue[l.qhead] = nil
+		l.qhead++
+		l.budget--
+		l.process(d, out)
+	}
+	if l.qhead == len(l.queue) {
+		l.queue, l.qhead = l.queue[:0], 0
+	} else if l.qhead > len(l.queue)/2 && l.qhead > 64 {
+		l.queue = append(l.queue[:0], l.queue[l.qhead:]...)
+		l.qhead = 0
+	}
+	if l.queueLen() == 0 {
+		l.budget = min(l.budget, 1) // an idle consumer does not bank a burst
+	}
+}
+
+// process applies a delta in LSN order: old ones are ignored (never a
+// rewind), early ones wait in the reorder buffer and open a resync.
+func (l *Lite) process(d *wire.ShapeDelta, out *sim.Outbox) {
+	s := l.shapeByID(d.ShapeID)
+	switch {
+	case s == nil || d.LSN <= s.last:
+		return
+	case d.LSN > s.last+1:
+		if len(s.reorder) < l.cfg.ReorderCap {
+			s.reorder[d.LSN] = d
+		}
+		if s.resync == nil {
+			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.LSN}, s.last+1, d.LSN-1, out)
+		}
+		return
+	}
+	l.apply(s, d, out)
+	l.applyReady(s, out)
+}
+
+func (l *Lite) apply(s *shape, d *wire.ShapeDelta, out *sim.Outbox) {
+	if d.Operation == wire.OpDelete {
+		s.state.Put(d.DocumentID, nil)
+	} else {
+		s.state.Put(d.DocumentID, d.Delta)
+	}
+	s.last = d.LSN
+	out.Observe(sim.Observation{Kind: sim.ObsApply, A: d.LSN, S: s.coll})
+}
+
+// applyReady applies buffered deltas that are now in order, then settles
+// the shape's resync and digest check.
+func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
+	for {
+		d, ok := s.reorder[s.last+1]
+		if !ok {
+			break
+		}
+		delete(s.reorder, s.last+1)
+		l.apply(s, d, out)
+	}
+	if r := s.resync; r != nil && r.target > 0 && s.last >= r.target {
+		s.resync = nil
+		out.Observe(sim.Observation{Kind: sim.ObsResyncAnswered, A: s.last, S: s.coll})
+	}
+	if s.check.armed && s.last == s.check.lsn {
+		s.check.armed = false
+		if s.state.Digest() != s.check.digest {
+			// Contents differ at the same LSN: no re-send can fix that,
+			// only a snapshot (replacing any narrower resync in flight).
+			out.Observe(sim.Observation{Kind: sim.ObsDigestMismatch, A: s.last, S: s.coll})
+			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+		}
+	}
+}
+
+// askResync sends a ResyncRequest for one shape and keeps it until
+// answered, retrying with backoff (NodeDB's single-shot gate never retries).
+func (l *Lite) askResync(s *shape, reason wire.ResyncReason, from, target uint64, out *sim.Outbox) {
+	s.resync = &resync{msg: wire.ResyncRequest{Reason: reason, FromMutationID: from, Collection: s.coll},
+		target: target, delay: l.cfg.ResyncBase}
+	l.sendResync(s, out)
+}
+
+func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
+	r := s.resync
+	r.attempts++
+	r.nextAt = l.now + r.delay
+	r.delay = min(2*r.delay, l.cfg.ResyncMax)
+	if r.attempts%4 == 0 {
+		// Still unanswered: perhaps Origin lost our subscription (a
+		// subscribe corrupted in transit). Repeating it is harmless.
+		s.live = false
+		l.subscribe(out)
+	}
+	out.Send(l.conn, &r.msg)
+	out.Observe(sim.Observation{Kind: sim.ObsResyncSent, A: r.msg.FromMutationID, B: r.attempts, S: s.coll})
+}
+
+// antiEntropy compares Origin's clock (the last LSN it sent us, and the
+// digest after it) with what arrived: frames on a connection are FIFO, so
+// anything at or below that LSN that has not arrived was lost.
+func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
+	for _, s := range l.shapes {
+		sent, ok := m.Clocks[s.coll]
+		if !ok {
+			continue
+		}
+		s.live = true
+		// Origin never sent above `sent` before this frame on a FIFO
+		// connection, so anything held above it is an LSN corrupted in
+		// transit. (Deltas still queued are all <= sent.)
+		for lsn := range s.reorder {
+			if lsn > sent {
+				delete(s.reorder, lsn)
+			}
+		}
+		s.seen = min(s.seen, max(s.last, sent))
+		if r := s.resync; r != nil && r.target > sent {
+			r.target = sent
+		}
+		if s.last > sent && s.resync == nil {
+			// Our tracker is past anything Origin sent (a corrupted
+			// snapshot LSN): our state cannot be trusted.
+			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+			continue
+		}
+		if d, ok := m.Clocks[model.DigestKey(s.coll)]; ok && sent >= s.last {
+			s.check.lsn, s.check.digest, s.check.armed = sent, d, true
+		}
+		if s.seen < sent && s.resync == nil {
+			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: sent}, s.last+1, sent, out)
+		}
+		l.applyReady(s, out)
+	}
+}
+
+func (l *Lite) tick(out *sim.Outbox) {
+	l.timer(out, l.cfg.Tick, tagTick)
+	if l.conn == 0 {
+		return
+	}
+	if l.now-l.lastHeard >= l.cfg.DeadAfter {
+		out.Close(l.conn)
+		l.lost(out)
+		return
+	}
+	if l.now-l.since >= l.cfg.Reannounce {
+		if !l.ready {
+			// Handshake or its ack was lost: start over.
+			out.Close(l.conn)
+			l.lost(out)
+			return
+		}
+		l.subscribe(out)
+	}
+	l.drain(out)
+	if l.throttled {
+		switch depth := l.queueLen(); {
+		case depth <= l.cfg.LowWater:
+			l.setThrottle(false, out)
+		case l.now-l.throttleAt >= l.cfg.Reannounce:
+			l.setThrottle(true, out) // keep the lease alive; repeat if lost
+		}
+	}
+	for _, s := range l.shapes {
+		if r := s.resync; r != nil && l.ready && l.now >= r.nextAt {
+			l.sendResync(s, out)
+		}
+	}
+	l.pushDue(out)
+	if l.now-l.lastPing >= l.cfg.PingEvery {
+		l.lastPing = l.now
+		out.Send(l.conn, &wire.PingPong{TimestampMs: uint64(l.now / sim.Millisecond)})
+	}
+}
+
+// Status is what checkers and samplers read of a Lite.
+type Status struct {
+	Connected  bool
+	QueueDepth int
+	Throttled  bool
+	Unacked    int
+	Resyncing  int // shapes with an outstanding resync
+}
+
+// Status reports the Lite's current state.
+func (l *Lite) Status() Status {
+	st := Status{Connected: l.ready, QueueDepth: l.queueLen(), Throttled: l.throttled, Unacked: len(l.unacked)}
+	for _, s := range l.shapes {
+		if s.resync != nil {
+			st.Resyncing++
+		}
+	}
+	return st
+}
+
+// Applied returns the last applied LSN and digest of collection c.
+func (l *Lite) Applied(c string) (lsn, digest uint64, ok bool) {
+	i, ok := l.byColl[c]
+	if !ok {
+		return 0, 0, false
+	}
+	return l.shapes[i].last, l.shapes[i].state.Digest(), true
+}
+
+// Collection returns the Lite's synced copy of collection c (nil if not
+// subscribed), for checkers and tests.
+func (l *Lite) Collection(c string) *model.Collection {
+	if i, ok := l.byColl[c]; ok {
+		return l.shapes[i].state
+	}
+	return nil
+}
+
+// Collections lists the subscribed collections.
+func (l *Lite) Collections() []string { return l.cfg.Collections }
+
+// SetDrainRate changes how fast the Lite applies deltas (slow-consumer
+// faults use it).
+func (l *Lite) SetDrainRate(r float64) { l.cfg.DrainRate = r }

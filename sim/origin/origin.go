@@ -1,0 +1,533 @@
+// Package origin is the reference Origin server: a pure state machine that
+// implements the NodeDB sync protocol the way it is meant to work (see
+// ../shared/PROTOCOL.md): LSN per committed mutation, contiguous per
+// collection so gap detection is sound; dedup by (peer, mutation id) with
+// in-order apply; resync answered by re-send from a retained log or by
+// snapshot; throttle honoured with a lease; anti-entropy clocks.
+//
+// Every session reads the collection logs through its own cursor, so
+// fan-out, catch-up after reconnect, resync answers and throttled pacing are
+// one mechanism: advance the cursor when allowed.
+package origin
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/model"
+	"github.com/syncsim/syncsim/wire"
+)
+
+// Config tunes the Origin. Zero fields take the defaults in parentheses.
+type Config struct {
+	Collections   []string
+	RetainLog     int      // log entries kept per collection for re-send (1024)
+	DefaultRate   float64  // push rate when a Throttle suggests 0, deltas/s (50)
+	ThrottleBurst float64  // token bucket depth while throttled (8)
+	ThrottleLease sim.Time // a throttle not re-announced expires after this (5 s)
+	SyncEvery     sim.Time // VectorClockSync interval per session (500 ms)
+	IdleTimeout   sim.Time // close a session silent this long (10 s)
+	Tick          sim.Time // pacing and housekeeping tick (20 ms)
+}
+
+func (c *Config) defaults() {
+	if c.RetainLog == 0 {
+		c.RetainLog = 1024
+	}
+	if c.DefaultRate == 0 {
+		c.DefaultRate = 50
+	}
+	if c.ThrottleBurst == 0 {
+		c.ThrottleBurst = 8
+	}
+	if c.ThrottleLease == 0 {
+		c.ThrottleLease = 5 * sim.Second
+	}
+	if c.SyncEvery == 0 {
+		c.SyncEvery = 500 * sim.Millisecond
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 10 * sim.Second
+	}
+	if c.Tick == 0 {
+		c.Tick = 20 * sim.Millisecond
+	}
+}
+
+// entry is one committed change in a collection's log.
+type entry struct {
+	lsn    uint64
+	doc    string
+	value  []byte // nil: delete
+	digest uint64 // collection digest after this entry
+}
+
+// coll is a collection's durable state: documents, head LSN and the
+// retained tail of its log (a ring of the last RetainLog entries).
+type coll struct {
+	state *model.Collection
+	head  uint64
+	log   []entry // ring; entry for lsn L at (L-1) % cap
+}
+
+func (c *coll) first() uint64 { // oldest LSN still in the log
+	if c.head < uint64(len(c.log)) {
+		return 1
+	}
+	return c.head - uint64(len(c.log)) + 1
+}
+
+func (c *coll) at(lsn uint64) *entry { return &c.log[(lsn-1)%uint64(len(c.log))] }
+
+// digestAt returns the collection digest right after lsn if known.
+func (c *coll) digestAt(lsn uint64) (uint64, bool) {
+	switch {
+	case lsn == c.head:
+		return c.state.Digest(), true
+	case lsn == 0 && c.head == 0:
+		return 0, true
+	case lsn >= c.first() && lsn < c.head:
+		return c.at(lsn).digest, true
+	}
+	return 0, false
+}
+
+// peer is per-Lite dedup state (durable): the highest mutation id applied.
+type peer struct {
+	applied uint64
+	lastLSN uint64
+}
+
+// session is one connection's volatile state.
+type session struct {
+	conn       sim.ConnID
+	node       sim.NodeID
+	ready      bool // handshake done
+	peerID     uint64
+	known      map[string]uint64 // LSN per collection from the handshake
+	subscribed []bool            // by collection index
+	cursor     []uint64          // next LSN to send, by collection index
+	snapshot   []bool            // a snapshot is owed, by collection index
+	throttled  bool
+	rate       float64
+	tokens     float64
+	leaseUntil sim.Time
+	lastHeard  sim.Time
+	nextSync   sim.Time
+	lastGapAsk uint64 // expected mutation id of the last SequenceGap sent
+	lastGapAt  sim.Time
+}
+
+// Origin is the reference server node.
+type Origin struct {
+	cfg   Config
+	index map[string]int // collection name → index (lookup only)
+	// durable
+	colls []*coll
+	peers map[uint64]*peer
+	// volatile
+	sessions []*session // in accept order: fan-out iterates this, never a map
+	ticking  bool
+	gen      uint64
+	now      sim.Time
+}
+
+// New returns an Origin serving cfg.Collections.
+func New(cfg Config) *Origin {
+	cfg.defaults()
+	o := &Origin{cfg: cfg, index: map[string]int{}, peers: map[uint64]*peer{}}
+	for i, name := range cfg.Collections {
+		o.index[name] = i
+		o.colls = append(o.colls, &coll{state: model.NewCollection(name), log: make([]entry, cfg.RetainLog)})
+	}
+	return o
+}
+
+// Crash drops sessions (volatile); collections, logs and dedup marks stay.
+func (o *Origin) Crash() {
+	o.sessions = nil
+	o.ticking = false
+	o.gen++
+}
+
+// Head returns the latest LSN of collection name.
+func (o *Origin) Head(name string) uint64 {
+	if i, ok := o.index[name]; ok {
+		return o.colls[i].head
+	}
+	return 0
+}
+
+// Digest returns the state digest of collection name.
+func (o *Origin) Digest(name string) uint64 {
+	if i, ok := o.index[name]; ok {
+		return o.colls[i].state.Digest()
+	}
+	return 0
+}
+
+// Collection exposes a collection's state for checkers.
+func (o *Origin) Collection(name string) *model.Collection {
+	if i, ok := o.index[name]; ok {
+		return o.colls[i].state
+	}
+	return nil
+}
+
+// Throttled reports whether any session is currently throttled.
+func (o *Origin) Throttled() bool {
+	for _, s := range o.sessions {
+		if s.throttled {
+			return true
+		}
+	}
+	return false
+}
+
+// ThrottleRate returns the throttle state towards node n.
+func (o *Origin) ThrottleRate(n sim.NodeID) (bool, float64) {
+	for _, s := range o.sessions {
+		if s.node == n && s.throttled {
+			return true, s.rate
+		}
+	}
+	return false, 0
+}
+
+// Applied returns the highest mutation id applied for peerID.
+func (o *Origin) Applied(peerID uint64) uint64 {
+	if p := o.peers[peerID]; p != nil {
+		return p.applied
+	}
+	return 0
+}
+
+const tagTick = 1
+
+// Step implements sim.Node.
+func (o *Origin) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
+	o.now = now
+	switch in.Kind {
+	case sim.InStart, sim.InRestart:
+		o.startTick(out)
+	case sim.InConnUp:
+		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now,
+			subscribed: make([]bool, len(o.colls)), cursor: make([]uint64, len(o.colls)), snapshot: make([]bool, len(o.colls))})
+	case sim.InConnDown:
+		o.dropSession(in.Conn)
+	case sim.InFrame:
+		if s := o.session(in.Conn); s != nil {
+			s.lastHeard = now
+			o.frame(s, in.Frame, out)
+		}
+	case sim.InTimer:
+		if in.Timer>>8 == o.gen && in.Timer&0xff == tagTick {
+			o.tick(out)
+		}
+	case sim.InWrite:
+		if i, ok := o.index[in.Write.Collection]; ok {
+			o.commit(i, in.Write.DocID, in.Write.Value, 0, 0, out)
+		}
+	}
+}
+
+func (o *Origin) startTick(out *sim.Outbox) {
+	if !o.ticking {
+		o.ticking = true
+		out.SetTimer(o.cfg.Tick, o.gen<<8|tagTick)
+	}
+}
+
+func (o *Origin) session(c sim.ConnID) *session {
+	for _, s := range o.sessions {
+		if s.conn == c {
+			return s
+		}
+	}
+	return nil
+}
+
+func (o *Origin) dropSession(c sim.ConnID) {
+	for i, s := range o.sessions {
+		if s.conn == c {
+			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
+			return
+		}
+	}
+}
+
+func (o *Origin) frame(s *session, b []byte, out *sim.Outbox) {
+	m, err := out.Codec().Decode(b)
+	if err != nil {
+		// An undecodable frame is lost; the Lite's retries and resyncs
+		// repair whatever it carried.
+		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: err.Error()})
+		return
+	}
+	switch m := m.(type) {
+	case *wire.Handshake:
+		o.handshake(s, m, out)
+	case *wire.ShapeSubscribe:
+		o.subscribe(s, m, out)
+	case *wire.DeltaPush:
+		o.push(s, m, out)
+	case *wire.ResyncRequest:
+		o.resync(s, m, out)
+	case *wire.Throttle:
+		o.throttle(s, m, out)
+	case *wire.PingPong:
+		if !m.IsPong {
+			out.Send(s.conn, &wire.PingPong{TimestampMs: m.TimestampMs, IsPong: true})
+		}
+	}
+}
+
+func (o *Origin) handshake(s *session, m *wire.Handshake, out *sim.Outbox) {
+	s.ready = true
+	s.peerID, _ = strconv.ParseUint(m.LiteID, 10, 64)
+	s.known = map[string]uint64{}
+	for c, v := range m.VectorClock {
+		s.known[c] = v["lsn"]
+	}
+	clock := make(map[string]uint64, len(o.colls))
+	for _, c := range o.colls {
+		clock[c.state.Name] = c.head
+	}
+	out.Send(s.conn, &wire.HandshakeAck{Success: true, SessionID: fmt.Sprintf("s%d", s.conn),
+		ServerClock: clock, ServerWireVersion: 1})
+}
+
+// subscribe starts the shape's stream where the Lite left off: from the
+// LSN its handshake carried when the log still reaches back, else with a
+// snapshot. (NodeDB 2026 does neither: it replays nothing on reconnect.)
+func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, out *sim.Outbox) {
+	i, ok := o.index[m.Shape.ShapeType.Collection]
+	if !s.ready || !ok {
+		return
+	}
+	c := o.colls[i]
+	if s.subscribed[i] {
+		return // a repeated subscribe: the stream is already running
+	}
+	s.subscribed[i] = true
+	known := s.known[c.state.Name]
+	if known > 0 && known <= c.head && known+1 >= c.first() {
+		s.cursor[i] = known + 1
+	} else {
+		s.snapshot[i] = true
+	}
+	o.pump(s, out)
+}
+
+func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
+	reject := func(why string) {
+		out.Send(s.conn, &wire.DeltaReject{MutationID: m.MutationID, Reason: why})
+	}
+	switch {
+	case !s.ready:
+		reject("unauthenticated")
+		return
+	case len(m.Delta) == 0:
+		reject("empty delta")
+		return
+	case !m.ChecksumOK():
+		out.Observe(sim.Observation{Kind: sim.ObsChecksumBad, C: m.MutationID, S: m.Collection})
+		o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, m.Collection, out)
+		return
+	}
+	if m.PeerID != s.peerID {
+		// Not this session's peer: this frame or the handshake was
+		// corrupted. Acting on it would ack or apply for someone else, so
+		// drop the session; the Lite reconnects and handshakes again.
+		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: fmt.Sprintf("DeltaPush for peer %d on the session of peer %d", m.PeerID, s.peerID)})
+		out.Close(s.conn)
+		o.dropSession(s.conn)
+		return
+	}
+	p := o.peers[m.PeerID]
+	if p == nil {
+		p = &peer{}
+		o.peers[m.PeerID] = p
+	}
+	switch {
+	case m.MutationID <= p.applied:
+		out.Observe(sim.Observation{Kind: sim.ObsDedup, A: m.PeerID, C: m.MutationID})
+		out.Send(s.conn, &wire.DeltaAck{MutationID: m.MutationID, LSN: p.lastLSN})
+		return
+	case m.MutationID > p.applied+1:
+		// Apply strictly in order so "applied once" and "in the order
+		// written" both hold; ask the Lite for the missing ones, at most
+		// once per gap per 500 ms (a window of 64 in flight would
+		// otherwise ask 63 times).
+		if s.lastGapAsk != p.applied+1 || o.now-s.lastGapAt >= 500*sim.Millisecond {
+			s.lastGapAsk, s.lastGapAt = p.applied+1, o.now
+			o.askResend(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: p.applied + 1, Received: m.MutationID}, p.applied+1, "", out)
+		}
+		return
+	}
+	i, ok := o.index[m.Collection]
+	if !ok {
+		reject("unknown collection " + m.Collection)
+		p.applied = m.MutationID // a rejection is final: later ones may apply
+		return
+	}
+	value, err := model.DecodeDelta(m.Delta)
+	if err != nil {
+		reject(err.Error())
+		p.applied = m.MutationID
+		return
+	}
+	lsn := o.commit(i, m.DocumentID, value, m.PeerID, m.MutationID, out)
+	p.applied, p.lastLSN = m.MutationID, lsn
+	out.Send(s.conn, &wire.DeltaAck{MutationID: m.MutationID, LSN: lsn})
+}
+
+func (o *Origin) askResend(s *session, r wire.ResyncReason, from uint64, coll string, out *sim.Outbox) {
+	out.Send(s.conn, &wire.ResyncRequest{Reason: r, FromMutationID: from, Collection: coll})
+	out.Observe(sim.Observation{Kind: sim.ObsResyncSent, A: from, S: r.Kind.String()})
+}
+
+// commit applies a change, assigns the collection's next LSN, logs it and
+// fans it out by pumping every subscribed session.
+func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, out *sim.Outbox) uint64 {
+	c := o.colls[i]
+	c.head++
+	c.state.Put(doc, value)
+	*c.at(c.head) = entry{lsn: c.head, doc: doc, value: append([]byte(nil), value...), digest: c.state.Digest()}
+	out.Observe(sim.Observation{Kind: sim.ObsCommit, A: c.head, B: peerID, C: mid, S: c.state.Name})
+	for _, s := range o.sessions {
+		if s.subscribed[i] {
+			o.pump(s, out)
+		}
+	}
+	return c.head
+}
+
+// resync answers a ResyncRequest by moving the cursor back to from, or by a
+// snapshot when from is 0 or the log no longer reaches back.
+func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
+	for i, c := range o.colls {
+		if !s.subscribed[i] || (m.Collection != "" && m.Collection != c.state.Name) {
+			continue
+		}
+		from := m.FromMutationID
+		if from == 0 || from < c.first() || from > c.head+1 {
+			s.snapshot[i] = true
+			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: 0, S: c.state.Name})
+		} else {
+			if from < s.cursor[i] {
+				s.cursor[i] = from
+			}
+			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: c.head - from + 1, S: c.state.Name})
+		}
+	}
+	o.pump(s, out)
+}
+
+func (o *Origin) throttle(s *session, m *wire.Throttle, out *sim.Outbox) {
+	if !m.Throttle {
+		if s.throttled {
+			s.throttled = false
+			out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node)})
+			o.pump(s, out)
+		}
+		return
+	}
+	rate := float64(m.SuggestedRate)
+	if rate == 0 {
+		rate = o.cfg.DefaultRate
+	}
+	if !s.throttled || s.rate != rate {
+		if !s.throttled {
+			s.tokens = o.cfg.ThrottleBurst
+		}
+		out.Observe(sim.Observation{Kind: sim.ObsThrottleOn, A: m.QueueDepth, B: uint64(rate), C: uint64(s.node)})
+	}
+	s.throttled, s.rate = true, rate
+	s.leaseUntil = o.now + o.cfg.ThrottleLease
+}
+
+// pump sends what the session is owed: snapshots first, then log entries
+// from each cursor, as far as the throttle allows.
+func (o *Origin) pump(s *session, out *sim.Outbox) {
+	if !s.ready {
+		return
+	}
+	for i, c := range o.colls {
+		if !s.subscribed[i] {
+			continue
+		}
+		if s.cursor[i] > 0 && s.cursor[i] < c.first() {
+			s.snapshot[i] = true // fell behind the retained log
+		}
+		if s.snapshot[i] {
+			s.snapshot[i] = false
+			out.Send(s.conn, &wire.ShapeSnapshot{ShapeID: model.ShapeID(c.state.Name), Data: c.state.Snapshot(),
+				SnapshotLSN: c.head, DocCount: uint64(c.state.Len())})
+			s.cursor[i] = c.head + 1
+		}
+		for s.cursor[i] <= c.head {
+			if s.throttled {
+				if s.tokens < 1 {
+					return
+				}
+				s.tokens--
+			}
+			e := c.at(s.cursor[i])
+			op, delta := wire.OpUpdate, e.value
+			if e.value == nil {
+				op, delta = wire.OpDelete, nil
+			}
+			out.Send(s.conn, &wire.ShapeDelta{ShapeID: model.ShapeID(c.state.Name), Collection: c.state.Name,
+				DocumentID: e.doc, Operation: op, Delta: delta, LSN: e.lsn})
+			s.cursor[i]++
+		}
+	}
+}
+
+func (o *Origin) tick(out *sim.Outbox) {
+	out.SetTimer(o.cfg.Tick, o.gen<<8|tagTick)
+	dt := o.cfg.Tick.Seconds()
+	for i := 0; i < len(o.sessions); i++ {
+		s := o.sessions[i]
+		if o.now-s.lastHeard >= o.cfg.IdleTimeout {
+			out.Close(s.conn)
+			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
+			i--
+			continue
+		}
+		if s.throttled {
+			if o.now >= s.leaseUntil {
+				s.throttled = false
+				out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node), C: 1})
+			} else {
+				s.tokens = min(s.tokens+s.rate*dt, o.cfg.ThrottleBurst)
+			}
+		}
+		o.pump(s, out)
+		if s.ready && o.now >= s.nextSync {
+			s.nextSync = o.now + o.cfg.SyncEvery
+			o.sync(s, out)
+		}
+	}
+}
+
+// sync sends the anti-entropy clock: per subscribed collection, the last
+// LSN sent to this session and the digest after it.
+func (o *Origin) sync(s *session, out *sim.Outbox) {
+	clocks := map[string]uint64{}
+	for i, c := range o.colls {
+		if !s.subscribed[i] || s.snapshot[i] || s.cursor[i] == 0 {
+			continue
+		}
+		sent := s.cursor[i] - 1
+		clocks[c.state.Name] = sent
+		if d, ok := c.digestAt(sent); ok {
+			clocks[model.DigestKey(c.state.Name)] = d
+		}
+	}
+	if len(clocks) > 0 {
+		out.Send(s.conn, &wire.VectorClockSync{Clocks: clocks, SenderID: 0})
+	}
+}

@@ -1,0 +1,42 @@
+package sim
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+)
+
+// Time is simulated time in nanoseconds since the start of a run.
+type Time int64
+
+// Units of simulated time.
+const (
+	Nanosecond  Time = 1
+	Microsecond      = 1000 * Nanosecond
+	Millisecond      = 1000 * Microsecond
+	Second           = 1000 * Millisecond
+	Minute           = 60 * Second
+)
+
+// Seconds returns t as floating-point seconds (for reports only).
+func (t Time) Seconds() float64 { return float64(t) / float64(Second) }
+
+func (t Time) String() string {
+	switch {
+	case t%Second == 0:
+		return fmt.Sprintf("%ds", t/Second)
+	case t%Millisecond == 0:
+		return fmt.Sprintf("%.3fs", t.Seconds())
+	default:
+		return fmt.Sprintf("%.9fs", t.Seconds())
+	}
+}
+
+// Stream derives an independent random stream from the root seed and a
+// component name. Streams depend only on (seed, name), so adding a component
+// never changes what the others draw.
+func Stream(seed uint64, name string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
