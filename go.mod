@@ -5,6 +5,7 @@ go 1.26
 require (
 	github.com/klauspost/crc32 v1.3.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
+	pgregory.net/rapid v1.3.0
 )
 
 require (

@@ -20,7 +20,7 @@ type Series struct {
 }
 
 // MaxPoints bounds each series.
-const MaxPoints = 4096
+const MaxPoints = 1024
 
 type seriesSet struct {
 	list  []*Series

@@ -73,6 +73,7 @@ type World struct {
 	sentDeltas []uint64
 	stopped    bool
 	encBuf     []byte
+	bufs       [][]byte // recycled frame buffers: a delivered frame's bytes are dead after its step
 	series     seriesSet
 }
 
@@ -267,10 +268,24 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 			w.counters.FramesCorrupted++
 		}
 		// The frame must outlive this step: copy it once per delivery.
-		buf := make([]byte, len(d.Bytes))
-		copy(buf, d.Bytes)
+		buf := append(w.getBuf(), d.Bytes...)
 		w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf})
 		w.trace.event(w.now, trSend, from, to, id, t, len(buf))
+	}
+}
+
+func (w *World) getBuf() []byte {
+	if n := len(w.bufs); n > 0 {
+		b := w.bufs[n-1]
+		w.bufs = w.bufs[:n-1]
+		return b[:0]
+	}
+	return make([]byte, 0, 128)
+}
+
+func (w *World) putBuf(b []byte) {
+	if cap(b) <= 64<<10 && len(w.bufs) < 4096 {
+		w.bufs = append(w.bufs, b)
 	}
 }
 
@@ -438,10 +453,14 @@ func (w *World) dispatch(ev *event) {
 		if c == nil || !c.up || !ns.up {
 			w.counters.FramesDropped++
 			w.trace.event(w.now, trLost, ev.peer, ev.node, ev.conn, frameType(ev.buf), len(ev.buf))
+			w.putBuf(ev.buf)
 			return
 		}
 		w.counters.FramesDelivered++
 		in.Kind, in.Frame = InFrame, ev.buf
+		w.step(ev.node, in)
+		w.putBuf(ev.buf)
+		return
 	case evConnUp:
 		c := w.conn(ev.conn)
 		if c == nil || !c.up || ev.gen != ns.gen || !ns.up {

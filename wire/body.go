@@ -20,6 +20,10 @@ type bodyWriter struct {
 	buf []byte
 	enc *msgpack.Encoder
 	p   *Profile
+	// keys is scratch space for sorting map keys, pooled with the writer so
+	// that encoding a map allocates nothing. It is used as a stack (see
+	// pushSortedKeys) so that nested maps can share it.
+	keys []string
 }
 
 // Write and WriteByte let the msgpack encoder append to buf directly.
@@ -110,10 +114,33 @@ func (w *bodyWriter) unitVariant(name string) {
 // order, and a deterministic simulator needs one.
 func (w *bodyWriter) strU64Map(m map[string]uint64) {
 	w.mapLen(len(m))
-	for _, k := range sortedKeys(m) {
+	keys, mark := pushSortedKeys(w, m)
+	for _, k := range keys {
 		w.str(k)
 		w.uint(m[k])
 	}
+	w.popKeys(mark)
+}
+
+// pushSortedKeys appends m's keys to w.keys, sorts them, and returns them
+// with the mark to pass to popKeys once they have been written. Nested
+// pushes are fine: the returned slice stays valid even if a later push
+// grows w.keys.
+func pushSortedKeys[V any](w *bodyWriter, m map[string]V) ([]string, int) {
+	mark := len(w.keys)
+	for k := range m {
+		w.keys = append(w.keys, k)
+	}
+	keys := w.keys[mark:]
+	slices.Sort(keys)
+	return keys, mark
+}
+
+// popKeys drops the keys pushed since mark (clearing them so the pooled
+// writer does not keep the strings alive).
+func (w *bodyWriter) popKeys(mark int) {
+	clear(w.keys[mark:])
+	w.keys = w.keys[:mark]
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -294,7 +321,15 @@ func (r *bodyReader) lenAfter(at, width int, field string) (int, bool) {
 	case 2:
 		return int(binary.BigEndian.Uint16(b)), true
 	default:
-		return int(binary.BigEndian.Uint32(b)), true
+		// Refuse a length beyond the whole body before converting it: on
+		// 32-bit platforms int(v) would go negative and slip past the
+		// callers' bounds checks.
+		v := binary.BigEndian.Uint32(b)
+		if uint64(v) > uint64(len(r.data)) {
+			r.fail(at+1+width, field, "length %d is more than the %d bytes that remain", v, len(r.data)-at-1-width)
+			return 0, false
+		}
+		return int(v), true
 	}
 }
 
@@ -604,7 +639,13 @@ func skipValue(data []byte, off int) (end int, problem string) {
 			case 2:
 				n = int(binary.BigEndian.Uint16(data[pos:]))
 			default:
-				n = int(binary.BigEndian.Uint32(data[pos:]))
+				// Checked before the conversion to int, which goes
+				// negative on 32-bit platforms for lengths >= 2^31.
+				v := binary.BigEndian.Uint32(data[pos:])
+				if uint64(v) > uint64(len(data)) {
+					return 0, fmt.Sprintf("length %d is more than the %d bytes that remain", v, len(data)-pos-width)
+				}
+				n = int(v)
 			}
 			pos += width
 			switch c {

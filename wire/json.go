@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -127,7 +128,7 @@ func writeGeneric(w *bodyWriter, x any) error {
 			} else {
 				w.int(i)
 			}
-		} else if u, err := parseUint(string(v)); err == nil {
+		} else if u, err := strconv.ParseUint(string(v), 10, 64); err == nil {
 			w.uint(u)
 		} else if f, err := v.Float64(); err == nil && !math.IsInf(f, 0) {
 			_ = w.enc.EncodeFloat64(f)
@@ -151,12 +152,6 @@ func writeGeneric(w *bodyWriter, x any) error {
 		}
 	}
 	return nil
-}
-
-func parseUint(s string) (uint64, error) {
-	var u uint64
-	_, err := fmt.Sscan(s, &u)
-	return u, err
 }
 
 // MarshalJSON writes the externally tagged enum.
@@ -294,6 +289,9 @@ func checkFields(data []byte, t reflect.Type, path string) error {
 				return fmt.Errorf("%s: missing field %q", path, name)
 			}
 			continue
+		}
+		if !optional && string(bytes.TrimSpace(raw)) == "null" {
+			return fmt.Errorf("%s: field %q is null but is not an Option", path, name)
 		}
 		_, custom := reflect.New(f.Type).Interface().(json.Unmarshaler)
 		if f.Type.Kind() == reflect.Struct && !custom {

@@ -34,10 +34,12 @@ func (m *Handshake) encode(w *bodyWriter) {
 	w.array(7)
 	w.str(m.JWTToken)
 	w.mapLen(len(m.VectorClock))
-	for _, k := range sortedKeys(m.VectorClock) {
+	keys, mark := pushSortedKeys(w, m.VectorClock)
+	for _, k := range keys {
 		w.str(k)
 		w.strU64Map(m.VectorClock[k])
 	}
+	w.popKeys(mark)
 	w.array(len(m.SubscribedShapes))
 	for _, s := range m.SubscribedShapes {
 		w.str(s)

@@ -66,6 +66,7 @@ type entry struct {
 // coll is a collection's durable state: documents, head LSN and the
 // retained tail of its log (a ring of the last RetainLog entries).
 type coll struct {
+	shape string // shape id, computed once
 	state *model.Collection
 	head  uint64
 	log   []entry // ring; entry for lsn L at (L-1) % cap
@@ -127,7 +128,8 @@ type Origin struct {
 	colls []*coll
 	peers map[uint64]*peer
 	// volatile
-	sessions []*session // in accept order: fan-out iterates this, never a map
+	sessions []*session      // in accept order: fan-out iterates this, never a map
+	delta    wire.ShapeDelta // scratch: Send encodes at once, so one suffices
 	ticking  bool
 	gen      uint64
 	now      sim.Time
@@ -139,7 +141,7 @@ func New(cfg Config) *Origin {
 	o := &Origin{cfg: cfg, index: map[string]int{}, peers: map[uint64]*peer{}}
 	for i, name := range cfg.Collections {
 		o.index[name] = i
-		o.colls = append(o.colls, &coll{state: model.NewCollection(name), log: make([]entry, cfg.RetainLog)})
+		o.colls = append(o.colls, &coll{shape: model.ShapeID(name), state: model.NewCollection(name), log: make([]entry, cfg.RetainLog)})
 	}
 	return o
 }
@@ -463,7 +465,7 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 		}
 		if s.snapshot[i] {
 			s.snapshot[i] = false
-			out.Send(s.conn, &wire.ShapeSnapshot{ShapeID: model.ShapeID(c.state.Name), Data: c.state.Snapshot(),
+			out.Send(s.conn, &wire.ShapeSnapshot{ShapeID: c.shape, Data: c.state.Snapshot(),
 				SnapshotLSN: c.head, DocCount: uint64(c.state.Len())})
 			s.cursor[i] = c.head + 1
 		}
@@ -475,12 +477,13 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 				s.tokens--
 			}
 			e := c.at(s.cursor[i])
-			op, delta := wire.OpUpdate, e.value
+			op := wire.OpUpdate
 			if e.value == nil {
-				op, delta = wire.OpDelete, nil
+				op = wire.OpDelete
 			}
-			out.Send(s.conn, &wire.ShapeDelta{ShapeID: model.ShapeID(c.state.Name), Collection: c.state.Name,
-				DocumentID: e.doc, Operation: op, Delta: delta, LSN: e.lsn})
+			o.delta = wire.ShapeDelta{ShapeID: c.shape, Collection: c.state.Name,
+				DocumentID: e.doc, Operation: op, Delta: e.value, LSN: e.lsn}
+			out.Send(s.conn, &o.delta)
 			s.cursor[i]++
 		}
 	}

@@ -1,0 +1,103 @@
+package cluster
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/wire"
+)
+
+// busy is the no-fault 3-Lite run with enough writes that frames, not
+// housekeeping ticks, dominate.
+func busy(seed uint64, writeFor sim.Time) Params {
+	p := Defaults()
+	p.Seed, p.Lites = seed, 3
+	p.LiteRate, p.OriginRate = 300, 600
+	p.WriteFor = writeFor
+	return p
+}
+
+// BenchmarkNoFault3Lites reports delivered frames per wall second on one
+// core (a run is single-threaded).
+func BenchmarkNoFault3Lites(b *testing.B) {
+	var frames uint64
+	for i := 0; i < b.N; i++ {
+		r, _ := Run(busy(uint64(i+1), 10*sim.Second))
+		frames += r.Counters.FramesDelivered
+	}
+	b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
+}
+
+// bareLoop is the floor a simulator cannot beat: encode a ShapeDelta,
+// checksum it, queue it, dequeue it and decode it.
+func bareLoop(n int) {
+	codec := wire.Default
+	d := &wire.ShapeDelta{ShapeID: "shape:c0", Collection: "c0", DocumentID: "d17", Operation: wire.OpUpdate,
+		Delta: make([]byte, 20)}
+	queue := make([][]byte, 0, 64)
+	var sink uint32
+	for i := 0; i < n; i++ {
+		d.LSN = uint64(i)
+		f, _ := codec.Encode(d)
+		sink += wire.Checksum(f)
+		queue = append(queue, f)
+		if len(queue) == cap(queue) {
+			for _, f := range queue {
+				m, _ := codec.Decode(f)
+				sink += uint32(m.(*wire.ShapeDelta).LSN)
+			}
+			queue = queue[:0]
+		}
+	}
+	runtime.KeepAlive(sink)
+}
+
+// BenchmarkSimOverBare reports the full simulation's cost per delivered
+// frame as a multiple of the bare encode+CRC+queue+decode loop.
+func BenchmarkSimOverBare(b *testing.B) {
+	var simNs, bareNs float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p := busy(uint64(i+1), 10*sim.Second)
+		b.StartTimer()
+		start := b.Elapsed()
+		r, _ := Run(p)
+		frames := r.Counters.FramesDelivered
+		simNs += float64(b.Elapsed()-start) / float64(frames)
+		start = b.Elapsed()
+		bareLoop(int(frames))
+		bareNs += float64(b.Elapsed()-start) / float64(frames)
+	}
+	b.ReportMetric(simNs/float64(b.N), "sim-ns/frame")
+	b.ReportMetric(bareNs/float64(b.N), "bare-ns/frame")
+	b.ReportMetric(simNs/bareNs, "ratio")
+}
+
+func heapAfter(p Params) uint64 {
+	c, _ := New(p)
+	c.Run()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	runtime.KeepAlive(c)
+	return m.HeapAlloc
+}
+
+// BenchmarkHeapFlat compares the live heap at the end of a run with the
+// one of a run ten times longer (tracing off); the budget is 1.2x.
+func BenchmarkHeapFlat(b *testing.B) {
+	var ratio float64
+	for i := 0; i < b.N; i++ {
+		short := heapAfter(busy(1, 120*sim.Second))
+		long := heapAfter(busy(1, 1200*sim.Second))
+		ratio = float64(long) / float64(short)
+		b.ReportMetric(float64(short)/(1<<20), "short-MiB")
+		b.ReportMetric(float64(long)/(1<<20), "long-MiB")
+	}
+	b.ReportMetric(ratio, "ratio")
+	if ratio > 1.2 {
+		b.Errorf("heap after a 10x longer run is %.2fx the short run's (budget 1.2x)", ratio)
+	}
+}
