@@ -73,6 +73,7 @@ type World struct {
 	sentDeltas []uint64
 	stopped    bool
 	encBuf     []byte
+	pkt        Packet
 	bufs       [][]byte // recycled frame buffers: a delivered frame's bytes are dead after its step
 	series     seriesSet
 }
@@ -243,8 +244,10 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 	if t == wire.TypeShapeDelta {
 		w.sentDeltas[int(from)*len(w.nodes)+int(to)]++
 	}
-	p := Packet{Conn: id, From: from, To: to, Type: t, Bytes: frame}
-	w.dels = w.icpt.Intercept(w.now, &p, w.dels[:0])
+	p := &w.pkt // reused: a local would escape through the interface call
+	*p = Packet{Conn: id, From: from, To: to, Type: t, Bytes: frame}
+	w.dels = w.icpt.Intercept(w.now, p, w.dels[:0])
+	p.Bytes = nil
 	if len(w.dels) == 0 {
 		w.counters.FramesDropped++
 		w.trace.event(w.now, trDrop, from, to, id, t, len(frame))

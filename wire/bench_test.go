@@ -59,8 +59,10 @@ func TestDecodeAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if allocs != 5 {
-		t.Errorf("decoding a DeltaPush allocated %v times, want 5 (message, 2 strings, delta, *int64)", allocs)
+	// The message, its delta and the *int64 Option. Its two short strings
+	// repeat from frame to frame and are interned after the first decode.
+	if allocs != 3 {
+		t.Errorf("decoding a DeltaPush allocated %v times, want 3 (message, delta, *int64)", allocs)
 	}
 }
 
@@ -90,10 +92,11 @@ func BenchmarkEncodeReusedBuffer(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 }
 
-// BenchmarkDecodeDeltaPush: 5 allocs/op, each part of the result and
-// nothing else: the *DeltaPush itself, the collection and document_id
-// strings, the delta byte slice, and the *int64 of device_valid_time_ms.
-// The msgpack decoder and the body reader come from a pool.
+// BenchmarkDecodeDeltaPush: 3 allocs/op, each part of the result and
+// nothing else: the *DeltaPush itself, the delta byte slice, and the *int64
+// of device_valid_time_ms. The collection and document_id strings are
+// interned (they repeat), and the msgpack decoder and the body reader come
+// from a pool.
 func BenchmarkDecodeDeltaPush(b *testing.B) {
 	frame, err := wire.Default.Encode(benchPush())
 	if err != nil {

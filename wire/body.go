@@ -165,6 +165,7 @@ type bodyReader struct {
 	err  *Error
 	dec  *msgpack.Decoder
 	src  sliceReader
+	strs map[string]string // interned short strings; see intern
 }
 
 // sliceReader is the io.Reader + io.ByteScanner the msgpack decoder reads
@@ -366,21 +367,47 @@ func (r *bodyReader) strOrBinLen(field string, wantStr bool) (hdr, n int, ok boo
 	return 1 + width, n, true
 }
 
+// str reads a str value. strOrBinLen has already checked that all n bytes
+// are present, so the bytes are taken straight from the body; short strings
+// (ids, collection names, operations: the same few values frame after
+// frame) are interned so that decoding them allocates nothing.
 func (r *bodyReader) str(field string) string {
-	_, n, ok := r.strOrBinLen(field, true)
+	hdr, n, ok := r.strOrBinLen(field, true)
 	if !ok {
 		return ""
 	}
 	at := r.pos
-	s, err := r.dec.DecodeString()
-	if err != nil {
-		r.decodeErr(at, field, err)
-		return ""
-	}
-	if !utf8.ValidString(s) {
+	b := r.data[at+hdr : at+hdr+n]
+	if !utf8.Valid(b) {
 		r.fail(at, field, "string of %d bytes is not valid UTF-8", n)
 		return ""
 	}
+	r.pos += hdr + n
+	return r.intern(b)
+}
+
+// Interning bounds: strings up to internMaxLen bytes, at most internMax
+// entries per pooled reader (then the table starts over).
+const (
+	internMaxLen = 64
+	internMax    = 4096
+)
+
+func (r *bodyReader) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > internMaxLen {
+		return string(b)
+	}
+	if s, ok := r.strs[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	if r.strs == nil || len(r.strs) >= internMax {
+		r.strs = make(map[string]string, 256)
+	}
+	s := string(b)
+	r.strs[s] = s
 	return s
 }
 

@@ -7,6 +7,7 @@
 package lite
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/syncsim/syncsim/sim"
@@ -115,10 +116,16 @@ type Lite struct {
 	// durable
 	unacked []mutation
 	nextMID uint64
+	seal    uint64 // durableSum at the last crash
+	sealed  bool
+	// coldResync: durable state was found corrupted; ask for a full
+	// re-sync as soon as the handshake completes.
+	coldResync bool
 	// recent keeps the last acked mutations: an ack corrupted in transit can
 	// retire a mutation Origin never applied, and Origin's SequenceGap
 	// request for it must still be answerable.
-	recent []mutation
+	recent []mutation // ring of at most recentCap, oldest at recentHead
+	recentHead int
 	// volatile
 	gen        uint64
 	conn       sim.ConnID
@@ -135,6 +142,7 @@ type Lite struct {
 	lastPing   sim.Time
 	now        sim.Time
 	rng        interface{ Int64N(int64) int64 }
+	push       wire.DeltaPush // scratch: Send encodes at once
 }
 
 // New returns a Lite. rng is the node's own random stream (for reconnect
@@ -166,8 +174,49 @@ func (l *Lite) resetVolatile() {
 	}
 }
 
-// Crash drops volatile state.
-func (l *Lite) Crash() { l.resetVolatile() }
+// Crash drops volatile state and seals the durable state with a checksum,
+// as a store with checksummed pages would; InRestart verifies it.
+func (l *Lite) Crash() {
+	l.resetVolatile()
+	l.sealed, l.seal = true, l.durableSum()
+}
+
+// durableSum is a checksum over the durable state: per shape its LSN and
+// contents digest, and the mutation counter.
+func (l *Lite) durableSum() uint64 {
+	h := uint64(0x243f6a8885a308d3) ^ l.nextMID
+	for _, s := range l.shapes {
+		h = (h ^ s.last) * 0x9e3779b97f4a7c15
+		h = (h ^ s.state.Digest()) * 0x9e3779b97f4a7c15
+	}
+	return h
+}
+
+// CorruptDurable damages the durable state of a crashed Lite the way a torn
+// write would: it changes one stored document behind the checksum's back.
+// The fault injector calls it between Crash and Restart.
+func (l *Lite) CorruptDurable(rng interface{ IntN(int) int }) {
+	s := l.shapes[rng.IntN(len(l.shapes))]
+	s.state.Put(fmt.Sprintf("torn-%d", rng.IntN(1<<20)), []byte{0xde, 0xad})
+}
+
+// coldStart runs at InRestart: if the durable state fails its checksum the
+// Lite wipes it and, once connected, asks for everything again with
+// ResyncRequest{CorruptedState, from 0}.
+func (l *Lite) coldStart(out *sim.Outbox) {
+	if !l.sealed {
+		return
+	}
+	l.sealed = false
+	if l.durableSum() == l.seal {
+		return
+	}
+	out.Observe(sim.Observation{Kind: sim.ObsCorruptedState})
+	for _, s := range l.shapes {
+		s.state, s.last, s.seen = model.NewCollection(s.coll), 0, 0
+	}
+	l.coldResync = true
+}
 
 // Timer tags: generation in the high bits so timers of a dead incarnation
 // or connection attempt are ignored.
@@ -183,6 +232,7 @@ func (l *Lite) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
 	l.now = now
 	switch in.Kind {
 	case sim.InStart, sim.InRestart:
+		l.coldStart(out)
 		l.timer(out, l.cfg.Tick, tagTick)
 		l.dial(out)
 	case sim.InConnUp:
@@ -276,9 +326,9 @@ func (l *Lite) pushDue(out *sim.Outbox) {
 
 func (l *Lite) sendPush(m *mutation, out *sim.Outbox) {
 	m.sent, m.sentAt = true, l.now
-	p := &wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id}
-	p.Seal()
-	out.Send(l.conn, p)
+	l.push = wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id}
+	l.push.Seal()
+	out.Send(l.conn, &l.push)
 }
 
 func (l *Lite) frame(b []byte, out *sim.Outbox) {
@@ -295,6 +345,12 @@ func (l *Lite) frame(b []byte, out *sim.Outbox) {
 		if !l.ready {
 			l.ready = true
 			l.subscribe(out)
+			if l.coldResync {
+				l.coldResync = false
+				for _, s := range l.shapes {
+					l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+				}
+			}
 			l.pushDue(out)
 		}
 	case *wire.ShapeSnapshot:
@@ -341,10 +397,12 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 		}
 		out.Observe(sim.Observation{Kind: sim.ObsAcked, A: lsn, B: boolU(rejected), C: u.id})
 		l.unacked = append(l.unacked[:i], l.unacked[i+1:]...)
-		if len(l.recent) == recentCap {
-			l.recent = append(l.recent[:0], l.recent[1:]...)
+		if len(l.recent) < recentCap {
+			l.recent = append(l.recent, u)
+		} else {
+			l.recent[l.recentHead] = u
+			l.recentHead = (l.recentHead + 1) % recentCap
 		}
-		l.recent = append(l.recent, u)
 		return
 	}
 }
@@ -353,8 +411,8 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 // recently acked ring and the unacked list, in id order.
 func (l *Lite) resend(from uint64, out *sim.Outbox) {
 	sent := 0
-	for i := range l.recent {
-		if u := &l.recent[i]; u.id >= from && sent < l.cfg.MaxInFlight {
+	for k := range l.recent {
+		if u := &l.recent[(l.recentHead+k)%len(l.recent)]; u.id >= from && sent < l.cfg.MaxInFlight {
 			l.sendPush(u, out)
 			sent++
 		}

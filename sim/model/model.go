@@ -51,14 +51,16 @@ func docHash(id string, v []byte) uint64 {
 	return h
 }
 
-// Put sets a document (value nil or empty deletes it).
+// Put sets a document (value nil or empty deletes it). The collection keeps
+// value itself, not a copy: the caller must not modify it afterwards (the
+// nodes pass freshly decoded slices, which nothing else holds).
 func (c *Collection) Put(id string, value []byte) {
 	if old, ok := c.docs[id]; ok {
 		c.digest -= docHash(id, old)
 		delete(c.docs, id)
 	}
 	if len(value) > 0 {
-		c.docs[id] = slices.Clone(value)
+		c.docs[id] = value
 		c.digest += docHash(id, value)
 	}
 }

@@ -129,7 +129,8 @@ type Origin struct {
 	peers map[uint64]*peer
 	// volatile
 	sessions []*session      // in accept order: fan-out iterates this, never a map
-	delta    wire.ShapeDelta // scratch: Send encodes at once, so one suffices
+	delta    wire.ShapeDelta // scratch messages: Send encodes at once, so one each suffices
+	ack      wire.DeltaAck
 	ticking  bool
 	gen      uint64
 	now      sim.Time
@@ -355,7 +356,8 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	switch {
 	case m.MutationID <= p.applied:
 		out.Observe(sim.Observation{Kind: sim.ObsDedup, A: m.PeerID, C: m.MutationID})
-		out.Send(s.conn, &wire.DeltaAck{MutationID: m.MutationID, LSN: p.lastLSN})
+		o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: p.lastLSN}
+		out.Send(s.conn, &o.ack)
 		return
 	case m.MutationID > p.applied+1:
 		// Apply strictly in order so "applied once" and "in the order
@@ -382,7 +384,8 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	}
 	lsn := o.commit(i, m.DocumentID, value, m.PeerID, m.MutationID, out)
 	p.applied, p.lastLSN = m.MutationID, lsn
-	out.Send(s.conn, &wire.DeltaAck{MutationID: m.MutationID, LSN: lsn})
+	o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: lsn}
+	out.Send(s.conn, &o.ack)
 }
 
 func (o *Origin) askResend(s *session, r wire.ResyncReason, from uint64, coll string, out *sim.Outbox) {
@@ -396,7 +399,8 @@ func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, out
 	c := o.colls[i]
 	c.head++
 	c.state.Put(doc, value)
-	*c.at(c.head) = entry{lsn: c.head, doc: doc, value: append([]byte(nil), value...), digest: c.state.Digest()}
+	// The log shares value with the state: neither ever modifies it.
+	*c.at(c.head) = entry{lsn: c.head, doc: doc, value: value, digest: c.state.Digest()}
 	out.Observe(sim.Observation{Kind: sim.ObsCommit, A: c.head, B: peerID, C: mid, S: c.state.Name})
 	for _, s := range o.sessions {
 		if s.subscribed[i] {

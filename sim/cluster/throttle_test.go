@@ -1,0 +1,101 @@
+package cluster
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/syncsim/syncsim/sim"
+)
+
+func seriesOf(r Result, name string, node sim.NodeID) []sim.Point {
+	for _, s := range r.Series {
+		if s.Name == name && s.Node == node {
+			return s.Points
+		}
+	}
+	return nil
+}
+
+// A Lite that drains 100 deltas/s while Origin commits 400/s must engage
+// the throttle, Origin must then push at most the suggested rate (plus the
+// token bucket's burst), and everything must still converge after the
+// throttle is released.
+func TestSlowConsumerThrottles(t *testing.T) {
+	p := Defaults()
+	p.Seed, p.Lites, p.Collections = 4, 1, 1
+	p.LiteRate, p.OriginRate = 0, 400
+	p.WriteFor, p.Budget = 5*sim.Second, 60*sim.Second
+	p.Lite.DrainRate = 100
+	c, _ := New(p)
+	r := c.Run()
+	if !r.Converged {
+		t.Fatalf("not converged: %s", r.Divergence)
+	}
+	sameState(t, c)
+	if r.Counters.ThrottleOn == 0 || r.Counters.ThrottleOff == 0 {
+		t.Fatalf("throttle on %d off %d, want both", r.Counters.ThrottleOn, r.Counters.ThrottleOff)
+	}
+	on := seriesOf(r, "origin_throttled", LiteID(0))
+	rate := seriesOf(r, "push_rate", LiteID(0))
+	const burst, every = 8.0, 0.1 // origin.Config defaults; the sample interval in seconds
+	throttledSamples := 0
+	for i := 1; i < len(on); i++ {
+		if on[i-1].V == 1 && on[i].V == 1 {
+			throttledSamples++
+			if max := 100 + burst/every; rate[i].V > max {
+				t.Errorf("at %v origin pushed %.0f deltas/s to a peer throttled to 100/s (bound %.0f)", rate[i].T, rate[i].V, max)
+			}
+		}
+	}
+	if throttledSamples < 10 {
+		t.Fatalf("only %d samples with the throttle engaged", throttledSamples)
+	}
+}
+
+// Without its Throttle messages the same Lite overflows its queue: proof
+// that the test above measures the throttle, not a lucky rate.
+func TestSlowConsumerWithoutThrottleOverflows(t *testing.T) {
+	p := Defaults()
+	p.Seed, p.Lites, p.Collections = 4, 1, 1
+	p.LiteRate, p.OriginRate = 0, 400
+	p.WriteFor, p.Budget = 5*sim.Second, 60*sim.Second
+	p.Lite.DrainRate = 100
+	p.Lite.HighWater = 1 << 30 // never engage
+	var trace bytes.Buffer
+	p.Trace = &trace
+	r, _ := Run(p)
+	if r.Counters.ThrottleOn != 0 || !strings.Contains(trace.String(), `"obs":"queue-overflow"`) {
+		t.Fatalf("throttle on %d; overflow seen: %v", r.Counters.ThrottleOn, strings.Contains(trace.String(), "queue-overflow"))
+	}
+}
+
+// A Lite whose durable state is damaged while it is down must notice at
+// restart, ask for a full re-sync (CorruptedState, from 0) and converge.
+func TestCorruptedDurableStateColdStart(t *testing.T) {
+	for _, corrupt := range []bool{true, false} {
+		p := Defaults()
+		p.Seed = 6
+		var trace bytes.Buffer
+		p.Trace = &trace
+		p.Setup = func(c *Cluster) {
+			l := c.Lites[0]
+			c.World.At(2*sim.Second, func(w *sim.World) { w.Crash(LiteID(0)) })
+			if corrupt {
+				c.World.At(2100*sim.Millisecond, func(w *sim.World) { l.CorruptDurable(sim.Stream(6, "test/corrupt")) })
+			}
+			c.World.At(2500*sim.Millisecond, func(w *sim.World) { w.Restart(LiteID(0)) })
+		}
+		c, _ := New(p)
+		r := c.Run()
+		if !r.Converged {
+			t.Fatalf("corrupt=%v: not converged: %s", corrupt, r.Divergence)
+		}
+		sameState(t, c)
+		detected := strings.Contains(trace.String(), `"node":1,"obs":"corrupted-state"`)
+		fullResync := strings.Contains(trace.String(), `"node":1,"obs":"resync-sent","a":0,`)
+		if detected != corrupt || fullResync != corrupt {
+			t.Fatalf("corrupt=%v: corrupted-state observed %v, full resync sent %v", corrupt, detected, fullResync)
+		}
+	}
+}
