@@ -124,7 +124,7 @@ type Lite struct {
 	// recent keeps the last acked mutations: an ack corrupted in transit can
 	// retire a mutation Origin never applied, and Origin's SequenceGap
 	// request for it must still be answerable.
-	recent []mutation // ring of at most recentCap, oldest at recentHead
+	recent     []mutation // ring of at most recentCap, oldest at recentHead
 	recentHead int
 	// volatile
 	gen        uint64
