@@ -16,16 +16,17 @@ const (
 
 // event is kept small: the heap moves events by value.
 type event struct {
-	at   Time
-	seq  uint64
-	kind evKind
-	in   InputKind
-	node NodeID
-	peer NodeID
-	gen  uint32
-	conn ConnID
-	tag  uint64
-	buf  []byte
+	at      Time
+	seq     uint64
+	kind    evKind
+	in      InputKind
+	node    NodeID
+	peer    NodeID
+	gen     uint32
+	altered bool // evDeliver: a fault changed the bytes
+	conn    ConnID
+	tag     uint64
+	buf     []byte
 }
 
 // eventQueue is a binary min-heap on (at, seq). Hand-written rather than

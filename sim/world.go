@@ -31,6 +31,22 @@ type Config struct {
 	// next write at each node happens; see Workload.
 	Workload Workload
 	Trace    TraceSink // optional; nil keeps only the hash and the tail
+	// Monitor, if set, sees every step, observation and sent frame: the
+	// hook the property checkers use. It must not change the world except
+	// through Stop.
+	Monitor Monitor
+}
+
+// Monitor watches a run from outside the nodes.
+type Monitor interface {
+	// Step is called before node is stepped with in; altered says the
+	// frame (for InFrame) was changed in transit by a fault, which the
+	// node itself cannot know.
+	Step(now Time, node NodeID, in *Input, altered bool)
+	// Observe is called for every observation, as it is made.
+	Observe(now Time, ob *Observation)
+	// Sent is called for every frame a node sends, before interception.
+	Sent(now Time, p *Packet)
 }
 
 // Workload decides the local writes. Next returns the delay until the next
@@ -246,6 +262,9 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 	}
 	p := &w.pkt // reused: a local would escape through the interface call
 	*p = Packet{Conn: id, From: from, To: to, Type: t, Bytes: frame}
+	if w.cfg.Monitor != nil {
+		w.cfg.Monitor.Sent(w.now, p)
+	}
 	w.dels = w.icpt.Intercept(w.now, p, w.dels[:0])
 	p.Bytes = nil
 	if len(w.dels) == 0 {
@@ -272,7 +291,7 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 		}
 		// The frame must outlive this step: copy it once per delivery.
 		buf := append(w.getBuf(), d.Bytes...)
-		w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf})
+		w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf, altered: d.Altered})
 		w.trace.event(w.now, trSend, from, to, id, t, len(buf))
 	}
 }
@@ -371,11 +390,19 @@ func (w *World) observe(ob Observation) {
 		w.counters.DecodeErrors++
 	}
 	w.trace.observation(w.now, &ob)
+	if w.cfg.Monitor != nil {
+		w.cfg.Monitor.Observe(w.now, &ob)
+	}
 }
 
-func (w *World) step(id NodeID, in *Input) {
+func (w *World) step(id NodeID, in *Input) { w.stepAltered(id, in, false) }
+
+func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 	ns := &w.nodes[id]
 	w.trace.input(w.now, id, in)
+	if w.cfg.Monitor != nil {
+		w.cfg.Monitor.Step(w.now, id, in, altered)
+	}
 	ns.spec.Node.Step(w.now, in, &w.outs[id])
 }
 
@@ -413,6 +440,20 @@ func (w *World) sample(*World) {
 	w.At(w.now+w.cfg.SampleEvery, w.sample)
 }
 
+// Burst makes node id write n extra times now, on top of the workload (a
+// write burst fault). Needs a Workload.
+func (w *World) Burst(id NodeID, n int) {
+	if w.cfg.Workload == nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		w.push(event{at: w.now, kind: evWrite, node: id, tag: burstWrite})
+	}
+}
+
+// burstWrite marks a write event that does not schedule the next one.
+const burstWrite = 1
+
 func (w *World) scheduleWrite(id NodeID) {
 	if after, ok := w.cfg.Workload.Next(w.now, id); ok {
 		w.push(event{at: w.now + after, kind: evWrite, node: id})
@@ -439,7 +480,9 @@ func (w *World) dispatch(ev *event) {
 			w.counters.Writes++
 			w.step(ev.node, in)
 		}
-		w.scheduleWrite(ev.node)
+		if ev.tag != burstWrite {
+			w.scheduleWrite(ev.node)
+		}
 		return
 	case evInput:
 		if ev.gen != ns.gen || !ns.up {
@@ -461,7 +504,7 @@ func (w *World) dispatch(ev *event) {
 		}
 		w.counters.FramesDelivered++
 		in.Kind, in.Frame = InFrame, ev.buf
-		w.step(ev.node, in)
+		w.stepAltered(ev.node, in, ev.altered)
 		w.putBuf(ev.buf)
 		return
 	case evConnUp:

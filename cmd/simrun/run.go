@@ -26,7 +26,8 @@ type runSpec struct {
 	liteRate, originRate float64
 	writeFor, budget     time.Duration
 	chaos                float64
-	resets               int
+	resets               float64
+	swarm                bool
 }
 
 func defaultSpec() runSpec {
@@ -38,6 +39,7 @@ func defaultSpec() runSpec {
 func (s *runSpec) bind(fs interface {
 	Uint64Var(*uint64, string, uint64, string)
 	IntVar(*int, string, int, string)
+	BoolVar(*bool, string, bool, string)
 	Float64Var(*float64, string, float64, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 }) {
@@ -50,7 +52,8 @@ func (s *runSpec) bind(fs interface {
 	fs.DurationVar(&s.writeFor, "write-for", s.writeFor, "simulated time during which writes happen (faults heal then too)")
 	fs.DurationVar(&s.budget, "budget", s.budget, "simulated time allowed to converge after writes stop")
 	fs.Float64Var(&s.chaos, "chaos", s.chaos, "probability of each frame fault (drop, duplicate, reorder, bit flip); 0 = no faults")
-	fs.IntVar(&s.resets, "resets", s.resets, "connection resets before heal (with -chaos > 0 one node also crashes and restarts)")
+	fs.Float64Var(&s.resets, "resets", s.resets, "connection resets per simulated second on random Lites before heal; > 0 also crashes a random node every 10 s on average")
+	fs.BoolVar(&s.swarm, "swarm", s.swarm, "let the seed pick the fault mix (swarm mode) instead of -chaos/-resets")
 }
 
 func (s runSpec) validate() error {
@@ -58,7 +61,9 @@ func (s runSpec) validate() error {
 	case s.chaos < 0 || s.chaos > 0.25:
 		return fmt.Errorf("-chaos %g: want 0..0.25 (four fault kinds each get this probability)", s.chaos)
 	case s.resets < 0:
-		return fmt.Errorf("-resets %d: must not be negative", s.resets)
+		return fmt.Errorf("-resets %g: must not be negative", s.resets)
+	case s.swarm && (s.chaos > 0 || s.resets > 0):
+		return fmt.Errorf("-swarm picks its own faults: drop -chaos and -resets")
 	case s.writeFor <= 0:
 		return fmt.Errorf("-write-for %v: must be positive", s.writeFor)
 	}
@@ -83,7 +88,8 @@ func (s runSpec) replay() string {
 	add(s.writeFor != d.writeFor, "-write-for %v", s.writeFor)
 	add(s.budget != d.budget, "-budget %v", s.budget)
 	add(s.chaos != d.chaos, "-chaos %g", s.chaos)
-	add(s.resets != d.resets, "-resets %d", s.resets)
+	add(s.resets != d.resets, "-resets %g", s.resets)
+	add(s.swarm, "-swarm%s", "")
 	return b.String()
 }
 
@@ -93,15 +99,11 @@ func (s runSpec) params(trace io.Writer) cluster.Params {
 	p.LiteRate, p.OriginRate = s.liteRate, s.originRate
 	p.WriteFor, p.Budget = sim.Time(s.writeFor), sim.Time(s.budget)
 	p.Trace = trace
-	if s.chaos > 0 || s.resets > 0 {
-		ch := faults.NewChaos(s.seed, s.chaos, p.WriteFor)
-		p.Interceptor = ch
-		p.Setup = func(c *cluster.Cluster) {
-			ch.Attach(c.World)
-			if s.resets > 0 {
-				faults.ScheduleDisruptions(c.World, s.seed, c.P.Lites, s.resets, p.WriteFor)
-			}
-		}
+	switch {
+	case s.swarm:
+		p.Faults = faults.Swarm(s.seed, p.WriteFor, s.lites)
+	case s.chaos > 0 || s.resets > 0:
+		p.Faults = faults.Chaos(s.chaos, s.resets, p.WriteFor)
 	}
 	return p
 }
@@ -150,7 +152,8 @@ Flags:
 		fmt.Fprint(w, `
 Examples:
   simrun run -seed 7
-  simrun run -seed 7 -lites 16 -chaos 0.03 -resets 5 -trace trace.jsonl -json result.json
+  simrun run -seed 7 -lites 16 -chaos 0.03 -resets 0.5 -trace trace.jsonl -json result.json
+  simrun run -seed 7 -swarm
 `)
 	}
 	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
@@ -219,7 +222,7 @@ func writeJSON(path string, spec runSpec, r cluster.Result) error {
 		Divergence: r.Divergence, EndS: r.End.Seconds(), Counters: r.Counters, Replay: spec.replay(),
 		Params: map[string]any{"lites": spec.lites, "collections": spec.colls, "docs": spec.docs,
 			"lite_rate": spec.liteRate, "origin_rate": spec.originRate, "write_for_s": spec.writeFor.Seconds(),
-			"budget_s": spec.budget.Seconds(), "chaos": spec.chaos, "resets": spec.resets}}
+			"budget_s": spec.budget.Seconds(), "chaos": spec.chaos, "resets": spec.resets, "swarm": spec.swarm}}
 	if r.Converged {
 		at, after := r.ConvergedAt.Seconds(), (r.ConvergedAt - sim.Time(spec.writeFor)).Seconds()
 		out.ConvergedAtS, out.ConvergeAfter = &at, &after
@@ -252,10 +255,12 @@ var suite = []suiteEntry{
 	{"baseline-3", "3 Lites, no faults", func(s runSpec) runSpec { return s }},
 	{"baseline-16", "16 Lites, no faults", func(s runSpec) runSpec { s.lites = 16; return s }},
 	{"fanout-64", "64 Lites, light writes", func(s runSpec) runSpec { s.lites, s.liteRate = 64, 2; return s }},
-	{"chaos", "3 Lites, 3% each of drop/dup/reorder/bit flip, 5 resets, a crash",
-		func(s runSpec) runSpec { s.chaos, s.resets, s.writeFor = 0.03, 5, 10*time.Second; return s }},
-	{"chaos-heavy", "3 Lites, 5% each, 10 resets, a crash",
-		func(s runSpec) runSpec { s.chaos, s.resets, s.writeFor = 0.05, 10, 10*time.Second; return s }},
+	{"chaos", "3 Lites, 3% each of drop/dup/reorder/bit flip, 0.5 resets/s, crashes",
+		func(s runSpec) runSpec { s.chaos, s.resets, s.writeFor = 0.03, 0.5, 10*time.Second; return s }},
+	{"chaos-heavy", "3 Lites, 5% each, 1 reset/s, crashes",
+		func(s runSpec) runSpec { s.chaos, s.resets, s.writeFor = 0.05, 1, 10*time.Second; return s }},
+	{"swarm", "3 Lites, the seed picks the fault mix",
+		func(s runSpec) runSpec { s.swarm, s.writeFor = true, 10*time.Second; return s }},
 }
 
 func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {

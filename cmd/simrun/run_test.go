@@ -11,7 +11,7 @@ import (
 
 func TestRunPassPrintsHashAndReplays(t *testing.T) {
 	dir := t.TempDir()
-	res := simrun(t, nil, "run", "-seed", "7", "-chaos", "0.03", "-resets", "5", "-write-for", "10s",
+	res := simrun(t, nil, "run", "-seed", "7", "-chaos", "0.03", "-resets", "0.5", "-write-for", "10s",
 		"-json", filepath.Join(dir, "r.json"), "-trace", filepath.Join(dir, "t.jsonl"))
 	if res.code != 0 || !strings.HasPrefix(res.stdout, "PASS") {
 		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/lite"
 	"github.com/syncsim/syncsim/sim/origin"
@@ -23,6 +24,12 @@ type Params struct {
 	WriteFor    sim.Time // writes stop after this
 	Budget      sim.Time // time allowed to converge after writes stop
 	Link        sim.Link // zero: 5 ms + up to 5 ms jitter
+	// Faults is the fault plan (no specs: no faults). Script, if not nil,
+	// replaces it with a recorded schedule replayed exactly; Faults.Heal
+	// is still the heal time.
+	Faults faults.Plan
+	Script []faults.Event
+	// Interceptor overrides the fault injector (tests of the kernel).
 	Interceptor sim.Interceptor
 	Trace       sim.TraceSink
 	Lite        lite.Config   // per-Lite tuning (Origin, PeerID, Collections are set here)
@@ -52,6 +59,11 @@ func (p *Params) Validate() error {
 	case p.WriteFor < 0 || p.Budget <= 0:
 		return fmt.Errorf("write_for must be >= 0 and budget > 0")
 	}
+	if len(p.Faults.Specs) > 0 || p.Script != nil {
+		if err := p.Faults.Validate(p.Lites + 1); err != nil {
+			return fmt.Errorf("fault plan: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -60,7 +72,8 @@ type Cluster struct {
 	P      Params
 	World  *sim.World
 	Origin *origin.Origin
-	Lites  []*lite.Lite // Lite i is node i+1
+	Lites  []*lite.Lite     // Lite i is node i+1
+	Faults *faults.Injector // nil when the run has no faults
 	colls  []string
 
 	convergedAt sim.Time
@@ -74,7 +87,9 @@ const OriginID sim.NodeID = 0
 func LiteID(i int) sim.NodeID { return sim.NodeID(i + 1) }
 
 // New builds the world for p.
-func New(p Params) (*Cluster, error) {
+func New(p Params) (*Cluster, error) { return newWithMonitor(p, nil) }
+
+func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -98,16 +113,32 @@ func New(p Params) (*Cluster, error) {
 		link = func(sim.NodeID, sim.NodeID) sim.Link { return p.Link }
 	}
 	c.lastDeltas = make([]uint64, p.Lites)
+	icpt := p.Interceptor
+	if icpt == nil {
+		switch {
+		case p.Script != nil:
+			c.Faults = faults.Replay(p.Script, p.Faults.Heal)
+		case len(p.Faults.Specs) > 0:
+			c.Faults = faults.New(p.Faults, p.Seed)
+		}
+		if c.Faults != nil {
+			icpt = c.Faults
+		}
+	}
 	c.World = sim.New(sim.Config{
 		Seed:        p.Seed,
 		Nodes:       nodes,
 		Link:        link,
-		Interceptor: p.Interceptor,
+		Interceptor: icpt,
 		Deadline:    p.WriteFor + p.Budget,
 		OnSample:    c.sample,
 		Workload:    newWorkload(p, c.colls),
 		Trace:       p.Trace,
+		Monitor:     monitor,
 	})
+	if c.Faults != nil {
+		c.Faults.Attach(c.World)
+	}
 	if p.Setup != nil {
 		p.Setup(c)
 	}
@@ -121,14 +152,18 @@ func (c *Cluster) Collections() []string { return c.colls }
 type Result struct {
 	sim.Result
 	Converged   bool
-	ConvergedAt sim.Time // first sample after writes stopped at which all had converged
-	Divergence  string   // why not, when not converged
+	ConvergedAt sim.Time       // first sample after writes stopped at which all had converged
+	Divergence  string         // why not, when not converged
+	Schedule    []faults.Event // the faults that fired, replayable with Params.Script
 }
 
 // Run runs the world to convergence or the deadline.
 func (c *Cluster) Run() Result {
 	r := c.World.Run()
 	res := Result{Result: r, ConvergedAt: c.convergedAt, Converged: c.convergedAt >= 0}
+	if c.Faults != nil {
+		res.Schedule = c.Faults.Events()
+	}
 	if !res.Converged {
 		res.Divergence = c.Divergence()
 	}

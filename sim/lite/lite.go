@@ -563,6 +563,17 @@ func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
 		s.resync = nil
 		out.Observe(sim.Observation{Kind: sim.ObsResyncAnswered, A: s.last, S: s.coll})
 	}
+	if s.resync == nil && len(s.reorder) > 0 {
+		// Deltas wait above a gap that no open request covers (it opened
+		// while an earlier resync was pending): ask for it now.
+		lowest := uint64(0)
+		for lsn := range s.reorder { // the minimum does not depend on map order
+			if lowest == 0 || lsn < lowest {
+				lowest = lsn
+			}
+		}
+		l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: lowest}, s.last+1, lowest-1, out)
+	}
 	if s.check.armed && s.last == s.check.lsn {
 		s.check.armed = false
 		if s.state.Digest() != s.check.digest {
