@@ -109,8 +109,8 @@ const (
 	ObsResyncSent                        // ResyncRequest sent: A=from, B=attempt; S=collection/reason
 	ObsResyncAnswered                    // a resync this node asked for was satisfied: A=LSN reached; S=collection
 	ObsResyncServed                      // Origin answered a resync: A=from, B=frames sent (0 = snapshot); S=collection
-	ObsThrottleOn                        // throttle engaged: A=queue depth, B=rate
-	ObsThrottleOff                       // throttle released (C=1 when by lease expiry)
+	ObsThrottleOn                        // Origin throttles a session: A=conn, B=rate, C=peer node
+	ObsThrottleOff                       // Origin released a session's throttle: A=peer node, B=conn (C=1 when by lease expiry)
 	ObsReconnect                         // Lite dialled again: A=attempt
 	ObsAcked                             // Lite saw its mutation acked: C=mutation id, A=LSN
 	ObsChecksumBad                       // a checksum failed: C=mutation id

@@ -47,6 +47,8 @@ type Monitor interface {
 	Observe(now Time, ob *Observation)
 	// Sent is called for every frame a node sends, before interception.
 	Sent(now Time, p *Packet)
+	// AfterStep is called after node was stepped.
+	AfterStep(now Time, node NodeID)
 }
 
 // Workload decides the local writes. Next returns the delay until the next
@@ -404,6 +406,9 @@ func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 		w.cfg.Monitor.Step(w.now, id, in, altered)
 	}
 	ns.spec.Node.Step(w.now, in, &w.outs[id])
+	if w.cfg.Monitor != nil {
+		w.cfg.Monitor.AfterStep(w.now, id)
+	}
 }
 
 // Run executes events until the deadline, OnSample asks to stop, or nothing

@@ -9,6 +9,7 @@ import (
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/check"
 	"github.com/syncsim/syncsim/sim/lite"
 	"github.com/syncsim/syncsim/sim/origin"
 )
@@ -74,6 +75,7 @@ type Cluster struct {
 	Origin *origin.Origin
 	Lites  []*lite.Lite     // Lite i is node i+1
 	Faults *faults.Injector // nil when the run has no faults
+	Check  *check.Checker
 	colls  []string
 
 	convergedAt sim.Time
@@ -113,6 +115,16 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 		link = func(sim.NodeID, sim.NodeID) sim.Link { return p.Link }
 	}
 	c.lastDeltas = make([]uint64, p.Lites)
+	burst := p.Origin.ThrottleBurst
+	if burst == 0 {
+		burst = 8 // origin.Config's default
+	}
+	c.Check = check.New(check.Config{Origin: OriginID, ThrottleBurst: burst})
+	if monitor == nil {
+		monitor = c.Check
+	} else {
+		monitor = monitors{c.Check, monitor}
+	}
 	icpt := p.Interceptor
 	if icpt == nil {
 		switch {
@@ -136,6 +148,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 		Trace:       p.Trace,
 		Monitor:     monitor,
 	})
+	c.Check.Attach(c.World)
 	if c.Faults != nil {
 		c.Faults.Attach(c.World)
 	}
@@ -155,7 +168,13 @@ type Result struct {
 	ConvergedAt sim.Time       // first sample after writes stopped at which all had converged
 	Divergence  string         // why not, when not converged
 	Schedule    []faults.Event // the faults that fired, replayable with Params.Script
+	// Violation is the first broken property (safety at once, liveness
+	// at the end), or nil when the run passed.
+	Violation *check.Violation
 }
+
+// Pass reports whether the run converged with no property violated.
+func (r Result) Pass() bool { return r.Violation == nil && r.Converged }
 
 // Run runs the world to convergence or the deadline.
 func (c *Cluster) Run() Result {
@@ -164,9 +183,19 @@ func (c *Cluster) Run() Result {
 	if c.Faults != nil {
 		res.Schedule = c.Faults.Events()
 	}
-	if !res.Converged {
-		res.Divergence = c.Divergence()
+	if v := c.Check.Violation(); v != nil {
+		res.Violation = v // a safety violation stopped the run
+		res.Converged = false
+		res.Divergence = "stopped by a safety violation"
+		return res
 	}
+	c.Check.Final(r.End)
+	if !res.Converged {
+		node, why := c.divergence()
+		res.Divergence = why
+		c.Check.Liveness(r.End, node, fmt.Sprintf("not converged %v after writes stopped: %s", r.End-c.P.WriteFor, why))
+	}
+	res.Violation = c.Check.Violation()
 	return res
 }
 
@@ -223,40 +252,72 @@ func b2f(b bool) float64 {
 // Divergence returns "" when every Lite holds exactly Origin's state for
 // its shapes with nothing pending, else the first reason it does not.
 func (c *Cluster) Divergence() string {
+	_, why := c.divergence()
+	return why
+}
+
+func (c *Cluster) divergence() (sim.NodeID, string) {
 	if !c.World.Up(OriginID) {
-		return "origin is down"
+		return OriginID, "origin is down"
 	}
 	if c.Origin.Throttled() {
-		return "origin still throttles a peer"
+		return OriginID, "origin still throttles a peer"
 	}
 	for i, l := range c.Lites {
 		name := c.World.NodeName(LiteID(i))
 		st := l.Status()
 		switch {
 		case !c.World.Up(LiteID(i)):
-			return name + " is down"
+			return LiteID(i), name + " is down"
 		case !st.Connected:
-			return name + " is not connected"
+			return LiteID(i), name + " is not connected"
 		case st.Unacked > 0:
-			return fmt.Sprintf("%s has %d unacked mutations", name, st.Unacked)
+			return LiteID(i), fmt.Sprintf("%s has %d unacked mutations", name, st.Unacked)
 		case st.Resyncing > 0:
-			return fmt.Sprintf("%s has %d unanswered resync requests", name, st.Resyncing)
+			return LiteID(i), fmt.Sprintf("%s has %d unanswered resync requests", name, st.Resyncing)
 		case st.Throttled:
-			return name + " is throttled"
+			return LiteID(i), name + " is throttled"
 		case st.QueueDepth > 0:
-			return fmt.Sprintf("%s has %d queued deltas", name, st.QueueDepth)
+			return LiteID(i), fmt.Sprintf("%s has %d queued deltas", name, st.QueueDepth)
 		}
 		for _, coll := range c.colls {
 			lsn, dig, _ := l.Applied(coll)
 			if h := c.Origin.Head(coll); lsn != h {
-				return fmt.Sprintf("%s applied LSN %d of %s, origin is at %d", name, lsn, coll, h)
+				return LiteID(i), fmt.Sprintf("%s applied LSN %d of %s, origin is at %d", name, lsn, coll, h)
 			}
 			if d := c.Origin.Digest(coll); dig != d {
-				return fmt.Sprintf("%s holds different %s contents at LSN %d (digest %016x, origin %016x)", name, coll, lsn, dig, d)
+				return LiteID(i), fmt.Sprintf("%s holds different %s contents at LSN %d (digest %016x, origin %016x)", name, coll, lsn, dig, d)
 			}
 		}
 	}
-	return ""
+	return 0, ""
+}
+
+// monitors fans the kernel's hook out to several monitors.
+type monitors []sim.Monitor
+
+func (m monitors) Step(now sim.Time, n sim.NodeID, in *sim.Input, altered bool) {
+	for _, x := range m {
+		x.Step(now, n, in, altered)
+	}
+}
+
+func (m monitors) Observe(now sim.Time, ob *sim.Observation) {
+	for _, x := range m {
+		x.Observe(now, ob)
+	}
+}
+
+func (m monitors) Sent(now sim.Time, p *sim.Packet) {
+	for _, x := range m {
+		x.Sent(now, p)
+	}
+}
+
+func (m monitors) AfterStep(now sim.Time, n sim.NodeID) {
+	for _, x := range m {
+		x.AfterStep(now, n)
+	}
 }
 
 // workload writes at each node with exponential inter-arrival times, from

@@ -128,6 +128,9 @@ func TestChaosConvergence(t *testing.T) {
 		r := c.Run()
 		if !r.Converged {
 			t.Errorf("seed %d: %s", seed, r.Divergence)
+			if r.Violation != nil {
+				t.Errorf("seed %d: %s", seed, r.Violation)
+			}
 			continue
 		}
 		sameState(t, c)

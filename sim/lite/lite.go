@@ -102,7 +102,7 @@ type shape struct {
 // resync is an outstanding ResyncRequest this Lite sent.
 type resync struct {
 	msg      wire.ResyncRequest
-	target   uint64 // answered once last reaches this (0: only a snapshot answers)
+	target   uint64 // a SequenceGap request is answered once last reaches this; others only by a snapshot
 	attempts uint64
 	nextAt   sim.Time
 	delay    sim.Time
@@ -126,6 +126,7 @@ type Lite struct {
 	// request for it must still be answerable.
 	recent     []mutation // ring of at most recentCap, oldest at recentHead
 	recentHead int
+	maxAcked   uint64 // highest mutation id acked; an ack above Origin's applied mark was false
 	// volatile
 	gen        uint64
 	conn       sim.ConnID
@@ -396,6 +397,9 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 			continue
 		}
 		out.Observe(sim.Observation{Kind: sim.ObsAcked, A: lsn, B: boolU(rejected), C: u.id})
+		if !rejected {
+			l.maxAcked = max(l.maxAcked, u.id)
+		}
 		l.unacked = append(l.unacked[:i], l.unacked[i+1:]...)
 		if len(l.recent) < recentCap {
 			l.recent = append(l.recent, u)
@@ -404,6 +408,17 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 			l.recentHead = (l.recentHead + 1) % recentCap
 		}
 		return
+	}
+	if rejected {
+		// A rejection for a mutation we took as acked: that ack came from
+		// a corrupted frame. Believe the rejection.
+		for i := range l.recent {
+			if l.recent[i].id == id {
+				out.Observe(sim.Observation{Kind: sim.ObsAcked, A: lsn, B: 1, C: id})
+				l.recent[i].id = 0 // never re-sent
+				return
+			}
+		}
 	}
 }
 
@@ -559,7 +574,7 @@ func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
 		delete(s.reorder, s.last+1)
 		l.apply(s, d, out)
 	}
-	if r := s.resync; r != nil && r.target > 0 && s.last >= r.target {
+	if r := s.resync; r != nil && r.msg.Reason.Kind == wire.SequenceGap && s.last >= r.target {
 		s.resync = nil
 		out.Observe(sim.Observation{Kind: sim.ObsResyncAnswered, A: s.last, S: s.coll})
 	}
@@ -612,6 +627,13 @@ func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
 // digest after it) with what arrived: frames on a connection are FIFO, so
 // anything at or below that LSN that has not arrived was lost.
 func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
+	if mark, ok := m.Clocks[model.AppliedKey]; ok && l.maxAcked > mark {
+		// We hold an ack above what Origin has applied for us: an ack id
+		// corrupted in transit retired a mutation Origin never applied.
+		// Re-send from the mark (Origin dedups what it already has).
+		l.maxAcked = mark
+		l.resend(mark+1, out)
+	}
 	for _, s := range l.shapes {
 		sent, ok := m.Clocks[s.coll]
 		if !ok {
@@ -730,3 +752,10 @@ func (l *Lite) Collections() []string { return l.cfg.Collections }
 // SetDrainRate changes how fast the Lite applies deltas (slow-consumer
 // faults use it).
 func (l *Lite) SetDrainRate(r float64) { l.cfg.DrainRate = r }
+
+// QueueDepth reports the incoming queue's depth and hard capacity (the
+// queue-capacity checker reads it after every step).
+func (l *Lite) QueueDepth() (depth, capacity int) { return l.queueLen(), l.cfg.QueueCap }
+
+// DrainRate is the current drain rate (slow-consumer faults restore it).
+func (l *Lite) DrainRate() float64 { return l.cfg.DrainRate }

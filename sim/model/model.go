@@ -21,6 +21,11 @@ func ShapeID(c string) string { return "shape:" + c }
 // has no checksum).
 func DigestKey(c string) string { return "#digest:" + c }
 
+// AppliedKey is the VectorClockSync entry under which the reference Origin
+// sends the receiving peer's applied mark: the highest mutation id it has
+// applied (or rejected) for that peer.
+const AppliedKey = "#applied"
+
 // Collection holds documents and a running digest. Lookups use the map;
 // nothing iterates it except Snapshot, which sorts.
 type Collection struct {

@@ -94,10 +94,30 @@ func (c *coll) digestAt(lsn uint64) (uint64, bool) {
 	return 0, false
 }
 
-// peer is per-Lite dedup state (durable): the highest mutation id applied.
+// peer is per-Lite dedup state (durable): the highest mutation id applied
+// or rejected, and the reasons of recent rejections, so that a re-sent
+// copy of a rejected mutation is rejected again rather than acked.
 type peer struct {
-	applied uint64
-	lastLSN uint64
+	applied  uint64
+	lastLSN  uint64
+	rejected map[uint64]string // bounded by rejectMemory, oldest dropped
+	rejOrder []uint64
+}
+
+// rejectMemory bounds the rejections remembered per peer.
+const rejectMemory = 1024
+
+func (p *peer) reject(mid uint64, why string) {
+	if p.rejected == nil {
+		p.rejected = map[uint64]string{}
+	}
+	if len(p.rejOrder) == rejectMemory {
+		delete(p.rejected, p.rejOrder[0])
+		p.rejOrder = p.rejOrder[1:]
+	}
+	p.rejected[mid] = why
+	p.rejOrder = append(p.rejOrder, mid)
+	p.applied = mid // a rejection is final: later mutations may apply
 }
 
 // session is one connection's volatile state.
@@ -114,6 +134,7 @@ type session struct {
 	rate       float64
 	tokens     float64
 	leaseUntil sim.Time
+	refillAt   sim.Time // when tokens were last refilled
 	lastHeard  sim.Time
 	nextSync   sim.Time
 	lastGapAsk uint64 // expected mutation id of the last SequenceGap sent
@@ -355,6 +376,10 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	}
 	switch {
 	case m.MutationID <= p.applied:
+		if why, ok := p.rejected[m.MutationID]; ok {
+			reject(why)
+			return
+		}
 		out.Observe(sim.Observation{Kind: sim.ObsDedup, A: m.PeerID, C: m.MutationID})
 		o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: p.lastLSN}
 		out.Send(s.conn, &o.ack)
@@ -372,14 +397,14 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	}
 	i, ok := o.index[m.Collection]
 	if !ok {
-		reject("unknown collection " + m.Collection)
-		p.applied = m.MutationID // a rejection is final: later ones may apply
+		p.reject(m.MutationID, "unknown collection "+m.Collection)
+		reject(p.rejected[m.MutationID])
 		return
 	}
 	value, err := model.DecodeDelta(m.Delta)
 	if err != nil {
-		reject(err.Error())
-		p.applied = m.MutationID
+		p.reject(m.MutationID, err.Error())
+		reject(p.rejected[m.MutationID])
 		return
 	}
 	lsn := o.commit(i, m.DocumentID, value, m.PeerID, m.MutationID, out)
@@ -435,7 +460,7 @@ func (o *Origin) throttle(s *session, m *wire.Throttle, out *sim.Outbox) {
 	if !m.Throttle {
 		if s.throttled {
 			s.throttled = false
-			out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node)})
+			out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node), B: uint64(s.conn)})
 			o.pump(s, out)
 		}
 		return
@@ -446,9 +471,12 @@ func (o *Origin) throttle(s *session, m *wire.Throttle, out *sim.Outbox) {
 	}
 	if !s.throttled || s.rate != rate {
 		if !s.throttled {
-			s.tokens = o.cfg.ThrottleBurst
+			s.tokens, s.refillAt = o.cfg.ThrottleBurst, o.now
 		}
-		out.Observe(sim.Observation{Kind: sim.ObsThrottleOn, A: m.QueueDepth, B: uint64(rate), C: uint64(s.node)})
+		out.Observe(sim.Observation{Kind: sim.ObsThrottleOn, A: uint64(s.conn), B: uint64(rate), C: uint64(s.node)})
+	}
+	if s.throttled {
+		o.refill(s) // tokens earned so far were earned at the old rate
 	}
 	s.throttled, s.rate = true, rate
 	s.leaseUntil = o.now + o.cfg.ThrottleLease
@@ -473,6 +501,9 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 				SnapshotLSN: c.head, DocCount: uint64(c.state.Len())})
 			s.cursor[i] = c.head + 1
 		}
+		if s.throttled {
+			o.refill(s)
+		}
 		for s.cursor[i] <= c.head {
 			if s.throttled {
 				if s.tokens < 1 {
@@ -493,9 +524,16 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 	}
 }
 
+// refill credits a throttled session's bucket for the time since the last
+// refill, at the moment tokens are about to be spent: crediting only at
+// ticks would let tokens earned while the bucket was full be spent later.
+func (o *Origin) refill(s *session) {
+	s.tokens = min(s.tokens+s.rate*(o.now-s.refillAt).Seconds(), o.cfg.ThrottleBurst)
+	s.refillAt = o.now
+}
+
 func (o *Origin) tick(out *sim.Outbox) {
 	out.SetTimer(o.cfg.Tick, o.gen<<8|tagTick)
-	dt := o.cfg.Tick.Seconds()
 	for i := 0; i < len(o.sessions); i++ {
 		s := o.sessions[i]
 		if o.now-s.lastHeard >= o.cfg.IdleTimeout {
@@ -507,9 +545,7 @@ func (o *Origin) tick(out *sim.Outbox) {
 		if s.throttled {
 			if o.now >= s.leaseUntil {
 				s.throttled = false
-				out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node), C: 1})
-			} else {
-				s.tokens = min(s.tokens+s.rate*dt, o.cfg.ThrottleBurst)
+				out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node), B: uint64(s.conn), C: 1})
 			}
 		}
 		o.pump(s, out)
@@ -533,6 +569,11 @@ func (o *Origin) sync(s *session, out *sim.Outbox) {
 		if d, ok := c.digestAt(sent); ok {
 			clocks[model.DigestKey(c.state.Name)] = d
 		}
+	}
+	if p := o.peers[s.peerID]; p != nil {
+		// Upstream anti-entropy: the peer's applied mark lets a Lite
+		// find an ack it took from a corrupted frame (see lite).
+		clocks[model.AppliedKey] = p.applied
 	}
 	if len(clocks) > 0 {
 		out.Send(s.conn, &wire.VectorClockSync{Clocks: clocks, SenderID: 0})

@@ -1,0 +1,295 @@
+// Package check holds syncsim's property checkers. A Checker watches a run
+// through the kernel's Monitor hook and checks the safety properties at
+// every event, stopping the run at the first violation; Final checks what
+// can only be judged at the end. Convergence (liveness) is judged by the
+// topology that knows both sides (cluster.Divergence) and reported here as
+// a Violation of the "convergence" property.
+//
+// The checker trusts nothing a node says about itself that it can check
+// from the outside: it decodes the frames it sees delivered to find bad
+// checksums, and it counts the ShapeDelta frames Origin sends to judge the
+// throttle.
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/wire"
+)
+
+// The properties, by the names violations carry.
+const (
+	AckedNotLost     = "acked-not-lost"       // a mutation acked to a Lite is applied at Origin
+	AppliedOnce      = "applied-at-most-once" // each mutation is applied at Origin at most once
+	NoBadChecksum    = "no-bad-checksum"      // Origin never applies a push that failed its checksum
+	InOrderApply     = "in-order-apply"       // a Lite applies LSNs one by one, re-based only by snapshots
+	ThrottleRate     = "throttle-rate"        // while throttled, Origin pushes within rate + burst
+	QueueCapacity    = "queue-capacity"       // a Lite's queue never exceeds its hard capacity
+	Convergence      = "convergence"          // after heal, within the budget, everyone converges
+	NoDecodeOfEncode = "encodable"            // a node never builds a message it cannot encode
+)
+
+// Violation is a broken promise, with what is needed to understand it.
+type Violation struct {
+	Property string
+	At       sim.Time
+	Node     sim.NodeID
+	NodeName string
+	Message  string // a plain sentence: "lite2 applied LSN 41 of c0 after 43"
+	Tail     []sim.TraceEvent
+}
+
+func (v *Violation) String() string {
+	return fmt.Sprintf("%s violated at %v on %s: %s", v.Property, v.At, v.NodeName, v.Message)
+}
+
+// Report renders the violation with the last n trace events.
+func (v *Violation) Report(n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "property: %s\ntime:     %v\nnode:     %s\nwhat:     %s\n", v.Property, v.At, v.NodeName, v.Message)
+	tail := v.Tail
+	if len(tail) > n {
+		tail = tail[len(tail)-n:]
+	}
+	fmt.Fprintf(&b, "last %d trace events:\n", len(tail))
+	for i := range tail {
+		b.WriteString("  " + tail[i].String() + "\n")
+	}
+	return b.String()
+}
+
+// QueueProber is a node whose incoming queue can be inspected.
+type QueueProber interface {
+	QueueDepth() (depth, capacity int)
+}
+
+// Config tunes the checker.
+type Config struct {
+	Origin sim.NodeID
+	// PeerOf maps a Lite node to the peer id it pushes with (nil: the
+	// node id).
+	PeerOf func(sim.NodeID) uint64
+	// ThrottleBurst is the burst Origin may send above the rate once a
+	// throttle engages (its token bucket's depth); Slack is the stated
+	// tolerance on top (default 1 frame).
+	ThrottleBurst, Slack float64
+}
+
+type mutKey struct{ peer, mid uint64 }
+
+type shapeKey struct {
+	node sim.NodeID
+	coll string
+}
+
+type throttleState struct {
+	on     bool
+	rate   float64
+	tokens float64
+	at     sim.Time
+}
+
+func (t *throttleState) refill(now sim.Time, burst float64) {
+	t.tokens = min(t.tokens+t.rate*(now-t.at).Seconds(), burst)
+	t.at = now
+}
+
+// Checker checks the safety properties as a sim.Monitor.
+type Checker struct {
+	cfg   Config
+	w     *sim.World
+	first *Violation
+
+	committed map[mutKey]bool
+	applied   map[shapeKey]uint64
+	// acks received through frames a fault altered: the Lite cannot tell
+	// them from real ones, so they are excused now and must hold at Final.
+	alteredAcks []mutKey
+	throttle    map[sim.ConnID]*throttleState // a throttle belongs to one session
+
+	// the step in progress
+	stepNode    sim.NodeID
+	stepBadCRC  bool
+	stepAltered bool
+	stepPush    mutKey
+}
+
+// New returns a checker; Attach it to the world it monitors.
+func New(cfg Config) *Checker {
+	if cfg.PeerOf == nil {
+		cfg.PeerOf = func(n sim.NodeID) uint64 { return uint64(n) }
+	}
+	if cfg.ThrottleBurst == 0 {
+		cfg.ThrottleBurst = 8
+	}
+	if cfg.Slack == 0 {
+		cfg.Slack = 1
+	}
+	return &Checker{cfg: cfg, committed: map[mutKey]bool{}, applied: map[shapeKey]uint64{},
+		throttle: map[sim.ConnID]*throttleState{}}
+}
+
+// Attach binds the checker to w (for node names, the trace tail and Stop).
+func (c *Checker) Attach(w *sim.World) { c.w = w }
+
+// Violation is the first violation seen, or nil.
+func (c *Checker) Violation() *Violation { return c.first }
+
+func (c *Checker) fail(now sim.Time, node sim.NodeID, prop, format string, args ...any) {
+	if c.first != nil {
+		return
+	}
+	v := &Violation{Property: prop, At: now, Node: node, Message: fmt.Sprintf(format, args...)}
+	if c.w != nil {
+		v.NodeName = c.w.NodeName(node)
+		v.Tail = c.w.Tail()
+		c.w.Stop()
+	} else {
+		v.NodeName = fmt.Sprintf("node %d", node)
+	}
+	c.first = v
+}
+
+func (c *Checker) name(n sim.NodeID) string {
+	if c.w != nil {
+		return c.w.NodeName(n)
+	}
+	return fmt.Sprintf("node %d", n)
+}
+
+// Step implements sim.Monitor: it notes what the node is about to handle.
+func (c *Checker) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered bool) {
+	c.stepNode, c.stepBadCRC, c.stepAltered = node, false, false
+	if in.Kind != sim.InFrame {
+		return
+	}
+	c.stepAltered = altered
+	if node == c.cfg.Origin && len(in.Frame) > 0 && wire.MsgType(in.Frame[0]) == wire.TypeDeltaPush {
+		if m, err := wire.Default.Decode(in.Frame); err == nil {
+			p := m.(*wire.DeltaPush)
+			c.stepBadCRC = !p.ChecksumOK()
+			c.stepPush = mutKey{p.PeerID, p.MutationID}
+		}
+	}
+}
+
+// Observe implements sim.Monitor: every property that an observation can
+// break is checked here, at once.
+func (c *Checker) Observe(now sim.Time, ob *sim.Observation) {
+	switch ob.Kind {
+	case sim.ObsCommit:
+		if ob.B == 0 { // a local write at Origin
+			return
+		}
+		k := mutKey{ob.B, ob.C}
+		if c.committed[k] {
+			c.fail(now, ob.Node, AppliedOnce, "origin applied mutation %d of peer %d a second time (LSN %d of %s)", k.mid, k.peer, ob.A, ob.S)
+		}
+		c.committed[k] = true
+		if c.stepBadCRC && c.stepPush == k {
+			c.fail(now, ob.Node, NoBadChecksum, "origin applied mutation %d of peer %d although its delta failed the CRC32C check", k.mid, k.peer)
+		}
+	case sim.ObsAcked:
+		k := mutKey{c.cfg.PeerOf(ob.Node), ob.C}
+		if ob.B != 0 { // a rejection: nothing was promised, and it corrects a false ack
+			for i, a := range c.alteredAcks {
+				if a == k {
+					c.alteredAcks = append(c.alteredAcks[:i], c.alteredAcks[i+1:]...)
+					break
+				}
+			}
+			return
+		}
+		if !c.committed[k] {
+			if c.stepAltered {
+				c.alteredAcks = append(c.alteredAcks, k)
+				return
+			}
+			c.fail(now, ob.Node, AckedNotLost, "%s's mutation %d was acked but origin never applied it", c.name(ob.Node), k.mid)
+		}
+	case sim.ObsApply:
+		k := shapeKey{ob.Node, ob.S}
+		if last := c.applied[k]; ob.A != last+1 {
+			what := "after"
+			if ob.A > last+1 {
+				what = fmt.Sprintf("skipping %d..%d after", last+1, ob.A-1)
+			}
+			c.fail(now, ob.Node, InOrderApply, "%s applied LSN %d of %s %s %d", c.name(ob.Node), ob.A, ob.S, what, last)
+		}
+		c.applied[k] = ob.A
+	case sim.ObsSnapshot:
+		c.applied[shapeKey{ob.Node, ob.S}] = ob.A
+	case sim.ObsCorruptedState:
+		for k := range c.applied { // the Lite wiped itself: every shape starts over
+			if k.node == ob.Node {
+				c.applied[k] = 0
+			}
+		}
+	case sim.ObsThrottleOn:
+		conn := sim.ConnID(ob.A)
+		t := c.throttle[conn]
+		if t == nil {
+			t = &throttleState{}
+			c.throttle[conn] = t
+		}
+		if t.on {
+			t.refill(now, c.cfg.ThrottleBurst) // earned at the old rate
+		} else {
+			t.tokens = c.cfg.ThrottleBurst
+		}
+		t.on, t.rate, t.at = true, float64(ob.B), now
+	case sim.ObsThrottleOff:
+		if t := c.throttle[sim.ConnID(ob.B)]; t != nil {
+			t.on = false
+		}
+	}
+}
+
+// Sent implements sim.Monitor: Origin's pushes to a throttled peer are
+// charged against a token bucket at the suggested rate.
+func (c *Checker) Sent(now sim.Time, p *sim.Packet) {
+	if p.From != c.cfg.Origin || p.Type != wire.TypeShapeDelta {
+		return
+	}
+	t := c.throttle[p.Conn]
+	if t == nil || !t.on {
+		return
+	}
+	t.refill(now, c.cfg.ThrottleBurst)
+	t.tokens--
+	if t.tokens < -c.cfg.Slack {
+		c.fail(now, c.cfg.Origin, ThrottleRate, "origin pushed to %s faster than the %.0f deltas/s it was asked for (burst %.0f, slack %.0f)",
+			c.name(p.To), t.rate, c.cfg.ThrottleBurst, c.cfg.Slack)
+	}
+}
+
+// AfterStep implements sim.Monitor: it checks what must hold after every
+// step (the queue capacity of a Lite).
+func (c *Checker) AfterStep(now sim.Time, node sim.NodeID) {
+	if c.w == nil {
+		return
+	}
+	if q, ok := c.w.Node(node).(QueueProber); ok {
+		if d, capacity := q.QueueDepth(); d > capacity {
+			c.fail(now, node, QueueCapacity, "%s holds %d queued deltas, over its capacity of %d", c.name(node), d, capacity)
+		}
+	}
+}
+
+// Final checks what can only be judged at the end of a run: every ack a
+// Lite took from an altered frame must by now be true.
+func (c *Checker) Final(now sim.Time) {
+	for _, k := range c.alteredAcks {
+		if !c.committed[k] {
+			c.fail(now, c.cfg.Origin, AckedNotLost, "peer %d's mutation %d was acked (through a frame corrupted in transit) and origin never applied it", k.peer, k.mid)
+			return
+		}
+	}
+}
+
+// Liveness records a convergence failure as a violation.
+func (c *Checker) Liveness(now sim.Time, node sim.NodeID, why string) {
+	c.fail(now, node, Convergence, "%s", why)
+}
