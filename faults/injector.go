@@ -57,11 +57,11 @@ type Injector struct {
 	w      *sim.World
 	events []Event
 	cuts   []cut
-	nth    map[[2]sim.NodeID]nthState
+	nth    map[nthKey]nthState
 	slow   map[sim.NodeID]*slowState
 	// replay mode
 	replay      bool
-	pending     map[[2]sim.NodeID][]Event
+	pending     map[nthKey][]Event // by link and type, sorted by (At, Nth)
 	scriptNodes []Event
 }
 
@@ -71,10 +71,16 @@ type cut struct {
 	oneWay bool
 }
 
+// nthKey counts frames per link and type: an event names "the Nth frame of
+// this type sent on this link at this instant".
+type nthKey struct {
+	from, to sim.NodeID
+	typ      wire.MsgType
+}
+
 type nthState struct {
-	at  sim.Time
-	typ wire.MsgType
-	n   int
+	at sim.Time
+	n  int
 }
 
 type slowState struct {
@@ -84,7 +90,7 @@ type slowState struct {
 
 // New returns an injector for plan, drawing from streams of seed.
 func New(plan Plan, seed uint64) *Injector {
-	in := &Injector{plan: plan, seed: seed, nth: map[[2]sim.NodeID]nthState{}, slow: map[sim.NodeID]*slowState{}}
+	in := &Injector{plan: plan, seed: seed, nth: map[nthKey]nthState{}, slow: map[sim.NodeID]*slowState{}}
 	for i, s := range plan.Specs {
 		in.rngs = append(in.rngs, sim.Stream(seed, fmt.Sprintf("faults/%d/%s", i, s.Kind)))
 	}
@@ -94,11 +100,11 @@ func New(plan Plan, seed uint64) *Injector {
 // Replay returns an injector that applies exactly the recorded events
 // (heal is the plan's heal time; nothing outlasts it).
 func Replay(events []Event, heal sim.Time) *Injector {
-	in := &Injector{plan: Plan{Heal: heal}, replay: true, nth: map[[2]sim.NodeID]nthState{},
-		slow: map[sim.NodeID]*slowState{}, pending: map[[2]sim.NodeID][]Event{}}
+	in := &Injector{plan: Plan{Heal: heal}, replay: true, nth: map[nthKey]nthState{},
+		slow: map[sim.NodeID]*slowState{}, pending: map[nthKey][]Event{}}
 	for _, e := range events {
 		if e.Kind.IsFrame() {
-			k := [2]sim.NodeID{e.Node, e.Peer}
+			k := nthKey{e.Node, e.Peer, e.Type}
 			in.pending[k] = append(in.pending[k], e)
 		}
 	}
@@ -224,14 +230,14 @@ func (in *Injector) AllowDial(now sim.Time, from, to sim.NodeID) bool {
 
 // Intercept implements sim.Interceptor.
 func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) []sim.Delivery {
-	link := [2]sim.NodeID{p.From, p.To}
-	ns := in.nth[link]
-	if ns.at == now && ns.typ == p.Type {
+	nk := nthKey{p.From, p.To, p.Type}
+	ns := in.nth[nk]
+	if ns.at == now {
 		ns.n++
 	} else {
-		ns = nthState{at: now, typ: p.Type}
+		ns = nthState{at: now}
 	}
-	in.nth[link] = ns
+	in.nth[nk] = ns
 	out = append(out, sim.Delivery{Bytes: p.Bytes})
 	if now >= in.plan.Heal {
 		return out
@@ -241,19 +247,21 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 	}
 	base := Event{At: now, Node: p.From, Peer: p.To, Type: p.Type, Nth: ns.n}
 	if in.replay {
-		q := in.pending[link]
-		for i := 0; i < len(q); i++ {
-			e := q[i]
+		// Apply, in recorded order, every pending event due for this frame:
+		// live runs may have stacked several faults on one frame.
+		// An event whose frame no longer exists at its instant (a shrunk
+		// schedule changed the run) applies to the next frame of its type.
+		q := in.pending[nk]
+		for len(q) > 0 && len(out) > 0 {
+			e := q[0]
 			if e.At > now || e.At == now && e.Nth > ns.n {
 				break
 			}
-			if e.Type != p.Type {
-				continue
-			}
-			in.pending[link] = append(q[:i:i], q[i+1:]...)
+			q = q[1:]
 			e.At, e.Nth = now, ns.n
-			return in.apply(e, p, out)
+			out = in.apply(e, p, out)
 		}
+		in.pending[nk] = q
 		return out
 	}
 	for i, s := range in.plan.Specs {

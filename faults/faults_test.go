@@ -1,0 +1,163 @@
+package faults_test
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/cluster"
+)
+
+func target(t *testing.T, s string) faults.Target {
+	t.Helper()
+	tg, err := faults.ParseTarget(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+func TestParseTarget(t *testing.T) {
+	for _, tc := range []struct{ in, err string }{
+		{"all", ""}, {"", ""}, {"origin", ""}, {"lites", ""}, {"lite:3", ""}, {"link:0->2", ""},
+		{"lite:0", "lite:N with N >= 1"}, {"lite:x", "lite:N"}, {"link:1->1", "two different"},
+		{"link:1-2", "link:A->B"}, {"everyone", "want all, origin"},
+	} {
+		_, err := faults.ParseTarget(tc.in)
+		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("ParseTarget(%q) = %v, want error containing %q", tc.in, err, tc.err)
+		}
+	}
+}
+
+func TestPlanValidate(t *testing.T) {
+	all := target(t, "all")
+	ok := faults.Spec{Kind: faults.Drop, Rate: 0.1, Target: all}
+	for _, tc := range []struct {
+		spec faults.Spec
+		heal sim.Time
+		err  string
+	}{
+		{ok, sim.Second, ""},
+		{ok, 0, "heal time"},
+		{faults.Spec{Kind: "meteor", Rate: 1, Target: all}, sim.Second, `fault 1: unknown kind "meteor"`},
+		{faults.Spec{Kind: faults.Drop, Rate: 1.5, Target: all}, sim.Second, "fault 1 (drop): rate 1.5"},
+		{faults.Spec{Kind: faults.Crash, Rate: 0, Target: all}, sim.Second, "fault 1 (crash): rate 0"},
+		{faults.Spec{Kind: faults.Drop, Rate: 0.1, Start: 500 * sim.Millisecond, End: 100 * sim.Millisecond, Target: all}, sim.Second, "window"},
+		{faults.Spec{Kind: faults.Drop, Rate: 0.1, Start: 2 * sim.Second, Target: all}, sim.Second, "at or after heal"},
+		{faults.Spec{Kind: faults.SlowConsumer, Rate: 1, Factor: 1.5, Target: all}, sim.Second, "factor 1.5"},
+		{faults.Spec{Kind: faults.Crash, Rate: 1, Target: target(t, "lite:9")}, sim.Second, "names node 9, the run has 4 nodes"},
+		{faults.Spec{Kind: faults.Drop, Rate: 0.1, Target: target(t, "link:1->7")}, sim.Second, "names node 7"},
+	} {
+		err := faults.Plan{Specs: []faults.Spec{tc.spec}, Heal: tc.heal}.Validate(4)
+		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%+v: err %v, want one containing %q", tc.spec, err, tc.err)
+		}
+	}
+}
+
+func TestSwarmIsAFunctionOfTheSeed(t *testing.T) {
+	a, b := faults.Swarm(5, 10*sim.Second, 3), faults.Swarm(5, 10*sim.Second, 3)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same seed, different plans")
+	}
+	mixes := map[string]bool{}
+	for seed := uint64(1); seed <= 50; seed++ {
+		p := faults.Swarm(seed, 10*sim.Second, 3)
+		if err := p.Validate(4); err != nil {
+			t.Fatalf("seed %d: swarm made an invalid plan: %v", seed, err)
+		}
+		mixes[fmt.Sprint(p.Kinds())] = true
+	}
+	// Swarm testing's point: many different mixes, not one average.
+	if len(mixes) < 40 {
+		t.Fatalf("50 seeds gave only %d distinct fault mixes", len(mixes))
+	}
+}
+
+func swarmRun(seed uint64, script []faults.Event) cluster.Result {
+	p := cluster.Defaults()
+	p.Seed, p.WriteFor = seed, 10*sim.Second
+	p.Faults = faults.Swarm(seed, p.WriteFor, p.Lites)
+	p.Script = script
+	r, err := cluster.Run(p)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// A run's recorded schedule, replayed as a script instead of drawn from the
+// plan, reproduces the run exactly: same faults, same trace hash.
+func TestScheduleReplaysExactly(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ {
+		live := swarmRun(seed, nil)
+		if len(live.Schedule) == 0 {
+			t.Fatalf("seed %d: no faults fired", seed)
+		}
+		replayed := swarmRun(seed, live.Schedule)
+		if replayed.Hash != live.Hash {
+			t.Errorf("seed %d: replayed schedule of %d events gives hash %016x, live run %016x",
+				seed, len(live.Schedule), replayed.Hash, live.Hash)
+		}
+		if !reflect.DeepEqual(replayed.Schedule, live.Schedule) {
+			t.Errorf("seed %d: replay fired %d events, live %d", seed, len(replayed.Schedule), len(live.Schedule))
+		}
+	}
+}
+
+// Nothing fires at or after heal, and everything started before it ends by
+// then: after heal the network is clean.
+func TestNothingFiresAfterHeal(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ {
+		r := swarmRun(seed, nil)
+		for _, e := range r.Schedule {
+			if e.At >= 10*sim.Second {
+				t.Fatalf("seed %d: %v fired after heal", seed, e)
+			}
+		}
+		if r.Counters.FramesSent == 0 {
+			t.Fatal("no frames")
+		}
+	}
+}
+
+// Each frame fault does to the bytes what it says, as the decoder sees it.
+func TestFrameFaultsHitTheDecoder(t *testing.T) {
+	for _, k := range faults.FrameKinds {
+		p := cluster.Defaults()
+		p.Seed, p.WriteFor = 3, 5*sim.Second
+		p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: k, Rate: 0.05, Target: target(t, "all")}}}
+		r, err := cluster.Run(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Pass() {
+			t.Errorf("%s: %v", k, r.Violation)
+		}
+		fired := 0
+		for _, e := range r.Schedule {
+			if e.Kind == k {
+				fired++
+			}
+		}
+		c := r.Counters
+		var ok bool
+		switch k {
+		case faults.Drop:
+			ok = c.FramesDropped >= uint64(fired)
+		case faults.Duplicate:
+			ok = c.FramesDuplicated == uint64(fired)
+		case faults.BitFlip, faults.BadType, faults.BadLength, faults.Truncate:
+			ok = c.FramesCorrupted == uint64(fired) && (k == faults.BitFlip || c.DecodeErrors > 0)
+		default:
+			ok = true
+		}
+		if fired == 0 || !ok {
+			t.Errorf("%s: fired %d times; counters %+v", k, fired, c)
+		}
+	}
+}
