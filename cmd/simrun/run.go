@@ -116,11 +116,32 @@ type jsonResult struct {
 	ConvergedAtS  *float64       `json:"converged_at_s"`
 	ConvergeAfter *float64       `json:"converge_after_heal_s"`
 	Divergence    string         `json:"divergence,omitempty"`
+	Violation     *jsonViolation `json:"violation,omitempty"`
+	Faults        []jsonFault    `json:"faults"`
 	EndS          float64        `json:"end_s"`
 	Counters      sim.Counters   `json:"counters"`
 	Replay        string         `json:"replay"`
 	Series        []jsonSeries   `json:"series"`
 	Params        map[string]any `json:"params"`
+}
+
+type jsonViolation struct {
+	Property string   `json:"property"`
+	AtS      float64  `json:"at_s"`
+	Node     string   `json:"node"`
+	Message  string   `json:"message"`
+	Tail     []string `json:"tail"`
+}
+
+type jsonFault struct {
+	AtNs   int64   `json:"at_ns"`
+	Kind   string  `json:"kind"`
+	Node   int     `json:"node"`
+	Peer   int     `json:"peer,omitempty"`
+	Type   string  `json:"type,omitempty"`
+	Nth    int     `json:"nth,omitempty"`
+	Arg    int64   `json:"arg,omitempty"`
+	Factor float64 `json:"factor,omitempty"`
 }
 
 type jsonSeries struct {
@@ -193,7 +214,7 @@ Examples:
 			return fail(stderr, name, err)
 		}
 	}
-	if !r.Converged {
+	if !r.Pass() {
 		return exitFail
 	}
 	return exitOK
@@ -201,9 +222,12 @@ Examples:
 
 func printResult(w io.Writer, spec runSpec, r cluster.Result) {
 	k := r.Counters
-	if r.Converged {
+	switch {
+	case r.Pass():
 		fmt.Fprintf(w, "PASS  converged %v after writes stopped (at %v)\n", r.ConvergedAt-sim.Time(spec.writeFor), r.ConvergedAt)
-	} else {
+	case r.Violation != nil:
+		fmt.Fprintf(w, "FAIL  %s\n", r.Violation)
+	default:
 		fmt.Fprintf(w, "FAIL  not converged by %v: %s\n", r.End, r.Divergence)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -213,16 +237,57 @@ func printResult(w io.Writer, spec runSpec, r cluster.Result) {
 	fmt.Fprintf(tw, "resync\trequested %d\tanswered %d\tserved %d\n", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)
 	fmt.Fprintf(tw, "throttle\ton %d\toff %d\n", k.ThrottleOn, k.ThrottleOff)
 	fmt.Fprintf(tw, "nodes\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
+	fmt.Fprintf(tw, "faults\t%s\n", faultSummary(r.Schedule))
 	tw.Flush()
+	if r.Violation != nil {
+		fmt.Fprintln(w)
+		fmt.Fprint(w, r.Violation.Report(50))
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "replay: %s\n", spec.replay())
 }
 
+// faultSummary counts the faults that fired, by kind, in first-fired order.
+func faultSummary(events []faults.Event) string {
+	if len(events) == 0 {
+		return "none"
+	}
+	var order []faults.Kind
+	count := map[faults.Kind]int{}
+	for _, e := range events {
+		if count[e.Kind] == 0 {
+			order = append(order, e.Kind)
+		}
+		count[e.Kind]++
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%s %d", k, count[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
 func writeJSON(path string, spec runSpec, r cluster.Result) error {
-	out := jsonResult{Pass: r.Converged, Seed: spec.seed, TraceHash: fmt.Sprintf("%016x", r.Hash),
+	out := jsonResult{Pass: r.Pass(), Seed: spec.seed, TraceHash: fmt.Sprintf("%016x", r.Hash),
 		Divergence: r.Divergence, EndS: r.End.Seconds(), Counters: r.Counters, Replay: spec.replay(),
 		Params: map[string]any{"lites": spec.lites, "collections": spec.colls, "docs": spec.docs,
 			"lite_rate": spec.liteRate, "origin_rate": spec.originRate, "write_for_s": spec.writeFor.Seconds(),
 			"budget_s": spec.budget.Seconds(), "chaos": spec.chaos, "resets": spec.resets, "swarm": spec.swarm}}
+	if v := r.Violation; v != nil {
+		jv := &jsonViolation{Property: v.Property, AtS: v.At.Seconds(), Node: v.NodeName, Message: v.Message}
+		for i := range v.Tail {
+			jv.Tail = append(jv.Tail, v.Tail[i].String())
+		}
+		out.Violation = jv
+	}
+	out.Faults = []jsonFault{}
+	for _, e := range r.Schedule {
+		f := jsonFault{AtNs: int64(e.At), Kind: string(e.Kind), Node: int(e.Node), Arg: int64(e.Arg), Factor: e.Factor}
+		if e.Kind.IsFrame() {
+			f.Peer, f.Type, f.Nth = int(e.Peer), e.Type.String(), e.Nth
+		}
+		out.Faults = append(out.Faults, f)
+	}
 	if r.Converged {
 		at, after := r.ConvergedAt.Seconds(), (r.ConvergedAt - sim.Time(spec.writeFor)).Seconds()
 		out.ConvergedAtS, out.ConvergeAfter = &at, &after
@@ -303,11 +368,15 @@ func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			}
 			frames += r.Counters.FramesDelivered
 			resyncs += r.Counters.ResyncAnswered
-			if r.Converged {
+			if r.Pass() {
 				pass++
 				conv = append(conv, r.ConvergedAt-sim.Time(spec.writeFor))
 			} else {
-				replays = append(replays, fmt.Sprintf("%s: %s   # %s", e.name, spec.replay(), r.Divergence))
+				why := r.Divergence
+				if r.Violation != nil {
+					why = r.Violation.String()
+				}
+				replays = append(replays, fmt.Sprintf("%s: %s   # %s", e.name, spec.replay(), why))
 			}
 		}
 		failed += *seeds - pass
