@@ -33,5 +33,8 @@ fuzz:
 	done
 
 ## sweep: long seed sweeps (not part of make test)
+SWEEP_SEEDS ?= 10000
 sweep:
-	$(GO) run ./cmd/simrun sweep
+	$(GO) run ./cmd/simrun sweep -scenario swarm -seeds $(SWEEP_SEEDS)
+	@for s in lossy reorder corruption partition-heal crash-restart slow-consumer; do \
+	  $(GO) run ./cmd/simrun sweep -scenario $$s -seeds 1000 -progress lines || exit 1; done

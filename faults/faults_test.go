@@ -161,3 +161,34 @@ func TestFrameFaultsHitTheDecoder(t *testing.T) {
 		}
 	}
 }
+
+func TestShrinkFindsTheCulprits(t *testing.T) {
+	// 200 events; the "bug" needs events 17 and 150 together (an
+	// interaction ddmin must keep both halves of).
+	var events []faults.Event
+	for i := 0; i < 200; i++ {
+		events = append(events, faults.Event{At: sim.Time(i), Kind: faults.Drop})
+	}
+	calls := 0
+	fails := func(c []faults.Event) bool {
+		calls++
+		has := map[sim.Time]bool{}
+		for _, e := range c {
+			has[e.At] = true
+		}
+		return has[17] && has[150]
+	}
+	got := faults.Shrink(events, fails, 10000)
+	if len(got) != 2 || got[0].At != 17 || got[1].At != 150 {
+		t.Fatalf("shrunk to %v", got)
+	}
+	if calls > 200 {
+		t.Fatalf("%d calls for 200 events", calls)
+	}
+	// The budget is respected.
+	calls = 0
+	faults.Shrink(events, fails, 5)
+	if calls > 5 {
+		t.Fatalf("budget 5, %d calls", calls)
+	}
+}

@@ -43,8 +43,14 @@ type command struct {
 // commands is the table simrun dispatches on, in the order simrun -h lists
 // them. Adding a subcommand is adding a line here.
 var commands = []command{
-	{"run", "run the reference topology once and report convergence", runRun},
-	{"suite", "run the default scenario suite (make run) and print a table", runSuite},
+	{"list", "list the named scenarios", runList},
+	{"show", "print a scenario as an editable scenario file", runShow},
+	{"run", "run one scenario and seed; PASS/FAIL, trace hash, replay command", runRun},
+	{"sweep", "run many seeds across cores; summary, percentiles, failures", runSweep},
+	{"replay", "re-run a recorded run and confirm the trace hash matches", runReplay},
+	{"shrink", "minimise a failing run's fault schedule to a scenario file", runShrink},
+	{"merge", "combine sweep shard results into one summary", runMerge},
+	{"suite", "every named scenario with a few seeds (make run)", runSuite},
 	{"wire", "encode a message to a frame in hex, or decode frames to JSON", runWire},
 }
 

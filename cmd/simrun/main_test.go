@@ -53,9 +53,21 @@ type result struct {
 // what it did. Whatever the input, it must never panic.
 func simrun(t *testing.T, stdin []byte, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return simrunWith(t, nil, stdin, args...)
+}
+
+// simrunEnv runs the binary with extra environment variables.
+func simrunEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	return simrunWith(t, env, nil, args...)
+}
+
+func simrunWith(t *testing.T, env []string, stdin []byte, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Env = append(os.Environ(), env...)
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

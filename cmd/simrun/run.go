@@ -2,179 +2,98 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/cluster"
 )
 
-// exitFail is the status of a run that completed but did not converge.
+// exitFail is the status of runs that completed but failed a property.
 const exitFail = 1
 
-// runSpec is everything one run depends on; its flags print back as the
-// replay command.
-type runSpec struct {
-	seed                 uint64
-	lites, colls, docs   int
-	liteRate, originRate float64
-	writeFor, budget     time.Duration
-	chaos                float64
-	resets               float64
-	swarm                bool
+// target is what a run or sweep is pointed at: a scenario (named or from a
+// file) and how to name it in replay commands.
+type target struct {
+	arg string // as given: a name or a path
+	sc  *scenarios.Scenario
 }
 
-func defaultSpec() runSpec {
-	d := cluster.Defaults()
-	return runSpec{seed: 1, lites: d.Lites, colls: d.Collections, docs: d.Docs, liteRate: d.LiteRate,
-		originRate: d.OriginRate, writeFor: time.Duration(d.WriteFor), budget: time.Duration(d.Budget)}
-}
-
-func (s *runSpec) bind(fs interface {
-	Uint64Var(*uint64, string, uint64, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-	Float64Var(*float64, string, float64, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-}) {
-	fs.Uint64Var(&s.seed, "seed", s.seed, "root seed: the same seed replays the same run")
-	fs.IntVar(&s.lites, "lites", s.lites, "number of Lite clients")
-	fs.IntVar(&s.colls, "collections", s.colls, "number of collections (every Lite subscribes to all)")
-	fs.IntVar(&s.docs, "docs", s.docs, "documents per collection")
-	fs.Float64Var(&s.liteRate, "lite-rate", s.liteRate, "writes per simulated second at each Lite")
-	fs.Float64Var(&s.originRate, "origin-rate", s.originRate, "writes per simulated second at Origin")
-	fs.DurationVar(&s.writeFor, "write-for", s.writeFor, "simulated time during which writes happen (faults heal then too)")
-	fs.DurationVar(&s.budget, "budget", s.budget, "simulated time allowed to converge after writes stop")
-	fs.Float64Var(&s.chaos, "chaos", s.chaos, "probability of each frame fault (drop, duplicate, reorder, bit flip); 0 = no faults")
-	fs.Float64Var(&s.resets, "resets", s.resets, "connection resets per simulated second on random Lites before heal; > 0 also crashes a random node every 10 s on average")
-	fs.BoolVar(&s.swarm, "swarm", s.swarm, "let the seed pick the fault mix (swarm mode) instead of -chaos/-resets")
-}
-
-func (s runSpec) validate() error {
-	switch {
-	case s.chaos < 0 || s.chaos > 0.25:
-		return fmt.Errorf("-chaos %g: want 0..0.25 (four fault kinds each get this probability)", s.chaos)
-	case s.resets < 0:
-		return fmt.Errorf("-resets %g: must not be negative", s.resets)
-	case s.swarm && (s.chaos > 0 || s.resets > 0):
-		return fmt.Errorf("-swarm picks its own faults: drop -chaos and -resets")
-	case s.writeFor <= 0:
-		return fmt.Errorf("-write-for %v: must be positive", s.writeFor)
+func resolve(name, arg string, stderr io.Writer) (target, int, bool) {
+	sc, err := scenarios.Resolve(arg)
+	if err != nil {
+		return target{}, failf(stderr, name, "%v", err), false
 	}
-	return nil
+	return target{arg: arg, sc: sc}, 0, true
 }
 
-// replay is the command that reproduces the run exactly.
-func (s runSpec) replay() string {
-	d := defaultSpec()
-	var b strings.Builder
-	fmt.Fprintf(&b, "simrun run -seed %d", s.seed)
-	add := func(changed bool, format string, v any) {
-		if changed {
-			fmt.Fprintf(&b, " "+format, v)
-		}
+func (t target) replay(seed uint64) string {
+	return fmt.Sprintf("simrun run -scenario %s -seed %d", shellQuote(t.arg), seed)
+}
+
+func (t target) shrink(seed uint64) string {
+	return fmt.Sprintf("simrun shrink -scenario %s -seed %d", shellQuote(t.arg), seed)
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
 	}
-	add(s.lites != d.lites, "-lites %d", s.lites)
-	add(s.colls != d.colls, "-collections %d", s.colls)
-	add(s.docs != d.docs, "-docs %d", s.docs)
-	add(s.liteRate != d.liteRate, "-lite-rate %g", s.liteRate)
-	add(s.originRate != d.originRate, "-origin-rate %g", s.originRate)
-	add(s.writeFor != d.writeFor, "-write-for %v", s.writeFor)
-	add(s.budget != d.budget, "-budget %v", s.budget)
-	add(s.chaos != d.chaos, "-chaos %g", s.chaos)
-	add(s.resets != d.resets, "-resets %g", s.resets)
-	add(s.swarm, "-swarm%s", "")
-	return b.String()
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func (s runSpec) params(trace io.Writer) cluster.Params {
-	p := cluster.Defaults()
-	p.Seed, p.Lites, p.Collections, p.Docs = s.seed, s.lites, s.colls, s.docs
-	p.LiteRate, p.OriginRate = s.liteRate, s.originRate
-	p.WriteFor, p.Budget = sim.Time(s.writeFor), sim.Time(s.budget)
+// runOnce runs seed of t, optionally streaming the trace to w.
+func (t target) runOnce(seed uint64, trace io.Writer) (cluster.Result, error) {
+	p, err := t.sc.Params(seed)
+	if err != nil {
+		return cluster.Result{}, err
+	}
 	p.Trace = trace
-	switch {
-	case s.swarm:
-		p.Faults = faults.Swarm(s.seed, p.WriteFor, s.lites)
-	case s.chaos > 0 || s.resets > 0:
-		p.Faults = faults.Chaos(s.chaos, s.resets, p.WriteFor)
+	c, err := cluster.New(p)
+	if err != nil {
+		return cluster.Result{}, err
 	}
-	return p
-}
-
-// jsonResult is the -json file's content.
-type jsonResult struct {
-	Pass          bool           `json:"pass"`
-	Seed          uint64         `json:"seed"`
-	TraceHash     string         `json:"trace_hash"`
-	ConvergedAtS  *float64       `json:"converged_at_s"`
-	ConvergeAfter *float64       `json:"converge_after_heal_s"`
-	Divergence    string         `json:"divergence,omitempty"`
-	Violation     *jsonViolation `json:"violation,omitempty"`
-	Faults        []jsonFault    `json:"faults"`
-	EndS          float64        `json:"end_s"`
-	Counters      sim.Counters   `json:"counters"`
-	Replay        string         `json:"replay"`
-	Series        []jsonSeries   `json:"series"`
-	Params        map[string]any `json:"params"`
-}
-
-type jsonViolation struct {
-	Property string   `json:"property"`
-	AtS      float64  `json:"at_s"`
-	Node     string   `json:"node"`
-	Message  string   `json:"message"`
-	Tail     []string `json:"tail"`
-}
-
-type jsonFault struct {
-	AtNs   int64   `json:"at_ns"`
-	Kind   string  `json:"kind"`
-	Node   int     `json:"node"`
-	Peer   int     `json:"peer,omitempty"`
-	Type   string  `json:"type,omitempty"`
-	Nth    int     `json:"nth,omitempty"`
-	Arg    int64   `json:"arg,omitempty"`
-	Factor float64 `json:"factor,omitempty"`
-}
-
-type jsonSeries struct {
-	Name   string       `json:"name"`
-	Node   int          `json:"node"`
-	EveryS float64      `json:"every_s"`
-	Points [][2]float64 `json:"points"`
+	r := c.Run()
+	if err := c.World.TraceErr(); err != nil {
+		return r, fmt.Errorf("writing trace: %w", err)
+	}
+	return r, nil
 }
 
 func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "simrun run"
-	spec := defaultSpec()
 	fs := newFlagSet(name)
-	spec.bind(fs)
+	scen := fs.String("scenario", "baseline", "scenario `NAME` (see simrun list) or path to a scenario .json file")
+	seed := fs.Uint64("seed", 1, "root seed: the same scenario and seed replay the same run")
 	traceFile := fs.String("trace", "", "write every trace event as a JSON line to `FILE`")
-	jsonFile := fs.String("json", "", "write the result (counters, series, replay command) as JSON to `FILE`")
+	jsonFile := fs.String("json", "", "write the result (counters, series, faults, violation, replay command) as JSON to `FILE`")
+	determinism := fs.Bool("check-determinism", false, "run twice and fail if the two runs differ (names the first differing event)")
 	usage := func(w io.Writer) {
-		fmt.Fprint(w, `Usage: simrun run [flags]
+		fmt.Fprint(w, `Usage: simrun run [-scenario NAME|FILE] [-seed S] [flags]
 
-Run the reference topology (1 Origin, N Lites) once: writes for -write-for,
-optional frame chaos and disruptions that heal when writes stop, then up to
--budget for every Lite to hold exactly Origin's state with nothing pending.
-Prints PASS or FAIL, the trace hash, counters and the replay command.
-Exit status: 0 converged, 1 did not converge, 2 bad flags or files.
+Run one scenario once: writes and faults until heal, then up to the budget
+for every Lite to hold exactly Origin's state with nothing pending, with the
+safety properties checked at every event. Prints PASS or FAIL, the trace
+hash, counters, the faults that fired and, on failure, the violation with
+the last 50 trace events and the commands that replay and shrink it.
+Exit status: 0 pass, 1 a property failed, 2 bad flags or files.
 
 Flags:
 `)
 		printFlags(w, fs)
 		fmt.Fprint(w, `
 Examples:
-  simrun run -seed 7
-  simrun run -seed 7 -lites 16 -chaos 0.03 -resets 0.5 -trace trace.jsonl -json result.json
-  simrun run -seed 7 -swarm
+  simrun run -scenario swarm -seed 7
+  simrun run -scenario lossy -seed 3 -trace trace.jsonl -json result.json
+  simrun run -scenario my-scenario.json -seed 1 -check-determinism
 `)
 	}
 	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
@@ -184,10 +103,14 @@ Examples:
 	if len(pos) > 0 {
 		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name)
 	}
-	if err := spec.validate(); err != nil {
-		return failf(stderr, name, "%v", err)
+	t, code, ok := resolve(name, *scen, stderr)
+	if !ok {
+		return code
 	}
-	var trace *os.File
+	if t.sc.Seed != 0 && !flagSet(fs, "seed") {
+		*seed = t.sc.Seed // a shrunk scenario file carries the seed it fails with
+	}
+	var trace io.Writer
 	if *traceFile != "" {
 		f, err := os.Create(*traceFile)
 		if err != nil {
@@ -196,23 +119,24 @@ Examples:
 		defer f.Close()
 		trace = f
 	}
-	p := spec.params(nil)
-	if trace != nil {
-		p = spec.params(trace)
-	}
-	c, err := cluster.New(p)
+	r, err := t.runOnce(*seed, trace)
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}
-	r := c.Run()
-	if err := c.World.TraceErr(); err != nil {
-		return failf(stderr, name, "writing trace %s: %v", *traceFile, err)
-	}
-	printResult(stdout, spec, r)
+	printResult(stdout, t, *seed, r)
 	if *jsonFile != "" {
-		if err := writeJSON(*jsonFile, spec, r); err != nil {
+		if err := writeJSON(*jsonFile, resultJSON(t, *seed, r, true)); err != nil {
 			return fail(stderr, name, err)
 		}
+	}
+	if *determinism {
+		if diff, err := determinismDiff(t, *seed); err != nil {
+			return failf(stderr, name, "%v", err)
+		} else if diff != "" {
+			fmt.Fprintf(stdout, "NONDETERMINISTIC  %s\n", diff)
+			return exitFail
+		}
+		fmt.Fprintln(stdout, "determinism: a second run gave the same trace hash")
 	}
 	if !r.Pass() {
 		return exitFail
@@ -220,15 +144,23 @@ Examples:
 	return exitOK
 }
 
-func printResult(w io.Writer, spec runSpec, r cluster.Result) {
+func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func printResult(w io.Writer, t target, seed uint64, r cluster.Result) {
 	k := r.Counters
+	heal := sim.Time(0)
+	if p, err := t.sc.Params(seed); err == nil {
+		heal = p.WriteFor
+	}
 	switch {
 	case r.Pass():
-		fmt.Fprintf(w, "PASS  converged %v after writes stopped (at %v)\n", r.ConvergedAt-sim.Time(spec.writeFor), r.ConvergedAt)
+		fmt.Fprintf(w, "PASS  %s seed %d: converged %v after heal (at %v)\n", t.sc.Name, seed, r.ConvergedAt-heal, r.ConvergedAt)
 	case r.Violation != nil:
-		fmt.Fprintf(w, "FAIL  %s\n", r.Violation)
-	default:
-		fmt.Fprintf(w, "FAIL  not converged by %v: %s\n", r.End, r.Divergence)
+		fmt.Fprintf(w, "FAIL  %s seed %d: %s\n", t.sc.Name, seed, r.Violation)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "trace hash\t%016x\n", r.Hash)
@@ -243,8 +175,9 @@ func printResult(w io.Writer, spec runSpec, r cluster.Result) {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, r.Violation.Report(50))
 		fmt.Fprintln(w)
+		fmt.Fprintf(w, "shrink: %s\n", t.shrink(seed))
 	}
-	fmt.Fprintf(w, "replay: %s\n", spec.replay())
+	fmt.Fprintf(w, "replay: %s\n", t.replay(seed))
 }
 
 // faultSummary counts the faults that fired, by kind, in first-fired order.
@@ -267,135 +200,82 @@ func faultSummary(events []faults.Event) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeJSON(path string, spec runSpec, r cluster.Result) error {
-	out := jsonResult{Pass: r.Pass(), Seed: spec.seed, TraceHash: fmt.Sprintf("%016x", r.Hash),
-		Divergence: r.Divergence, EndS: r.End.Seconds(), Counters: r.Counters, Replay: spec.replay(),
-		Params: map[string]any{"lites": spec.lites, "collections": spec.colls, "docs": spec.docs,
-			"lite_rate": spec.liteRate, "origin_rate": spec.originRate, "write_for_s": spec.writeFor.Seconds(),
-			"budget_s": spec.budget.Seconds(), "chaos": spec.chaos, "resets": spec.resets, "swarm": spec.swarm}}
+// RunJSON is one run's result as written by -json and read by replay and
+// merge.
+type RunJSON struct {
+	Scenario      string                  `json:"scenario"`
+	Definition    *scenarios.Scenario     `json:"definition,omitempty"`
+	Seed          uint64                  `json:"seed"`
+	Pass          bool                    `json:"pass"`
+	TraceHash     string                  `json:"trace_hash"`
+	ConvergeAfter *float64                `json:"converge_after_heal_s"`
+	Violation     *ViolationJSON          `json:"violation,omitempty"`
+	EndS          float64                 `json:"end_s"`
+	Counters      sim.Counters            `json:"counters"`
+	Faults        []scenarios.ScriptEvent `json:"faults"`
+	Replay        string                  `json:"replay"`
+	Series        []SeriesJSON            `json:"series,omitempty"`
+	WallS         float64                 `json:"wall_s,omitempty"`
+}
+
+// ViolationJSON is a violation in a result file.
+type ViolationJSON struct {
+	Property string   `json:"property"`
+	AtS      float64  `json:"at_s"`
+	Node     string   `json:"node"`
+	Message  string   `json:"message"`
+	Tail     []string `json:"tail,omitempty"`
+}
+
+// SeriesJSON is one time series in a result file.
+type SeriesJSON struct {
+	Name   string       `json:"name"`
+	Node   int          `json:"node"`
+	EveryS float64      `json:"every_s"`
+	Points [][2]float64 `json:"points"`
+}
+
+func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
+	out := RunJSON{Scenario: t.arg, Seed: seed, Pass: r.Pass(), TraceHash: fmt.Sprintf("%016x", r.Hash),
+		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.replay(seed), Faults: scenarios.ScriptOf(r.Schedule)}
+	if full {
+		out.Definition = t.sc
+	}
+	if p, err := t.sc.Params(seed); err == nil && r.Pass() {
+		after := (r.ConvergedAt - p.WriteFor).Seconds()
+		out.ConvergeAfter = &after
+	}
 	if v := r.Violation; v != nil {
-		jv := &jsonViolation{Property: v.Property, AtS: v.At.Seconds(), Node: v.NodeName, Message: v.Message}
-		for i := range v.Tail {
-			jv.Tail = append(jv.Tail, v.Tail[i].String())
+		out.Violation = &ViolationJSON{Property: v.Property, AtS: v.At.Seconds(), Node: v.NodeName, Message: v.Message}
+		if full {
+			for i := range v.Tail {
+				out.Violation.Tail = append(out.Violation.Tail, v.Tail[i].String())
+			}
 		}
-		out.Violation = jv
 	}
-	out.Faults = []jsonFault{}
-	for _, e := range r.Schedule {
-		f := jsonFault{AtNs: int64(e.At), Kind: string(e.Kind), Node: int(e.Node), Arg: int64(e.Arg), Factor: e.Factor}
-		if e.Kind.IsFrame() {
-			f.Peer, f.Type, f.Nth = int(e.Peer), e.Type.String(), e.Nth
+	if full {
+		for _, s := range r.Series {
+			js := SeriesJSON{Name: s.Name, Node: int(s.Node), EveryS: s.Every.Seconds()}
+			for _, p := range s.Points {
+				js.Points = append(js.Points, [2]float64{p.T.Seconds(), p.V})
+			}
+			out.Series = append(out.Series, js)
 		}
-		out.Faults = append(out.Faults, f)
 	}
-	if r.Converged {
-		at, after := r.ConvergedAt.Seconds(), (r.ConvergedAt - sim.Time(spec.writeFor)).Seconds()
-		out.ConvergedAtS, out.ConvergeAfter = &at, &after
-	}
-	for _, s := range r.Series {
-		js := jsonSeries{Name: s.Name, Node: int(s.Node), EveryS: s.Every.Seconds()}
-		for _, p := range s.Points {
-			js.Points = append(js.Points, [2]float64{p.T.Seconds(), p.V})
-		}
-		out.Series = append(out.Series, js)
-	}
-	b, err := json.MarshalIndent(out, "", " ")
+	return out
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing result: %w", err)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
-}
-
-// suiteEntry is one line of the default suite.
-type suiteEntry struct {
-	name, what string
-	spec       func(runSpec) runSpec
-}
-
-var suite = []suiteEntry{
-	{"baseline-1", "1 Lite, no faults", func(s runSpec) runSpec { s.lites = 1; return s }},
-	{"baseline-3", "3 Lites, no faults", func(s runSpec) runSpec { return s }},
-	{"baseline-16", "16 Lites, no faults", func(s runSpec) runSpec { s.lites = 16; return s }},
-	{"fanout-64", "64 Lites, light writes", func(s runSpec) runSpec { s.lites, s.liteRate = 64, 2; return s }},
-	{"chaos", "3 Lites, 3% each of drop/dup/reorder/bit flip, 0.5 resets/s, crashes",
-		func(s runSpec) runSpec { s.chaos, s.resets, s.writeFor = 0.03, 0.5, 10*time.Second; return s }},
-	{"chaos-heavy", "3 Lites, 5% each, 1 reset/s, crashes",
-		func(s runSpec) runSpec { s.chaos, s.resets, s.writeFor = 0.05, 1, 10*time.Second; return s }},
-	{"swarm", "3 Lites, the seed picks the fault mix",
-		func(s runSpec) runSpec { s.swarm, s.writeFor = true, 10*time.Second; return s }},
-}
-
-func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	const name = "simrun suite"
-	fs := newFlagSet(name)
-	seeds := fs.Int("seeds", 10, "seeds per entry (1..N)")
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, "Usage: simrun suite [-seeds N]\n\nRun the default suite (what `make run` runs): each entry below with seeds\n1..N, then a table. Exit status 1 if any run did not converge.\n\nEntries:\n")
-		for _, e := range suite {
-			fmt.Fprintf(w, "  %-12s %s\n", e.name, e.what)
-		}
-		fmt.Fprint(w, "\nFlags:\n")
-		printFlags(w, fs)
-	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
-		return code
-	}
-	if len(pos) > 0 {
-		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name)
-	}
-	if *seeds < 1 {
-		return failf(stderr, name, "-seeds %d: want at least 1", *seeds)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\tseeds\tpass\tfail\tconverge p50\tconverge max\tframes\tresyncs\twall\t\n")
-	failed := 0
-	var replays []string
-	for _, e := range suite {
-		start := time.Now()
-		var conv []sim.Time
-		var frames, resyncs uint64
-		pass := 0
-		for seed := 1; seed <= *seeds; seed++ {
-			spec := e.spec(defaultSpec())
-			spec.seed = uint64(seed)
-			r, err := cluster.Run(spec.params(nil))
-			if err != nil {
-				return failf(stderr, name, "%s: %v", e.name, err)
-			}
-			frames += r.Counters.FramesDelivered
-			resyncs += r.Counters.ResyncAnswered
-			if r.Pass() {
-				pass++
-				conv = append(conv, r.ConvergedAt-sim.Time(spec.writeFor))
-			} else {
-				why := r.Divergence
-				if r.Violation != nil {
-					why = r.Violation.String()
-				}
-				replays = append(replays, fmt.Sprintf("%s: %s   # %s", e.name, spec.replay(), why))
-			}
-		}
-		failed += *seeds - pass
-		p50, mx := "-", "-"
-		if len(conv) > 0 {
-			slices.Sort(conv)
-			p50, mx = conv[len(conv)/2].String(), conv[len(conv)-1].String()
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t\n", e.name, *seeds, pass, *seeds-pass, p50, mx, frames, resyncs,
-			time.Since(start).Round(time.Millisecond)) // wall time is reported, never simulated
-	}
-	tw.Flush()
-	if failed > 0 {
-		fmt.Fprintf(stdout, "\n%d runs did not converge; replay each with:\n", failed)
-		for _, r := range replays {
-			fmt.Fprintln(stdout, "  "+r)
-		}
-		return exitFail
-	}
-	fmt.Fprintln(stdout, "\nall runs converged")
-	return exitOK
 }

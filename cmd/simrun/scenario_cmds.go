@@ -1,0 +1,369 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim/cluster"
+)
+
+func noArgs(name string, pos []string, stderr io.Writer) (int, bool) {
+	if len(pos) > 0 {
+		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name), false
+	}
+	return 0, true
+}
+
+func runList(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun list"
+	fs := newFlagSet(name)
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, "Usage: simrun list\n\nList the named scenarios, one line each. simrun show NAME prints one as a\nscenario file.\n")
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if code, ok := noArgs(name, pos, stderr); !ok {
+		return code
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, s := range scenarios.Named() {
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Description)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func runShow(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun show"
+	fs := newFlagSet(name)
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: simrun show NAME|FILE
+
+Print a scenario as a scenario file (JSON). Edit it and run it with
+simrun run -scenario FILE, no recompiling.
+
+Example:
+  simrun show lossy > my-lossy.json && simrun run -scenario my-lossy.json -seed 3
+`)
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		return failf(stderr, name, "want one scenario name or file (run %s -h for help)", name)
+	}
+	sc, err := scenarios.Resolve(pos[0])
+	if err != nil {
+		return failf(stderr, name, "%v", err)
+	}
+	stdout.Write(scenarios.Marshal(sc))
+	return exitOK
+}
+
+func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun suite"
+	fs := newFlagSet(name)
+	seeds := fs.Int("seeds", 5, "seeds per scenario (1..N)")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, "Usage: simrun suite [-seeds N]\n\nRun every named scenario (simrun list) with seeds 1..N on the built-in\nreference nodes and print a table: what `make run` runs. Exit status 1 if\nany run failed a property.\n\nFlags:\n")
+		printFlags(w, fs)
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if code, ok := noArgs(name, pos, stderr); !ok {
+		return code
+	}
+	if *seeds < 1 {
+		return failf(stderr, name, "-seeds %d: want at least 1", *seeds)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "scenario\tseeds\tpass\tfail\tconverge p50\tconverge max\tframes\tresyncs\tfaults\t\n")
+	failed := 0
+	var replays []string
+	for _, sc := range scenarios.Named() {
+		sc := sc
+		t := target{arg: sc.Name, sc: &sc}
+		var conv []float64
+		var frames, resyncs, nfaults uint64
+		for seed := uint64(1); seed <= uint64(*seeds); seed++ {
+			r, err := t.runOnce(seed, nil)
+			if err != nil {
+				return failf(stderr, name, "%s: %v", sc.Name, err)
+			}
+			rj := resultJSON(t, seed, r, false)
+			frames += r.Counters.FramesDelivered
+			resyncs += r.Counters.ResyncAnswered
+			nfaults += uint64(len(r.Schedule))
+			if rj.Pass {
+				conv = append(conv, *rj.ConvergeAfter)
+			} else {
+				replays = append(replays, fmt.Sprintf("%s   # %s", rj.Replay, r.Violation))
+			}
+		}
+		failed += *seeds - len(conv)
+		p50, mx := "-", "-"
+		if len(conv) > 0 {
+			slices.Sort(conv)
+			p50, mx = secs(pct(conv, 50)), secs(conv[len(conv)-1])
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t\n", sc.Name, *seeds, len(conv), *seeds-len(conv), p50, mx, frames, resyncs, nfaults)
+	}
+	tw.Flush()
+	if failed > 0 {
+		fmt.Fprintf(stdout, "\n%d runs failed; replay each with:\n", failed)
+		for _, r := range replays {
+			fmt.Fprintln(stdout, "  "+r)
+		}
+		return exitFail
+	}
+	fmt.Fprintln(stdout, "\nall runs passed every property")
+	return exitOK
+}
+
+func runReplay(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun replay"
+	fs := newFlagSet(name)
+	resultFile := fs.String("result", "", "a result `FILE` written by simrun run -json (scenario, seed and hash are read from it)")
+	scen := fs.String("scenario", "", "scenario NAME or FILE (instead of -result)")
+	seed := fs.Uint64("seed", 0, "seed (instead of -result)")
+	hash := fs.String("hash", "", "expected trace hash, 16 hex digits (instead of -result)")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: simrun replay -result FILE
+       simrun replay -scenario NAME|FILE -seed S -hash H
+
+Re-run a recorded run and confirm it is the same run: same trace hash and
+same outcome. Exit status: 0 identical, 1 different, 2 bad input.
+
+Examples:
+  simrun run -scenario swarm -seed 7 -json r.json; simrun replay -result r.json
+  simrun replay -scenario swarm -seed 7 -hash 0123456789abcdef
+`)
+		printFlags(w, fs)
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if code, ok := noArgs(name, pos, stderr); !ok {
+		return code
+	}
+	want := RunJSON{Scenario: *scen, Seed: *seed, TraceHash: *hash}
+	if *resultFile != "" {
+		if *scen != "" || *hash != "" {
+			return failf(stderr, name, "give -result, or -scenario, -seed and -hash, not both")
+		}
+		b, err := os.ReadFile(*resultFile)
+		if err != nil {
+			return fail(stderr, name, err)
+		}
+		if err := json.Unmarshal(b, &want); err != nil || want.Scenario == "" || want.TraceHash == "" {
+			return failf(stderr, name, "%s is not a result written by simrun run -json (%v)", *resultFile, err)
+		}
+	} else if *scen == "" || len(*hash) != 16 {
+		return failf(stderr, name, "want -result FILE, or -scenario, -seed and a 16-digit -hash")
+	}
+	var t target
+	if want.Definition != nil {
+		t = target{arg: want.Scenario, sc: want.Definition}
+	} else {
+		var ok bool
+		if t, code, ok = resolve(name, want.Scenario, stderr); !ok {
+			return code
+		}
+	}
+	r, err := t.runOnce(want.Seed, nil)
+	if err != nil {
+		return failf(stderr, name, "%v", err)
+	}
+	got := fmt.Sprintf("%016x", r.Hash)
+	if got != want.TraceHash {
+		fmt.Fprintf(stdout, "DIFFERENT  %s seed %d: trace hash %s, recorded %s (the code or the scenario changed since;\n           a shrunk schedule file replays across versions: simrun run -scenario FILE)\n", t.sc.Name, want.Seed, got, want.TraceHash)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "IDENTICAL  %s seed %d: trace hash %s", t.sc.Name, want.Seed, got)
+	if *resultFile != "" && want.Pass != r.Pass() {
+		fmt.Fprintf(stdout, ", but the outcome differs (recorded pass=%v)\n", want.Pass)
+		return exitFail
+	}
+	fmt.Fprintln(stdout)
+	return exitOK
+}
+
+func runMerge(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun merge"
+	fs := newFlagSet(name)
+	jsonFile := fs.String("json", "", "also write the merged result to `FILE`")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: simrun merge [-json FILE] SHARD.json...
+
+Combine the -json files of sweep shards (simrun sweep -shard K/N) into one
+summary. Every file must be a sweep of the same scenario. Exit status 1 if
+any run failed or a seed is missing, 2 bad input.
+
+Example:
+  for k in 0 1 2 3; do simrun sweep -scenario swarm -seeds 4000 -shard $k/4 -json s$k.json; done
+  simrun merge s0.json s1.json s2.json s3.json
+`)
+		printFlags(w, fs)
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) == 0 {
+		return failf(stderr, name, "want one or more sweep result files (run %s -h for help)", name)
+	}
+	var merged SweepJSON
+	seen := map[uint64]bool{}
+	interrupted := false
+	for i, path := range pos {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fail(stderr, name, err)
+		}
+		var s SweepJSON
+		if err := json.Unmarshal(b, &s); err != nil || s.Scenario == "" {
+			return failf(stderr, name, "%s is not a sweep result written by simrun sweep -json", path)
+		}
+		if i == 0 {
+			merged.Scenario, merged.Definition = s.Scenario, s.Definition
+		} else if s.Scenario != merged.Scenario {
+			return failf(stderr, name, "%s is a sweep of %q, %s of %q: merge one scenario at a time", path, s.Scenario, pos[0], merged.Scenario)
+		}
+		interrupted = interrupted || s.Interrupted
+		for _, r := range s.Runs {
+			if seen[r.Seed] {
+				return failf(stderr, name, "seed %d appears in more than one file (overlapping shards?)", r.Seed)
+			}
+			seen[r.Seed] = true
+			merged.Runs = append(merged.Runs, r)
+		}
+		merged.Seeds = append(merged.Seeds, s.Seeds...)
+	}
+	slices.SortFunc(merged.Runs, func(a, b RunJSON) int { return int(a.Seed) - int(b.Seed) })
+	slices.Sort(merged.Seeds)
+	var missing []uint64
+	for _, s := range merged.Seeds {
+		if !seen[s] {
+			missing = append(missing, s)
+		}
+	}
+	merged.Interrupted = interrupted
+	t := target{arg: merged.Scenario, sc: merged.Definition}
+	if t.sc == nil {
+		t.sc = &scenarios.Scenario{Name: merged.Scenario}
+	}
+	failed := summarize(stdout, t, merged)
+	if len(missing) > 0 {
+		fmt.Fprintf(stdout, "%d planned seeds have no result (interrupted shard?): %s\n", len(missing), seedList(missing))
+	}
+	if *jsonFile != "" {
+		if err := writeJSON(*jsonFile, merged); err != nil {
+			return fail(stderr, name, err)
+		}
+	}
+	if failed > 0 || len(missing) > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+func runShrink(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun shrink"
+	fs := newFlagSet(name)
+	scen := fs.String("scenario", "", "scenario NAME or FILE of the failing run")
+	seed := fs.Uint64("seed", 0, "seed of the failing run")
+	outFile := fs.String("o", "", "write the shrunk scenario to `FILE` (default: shrunk-NAME-SEED.json)")
+	budget := fs.Int("max-runs", 2000, "give up after this many trial runs")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: simrun shrink -scenario NAME|FILE -seed S [-o FILE]
+
+Take the recorded fault schedule of a failing run, replay it as a script and
+minimise it by delta debugging (Zeller's ddmin) to a smaller schedule that
+still fails the same property. Writes a scenario file that reproduces the
+failure (simrun run -scenario FILE) and prints how much smaller it got.
+Exit status: 0 shrunk, 1 the run does not fail, 2 bad input.
+
+Example:
+  simrun shrink -scenario swarm -seed 7 -o shrunk.json && simrun run -scenario shrunk.json
+`)
+		printFlags(w, fs)
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if code, ok := noArgs(name, pos, stderr); !ok {
+		return code
+	}
+	if *scen == "" {
+		return failf(stderr, name, "-scenario is required (run %s -h for help)", name)
+	}
+	t, code, ok := resolve(name, *scen, stderr)
+	if !ok {
+		return code
+	}
+	r, err := t.runOnce(*seed, nil)
+	if err != nil {
+		return failf(stderr, name, "%v", err)
+	}
+	if r.Pass() {
+		fmt.Fprintf(stdout, "%s seed %d passes: nothing to shrink\n", t.sc.Name, *seed)
+		return exitFail
+	}
+	prop := r.Violation.Property
+	runs := 0
+	fails := func(events []faults.Event) bool {
+		runs++
+		sc := *t.sc
+		sc.Swarm, sc.Faults, sc.Script = false, nil, scenarios.ScriptOf(events)
+		if sc.Script == nil {
+			sc.Script = []scenarios.ScriptEvent{}
+		}
+		p, err := sc.Params(*seed)
+		if err != nil {
+			return false
+		}
+		p.Faults.Heal = p.WriteFor
+		rr, err := cluster.Run(p)
+		return err == nil && rr.Violation != nil && rr.Violation.Property == prop
+	}
+	orig := r.Schedule
+	if !fails(orig) {
+		return failf(stderr, name, "replaying the recorded schedule of seed %d does not fail %s: cannot shrink", *seed, prop)
+	}
+	small := faults.Shrink(orig, fails, *budget-1)
+	sc := *t.sc
+	sc.Name = fmt.Sprintf("%s-seed%d-shrunk", t.sc.Name, *seed)
+	sc.Description = fmt.Sprintf("%s seed %d shrunk from %d to %d fault events; fails %s", t.sc.Name, *seed, len(orig), len(small), prop)
+	sc.Swarm, sc.Faults, sc.Script, sc.Seed, sc.Expect = false, nil, scenarios.ScriptOf(small), *seed, prop
+	if sc.Script == nil {
+		sc.Script = []scenarios.ScriptEvent{}
+	}
+	path := *outFile
+	if path == "" {
+		path = fmt.Sprintf("shrunk-%s-%d.json", strings.ReplaceAll(t.sc.Name, "/", "_"), *seed)
+	}
+	if err := os.WriteFile(path, scenarios.Marshal(&sc), 0o644); err != nil {
+		return fail(stderr, name, err)
+	}
+	fmt.Fprintf(stdout, "shrunk %s seed %d: %d fault events -> %d (%.0f%% smaller) in %d trial runs; still fails %s\n",
+		t.sc.Name, *seed, len(orig), len(small), 100*(1-float64(len(small))/float64(max(len(orig), 1))), runs, prop)
+	for _, e := range small {
+		fmt.Fprintf(stdout, "  %s\n", e)
+	}
+	fmt.Fprintf(stdout, "wrote %s; reproduce with: simrun run -scenario %s -seed %d\n", path, path, *seed)
+	return exitOK
+}

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim"
+)
+
+// determinismDiff runs seed twice with traces and returns "" when both
+// runs are identical, else where they first differ.
+func determinismDiff(t target, seed uint64) (string, error) {
+	var a, b bytes.Buffer
+	ra, err := t.runOnce(seed, &a)
+	if err != nil {
+		return "", err
+	}
+	rb, err := t.runOnce(seed, &b)
+	if err != nil {
+		return "", err
+	}
+	if d := sim.FirstDivergence(a.Bytes(), b.Bytes()); d != nil {
+		return fmt.Sprintf("seed %d: runs differ first at trace event %d:\n  run 1: %s\n  run 2: %s", seed, d.Index, d.A, d.B), nil
+	}
+	if ra.Hash != rb.Hash {
+		return fmt.Sprintf("seed %d: same trace, different hashes %016x and %016x", seed, ra.Hash, rb.Hash), nil
+	}
+	return "", nil
+}
+
+// SweepJSON is a sweep's (or a shard's) result file; merge reads several.
+type SweepJSON struct {
+	Scenario    string              `json:"scenario"`
+	Definition  *scenarios.Scenario `json:"definition,omitempty"`
+	Seeds       []uint64            `json:"seeds_planned"`
+	Shard       string              `json:"shard,omitempty"`
+	Interrupted bool                `json:"interrupted,omitempty"`
+	Runs        []RunJSON           `json:"runs"`
+}
+
+func parseShard(s string) (k, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	k, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n {
+		return 0, 0, fmt.Errorf("-shard %q: want K/N with 0 <= K < N", s)
+	}
+	return k, n, nil
+}
+
+func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun sweep"
+	fs := newFlagSet(name)
+	scen := fs.String("scenario", "swarm", "scenario `NAME` or path to a .json file")
+	seeds := fs.Int("seeds", 100, "number of seeds to run")
+	from := fs.Uint64("from", 1, "first seed")
+	parallel := fs.Int("parallel", 0, "runs at once (default: GOMAXPROCS); each run stays single-threaded")
+	jsonFile := fs.String("json", "", "write every run's result as JSON to `FILE` (also on Ctrl-C)")
+	junitFile := fs.String("junit", "", "write a JUnit XML report to `FILE` (one test case per seed)")
+	shard := fs.String("shard", "", "run only shard `K/N` of the seeds (seed i goes to shard i mod N); default from JOB_COMPLETION_INDEX with -shards")
+	shards := fs.Int("shards", 0, "with JOB_COMPLETION_INDEX set (a Kubernetes Indexed Job), the number of shards N")
+	determinism := fs.Bool("check-determinism", false, "run each seed twice and fail on any difference")
+	progress := fs.String("progress", "auto", "progress display: auto (a bar on a terminal, lines otherwise), bar, lines, none")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: simrun sweep [-scenario NAME|FILE] [-seeds N] [-from S] [flags]
+
+Run many seeds of one scenario across cores and summarise: pass/fail
+counts, time to converge after heal (p50/p90/p99/max), failures by property,
+and for each failure the command that replays it. Ctrl-C stops cleanly and
+still writes the results gathered so far. Exit status: 0 all passed, 1 any
+failure (or interrupted), 2 bad flags.
+
+Flags:
+`)
+		printFlags(w, fs)
+		fmt.Fprint(w, `
+Examples:
+  simrun sweep -scenario swarm -seeds 1000
+  simrun sweep -scenario lossy -seeds 500 -from 1000 -json lossy.json -junit lossy.xml
+  simrun sweep -scenario swarm -seeds 10000 -shard 2/8 -json shard2.json
+`)
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name)
+	}
+	if *seeds < 1 {
+		return failf(stderr, name, "-seeds %d: want at least 1", *seeds)
+	}
+	switch *progress {
+	case "auto", "bar", "lines", "none":
+	default:
+		return failf(stderr, name, "-progress %q: want auto, bar, lines or none", *progress)
+	}
+	k, n := 0, 1
+	if *shard != "" {
+		var err error
+		if k, n, err = parseShard(*shard); err != nil {
+			return failf(stderr, name, "%v", err)
+		}
+	} else if idx := os.Getenv("JOB_COMPLETION_INDEX"); idx != "" {
+		if *shards < 1 {
+			return failf(stderr, name, "JOB_COMPLETION_INDEX=%s is set: give the number of shards with -shards N (or -shard K/N)", idx)
+		}
+		var err error
+		if k, n, err = parseShard(idx + "/" + strconv.Itoa(*shards)); err != nil {
+			return failf(stderr, name, "JOB_COMPLETION_INDEX: %v", err)
+		}
+	}
+	t, code, ok := resolve(name, *scen, stderr)
+	if !ok {
+		return code
+	}
+	if _, err := t.sc.Params(*from); err != nil {
+		return failf(stderr, name, "%v", err)
+	}
+	var list []uint64
+	for i := 0; i < *seeds; i++ {
+		if s := *from + uint64(i); int(s%uint64(n)) == k {
+			list = append(list, s)
+		}
+	}
+	workers := *parallel
+	if workers <= 0 {
+		workers = defaultParallel()
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res := sweep(ctx, t, list, workers, *determinism, newProgress(*progress, stderr, len(list)))
+	out := SweepJSON{Scenario: t.arg, Definition: t.sc, Seeds: list, Runs: res.runs, Interrupted: ctx.Err() != nil}
+	if n > 1 {
+		out.Shard = fmt.Sprintf("%d/%d", k, n)
+	}
+	failed := summarize(stdout, t, out)
+	if *jsonFile != "" {
+		if err := writeJSON(*jsonFile, out); err != nil {
+			return fail(stderr, name, err)
+		}
+	}
+	if *junitFile != "" {
+		if err := writeJUnit(*junitFile, out); err != nil {
+			return fail(stderr, name, err)
+		}
+	}
+	if out.Interrupted {
+		fmt.Fprintf(stderr, "%s: interrupted after %d of %d seeds; results so far written\n", name, len(out.Runs), len(list))
+		return exitFail
+	}
+	if failed > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+type sweepResult struct{ runs []RunJSON }
+
+// sweep runs the seeds on workers goroutines; each run is independent and
+// single-threaded, so parallelism changes nothing but wall time. Results
+// come back in seed order whatever order they finish in.
+func sweep(ctx context.Context, t target, list []uint64, workers int, determinism bool, prog *progress) sweepResult {
+	jobs := make(chan int)
+	done := make([]*RunJSON, len(list))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				start := time.Now()
+				r, err := t.runOnce(list[i], nil)
+				var rj RunJSON
+				if err != nil {
+					rj = RunJSON{Scenario: t.arg, Seed: list[i], Violation: &ViolationJSON{Property: "error", Message: err.Error()}}
+				} else {
+					rj = resultJSON(t, list[i], r, false)
+				}
+				rj.WallS = time.Since(start).Seconds() // wall time is reported, never simulated
+				if determinism && err == nil {
+					if diff, derr := determinismDiff(t, list[i]); derr == nil && diff != "" {
+						rj.Pass = false
+						rj.Violation = &ViolationJSON{Property: "determinism", Message: diff}
+					}
+				}
+				mu.Lock()
+				done[i] = &rj
+				prog.add(rj)
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range list {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	prog.finish()
+	var out sweepResult
+	for _, r := range done {
+		if r != nil {
+			out.runs = append(out.runs, *r)
+		}
+	}
+	return out
+}
+
+// summarize prints the closing summary and returns the number of failures.
+func summarize(w io.Writer, t target, s SweepJSON) int {
+	var conv []float64
+	var wall float64
+	byProp := map[string][]uint64{}
+	var props []string
+	for _, r := range s.Runs {
+		wall += r.WallS
+		if r.Pass {
+			if r.ConvergeAfter != nil {
+				conv = append(conv, *r.ConvergeAfter)
+			}
+			continue
+		}
+		p := "unknown"
+		if r.Violation != nil {
+			p = r.Violation.Property
+		}
+		if byProp[p] == nil {
+			props = append(props, p)
+		}
+		byProp[p] = append(byProp[p], r.Seed)
+	}
+	failed := len(s.Runs) - len(conv)
+	for _, r := range s.Runs {
+		if r.Pass && r.ConvergeAfter == nil {
+			failed-- // passed without a convergence time (cannot happen; keep counts honest)
+		}
+	}
+	slices.Sort(conv)
+	fmt.Fprintf(w, "%s: %d runs, %d passed, %d failed", t.sc.Name, len(s.Runs), len(s.Runs)-failed, failed)
+	if s.Shard != "" {
+		fmt.Fprintf(w, " (shard %s)", s.Shard)
+	}
+	fmt.Fprintln(w)
+	if len(conv) > 0 {
+		fmt.Fprintf(w, "time to converge after heal: p50 %s  p90 %s  p99 %s  max %s (simulated)\n",
+			secs(pct(conv, 50)), secs(pct(conv, 90)), secs(pct(conv, 99)), secs(conv[len(conv)-1]))
+	}
+	if wall > 0 {
+		fmt.Fprintf(w, "wall time in runs: %.2fs (%.1f ms per run)\n", wall, 1000*wall/float64(len(s.Runs)))
+	}
+	if failed > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "\nfailures by property:")
+		for _, p := range props {
+			fmt.Fprintf(tw, "  %s\t%d\tseeds %s\n", p, len(byProp[p]), seedList(byProp[p]))
+		}
+		tw.Flush()
+		fmt.Fprintln(w, "\nreplay each failure with:")
+		shown := 0
+		for _, r := range s.Runs {
+			if !r.Pass && shown < 20 {
+				fmt.Fprintf(w, "  %s\n", r.Replay)
+				shown++
+			}
+		}
+		if failed > shown {
+			fmt.Fprintf(w, "  ... and %d more (see -json)\n", failed-shown)
+		}
+	}
+	return failed
+}
+
+func seedList(s []uint64) string {
+	var parts []string
+	for i, x := range s {
+		if i == 10 {
+			parts = append(parts, "...")
+			break
+		}
+		parts = append(parts, strconv.FormatUint(x, 10))
+	}
+	return strings.Join(parts, " ")
+}
+
+// pct is the nearest-rank percentile of sorted values.
+func pct(sorted []float64, p float64) float64 {
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func secs(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "s" }
+
+type junitSuite struct {
+	XMLName  xml.Name    `xml:"testsuite"`
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name    string        `xml:"name,attr"`
+	Class   string        `xml:"classname,attr"`
+	Time    string        `xml:"time,attr"`
+	Failure *junitFailure `xml:"failure,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",chardata"`
+}
+
+func writeJUnit(path string, s SweepJSON) error {
+	js := junitSuite{Name: "simrun sweep " + s.Scenario, Tests: len(s.Runs)}
+	var total float64
+	for _, r := range s.Runs {
+		c := junitCase{Name: fmt.Sprintf("seed %d", r.Seed), Class: "syncsim." + s.Scenario, Time: fmt.Sprintf("%.3f", r.WallS)}
+		total += r.WallS
+		if !r.Pass {
+			js.Failures++
+			msg, typ := "did not pass", "failure"
+			if r.Violation != nil {
+				msg, typ = r.Violation.Message, r.Violation.Property
+			}
+			c.Failure = &junitFailure{Message: msg, Type: typ, Body: "replay: " + r.Replay}
+		}
+		js.Cases = append(js.Cases, c)
+	}
+	js.Time = fmt.Sprintf("%.3f", total)
+	b, err := xml.MarshalIndent(js, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644); err != nil {
+		return fmt.Errorf("writing JUnit report: %w", err)
+	}
+	return nil
+}

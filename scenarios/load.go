@@ -1,0 +1,226 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/check"
+	"github.com/syncsim/syncsim/wire"
+)
+
+// FieldError is a validation failure of one field.
+type FieldError struct {
+	Field string // JSON path, e.g. "faults[1].rate"
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks every field and returns the first problem, naming it.
+func (s *Scenario) Validate() error {
+	switch {
+	case s.Name == "":
+		return fieldErr("name", "is required")
+	case s.Lites < 0 || s.Lites > 4096:
+		return fieldErr("lites", "%d: want 1..4096 (0 for the default)", s.Lites)
+	case s.Collections < 0 || s.Collections > 1024:
+		return fieldErr("collections", "%d: want 1..1024 (0 for the default)", s.Collections)
+	case s.Docs < 0:
+		return fieldErr("docs", "%d: must not be negative", s.Docs)
+	case s.LiteRate < 0:
+		return fieldErr("lite_rate", "%g: must not be negative", s.LiteRate)
+	case s.OriginRate < 0:
+		return fieldErr("origin_rate", "%g: must not be negative", s.OriginRate)
+	case s.WriteFor < 0:
+		return fieldErr("write_for", "must not be negative")
+	case s.Budget < 0:
+		return fieldErr("budget", "must not be negative")
+	case s.LiteDrainRate < 0:
+		return fieldErr("lite_drain_rate", "must not be negative")
+	case s.RetainLog < 0:
+		return fieldErr("retain_log", "must not be negative")
+	case s.Swarm && len(s.Faults) > 0:
+		return fieldErr("swarm", "swarm picks its own faults: remove \"faults\" or set swarm to false")
+	}
+	switch s.Expect {
+	case "", "pass", check.AckedNotLost, check.AppliedOnce, check.NoBadChecksum, check.InOrderApply,
+		check.ThrottleRate, check.QueueCapacity, check.Convergence:
+	default:
+		return fieldErr("expect", "%q: want \"pass\" or a property name (%s)", s.Expect, strings.Join(Properties(), ", "))
+	}
+	heal := sim.Time(s.WriteFor)
+	if heal == 0 {
+		heal = 5 * sim.Second // cluster.Defaults().WriteFor
+	}
+	lites := s.Lites
+	if lites == 0 {
+		lites = 3
+	}
+	for i, f := range s.Faults {
+		at := fmt.Sprintf("faults[%d]", i)
+		k := faults.Kind(f.Kind)
+		if f.Kind == "" {
+			return fieldErr(at+".kind", "is required")
+		}
+		if _, err := faults.ParseTarget(f.Target); err != nil {
+			return fieldErr(at+".target", "%v", err)
+		}
+		one := faults.Plan{Heal: heal, Specs: []faults.Spec{{Kind: k, Rate: f.Rate, Start: sim.Time(f.Start), End: sim.Time(f.End),
+			Arg: sim.Time(f.Arg), Factor: f.Factor}}}
+		one.Specs[0].Target, _ = faults.ParseTarget(f.Target)
+		if err := one.Validate(lites + 1); err != nil {
+			msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "fault 1: "), fmt.Sprintf("fault 1 (%s): ", k))
+			field := at
+			switch {
+			case strings.Contains(msg, "unknown kind"):
+				field += ".kind"
+				msg += " (kinds: " + kindList() + ")"
+			case strings.Contains(msg, "rate"):
+				field += ".rate"
+			case strings.Contains(msg, "window") || strings.Contains(msg, "heal"):
+				field += ".start"
+			case strings.Contains(msg, "factor"):
+				field += ".factor"
+			case strings.Contains(msg, "target"):
+				field += ".target"
+			}
+			return fieldErr(field, "%s", msg)
+		}
+	}
+	for i, e := range s.Script {
+		at := fmt.Sprintf("script[%d]", i)
+		k := faults.Kind(e.Kind)
+		if !k.IsFrame() && !isNodeKind(k) {
+			return fieldErr(at+".kind", "unknown kind %q", e.Kind)
+		}
+		if e.AtNs < 0 || (s.WriteFor != 0 && sim.Time(e.AtNs) >= sim.Time(s.WriteFor)) {
+			return fieldErr(at+".at_ns", "%d is outside [0, write_for)", e.AtNs)
+		}
+		if e.Node < 0 || e.Node > lites || e.Peer < 0 || e.Peer > lites {
+			return fieldErr(at+".node", "node %d / peer %d: the run has nodes 0..%d", e.Node, e.Peer, lites)
+		}
+		if e.Type < 0 || e.Type > 255 || k.IsFrame() && !wire.MsgType(e.Type).Known() {
+			return fieldErr(at+".type", "%d is not a message type byte", e.Type)
+		}
+	}
+	return nil
+}
+
+func isNodeKind(k faults.Kind) bool {
+	for _, n := range faults.NodeKinds {
+		if n == k {
+			return true
+		}
+	}
+	return false
+}
+
+func kindList() string {
+	var out []string
+	for _, k := range append(append([]faults.Kind(nil), faults.FrameKinds...), faults.NodeKinds...) {
+		out = append(out, string(k))
+	}
+	return strings.Join(out, ", ")
+}
+
+// Properties lists the property names a regression may expect to fail.
+func Properties() []string {
+	return []string{check.AckedNotLost, check.AppliedOnce, check.NoBadChecksum, check.InOrderApply,
+		check.ThrottleRate, check.QueueCapacity, check.Convergence}
+}
+
+func typeByte(t int) wire.MsgType { return wire.MsgType(t) }
+
+// Parse reads a scenario from JSON; errors name the file, the line and
+// column where the format allows, and the field.
+func Parse(name string, data []byte) (*Scenario, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Scenario
+	if err := dec.Decode(&s); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return nil, fmt.Errorf("%s:%s: %v", name, lineCol(data, max(syn.Offset-1, 0)), syn) // Offset is just past the bad byte
+		case errors.As(err, &typ):
+			return nil, fmt.Errorf("%s:%s: field %q: want %s, got JSON %s", name, lineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return nil, fmt.Errorf("%s:%s: unknown field %q", name, lineCol(data, keyOffset(data, f)), f)
+		default:
+			return nil, fmt.Errorf("%s:%s: %v", name, lineCol(data, dec.InputOffset()), err)
+		}
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s:%s: more than one JSON value", name, lineCol(data, dec.InputOffset()))
+	}
+	if err := s.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("%s:%s: %v", name, lineCol(data, keyOffset(data, lastKey(fe.Field))), err)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &s, nil
+}
+
+// Load reads a scenario file.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading scenario: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Marshal writes a scenario as indented JSON (what simrun show prints).
+func Marshal(s *Scenario) []byte {
+	b, _ := json.MarshalIndent(s, "", "  ")
+	return append(b, '\n')
+}
+
+// lastKey is the last object key of a path like "faults[1].rate".
+func lastKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		path = path[i+1:]
+	}
+	if i := strings.IndexByte(path, '['); i >= 0 {
+		path = path[:i]
+	}
+	return path
+}
+
+// keyOffset finds where "key" first appears as an object key (the best
+// position the standard decoder lets us name for a semantic error).
+func keyOffset(data []byte, key string) int64 {
+	if i := bytes.Index(data, []byte(`"`+key+`"`)); i >= 0 {
+		return int64(i)
+	}
+	return 0
+}
+
+func lineCol(data []byte, off int64) string {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line, col := 1, 1
+	for _, c := range data[:off] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("%d:%d", line, col)
+}

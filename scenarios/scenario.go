@@ -1,0 +1,185 @@
+// Package scenarios defines syncsim's named scenarios and the JSON files a
+// user writes without recompiling: topology, workload, fault plan, heal
+// time, convergence budget, and optionally a planted bug, a recorded fault
+// schedule and the outcome a regression expects. Loading validates every
+// field and names the one that is wrong, with its line.
+//
+// JSON rather than TOML: the standard library reads it (no dependency),
+// its decoder reports byte offsets (turned into line:column here), and the
+// same format serves hand-written scenarios, `simrun show`, shrunk
+// failures and the regression corpus.
+package scenarios
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/cluster"
+)
+
+// Scenario is one runnable scenario. Zero numeric fields take the defaults
+// of cluster.Defaults.
+type Scenario struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Lites       int     `json:"lites,omitempty"`
+	Collections int     `json:"collections,omitempty"`
+	Docs        int     `json:"docs,omitempty"`
+	LiteRate    float64 `json:"lite_rate,omitempty"`   // writes/s at each Lite
+	OriginRate  float64 `json:"origin_rate,omitempty"` // writes/s at Origin
+	// WriteFor is how long writes go on; faults heal at the same time.
+	WriteFor Duration `json:"write_for,omitempty"`
+	// Budget is the simulated time allowed to converge after heal.
+	Budget Duration `json:"budget,omitempty"`
+	// Swarm lets the seed pick the fault mix; otherwise Faults is the plan.
+	Swarm  bool        `json:"swarm,omitempty"`
+	Faults []FaultSpec `json:"faults,omitempty"`
+	// Lite and Origin tuning that scenarios need (zero: defaults).
+	LiteDrainRate float64 `json:"lite_drain_rate,omitempty"`
+	RetainLog     int     `json:"retain_log,omitempty"`
+	// Bug names a planted bug or profile from the catalogue (simrun bugs).
+	Bug string `json:"bug,omitempty"`
+	// Script, when present, replaces the plan with this recorded schedule
+	// (written by simrun shrink); Seed is the seed it was recorded with.
+	Script []ScriptEvent `json:"script,omitempty"`
+	Seed   uint64        `json:"seed,omitempty"`
+	// Expect is the outcome a regression must keep: "pass", or the
+	// property that must be violated (e.g. "acked-not-lost").
+	Expect string `json:"expect,omitempty"`
+}
+
+// FaultSpec is a faults.Spec as written in a file.
+type FaultSpec struct {
+	Kind   string   `json:"kind"`
+	Rate   float64  `json:"rate"`
+	Start  Duration `json:"start,omitempty"`
+	End    Duration `json:"end,omitempty"`
+	Target string   `json:"target,omitempty"` // all, origin, lites, lite:N, link:A->B
+	Arg    Duration `json:"arg,omitempty"`    // delay, downtime, duration or skew, as a duration
+	ArgN   int64    `json:"arg_n,omitempty"`  // burst: number of writes
+	Factor float64  `json:"factor,omitempty"` // slow-consumer: fraction of the drain rate kept
+}
+
+// ScriptEvent is a faults.Event as written in a file.
+type ScriptEvent struct {
+	AtNs   int64   `json:"at_ns"`
+	Kind   string  `json:"kind"`
+	Node   int     `json:"node"`
+	Peer   int     `json:"peer,omitempty"`
+	Type   int     `json:"type,omitempty"`
+	Nth    int     `json:"nth,omitempty"`
+	Arg    int64   `json:"arg,omitempty"`
+	Factor float64 `json:"factor,omitempty"`
+}
+
+// Duration is a time.Duration written as "10s", "250ms".
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
+
+// UnmarshalJSON reads "10s"-style strings.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' {
+		return fmt.Errorf("want a duration string such as \"10s\" or \"250ms\", got %s", b)
+	}
+	v, err := time.ParseDuration(string(b[1 : len(b)-1]))
+	if err != nil {
+		return fmt.Errorf("bad duration %s: want e.g. \"10s\" or \"250ms\"", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Events converts the script to fault events.
+func (s *Scenario) Events() []faults.Event {
+	if s.Script == nil {
+		return nil
+	}
+	out := make([]faults.Event, len(s.Script))
+	for i, e := range s.Script {
+		out[i] = faults.Event{At: sim.Time(e.AtNs), Kind: faults.Kind(e.Kind), Node: sim.NodeID(e.Node),
+			Peer: sim.NodeID(e.Peer), Type: typeByte(e.Type), Nth: e.Nth, Arg: sim.Time(e.Arg), Factor: e.Factor}
+	}
+	return out
+}
+
+// ScriptOf converts recorded events to their file form.
+func ScriptOf(events []faults.Event) []ScriptEvent {
+	out := make([]ScriptEvent, len(events))
+	for i, e := range events {
+		out[i] = ScriptEvent{AtNs: int64(e.At), Kind: string(e.Kind), Node: int(e.Node), Peer: int(e.Peer),
+			Type: int(e.Type), Nth: e.Nth, Arg: int64(e.Arg), Factor: e.Factor}
+	}
+	return out
+}
+
+// Params builds the cluster parameters of this scenario for seed. A
+// scenario with a script ignores seed for its faults (the script is
+// exact) but still uses it for everything else.
+func (s *Scenario) Params(seed uint64) (cluster.Params, error) {
+	if err := s.Validate(); err != nil {
+		return cluster.Params{}, err
+	}
+	p := cluster.Defaults()
+	p.Seed = seed
+	setInt(&p.Lites, s.Lites)
+	setInt(&p.Collections, s.Collections)
+	setInt(&p.Docs, s.Docs)
+	if s.LiteRate != 0 {
+		p.LiteRate = s.LiteRate
+	}
+	if s.OriginRate != 0 {
+		p.OriginRate = s.OriginRate
+	}
+	if s.WriteFor != 0 {
+		p.WriteFor = sim.Time(s.WriteFor)
+	}
+	if s.Budget != 0 {
+		p.Budget = sim.Time(s.Budget)
+	}
+	p.Lite.DrainRate = s.LiteDrainRate
+	p.Origin.RetainLog = s.RetainLog
+	plan, err := s.plan(p.WriteFor, p.Lites, seed)
+	if err != nil {
+		return p, err
+	}
+	p.Faults = plan
+	p.Script = s.Events()
+	if s.Bug != "" {
+		if err := applyBug(s.Bug, &p); err != nil {
+			return p, fmt.Errorf("bug: %w", err)
+		}
+	}
+	return p, p.Validate()
+}
+
+func setInt(dst *int, v int) {
+	if v != 0 {
+		*dst = v
+	}
+}
+
+func (s *Scenario) plan(heal sim.Time, lites int, seed uint64) (faults.Plan, error) {
+	if s.Swarm {
+		return faults.Swarm(seed, heal, lites), nil
+	}
+	plan := faults.Plan{Heal: heal}
+	for i, f := range s.Faults {
+		tg, err := faults.ParseTarget(f.Target)
+		if err != nil {
+			return plan, fmt.Errorf("faults[%d].target: %w", i, err)
+		}
+		arg := sim.Time(f.Arg)
+		if f.ArgN != 0 {
+			arg = sim.Time(f.ArgN)
+		}
+		plan.Specs = append(plan.Specs, faults.Spec{Kind: faults.Kind(f.Kind), Rate: f.Rate, Start: sim.Time(f.Start),
+			End: sim.Time(f.End), Target: tg, Arg: arg, Factor: f.Factor})
+	}
+	return plan, nil
+}
