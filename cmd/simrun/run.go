@@ -208,12 +208,15 @@ type RunJSON struct {
 	Seed          uint64                  `json:"seed"`
 	Pass          bool                    `json:"pass"`
 	TraceHash     string                  `json:"trace_hash"`
+	HealS         float64                 `json:"heal_s"`
+	BudgetS       float64                 `json:"budget_s"`
 	ConvergeAfter *float64                `json:"converge_after_heal_s"`
 	Violation     *ViolationJSON          `json:"violation,omitempty"`
 	EndS          float64                 `json:"end_s"`
 	Counters      sim.Counters            `json:"counters"`
 	Faults        []scenarios.ScriptEvent `json:"faults"`
 	Replay        string                  `json:"replay"`
+	Shrink        string                  `json:"shrink,omitempty"`
 	Series        []SeriesJSON            `json:"series,omitempty"`
 	WallS         float64                 `json:"wall_s,omitempty"`
 }
@@ -241,9 +244,15 @@ func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
 	if full {
 		out.Definition = t.sc
 	}
-	if p, err := t.sc.Params(seed); err == nil && r.Pass() {
-		after := (r.ConvergedAt - p.WriteFor).Seconds()
-		out.ConvergeAfter = &after
+	if p, err := t.sc.Params(seed); err == nil {
+		out.HealS, out.BudgetS = p.WriteFor.Seconds(), p.Budget.Seconds()
+		if r.Pass() {
+			after := (r.ConvergedAt - p.WriteFor).Seconds()
+			out.ConvergeAfter = &after
+		}
+	}
+	if !r.Pass() {
+		out.Shrink = t.shrink(seed)
 	}
 	if v := r.Violation; v != nil {
 		out.Violation = &ViolationJSON{Property: v.Property, AtS: v.At.Seconds(), Node: v.NodeName, Message: v.Message}

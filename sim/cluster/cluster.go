@@ -80,6 +80,9 @@ type Cluster struct {
 
 	convergedAt sim.Time
 	lastDeltas  []uint64
+	// per-Lite counts of resync requests sent and answered, sampled as
+	// series so reports can mark them
+	resyncSent, resyncAnswered []uint64
 }
 
 // OriginID is the Origin's node id.
@@ -115,16 +118,13 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 		link = func(sim.NodeID, sim.NodeID) sim.Link { return p.Link }
 	}
 	c.lastDeltas = make([]uint64, p.Lites)
+	c.resyncSent, c.resyncAnswered = make([]uint64, p.Lites), make([]uint64, p.Lites)
 	burst := p.Origin.ThrottleBurst
 	if burst == 0 {
 		burst = 8 // origin.Config's default
 	}
 	c.Check = check.New(check.Config{Origin: OriginID, ThrottleBurst: burst})
-	if monitor == nil {
-		monitor = c.Check
-	} else {
-		monitor = monitors{c.Check, monitor}
-	}
+	monitor = append(monitors{c.Check, counter{c}}, nonNil(monitor)...)
 	icpt := p.Interceptor
 	if icpt == nil {
 		switch {
@@ -234,6 +234,8 @@ func (c *Cluster) sample(w *sim.World) bool {
 		sent := w.DeltasSent(OriginID, id)
 		w.Record("push_rate", id, float64(sent-c.lastDeltas[i])/sim.Time(100*sim.Millisecond).Seconds())
 		c.lastDeltas[i] = sent
+		w.Record("resyncs_sent", id, float64(c.resyncSent[i]))
+		w.Record("resyncs_answered", id, float64(c.resyncAnswered[i]))
 	}
 	if w.Now() >= c.P.WriteFor && c.Divergence() == "" {
 		c.convergedAt = w.Now()
@@ -291,6 +293,32 @@ func (c *Cluster) divergence() (sim.NodeID, string) {
 		}
 	}
 	return 0, ""
+}
+
+func nonNil(m sim.Monitor) []sim.Monitor {
+	if m == nil {
+		return nil
+	}
+	return []sim.Monitor{m}
+}
+
+// counter counts each Lite's resync requests and answers for the series.
+type counter struct{ c *Cluster }
+
+func (counter) Step(sim.Time, sim.NodeID, *sim.Input, bool) {}
+func (counter) Sent(sim.Time, *sim.Packet)                  {}
+func (counter) AfterStep(sim.Time, sim.NodeID)              {}
+func (k counter) Observe(_ sim.Time, ob *sim.Observation) {
+	i := int(ob.Node) - 1
+	if i < 0 || i >= len(k.c.resyncSent) {
+		return
+	}
+	switch ob.Kind {
+	case sim.ObsResyncSent:
+		k.c.resyncSent[i]++
+	case sim.ObsResyncAnswered:
+		k.c.resyncAnswered[i]++
+	}
 }
 
 // monitors fans the kernel's hook out to several monitors.
