@@ -92,6 +92,7 @@ type World struct {
 	stopped    bool
 	encBuf     []byte
 	pkt        Packet
+	ob         Observation
 	bufs       [][]byte // recycled frame buffers: a delivered frame's bytes are dead after its step
 	series     seriesSet
 }
@@ -391,9 +392,12 @@ func (w *World) observe(ob Observation) {
 	case ObsDecodeError:
 		w.counters.DecodeErrors++
 	}
-	w.trace.observation(w.now, &ob)
+	// Through a World field, not &ob: a local's address passed to an
+	// interface method escapes, and this runs for every observation.
+	w.ob = ob
+	w.trace.observation(w.now, &w.ob)
 	if w.cfg.Monitor != nil {
-		w.cfg.Monitor.Observe(w.now, &ob)
+		w.cfg.Monitor.Observe(w.now, &w.ob)
 	}
 }
 

@@ -79,9 +79,36 @@ type Config struct {
 
 type mutKey struct{ peer, mid uint64 }
 
-type shapeKey struct {
-	node sim.NodeID
+// peerCommits is the set of a peer's applied mutation ids, kept compact: all
+// ids up to hw, plus the few above it (Origin applies in order, so the set
+// above hw stays small and memory stays flat however long a run is).
+type peerCommits struct {
+	hw    uint64
+	above map[uint64]bool
+}
+
+func (p *peerCommits) has(mid uint64) bool { return mid <= p.hw || p.above[mid] }
+
+func (p *peerCommits) add(mid uint64) {
+	if mid != p.hw+1 {
+		if p.above == nil {
+			p.above = map[uint64]bool{}
+		}
+		p.above[mid] = true
+		return
+	}
+	p.hw++
+	for p.above[p.hw+1] {
+		delete(p.above, p.hw+1)
+		p.hw++
+	}
+}
+
+// shapeLast is a Lite's last applied LSN of one collection (a slice per
+// node: a Lite has few collections, and this runs for every delta).
+type shapeLast struct {
 	coll string
+	last uint64
 }
 
 type throttleState struct {
@@ -102,8 +129,8 @@ type Checker struct {
 	w     *sim.World
 	first *Violation
 
-	committed map[mutKey]bool
-	applied   map[shapeKey]uint64
+	committed map[uint64]*peerCommits // by peer
+	applied   [][]shapeLast           // by Lite node: last LSN per collection
 	// acks received through frames a fault altered: the Lite cannot tell
 	// them from real ones, so they are excused now and must hold at Final.
 	alteredAcks []mutKey
@@ -127,7 +154,7 @@ func New(cfg Config) *Checker {
 	if cfg.Slack == 0 {
 		cfg.Slack = 1
 	}
-	return &Checker{cfg: cfg, committed: map[mutKey]bool{}, applied: map[shapeKey]uint64{},
+	return &Checker{cfg: cfg, committed: map[uint64]*peerCommits{},
 		throttle: map[sim.ConnID]*throttleState{}}
 }
 
@@ -184,10 +211,10 @@ func (c *Checker) Observe(now sim.Time, ob *sim.Observation) {
 			return
 		}
 		k := mutKey{ob.B, ob.C}
-		if c.committed[k] {
+		if c.isCommitted(k) {
 			c.fail(now, ob.Node, AppliedOnce, "origin applied mutation %d of peer %d a second time (LSN %d of %s)", k.mid, k.peer, ob.A, ob.S)
 		}
-		c.committed[k] = true
+		c.peer(k.peer).add(k.mid)
 		if c.stepBadCRC && c.stepPush == k {
 			c.fail(now, ob.Node, NoBadChecksum, "origin applied mutation %d of peer %d although its delta failed the CRC32C check", k.mid, k.peer)
 		}
@@ -202,7 +229,7 @@ func (c *Checker) Observe(now sim.Time, ob *sim.Observation) {
 			}
 			return
 		}
-		if !c.committed[k] {
+		if !c.isCommitted(k) {
 			if c.stepAltered {
 				c.alteredAcks = append(c.alteredAcks, k)
 				return
@@ -210,21 +237,21 @@ func (c *Checker) Observe(now sim.Time, ob *sim.Observation) {
 			c.fail(now, ob.Node, AckedNotLost, "%s's mutation %d was acked but origin never applied it", c.name(ob.Node), k.mid)
 		}
 	case sim.ObsApply:
-		k := shapeKey{ob.Node, ob.S}
-		if last := c.applied[k]; ob.A != last+1 {
+		l := c.last(ob.Node, ob.S)
+		if last := *l; ob.A != last+1 {
 			what := "after"
 			if ob.A > last+1 {
 				what = fmt.Sprintf("skipping %d..%d after", last+1, ob.A-1)
 			}
 			c.fail(now, ob.Node, InOrderApply, "%s applied LSN %d of %s %s %d", c.name(ob.Node), ob.A, ob.S, what, last)
 		}
-		c.applied[k] = ob.A
+		*l = ob.A
 	case sim.ObsSnapshot:
-		c.applied[shapeKey{ob.Node, ob.S}] = ob.A
+		*c.last(ob.Node, ob.S) = ob.A
 	case sim.ObsCorruptedState:
-		for k := range c.applied { // the Lite wiped itself: every shape starts over
-			if k.node == ob.Node {
-				c.applied[k] = 0
+		if int(ob.Node) < len(c.applied) { // the Lite wiped itself: every shape starts over
+			for i := range c.applied[ob.Node] {
+				c.applied[ob.Node][i].last = 0
 			}
 		}
 	case sim.ObsThrottleOn:
@@ -278,11 +305,40 @@ func (c *Checker) AfterStep(now sim.Time, node sim.NodeID) {
 	}
 }
 
+func (c *Checker) peer(id uint64) *peerCommits {
+	p := c.committed[id]
+	if p == nil {
+		p = &peerCommits{}
+		c.committed[id] = p
+	}
+	return p
+}
+
+func (c *Checker) isCommitted(k mutKey) bool {
+	p := c.committed[k.peer]
+	return p != nil && p.has(k.mid)
+}
+
+// last returns where node's last applied LSN of coll is kept.
+func (c *Checker) last(node sim.NodeID, coll string) *uint64 {
+	for int(node) >= len(c.applied) {
+		c.applied = append(c.applied, nil)
+	}
+	shapes := c.applied[node]
+	for i := range shapes {
+		if shapes[i].coll == coll {
+			return &shapes[i].last
+		}
+	}
+	c.applied[node] = append(shapes, shapeLast{coll: coll})
+	return &c.applied[node][len(shapes)].last
+}
+
 // Final checks what can only be judged at the end of a run: every ack a
 // Lite took from an altered frame must by now be true.
 func (c *Checker) Final(now sim.Time) {
 	for _, k := range c.alteredAcks {
-		if !c.committed[k] {
+		if !c.isCommitted(k) {
 			c.fail(now, c.cfg.Origin, AckedNotLost, "peer %d's mutation %d was acked (through a frame corrupted in transit) and origin never applied it", k.peer, k.mid)
 			return
 		}

@@ -86,6 +86,7 @@ type mutation struct {
 // volatile and reset by resetVolatile.
 type shape struct {
 	coll  string
+	id    string // model.ShapeID(coll), computed once: looked up per delta
 	state *model.Collection
 	last  uint64 // LSN of the last applied delta (or snapshot)
 
@@ -153,7 +154,7 @@ func New(cfg Config, rng interface{ Int64N(int64) int64 }) *Lite {
 	l := &Lite{cfg: cfg, byColl: map[string]int{}, nextMID: 1, rng: rng}
 	for i, c := range cfg.Collections {
 		l.byColl[c] = i
-		l.shapes = append(l.shapes, &shape{coll: c, state: model.NewCollection(c)})
+		l.shapes = append(l.shapes, &shape{coll: c, id: model.ShapeID(c), state: model.NewCollection(c)})
 	}
 	l.resetVolatile()
 	return l
@@ -475,7 +476,7 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
 
 func (l *Lite) shapeByID(id string) *shape {
 	for _, s := range l.shapes {
-		if model.ShapeID(s.coll) == id {
+		if s.id == id {
 			return s
 		}
 	}
