@@ -99,3 +99,18 @@ func TestCorruptedDurableStateColdStart(t *testing.T) {
 		}
 	}
 }
+
+// A Lite whose device clock is off by a minute gets clock-skew warnings in
+// its acks; one with a true clock gets none.
+func TestClockSkewIsWarned(t *testing.T) {
+	p := Defaults()
+	p.Seed = 8
+	p.Setup = func(c *Cluster) { c.Lites[0].SetClockSkew(sim.Minute) }
+	c, _ := New(p)
+	if r := c.Run(); !r.Pass() {
+		t.Fatal(r.Violation)
+	}
+	if c.Lites[0].SkewWarnings() == 0 || c.Lites[1].SkewWarnings() != 0 {
+		t.Fatalf("warnings: skewed lite %d, true lite %d", c.Lites[0].SkewWarnings(), c.Lites[1].SkewWarnings())
+	}
+}

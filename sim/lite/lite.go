@@ -145,6 +145,8 @@ type Lite struct {
 	now        sim.Time
 	rng        interface{ Int64N(int64) int64 }
 	push       wire.DeltaPush // scratch: Send encodes at once
+	skew       sim.Time       // device clock offset (clock-skew faults)
+	skewWarned uint64         // acks that carried a clock-skew warning
 }
 
 // New returns a Lite. rng is the node's own random stream (for reconnect
@@ -328,7 +330,9 @@ func (l *Lite) pushDue(out *sim.Outbox) {
 
 func (l *Lite) sendPush(m *mutation, out *sim.Outbox) {
 	m.sent, m.sentAt = true, l.now
-	l.push = wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id}
+	device := int64((l.now + l.skew) / sim.Millisecond) // the device's own idea of the time
+	l.push = wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id,
+		DeviceValidTimeMs: &device}
 	l.push.Seal()
 	out.Send(l.conn, &l.push)
 }
@@ -360,6 +364,9 @@ func (l *Lite) frame(b []byte, out *sim.Outbox) {
 	case *wire.ShapeDelta:
 		l.enqueue(m, out)
 	case *wire.DeltaAck:
+		if m.ClockSkewWarningMs != nil {
+			l.skewWarned++
+		}
 		l.acked(m.MutationID, m.LSN, false, out)
 	case *wire.DeltaReject:
 		l.acked(m.MutationID, 0, true, out)
@@ -760,3 +767,10 @@ func (l *Lite) QueueDepth() (depth, capacity int) { return l.queueLen(), l.cfg.Q
 
 // DrainRate is the current drain rate (slow-consumer faults restore it).
 func (l *Lite) DrainRate() float64 { return l.cfg.DrainRate }
+
+// SetClockSkew offsets the Lite's device clock (clock-skew faults): pushes
+// then carry a device_valid_time_ms that far from the true time.
+func (l *Lite) SetClockSkew(d sim.Time) { l.skew = d }
+
+// SkewWarnings is the number of acks that carried a clock-skew warning.
+func (l *Lite) SkewWarnings() uint64 { return l.skewWarned }

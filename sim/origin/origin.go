@@ -409,8 +409,24 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	}
 	lsn := o.commit(i, m.DocumentID, value, m.PeerID, m.MutationID, out)
 	p.applied, p.lastLSN = m.MutationID, lsn
-	o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: lsn}
+	o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: lsn, ClockSkewWarningMs: o.skew(m)}
 	out.Send(s.conn, &o.ack)
+}
+
+// skewWarnAfter is how far a device clock may be off before Origin warns.
+const skewWarnAfter = 5 * sim.Second
+
+// skew returns the clock-skew warning for a push whose device time is more
+// than skewWarnAfter from Origin's clock, or nil.
+func (o *Origin) skew(m *wire.DeltaPush) *int64 {
+	if m.DeviceValidTimeMs == nil {
+		return nil
+	}
+	d := *m.DeviceValidTimeMs - int64(o.now/sim.Millisecond)
+	if d < -int64(skewWarnAfter/sim.Millisecond) || d > int64(skewWarnAfter/sim.Millisecond) {
+		return &d
+	}
+	return nil
 }
 
 func (o *Origin) askResend(s *session, r wire.ResyncReason, from uint64, coll string, out *sim.Outbox) {
