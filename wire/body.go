@@ -166,6 +166,9 @@ type bodyReader struct {
 	dec  *msgpack.Decoder
 	src  sliceReader
 	strs map[string]string // interned short strings; see intern
+	// alias makes bin fields sub-slices of the input instead of copies
+	// (views that must not outlive the input).
+	alias bool
 }
 
 // sliceReader is the io.Reader + io.ByteScanner the msgpack decoder reads
@@ -412,10 +415,15 @@ func (r *bodyReader) intern(b []byte) string {
 }
 
 func (r *bodyReader) bin(field string) []byte {
-	if _, _, ok := r.strOrBinLen(field, false); !ok {
+	hdr, n, ok := r.strOrBinLen(field, false)
+	if !ok {
 		return nil
 	}
 	at := r.pos
+	if r.alias {
+		r.pos += hdr + n
+		return r.data[at+hdr : at+hdr+n : at+hdr+n]
+	}
 	b, err := r.dec.DecodeBytes()
 	if err != nil {
 		r.decodeErr(at, field, err)

@@ -542,3 +542,32 @@ func TestErrorString(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", err, want)
 	}
 }
+
+func TestDecodeDeltaPushView(t *testing.T) {
+	dv := int64(-3)
+	want := &wire.DeltaPush{Collection: "c", DocumentID: "d", Delta: []byte{1, 2, 3}, PeerID: 9, MutationID: 4, DeviceValidTimeMs: &dv}
+	want.Seal()
+	frame, err := wire.Default.Encode(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got wire.DeltaPush
+	if err := wire.Default.DecodeDeltaPushView(frame, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.PeerID != 9 || got.MutationID != 4 || !got.ChecksumOK() || string(got.Delta) != "\x01\x02\x03" || *got.DeviceValidTimeMs != -3 {
+		t.Fatalf("%+v", got)
+	}
+	// The delta is a view of the frame, not a copy.
+	frame[bytes.Index(frame, []byte{0xc4, 3, 1, 2, 3})+2] ^= 0xff // a byte of the delta
+	if got.ChecksumOK() {
+		t.Fatal("the delta is a copy: changing the frame did not change it")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _ = wire.Default.DecodeDeltaPushView(frame, &got) }); allocs > 1 {
+		t.Fatalf("%v allocations per view decode (want at most the Option's)", allocs)
+	}
+	thr, _ := wire.Default.Encode(&wire.Throttle{Throttle: true})
+	if err := wire.Default.DecodeDeltaPushView(thr, &got); !errors.Is(err, wire.ErrBadBody) {
+		t.Fatalf("a Throttle frame: %v", err)
+	}
+}

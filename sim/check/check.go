@@ -141,6 +141,7 @@ type Checker struct {
 	stepBadCRC  bool
 	stepAltered bool
 	stepPush    mutKey
+	push        wire.DeltaPush // scratch view of the frame being stepped
 }
 
 // New returns a checker; Attach it to the world it monitors.
@@ -194,10 +195,9 @@ func (c *Checker) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered boo
 	}
 	c.stepAltered = altered
 	if node == c.cfg.Origin && len(in.Frame) > 0 && wire.MsgType(in.Frame[0]) == wire.TypeDeltaPush {
-		if m, err := wire.Default.Decode(in.Frame); err == nil {
-			p := m.(*wire.DeltaPush)
-			c.stepBadCRC = !p.ChecksumOK()
-			c.stepPush = mutKey{p.PeerID, p.MutationID}
+		if err := wire.Default.DecodeDeltaPushView(in.Frame, &c.push); err == nil {
+			c.stepBadCRC = !c.push.ChecksumOK()
+			c.stepPush = mutKey{c.push.PeerID, c.push.MutationID}
 		}
 	}
 }
