@@ -265,7 +265,8 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 		return out
 	}
 	for i, s := range in.plan.Specs {
-		if !s.Kind.IsFrame() || now < s.Start || now >= s.end(in.plan.Heal) || !s.Target.matchesFrame(p.From, p.To) {
+		if !s.Kind.IsFrame() || now < s.Start || now >= s.end(in.plan.Heal) || !s.Target.matchesFrame(p.From, p.To) ||
+			s.Type != 0 && s.Type != p.Type {
 			continue
 		}
 		rng := in.rngs[i]

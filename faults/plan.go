@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/wire"
 )
 
 // Kind names a fault. The names are stable: they appear in plans, traces
@@ -159,6 +160,9 @@ type Spec struct {
 	Target Target
 	Arg    sim.Time // magnitude: delay, downtime, duration, skew; writes for Burst
 	Factor float64  // SlowConsumer: fraction of the drain rate kept (0..1)
+	// Type limits a frame fault to frames of one message type (0: any),
+	// e.g. dropping only Throttle frames to lose a release.
+	Type wire.MsgType
 }
 
 // Plan composes injectors. No fault fires at or after Heal.
@@ -187,6 +191,10 @@ func (p Plan) Validate(nodes int) error {
 			return fmt.Errorf("%s: arg %v must not be negative", where, s.Arg)
 		case s.Kind == SlowConsumer && (s.Factor <= 0 || s.Factor >= 1):
 			return fmt.Errorf("%s: factor %g: want 0 < factor < 1", where, s.Factor)
+		case s.Type != 0 && !s.Kind.IsFrame():
+			return fmt.Errorf("%s: type applies to frame faults only", where)
+		case s.Type != 0 && !s.Type.Known():
+			return fmt.Errorf("%s: type 0x%02x is not a message type", where, byte(s.Type))
 		}
 		for _, n := range s.Target.nodes(nodes) {
 			if int(n) >= nodes {

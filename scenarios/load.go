@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/check"
+	"github.com/syncsim/syncsim/sim/cluster"
 	"github.com/syncsim/syncsim/wire"
 )
 
@@ -75,6 +77,13 @@ func (s *Scenario) Validate() error {
 		if _, err := faults.ParseTarget(f.Target); err != nil {
 			return fieldErr(at+".target", "%v", err)
 		}
+		typ, err := frameType(f.Type)
+		if err != nil {
+			return fieldErr(at+".type", "%v", err)
+		}
+		if typ != 0 && !k.IsFrame() {
+			return fieldErr(at+".type", "applies to frame faults only, not %s", f.Kind)
+		}
 		one := faults.Plan{Heal: heal, Specs: []faults.Spec{{Kind: k, Rate: f.Rate, Start: sim.Time(f.Start), End: sim.Time(f.End),
 			Arg: sim.Time(f.Arg), Factor: f.Factor}}}
 		one.Specs[0].Target, _ = faults.ParseTarget(f.Target)
@@ -97,6 +106,14 @@ func (s *Scenario) Validate() error {
 			return fieldErr(field, "%s", msg)
 		}
 	}
+	for _, m := range sortedMarks(s.Require) {
+		if _, ok := cluster.LookupMark(m); !ok {
+			return fieldErr("require", "unknown mark %q (simrun marks lists them)", m)
+		}
+		if f := s.Require[m]; f <= 0 || f > 1 {
+			return fieldErr("require", "%s: fraction %g: want 0 < fraction <= 1", m, f)
+		}
+	}
 	for i, e := range s.Script {
 		at := fmt.Sprintf("script[%d]", i)
 		k := faults.Kind(e.Kind)
@@ -114,6 +131,15 @@ func (s *Scenario) Validate() error {
 		}
 	}
 	return nil
+}
+
+func sortedMarks(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func isNodeKind(k faults.Kind) bool {

@@ -17,6 +17,7 @@ import (
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/wire"
 )
 
 // Scenario is one runnable scenario. Zero numeric fields take the defaults
@@ -45,6 +46,9 @@ type Scenario struct {
 	// (written by simrun shrink); Seed is the seed it was recorded with.
 	Script []ScriptEvent `json:"script,omitempty"`
 	Seed   uint64        `json:"seed,omitempty"`
+	// Require maps a coverage mark (simrun marks) to the fraction of a
+	// sweep's seeds that must hit it; a sweep below it fails.
+	Require map[string]float64 `json:"require,omitempty"`
 	// Expect is the outcome a regression must keep: "pass", or the
 	// property that must be violated (e.g. "acked-not-lost").
 	Expect string `json:"expect,omitempty"`
@@ -60,6 +64,7 @@ type FaultSpec struct {
 	Arg    Duration `json:"arg,omitempty"`    // delay, downtime, duration or skew, as a duration
 	ArgN   int64    `json:"arg_n,omitempty"`  // burst: number of writes
 	Factor float64  `json:"factor,omitempty"` // slow-consumer: fraction of the drain rate kept
+	Type   string   `json:"type,omitempty"`   // frame faults: only frames of this message type (e.g. "Throttle")
 }
 
 // ScriptEvent is a faults.Event as written in a file.
@@ -158,6 +163,13 @@ func (s *Scenario) Params(seed uint64) (cluster.Params, error) {
 	return p, p.Validate()
 }
 
+func frameType(name string) (wire.MsgType, error) {
+	if name == "" {
+		return 0, nil
+	}
+	return wire.ParseMsgType(name)
+}
+
 func setInt(dst *int, v int) {
 	if v != 0 {
 		*dst = v
@@ -178,8 +190,12 @@ func (s *Scenario) plan(heal sim.Time, lites int, seed uint64) (faults.Plan, err
 		if f.ArgN != 0 {
 			arg = sim.Time(f.ArgN)
 		}
+		typ, err := frameType(f.Type)
+		if err != nil {
+			return plan, fmt.Errorf("faults[%d].type: %w", i, err)
+		}
 		plan.Specs = append(plan.Specs, faults.Spec{Kind: faults.Kind(f.Kind), Rate: f.Rate, Start: sim.Time(f.Start),
-			End: sim.Time(f.End), Target: tg, Arg: arg, Factor: f.Factor})
+			End: sim.Time(f.End), Target: tg, Arg: arg, Factor: f.Factor, Type: typ})
 	}
 	return plan, nil
 }

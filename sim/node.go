@@ -102,29 +102,30 @@ type ObsKind uint8
 // Observation kinds emitted by the reference nodes. A, B and C carry
 // numbers whose meaning each kind documents; S a collection or reason.
 const (
-	ObsCommit         ObsKind = iota + 1 // Origin committed: A=LSN, B=peer (0 local), C=mutation id; S=collection
-	ObsDedup                             // Origin skipped a duplicate: A=peer, C=mutation id
-	ObsApply                             // Lite applied a delta: A=LSN; S=collection
-	ObsSnapshot                          // Lite loaded a snapshot: A=snapshot LSN; S=collection
-	ObsResyncSent                        // ResyncRequest sent: A=from, B=attempt; S=collection/reason
-	ObsResyncAnswered                    // a resync this node asked for was satisfied: A=LSN reached; S=collection
-	ObsResyncServed                      // Origin answered a resync: A=from, B=frames sent (0 = snapshot); S=collection
-	ObsThrottleOn                        // Origin throttles a session: A=conn, B=rate, C=peer node
-	ObsThrottleOff                       // Origin released a session's throttle: A=peer node, B=conn (C=1 when by lease expiry)
-	ObsReconnect                         // Lite dialled again: A=attempt
-	ObsAcked                             // Lite saw its mutation acked: C=mutation id, A=LSN
-	ObsChecksumBad                       // a checksum failed: C=mutation id
-	ObsQueueOverflow                     // Lite's incoming queue was full: A=LSN dropped; S=collection
-	ObsDecodeError                       // a frame failed to decode; S=error
-	ObsDigestMismatch                    // anti-entropy found divergent state; S=collection
-	ObsCorruptedState                    // cold start found corrupted durable state
+	ObsCommit           ObsKind = iota + 1 // Origin committed: A=LSN, B=peer (0 local), C=mutation id; S=collection
+	ObsDedup                               // Origin skipped a duplicate: A=peer, C=mutation id
+	ObsApply                               // Lite applied a delta: A=LSN; S=collection
+	ObsSnapshot                            // Lite loaded a snapshot: A=snapshot LSN; S=collection
+	ObsResyncSent                          // ResyncRequest sent: A=from, B=attempt; S=collection/reason
+	ObsResyncAnswered                      // a resync this node asked for was satisfied: A=LSN reached; S=collection
+	ObsResyncServed                        // Origin answered a resync: A=from, B=frames sent (0 = snapshot); S=collection
+	ObsThrottleOn                          // Origin throttles a session: A=conn, B=rate, C=peer node
+	ObsThrottleOff                         // Origin released a session's throttle: A=peer node, B=conn (C=1 when by lease expiry)
+	ObsReconnect                           // Lite dialled again: A=attempt
+	ObsAcked                               // Lite saw its mutation acked: C=mutation id, A=LSN
+	ObsChecksumBad                         // a checksum failed: C=mutation id
+	ObsQueueOverflow                       // Lite's incoming queue was full: A=LSN dropped; S=collection
+	ObsDecodeError                         // a frame failed to decode; S=error
+	ObsDigestMismatch                      // anti-entropy found divergent state; S=collection
+	ObsCorruptedState                      // cold start found corrupted durable state
+	ObsSnapshotFallback                    // Origin sends a snapshot because its log no longer reaches back to A (oldest kept: B); S=collection
 )
 
 var obsNames = [...]string{ObsCommit: "commit", ObsDedup: "dedup", ObsApply: "apply", ObsSnapshot: "snapshot",
 	ObsResyncSent: "resync-sent", ObsResyncAnswered: "resync-answered", ObsResyncServed: "resync-served",
 	ObsThrottleOn: "throttle-on", ObsThrottleOff: "throttle-off", ObsReconnect: "reconnect", ObsAcked: "acked",
 	ObsChecksumBad: "checksum-bad", ObsQueueOverflow: "queue-overflow", ObsDecodeError: "decode-error",
-	ObsDigestMismatch: "digest-mismatch", ObsCorruptedState: "corrupted-state"}
+	ObsDigestMismatch: "digest-mismatch", ObsCorruptedState: "corrupted-state", ObsSnapshotFallback: "snapshot-fallback"}
 
 func (k ObsKind) String() string {
 	if int(k) < len(obsNames) && obsNames[k] != "" {

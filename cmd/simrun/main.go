@@ -51,6 +51,7 @@ var commands = []command{
 	{"shrink", "minimise a failing run's fault schedule to a scenario file", runShrink},
 	{"merge", "combine sweep shard results into one summary", runMerge},
 	{"suite", "every named scenario with a few seeds (make run)", runSuite},
+	{"marks", "list the coverage marks a sweep reports", runMarks},
 	{"wire", "encode a message to a frame in hex, or decode frames to JSON", runWire},
 }
 

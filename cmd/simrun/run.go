@@ -215,6 +215,7 @@ type RunJSON struct {
 	EndS          float64                 `json:"end_s"`
 	Counters      sim.Counters            `json:"counters"`
 	Faults        []scenarios.ScriptEvent `json:"faults"`
+	Marks         map[string]uint64       `json:"marks"`
 	Replay        string                  `json:"replay"`
 	Shrink        string                  `json:"shrink,omitempty"`
 	Series        []SeriesJSON            `json:"series,omitempty"`
@@ -240,7 +241,7 @@ type SeriesJSON struct {
 
 func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
 	out := RunJSON{Scenario: t.arg, Seed: seed, Pass: r.Pass(), TraceHash: fmt.Sprintf("%016x", r.Hash),
-		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.replay(seed), Faults: scenarios.ScriptOf(r.Schedule)}
+		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.replay(seed), Faults: scenarios.ScriptOf(r.Schedule), Marks: r.Marks}
 	if full {
 		out.Definition = t.sc
 	}

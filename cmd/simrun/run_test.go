@@ -258,6 +258,20 @@ func TestScenarioCommandErrors(t *testing.T) {
 	}
 }
 
+func TestSweepFailsOnMissedCoverage(t *testing.T) {
+	dir := t.TempDir()
+	// No faults, yet the scenario demands resyncs: the sweep must fail.
+	path := filepath.Join(dir, "vacuous.json")
+	os.WriteFile(path, []byte(`{"name": "vacuous", "require": {"resync-answered": 0.5}}`), 0o644)
+	res := simrun(t, nil, "sweep", "-scenario", path, "-seeds", "4", "-progress", "none")
+	if res.code != 1 || !strings.Contains(res.stdout, "MISSED") || !strings.Contains(res.stdout, "1 required marks missed") {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	if m := simrun(t, nil, "marks"); m.code != 0 || !strings.Contains(m.stdout, "throttle-lease-expired") {
+		t.Fatalf("marks: %d %s", m.code, m.stdout)
+	}
+}
+
 func TestSuitePasses(t *testing.T) {
 	res := simrun(t, nil, "suite", "-seeds", "2")
 	if res.code != 0 || !strings.Contains(res.stdout, "all runs passed every property") {

@@ -367,3 +367,24 @@ Example:
 	fmt.Fprintf(stdout, "wrote %s; reproduce with: simrun run -scenario %s -seed %d\n", path, path, *seed)
 	return exitOK
 }
+
+func runMarks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun marks"
+	fs := newFlagSet(name)
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, "Usage: simrun marks\n\nList the coverage marks: interesting protocol paths a run counts. A sweep\nprints the fraction of seeds that hit each; a scenario's \"require\" field\nsets the fraction a sweep must reach.\n")
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if code, ok := noArgs(name, pos, stderr); !ok {
+		return code
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, m := range cluster.Marks() {
+		fmt.Fprintf(tw, "%s\t%s\n", m.Name, m.What)
+	}
+	tw.Flush()
+	return exitOK
+}

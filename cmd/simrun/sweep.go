@@ -19,6 +19,7 @@ import (
 
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/cluster"
 )
 
 // determinismDiff runs seed twice with traces and returns "" when both
@@ -150,6 +151,7 @@ Examples:
 		out.Shard = fmt.Sprintf("%d/%d", k, n)
 	}
 	failed := summarize(stdout, t, out)
+	failed += coverage(stdout, t, out)
 	if *jsonFile != "" {
 		if err := writeJSON(*jsonFile, out); err != nil {
 			return fail(stderr, name, err)
@@ -289,6 +291,41 @@ func summarize(w io.Writer, t target, s SweepJSON) int {
 		}
 	}
 	return failed
+}
+
+// coverage prints, for every mark, the fraction of runs that hit it and
+// what the scenario requires; it returns how many requirements were missed.
+func coverage(w io.Writer, t target, s SweepJSON) int {
+	if len(s.Runs) == 0 {
+		return 0
+	}
+	hits := map[string]int{}
+	for _, r := range s.Runs {
+		for m := range r.Marks {
+			hits[m]++
+		}
+	}
+	missed := 0
+	fmt.Fprintln(w, "\ncoverage (fraction of seeds that hit each mark):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, m := range cluster.Marks() {
+		f := float64(hits[m.Name]) / float64(len(s.Runs))
+		need, required := t.sc.Require[m.Name]
+		status := ""
+		if required {
+			status = fmt.Sprintf("required >= %.2f", need)
+			if f < need {
+				status += "  MISSED"
+				missed++
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%.2f\t%s\t%s\n", m.Name, f, status, m.What)
+	}
+	tw.Flush()
+	if missed > 0 {
+		fmt.Fprintf(w, "%d required marks missed: the faults did not push the protocol where this scenario says they must\n", missed)
+	}
+	return missed
 }
 
 func seedList(s []uint64) string {

@@ -83,6 +83,7 @@ type Cluster struct {
 	// per-Lite counts of resync requests sent and answered, sampled as
 	// series so reports can mark them
 	resyncSent, resyncAnswered []uint64
+	marks                      [numMarks]uint64
 }
 
 // OriginID is the Origin's node id.
@@ -171,6 +172,9 @@ type Result struct {
 	// Violation is the first broken property (safety at once, liveness
 	// at the end), or nil when the run passed.
 	Violation *check.Violation
+	// Marks counts how often each mark (see Marks) was hit, by name;
+	// marks never hit are absent.
+	Marks map[string]uint64
 }
 
 // Pass reports whether the run converged with no property violated.
@@ -182,6 +186,12 @@ func (c *Cluster) Run() Result {
 	res := Result{Result: r, ConvergedAt: c.convergedAt, Converged: c.convergedAt >= 0}
 	if c.Faults != nil {
 		res.Schedule = c.Faults.Events()
+	}
+	res.Marks = map[string]uint64{}
+	for i, n := range c.marks {
+		if n > 0 {
+			res.Marks[markInfo[i].Name] = n
+		}
 	}
 	if v := c.Check.Violation(); v != nil {
 		res.Violation = v // a safety violation stopped the run
@@ -305,10 +315,15 @@ func nonNil(m sim.Monitor) []sim.Monitor {
 // counter counts each Lite's resync requests and answers for the series.
 type counter struct{ c *Cluster }
 
-func (counter) Step(sim.Time, sim.NodeID, *sim.Input, bool) {}
-func (counter) Sent(sim.Time, *sim.Packet)                  {}
-func (counter) AfterStep(sim.Time, sim.NodeID)              {}
+func (k counter) Step(_ sim.Time, _ sim.NodeID, in *sim.Input, _ bool) {
+	if in.Kind == sim.InRestart {
+		k.mark(MarkCrashRecovery)
+	}
+}
+func (counter) Sent(sim.Time, *sim.Packet)     {}
+func (counter) AfterStep(sim.Time, sim.NodeID) {}
 func (k counter) Observe(_ sim.Time, ob *sim.Observation) {
+	k.markObservation(ob)
 	i := int(ob.Node) - 1
 	if i < 0 || i >= len(k.c.resyncSent) {
 		return

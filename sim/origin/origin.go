@@ -340,6 +340,9 @@ func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, out *sim.Outbox) 
 		s.cursor[i] = known + 1
 	} else {
 		s.snapshot[i] = true
+		if known > 0 && known+1 < c.first() {
+			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: known + 1, B: c.first(), S: c.state.Name})
+		}
 	}
 	o.pump(s, out)
 }
@@ -461,6 +464,9 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
 		from := m.FromMutationID
 		if from == 0 || from < c.first() || from > c.head+1 {
 			s.snapshot[i] = true
+			if from > 0 && from < c.first() {
+				out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: from, B: c.first(), S: c.state.Name})
+			}
 			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: 0, S: c.state.Name})
 		} else {
 			if from < s.cursor[i] {
@@ -510,6 +516,7 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 		}
 		if s.cursor[i] > 0 && s.cursor[i] < c.first() {
 			s.snapshot[i] = true // fell behind the retained log
+			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: s.cursor[i], B: c.first(), S: c.state.Name})
 		}
 		if s.snapshot[i] {
 			s.snapshot[i] = false

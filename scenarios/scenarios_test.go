@@ -1,0 +1,69 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/syncsim/syncsim/sim/cluster"
+)
+
+// Every named scenario passes every property on the reference nodes and
+// reaches the coverage it declares (its faults really push the protocol
+// where it says).
+func TestNamedScenariosPassAndReachTheirMarks(t *testing.T) {
+	const seeds = 20
+	for _, s := range Named() {
+		t.Run(s.Name, func(t *testing.T) {
+			hits := map[string]int{}
+			for seed := uint64(1); seed <= seeds; seed++ {
+				p, err := s.Params(seed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := cluster.Run(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !r.Pass() {
+					t.Errorf("seed %d: %v", seed, r.Violation)
+				}
+				for m := range r.Marks {
+					hits[m]++
+				}
+			}
+			for m, need := range s.Require {
+				if f := float64(hits[m]) / seeds; f < need {
+					t.Errorf("mark %s hit in %.2f of seeds, requires %.2f", m, f, need)
+				}
+			}
+		})
+	}
+}
+
+func TestShowRoundTrips(t *testing.T) {
+	for _, s := range Named() {
+		got, err := Parse(s.Name+".json", Marshal(&s))
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		if string(Marshal(got)) != string(Marshal(&s)) {
+			t.Fatalf("%s does not round-trip through its file form", s.Name)
+		}
+	}
+}
+
+func TestValidationNamesTheField(t *testing.T) {
+	for _, tc := range []struct{ json, want string }{
+		{`{"name": "x", "require": {"nope": 0.5}}`, `require: unknown mark "nope"`},
+		{`{"name": "x", "require": {"reconnect": 2}}`, "require: reconnect: fraction 2"},
+		{`{"name": "x", "faults": [{"kind": "drop", "rate": 0.1, "type": "Nonsense"}]}`, "faults[0].type"},
+		{`{"name": "x", "faults": [{"kind": "crash", "rate": 0.1, "type": "Throttle"}]}`, "faults[0].type: applies to frame faults only"},
+		{`{"name": "x", "script": [{"at_ns": -1, "kind": "drop", "node": 0, "type": 16}]}`, "script[0].at_ns"},
+		{`{"name": "x", "script": [{"at_ns": 1, "kind": "drop", "node": 0, "type": 153}]}`, "script[0].type"},
+	} {
+		_, err := Parse("f.json", []byte(tc.json))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", tc.json, err, tc.want)
+		}
+	}
+}
