@@ -127,7 +127,8 @@ func TestNothingFiresAfterHeal(t *testing.T) {
 
 // Each frame fault does to the bytes what it says, as the decoder sees it.
 func TestFrameFaultsHitTheDecoder(t *testing.T) {
-	for _, k := range faults.FrameKinds {
+	for _, k := range []faults.Kind{faults.Drop, faults.Duplicate, faults.Delay, faults.Reorder,
+		faults.BitFlip, faults.BadType, faults.BadLength, faults.Truncate} {
 		p := cluster.Defaults()
 		p.Seed, p.WriteFor = 3, 5*sim.Second
 		p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: k, Rate: 0.05, Target: target(t, "all")}}}
@@ -190,5 +191,65 @@ func TestShrinkFindsTheCulprits(t *testing.T) {
 	faults.Shrink(events, fails, 5)
 	if calls > 5 {
 		t.Fatalf("budget 5, %d calls", calls)
+	}
+}
+
+// Each protocol-aware fault produces valid frames the decoder accepts, so
+// a protocol guard must catch it: the run still passes, and the guard's
+// coverage mark shows it was the one that did.
+func TestProtocolFaultsMeetTheirGuards(t *testing.T) {
+	drops := faults.Spec{Kind: faults.Drop, Rate: 0.05, Target: target(t, "all")}
+	for _, tc := range []struct {
+		kind  faults.Kind
+		base  func(p *cluster.Params)
+		guard string // the mark that shows the guard acted
+	}{
+		{faults.ForgeDelta, nil, "digest-mismatch-down"}, // forged ShapeDeltas: anti-entropy digest
+		{faults.RewindLSN, nil, ""},                      // ignored: at or below the last applied LSN
+		{faults.ReplayOld, nil, "dedup-skip"},            // replayed pushes: dedup
+		{faults.StaleClock, func(p *cluster.Params) { // stale clocks after resets: re-sent catch-up
+			p.Faults.Specs = append(p.Faults.Specs, faults.Spec{Kind: faults.Reset, Rate: 1, Target: target(t, "lites")})
+		}, "reconnect"},
+		{faults.ResyncAncient, func(p *cluster.Params) { // ancient resync ranges: snapshot fallback
+			p.Origin.RetainLog = 16
+			p.Faults.Specs = append(p.Faults.Specs, drops)
+		}, "snapshot-fallback"},
+		{faults.DelayEngage, func(p *cluster.Params) { // a release overtaking its engage: the lease
+			p.Lites, p.Collections, p.LiteRate, p.OriginRate = 1, 1, 5, 600
+			p.Lite.DrainRate = 200
+		}, "throttle-lease-expired"},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			fired, guarded := 0, 0
+			for seed := uint64(1); seed <= 10; seed++ {
+				p := cluster.Defaults()
+				p.Seed, p.WriteFor, p.Budget = seed, 8*sim.Second, 60*sim.Second
+				p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: tc.kind, Rate: 0.3, Target: target(t, "all")}}}
+				if tc.base != nil {
+					tc.base(&p)
+				}
+				r, err := cluster.Run(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !r.Pass() {
+					t.Errorf("seed %d: %v", seed, r.Violation)
+				}
+				for _, e := range r.Schedule {
+					if e.Kind == tc.kind {
+						fired++
+					}
+				}
+				if tc.guard != "" && r.Marks[tc.guard] > 0 {
+					guarded++
+				}
+			}
+			if fired == 0 {
+				t.Fatalf("%s never fired", tc.kind)
+			}
+			if tc.guard != "" && guarded == 0 {
+				t.Fatalf("%s fired %d times but %s never did", tc.kind, fired, tc.guard)
+			}
+		})
 	}
 }

@@ -59,6 +59,10 @@ type Injector struct {
 	cuts   []cut
 	nth    map[nthKey]nthState
 	slow   map[sim.NodeID]*slowState
+	// history keeps recent frames per link for ReplayOld.
+	history map[[2]sim.NodeID]*ring
+	// held engages (DelayEngage) waiting for their release, per link
+	held map[[2]sim.NodeID][]byte
 	// replay mode
 	replay      bool
 	pending     map[nthKey][]Event // by link and type, sorted by (At, Nth)
@@ -83,6 +87,28 @@ type nthState struct {
 	n  int
 }
 
+// ring holds the last few frames sent on a link.
+type ring struct {
+	frames [16][]byte
+	n      int
+}
+
+func (r *ring) add(b []byte) {
+	r.frames[r.n%len(r.frames)] = append(r.frames[r.n%len(r.frames)][:0], b...)
+	r.n++
+}
+
+// oldest returns the oldest frame kept (nil when empty).
+func (r *ring) oldest() []byte {
+	if r.n == 0 {
+		return nil
+	}
+	if r.n < len(r.frames) {
+		return r.frames[0]
+	}
+	return r.frames[r.n%len(r.frames)]
+}
+
 type slowState struct {
 	base   float64
 	active int
@@ -90,7 +116,8 @@ type slowState struct {
 
 // New returns an injector for plan, drawing from streams of seed.
 func New(plan Plan, seed uint64) *Injector {
-	in := &Injector{plan: plan, seed: seed, nth: map[nthKey]nthState{}, slow: map[sim.NodeID]*slowState{}}
+	in := &Injector{plan: plan, seed: seed, nth: map[nthKey]nthState{}, slow: map[sim.NodeID]*slowState{},
+		history: map[[2]sim.NodeID]*ring{}, held: map[[2]sim.NodeID][]byte{}}
 	for i, s := range plan.Specs {
 		in.rngs = append(in.rngs, sim.Stream(seed, fmt.Sprintf("faults/%d/%s", i, s.Kind)))
 	}
@@ -101,7 +128,8 @@ func New(plan Plan, seed uint64) *Injector {
 // (heal is the plan's heal time; nothing outlasts it).
 func Replay(events []Event, heal sim.Time) *Injector {
 	in := &Injector{plan: Plan{Heal: heal}, replay: true, nth: map[nthKey]nthState{},
-		slow: map[sim.NodeID]*slowState{}, pending: map[nthKey][]Event{}}
+		slow: map[sim.NodeID]*slowState{}, pending: map[nthKey][]Event{}, history: map[[2]sim.NodeID]*ring{},
+		held: map[[2]sim.NodeID][]byte{}}
 	for _, e := range events {
 		if e.Kind.IsFrame() {
 			k := nthKey{e.Node, e.Peer, e.Type}
@@ -239,6 +267,20 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 	}
 	in.nth[nk] = ns
 	out = append(out, sim.Delivery{Bytes: p.Bytes})
+	link := [2]sim.NodeID{p.From, p.To}
+	h := in.history[link]
+	if h == nil {
+		h = &ring{}
+		in.history[link] = h
+	}
+	defer h.add(p.Bytes) // after this frame's faults: a replay is of an older frame
+	if held := in.held[link]; held != nil && p.Type == wire.TypeThrottle {
+		if m, ok := decode(p.Bytes).(*wire.Throttle); ok && !m.Throttle {
+			// The release goes out: the engage held back arrives after it.
+			delete(in.held, link)
+			out = append(out, sim.Delivery{Bytes: held, Delay: sim.Millisecond, Altered: true})
+		}
+	}
 	if now >= in.plan.Heal {
 		return out
 	}
@@ -267,6 +309,9 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 	for i, s := range in.plan.Specs {
 		if !s.Kind.IsFrame() || now < s.Start || now >= s.end(in.plan.Heal) || !s.Target.matchesFrame(p.From, p.To) ||
 			s.Type != 0 && s.Type != p.Type {
+			continue
+		}
+		if t := actsOn(s.Kind); t != 0 && t != p.Type {
 			continue
 		}
 		rng := in.rngs[i]
@@ -307,6 +352,26 @@ func (in *Injector) draw(rng *rand.Rand, s Spec, p *sim.Packet) sim.Time {
 		return sim.Time(rng.Uint32N(uint32(2*n + 16)))
 	case Truncate:
 		return sim.Time(rng.IntN(max(n-1, 1)))
+	case ForgeDelta:
+		return sim.Time(rng.Uint32())
+	case RewindLSN:
+		return cmp0(s.Arg, 5)
+
+	}
+	return 0
+}
+
+// actsOn is the message type a protocol-aware fault rewrites (0: any frame).
+func actsOn(k Kind) wire.MsgType {
+	switch k {
+	case StaleClock:
+		return wire.TypeHandshake
+	case RewindLSN:
+		return wire.TypeShapeDelta
+	case DelayEngage:
+		return wire.TypeThrottle
+	case ResyncAncient:
+		return wire.TypeResyncRequest
 	}
 	return 0
 }
@@ -361,6 +426,80 @@ func (in *Injector) apply(e Event, p *sim.Packet, out []sim.Delivery) []sim.Deli
 		})
 	case Truncate:
 		mutate(func(b []byte) []byte { return b[:min(int(e.Arg), len(b))] })
+	case ReplayOld:
+		if old := in.history[[2]sim.NodeID{p.From, p.To}].oldest(); old != nil {
+			out = append(out, sim.Delivery{Bytes: append([]byte(nil), old...), Delay: sim.Millisecond, Altered: true})
+		}
+	case DelayEngage:
+		link := [2]sim.NodeID{p.From, p.To}
+		if m, ok := decode(p.Bytes).(*wire.Throttle); ok && m.Throttle && in.held[link] == nil {
+			// Hold the engage until the next release on this link has been
+			// sent, then deliver it after the release (see Intercept).
+			in.held[link] = append([]byte(nil), p.Bytes...)
+			return out[:0]
+		}
+	default:
+		if b := rewrite(e, p.Bytes); b != nil {
+			for i := range out {
+				out[i].Bytes, out[i].Altered = b, true
+			}
+		}
+	}
+	return out
+}
+
+func decode(b []byte) wire.Message {
+	m, err := wire.Default.Decode(b)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// rewrite applies a protocol-aware change to a frame and returns the new,
+// valid frame (nil when the fault does not apply to this frame).
+func rewrite(e Event, b []byte) []byte {
+	m := decode(b)
+	switch m := m.(type) {
+	case *wire.DeltaPush:
+		if e.Kind != ForgeDelta || len(m.Delta) < 2 {
+			return nil
+		}
+		m.Delta = append([]byte(nil), m.Delta...)
+		m.Delta[1+int(e.Arg)%(len(m.Delta)-1)] ^= 0x5a // past the op byte: a different value
+		if m.Checksum != 0 {
+			m.Seal() // the buggy sender checksums what it sends
+		}
+	case *wire.ShapeDelta:
+		switch {
+		case e.Kind == ForgeDelta && len(m.Delta) > 0:
+			m.Delta = append([]byte(nil), m.Delta...)
+			m.Delta[int(e.Arg)%len(m.Delta)] ^= 0x5a
+		case e.Kind == RewindLSN && m.LSN > 1:
+			m.LSN -= min(uint64(e.Arg), m.LSN-1)
+		default:
+			return nil
+		}
+	case *wire.Handshake:
+		if e.Kind != StaleClock {
+			return nil
+		}
+		for _, v := range m.VectorClock {
+			for k, lsn := range v {
+				v[k] = lsn / 2
+			}
+		}
+	case *wire.ResyncRequest:
+		if e.Kind != ResyncAncient || m.FromMutationID <= 1 {
+			return nil
+		}
+		m.FromMutationID = 1
+	default:
+		return nil
+	}
+	out, err := wire.Default.Encode(m)
+	if err != nil {
+		return nil
 	}
 	return out
 }

@@ -25,6 +25,22 @@ const (
 	Truncate  Kind = "truncate"   // the frame loses its tail
 )
 
+// Protocol-aware frame faults decode the real message, change one field the
+// protocol relies on and re-encode a valid frame: the decoder cannot catch
+// them, a protocol guard must (docs/faults.md says which). Rate is a
+// probability per frame of the message type they act on.
+const (
+	ForgeDelta    Kind = "forge-delta"    // a delta's payload altered; a DeltaPush's checksum recomputed to match (a buggy sender)
+	ReplayOld     Kind = "replay-old"     // an older frame of the same link is delivered again (stale replay after reconnect or restart)
+	StaleClock    Kind = "stale-clock"    // a Handshake's vector clock is rewound
+	RewindLSN     Kind = "rewind-lsn"     // a ShapeDelta's LSN is lowered by Arg (default 5)
+	DelayEngage   Kind = "delay-engage"   // a Throttle{true} is held back until its release has gone out, and arrives after it
+	ResyncAncient Kind = "resync-ancient" // a ResyncRequest asks from LSN 1, a range Origin may no longer keep
+)
+
+// ProtocolKinds lists the protocol-aware frame faults.
+var ProtocolKinds = []Kind{ForgeDelta, ReplayOld, StaleClock, RewindLSN, DelayEngage, ResyncAncient}
+
 // Node faults happen at times drawn from a Poisson process of Rate events
 // per simulated second within the window.
 const (
@@ -40,8 +56,9 @@ const (
 
 // FrameKinds and NodeKinds list every kind, in a fixed order.
 var (
-	FrameKinds = []Kind{Drop, Duplicate, Delay, Reorder, BitFlip, BadType, BadLength, Truncate}
-	NodeKinds  = []Kind{Partition, PartitionOneWay, Reset, Crash, CorruptDurable, SlowConsumer, Burst, ClockSkew}
+	FrameKinds = []Kind{Drop, Duplicate, Delay, Reorder, BitFlip, BadType, BadLength, Truncate,
+		ForgeDelta, ReplayOld, StaleClock, RewindLSN, DelayEngage, ResyncAncient}
+	NodeKinds = []Kind{Partition, PartitionOneWay, Reset, Crash, CorruptDurable, SlowConsumer, Burst, ClockSkew}
 )
 
 // IsFrame reports whether k acts on frames.

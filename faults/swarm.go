@@ -52,6 +52,10 @@ func swarmSpec(rng *rand.Rand, k Kind, heal sim.Time, lites int) Spec {
 		}
 	case BadType, BadLength, Truncate:
 		s.Rate = logUniform(rng, 0.001, 0.02)
+	case ForgeDelta, ReplayOld, RewindLSN:
+		s.Rate = logUniform(rng, 0.002, 0.05)
+	case StaleClock, DelayEngage, ResyncAncient:
+		s.Rate = logUniform(rng, 0.05, 0.5)
 	case Delay:
 		s.Rate, s.Arg = logUniform(rng, 0.002, 0.02), ms(50, 1000)
 	case Partition, PartitionOneWay:
