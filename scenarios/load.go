@@ -106,6 +106,9 @@ func (s *Scenario) Validate() error {
 			return fieldErr(field, "%s", msg)
 		}
 	}
+	if g := s.Gates; g != nil && (g.ConvergeP99 < 0 || g.ResyncRatio < 0 || g.MaxStarve < 0) {
+		return fieldErr("gates", "bounds must not be negative")
+	}
 	for _, m := range sortedMarks(s.Require) {
 		if _, ok := cluster.LookupMark(m); !ok {
 			return fieldErr("require", "unknown mark %q (simrun marks lists them)", m)

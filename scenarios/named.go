@@ -22,7 +22,8 @@ var named = []Scenario{
 	{Name: "lossy", Description: "3 Lites; 5% of frames dropped and 5% duplicated until heal",
 		WriteFor: d("10s"), Budget: d("30s"), Faults: []FaultSpec{
 			{Kind: "drop", Rate: 0.05, Target: "all"}, {Kind: "duplicate", Rate: 0.05, Target: "all"}},
-		Require: map[string]float64{"resync-answered": 0.9, "dedup-skip": 0.9}},
+		Require: map[string]float64{"resync-answered": 0.9, "dedup-skip": 0.9},
+		Gates:   &Gates{ConvergeP99: d("3s"), ResyncRatio: 5}},
 	{Name: "reorder", Description: "3 Lites; 10% of frames overtake others by up to 100 ms (as across reconnects or through a proxy)",
 		WriteFor: d("10s"), Budget: d("30s"), Faults: []FaultSpec{{Kind: "reorder", Rate: 0.1, Target: "all", Arg: d("100ms")}},
 		Require: map[string]float64{"gap-detected": 0.9, "resync-answered": 0.9}},
@@ -45,7 +46,8 @@ var named = []Scenario{
 	{Name: "slow-consumer", Description: "1 Lite that drains 200 deltas/s while Origin commits 600/s, slowed further at times: the throttle loop",
 		Lites: 1, Collections: 1, LiteRate: 5, OriginRate: 600, WriteFor: d("8s"), Budget: d("60s"), LiteDrainRate: 200,
 		Faults:  []FaultSpec{{Kind: "slow-consumer", Rate: 0.3, Target: "lites", Arg: d("2s"), Factor: 0.2}},
-		Require: map[string]float64{"throttle-engaged": 0.9, "throttle-released": 0.9}},
+		Require: map[string]float64{"throttle-engaged": 0.9, "throttle-released": 0.9},
+		Gates:   &Gates{MaxStarve: d("1s")}},
 	{Name: "lost-release", Description: "the slow consumer again, but half of its Throttle frames are lost: only the lease ends a throttle whose release was dropped",
 		Lites: 1, Collections: 1, LiteRate: 5, OriginRate: 600, WriteFor: d("8s"), Budget: d("60s"), LiteDrainRate: 200,
 		Faults: []FaultSpec{{Kind: "slow-consumer", Rate: 0.3, Target: "lites", Arg: d("2s"), Factor: 0.2},
@@ -54,9 +56,10 @@ var named = []Scenario{
 	{Name: "fanout", Description: "1 Origin, 64 Lites, light writes, 1% drops",
 		Lites: 64, LiteRate: 1, OriginRate: 50, WriteFor: d("5s"), Budget: d("30s"),
 		Faults:  []FaultSpec{{Kind: "drop", Rate: 0.01, Target: "all"}},
-		Require: map[string]float64{"resync-answered": 0.9}},
+		Require: map[string]float64{"resync-answered": 0.9},
+		Gates:   &Gates{ResyncRatio: 5}},
 	{Name: "swarm", Description: "3 Lites; the seed picks which fault kinds are on and how hard (swarm testing)",
-		WriteFor: d("10s"), Budget: d("30s"), Swarm: true},
+		WriteFor: d("10s"), Budget: d("30s"), Swarm: true, Gates: &Gates{ConvergeP99: d("8s")}},
 }
 
 // Named returns the named scenarios in registry order (copies).

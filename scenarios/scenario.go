@@ -49,9 +49,25 @@ type Scenario struct {
 	// Require maps a coverage mark (simrun marks) to the fraction of a
 	// sweep's seeds that must hit it; a sweep below it fails.
 	Require map[string]float64 `json:"require,omitempty"`
+	// Gates bound the measured costs of converging across a sweep.
+	Gates *Gates `json:"gates,omitempty"`
 	// Expect is the outcome a regression must keep: "pass", or the
 	// property that must be violated (e.g. "acked-not-lost").
 	Expect string `json:"expect,omitempty"`
+}
+
+// Gates are bounds a sweep holds the runs of a scenario to; a zero field
+// is not checked.
+type Gates struct {
+	// ConvergeP99 bounds the 99th percentile of time from heal to
+	// convergence over the sweep's passing runs.
+	ConvergeP99 Duration `json:"converge_p99,omitempty"`
+	// ResyncRatio bounds, per run, resync bytes over the bytes faults
+	// destroyed.
+	ResyncRatio float64 `json:"resync_ratio,omitempty"`
+	// MaxStarve bounds, per run, the longest time a throttled peer went
+	// without a delta.
+	MaxStarve Duration `json:"max_starve,omitempty"`
 }
 
 // FaultSpec is a faults.Spec as written in a file.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/cluster"
 )
 
@@ -26,6 +27,17 @@ func TestNamedScenariosPassAndReachTheirMarks(t *testing.T) {
 				}
 				if !r.Pass() {
 					t.Errorf("seed %d: %v", seed, r.Violation)
+				}
+				if g := s.Gates; g != nil {
+					if g.ResyncRatio > 0 && r.Metrics.ResyncRatio() > g.ResyncRatio {
+						t.Errorf("seed %d: resync ratio %.2f over its gate %.2f", seed, r.Metrics.ResyncRatio(), g.ResyncRatio)
+					}
+					if g.MaxStarve > 0 && r.Metrics.MaxStarve > sim.Time(g.MaxStarve) {
+						t.Errorf("seed %d: throttled silence %v over its gate %v", seed, r.Metrics.MaxStarve, g.MaxStarve)
+					}
+					if g.ConvergeP99 > 0 && r.Metrics.ConvergeAfter > sim.Time(g.ConvergeP99) {
+						t.Logf("seed %d: converged after %v (the p99 gate is %v)", seed, r.Metrics.ConvergeAfter, g.ConvergeP99)
+					}
 				}
 				for m := range r.Marks {
 					hits[m]++

@@ -119,13 +119,14 @@ const (
 	ObsDigestMismatch                      // anti-entropy found divergent state; S=collection
 	ObsCorruptedState                      // cold start found corrupted durable state
 	ObsSnapshotFallback                    // Origin sends a snapshot because its log no longer reaches back to A (oldest kept: B); S=collection
+	ObsResend                              // Origin is about to re-send a ShapeDelta it sent before on this session: A=LSN; S=collection
 )
 
 var obsNames = [...]string{ObsCommit: "commit", ObsDedup: "dedup", ObsApply: "apply", ObsSnapshot: "snapshot",
 	ObsResyncSent: "resync-sent", ObsResyncAnswered: "resync-answered", ObsResyncServed: "resync-served",
 	ObsThrottleOn: "throttle-on", ObsThrottleOff: "throttle-off", ObsReconnect: "reconnect", ObsAcked: "acked",
 	ObsChecksumBad: "checksum-bad", ObsQueueOverflow: "queue-overflow", ObsDecodeError: "decode-error",
-	ObsDigestMismatch: "digest-mismatch", ObsCorruptedState: "corrupted-state", ObsSnapshotFallback: "snapshot-fallback"}
+	ObsDigestMismatch: "digest-mismatch", ObsCorruptedState: "corrupted-state", ObsSnapshotFallback: "snapshot-fallback", ObsResend: "resend"}
 
 func (k ObsKind) String() string {
 	if int(k) < len(obsNames) && obsNames[k] != "" {

@@ -89,12 +89,15 @@ type World struct {
 	counters Counters
 	// sentDeltas counts ShapeDelta frames per (from, to) link.
 	sentDeltas []uint64
-	stopped    bool
-	encBuf     []byte
-	pkt        Packet
-	ob         Observation
-	bufs       [][]byte // recycled frame buffers: a delivered frame's bytes are dead after its step
-	series     seriesSet
+	// lostBytes counts the bytes of frames a fault dropped or altered, by
+	// message type (what the protocol then has to repair).
+	lostBytes [256]uint64
+	stopped   bool
+	encBuf    []byte
+	pkt       Packet
+	ob        Observation
+	bufs      [][]byte // recycled frame buffers: a delivered frame's bytes are dead after its step
+	series    seriesSet
 }
 
 type nodeState struct {
@@ -154,6 +157,10 @@ func (w *World) Up(id NodeID) bool { return w.nodes[id].up }
 
 // Counters returns the totals so far.
 func (w *World) Counters() Counters { return w.counters }
+
+// LostBytes is the number of bytes of frames of type t that faults dropped
+// or altered so far.
+func (w *World) LostBytes(t wire.MsgType) uint64 { return w.lostBytes[t] }
 
 // DeltasSent is the number of ShapeDelta frames sent from→to so far.
 func (w *World) DeltasSent(from, to NodeID) uint64 {
@@ -271,6 +278,7 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 	w.dels = w.icpt.Intercept(w.now, p, w.dels[:0])
 	p.Bytes = nil
 	if len(w.dels) == 0 {
+		w.lostBytes[t] += uint64(len(frame))
 		w.counters.FramesDropped++
 		w.trace.event(w.now, trDrop, from, to, id, t, len(frame))
 		return
@@ -291,6 +299,9 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 		}
 		if d.Altered {
 			w.counters.FramesCorrupted++
+			if i == 0 {
+				w.lostBytes[t] += uint64(len(frame))
+			}
 		}
 		// The frame must outlive this step: copy it once per delivery.
 		buf := append(w.getBuf(), d.Bytes...)

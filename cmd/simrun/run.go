@@ -170,6 +170,8 @@ func printResult(w io.Writer, t target, seed uint64, r cluster.Result) {
 	fmt.Fprintf(tw, "throttle\ton %d\toff %d\n", k.ThrottleOn, k.ThrottleOff)
 	fmt.Fprintf(tw, "nodes\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
 	fmt.Fprintf(tw, "faults\t%s\n", faultSummary(r.Schedule))
+	fmt.Fprintf(tw, "repair\tresync bytes %d\tfor %d bytes lost\tlongest throttled silence %v\n",
+		r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, r.Metrics.MaxStarve)
 	tw.Flush()
 	if r.Violation != nil {
 		fmt.Fprintln(w)
@@ -216,10 +218,19 @@ type RunJSON struct {
 	Counters      sim.Counters            `json:"counters"`
 	Faults        []scenarios.ScriptEvent `json:"faults"`
 	Marks         map[string]uint64       `json:"marks"`
+	Metrics       MetricsJSON             `json:"metrics"`
 	Replay        string                  `json:"replay"`
 	Shrink        string                  `json:"shrink,omitempty"`
 	Series        []SeriesJSON            `json:"series,omitempty"`
 	WallS         float64                 `json:"wall_s,omitempty"`
+}
+
+// MetricsJSON is a run's measured costs of converging.
+type MetricsJSON struct {
+	ResyncBytes   uint64  `json:"resync_bytes"`
+	RepairedBytes uint64  `json:"repaired_bytes"`
+	ResyncRatio   float64 `json:"resync_ratio"`
+	MaxStarveS    float64 `json:"max_starve_s"`
 }
 
 // ViolationJSON is a violation in a result file.
@@ -241,7 +252,9 @@ type SeriesJSON struct {
 
 func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
 	out := RunJSON{Scenario: t.arg, Seed: seed, Pass: r.Pass(), TraceHash: fmt.Sprintf("%016x", r.Hash),
-		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.replay(seed), Faults: scenarios.ScriptOf(r.Schedule), Marks: r.Marks}
+		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.replay(seed), Faults: scenarios.ScriptOf(r.Schedule), Marks: r.Marks,
+		Metrics: MetricsJSON{ResyncBytes: r.Metrics.ResyncBytes, RepairedBytes: r.Metrics.RepairedBytes,
+			ResyncRatio: r.Metrics.ResyncRatio(), MaxStarveS: r.Metrics.MaxStarve.Seconds()}}
 	if full {
 		out.Definition = t.sc
 	}

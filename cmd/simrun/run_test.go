@@ -272,6 +272,18 @@ func TestSweepFailsOnMissedCoverage(t *testing.T) {
 	}
 }
 
+func TestSweepFailsOnABrokenGate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "strict.json")
+	os.WriteFile(path, []byte(`{"name": "strict", "faults": [{"kind": "drop", "rate": 0.05}],
+	  "gates": {"converge_p99": "1ms", "resync_ratio": 0.01}}`), 0o644)
+	res := simrun(t, nil, "sweep", "-scenario", path, "-seeds", "3", "-progress", "none")
+	if res.code != 1 || !strings.Contains(res.stdout, "GATE  p99 time to converge") ||
+		!regexp.MustCompile(`GATE  seed \d+: resync spent [\d.]+x the bytes it repaired \(bound 0.0x\): simrun run -scenario`).MatchString(res.stdout) {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+}
+
 func TestSuitePasses(t *testing.T) {
 	res := simrun(t, nil, "suite", "-seeds", "2")
 	if res.code != 0 || !strings.Contains(res.stdout, "all runs passed every property") {

@@ -152,6 +152,7 @@ Examples:
 	}
 	failed := summarize(stdout, t, out)
 	failed += coverage(stdout, t, out)
+	failed += gates(stdout, t, out)
 	if *jsonFile != "" {
 		if err := writeJSON(*jsonFile, out); err != nil {
 			return fail(stderr, name, err)
@@ -326,6 +327,64 @@ func coverage(w io.Writer, t target, s SweepJSON) int {
 		fmt.Fprintf(w, "%d required marks missed: the faults did not push the protocol where this scenario says they must\n", missed)
 	}
 	return missed
+}
+
+// gates prints the percentiles of the measured costs and checks the
+// scenario's bounds, naming the seeds that break one; it returns how many
+// bounds were broken.
+func gates(w io.Writer, t target, s SweepJSON) int {
+	var conv, ratio, starve []float64
+	for _, r := range s.Runs {
+		if r.ConvergeAfter != nil {
+			conv = append(conv, *r.ConvergeAfter)
+		}
+		ratio = append(ratio, r.Metrics.ResyncRatio)
+		starve = append(starve, r.Metrics.MaxStarveS)
+	}
+	if len(s.Runs) == 0 {
+		return 0
+	}
+	for _, v := range [][]float64{conv, ratio, starve} {
+		slices.Sort(v)
+	}
+	row := func(tw io.Writer, name string, v []float64, unit string) {
+		if len(v) == 0 {
+			return
+		}
+		fmt.Fprintf(tw, "  %s\t%.2f%s\t%.2f%s\t%.2f%s\t%.2f%s\n", name, pct(v, 50), unit, pct(v, 90), unit, pct(v, 99), unit, v[len(v)-1], unit)
+	}
+	fmt.Fprintln(w, "\ncost of converging (p50, p90, p99, max):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row(tw, "time from heal to convergence", conv, "s")
+	row(tw, "resync bytes / bytes lost", ratio, "x")
+	row(tw, "longest throttled silence", starve, "s")
+	tw.Flush()
+	g := t.sc.Gates
+	if g == nil {
+		return 0
+	}
+	broken := 0
+	if b := time.Duration(g.ConvergeP99).Seconds(); b > 0 && len(conv) > 0 && pct(conv, 99) > b {
+		broken++
+		var over []uint64
+		for _, r := range s.Runs {
+			if r.ConvergeAfter != nil && *r.ConvergeAfter > b {
+				over = append(over, r.Seed)
+			}
+		}
+		fmt.Fprintf(w, "GATE  p99 time to converge %.2fs > %.2fs; seeds over the bound: %s\n", pct(conv, 99), b, seedList(over))
+	}
+	for _, r := range s.Runs {
+		if g.ResyncRatio > 0 && r.Metrics.ResyncRatio > g.ResyncRatio {
+			broken++
+			fmt.Fprintf(w, "GATE  seed %d: resync spent %.1fx the bytes it repaired (bound %.1fx): %s\n", r.Seed, r.Metrics.ResyncRatio, g.ResyncRatio, r.Replay)
+		}
+		if b := time.Duration(g.MaxStarve).Seconds(); b > 0 && r.Metrics.MaxStarveS > b {
+			broken++
+			fmt.Fprintf(w, "GATE  seed %d: a throttled peer received nothing for %.2fs (bound %.2fs): %s\n", r.Seed, r.Metrics.MaxStarveS, b, r.Replay)
+		}
+	}
+	return broken
 }
 
 func seedList(s []uint64) string {

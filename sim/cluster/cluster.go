@@ -12,6 +12,7 @@ import (
 	"github.com/syncsim/syncsim/sim/check"
 	"github.com/syncsim/syncsim/sim/lite"
 	"github.com/syncsim/syncsim/sim/origin"
+	"github.com/syncsim/syncsim/wire"
 )
 
 // Params describe a run of the reference topology.
@@ -84,6 +85,29 @@ type Cluster struct {
 	// series so reports can mark them
 	resyncSent, resyncAnswered []uint64
 	marks                      [numMarks]uint64
+	// metrics
+	resyncBytes uint64
+	resendNext  bool // Origin announced that its next ShapeDelta is a re-send
+	throttles   map[sim.ConnID]*starve
+	maxStarve   sim.Time
+}
+
+// starve tracks one throttled session's silences: time without a delta
+// while Origin had deltas waiting for it (idle time is not starvation).
+type starve struct {
+	c       *Cluster
+	conn    sim.ConnID
+	on      bool
+	last    sim.Time // last delta sent, or the engage
+	waiting bool     // Origin has had a backlog for this session since since
+	since   sim.Time
+}
+
+// silence records the silence ending now, if Origin had a backlog.
+func (st *starve) silence(now sim.Time) {
+	if st.waiting {
+		st.c.maxStarve = max(st.c.maxStarve, now-max(st.last, st.since))
+	}
 }
 
 // OriginID is the Origin's node id.
@@ -120,6 +144,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	}
 	c.lastDeltas = make([]uint64, p.Lites)
 	c.resyncSent, c.resyncAnswered = make([]uint64, p.Lites), make([]uint64, p.Lites)
+	c.throttles = map[sim.ConnID]*starve{}
 	burst := p.Origin.ThrottleBurst
 	if burst == 0 {
 		burst = 8 // origin.Config's default
@@ -172,9 +197,33 @@ type Result struct {
 	// Violation is the first broken property (safety at once, liveness
 	// at the end), or nil when the run passed.
 	Violation *check.Violation
+	Metrics   Metrics
 	// Marks counts how often each mark (see Marks) was hit, by name;
 	// marks never hit are absent.
 	Marks map[string]uint64
+}
+
+// Metrics are a run's measured costs of converging.
+type Metrics struct {
+	// ConvergeAfter is the time from heal (writes stop) to convergence.
+	ConvergeAfter sim.Time
+	// ResyncBytes is what repair cost on the wire: ResyncRequests sent by
+	// Lites, snapshots, and ShapeDeltas Origin sent a second time.
+	ResyncBytes uint64
+	// RepairedBytes is the ShapeDelta and snapshot traffic that faults
+	// destroyed (dropped or altered), i.e. what resync had to make up for.
+	RepairedBytes uint64
+	// MaxStarve is the longest time a throttled session went without a
+	// ShapeDelta.
+	MaxStarve sim.Time
+}
+
+// ResyncRatio is ResyncBytes over RepairedBytes (0 when nothing was lost).
+func (m Metrics) ResyncRatio() float64 {
+	if m.RepairedBytes == 0 {
+		return 0
+	}
+	return float64(m.ResyncBytes) / float64(m.RepairedBytes)
 }
 
 // Pass reports whether the run converged with no property violated.
@@ -186,6 +235,11 @@ func (c *Cluster) Run() Result {
 	res := Result{Result: r, ConvergedAt: c.convergedAt, Converged: c.convergedAt >= 0}
 	if c.Faults != nil {
 		res.Schedule = c.Faults.Events()
+	}
+	res.Metrics = Metrics{ResyncBytes: c.resyncBytes, MaxStarve: c.maxStarve,
+		RepairedBytes: c.World.LostBytes(wire.TypeShapeDelta) + c.World.LostBytes(wire.TypeShapeSnapshot)}
+	if res.Converged {
+		res.Metrics.ConvergeAfter = res.ConvergedAt - c.P.WriteFor
 	}
 	res.Marks = map[string]uint64{}
 	for i, n := range c.marks {
@@ -320,10 +374,51 @@ func (k counter) Step(_ sim.Time, _ sim.NodeID, in *sim.Input, _ bool) {
 		k.mark(MarkCrashRecovery)
 	}
 }
-func (counter) Sent(sim.Time, *sim.Packet)     {}
+
+// Sent charges resync traffic and measures how long throttled sessions
+// with a backlog go without a delta.
+func (k counter) Sent(now sim.Time, p *sim.Packet) {
+	c := k.c
+	switch {
+	case p.Type == wire.TypeResyncRequest && p.From != OriginID, p.Type == wire.TypeShapeSnapshot:
+		c.resyncBytes += uint64(len(p.Bytes))
+	case p.Type == wire.TypeShapeDelta && p.From == OriginID:
+		if c.resendNext {
+			c.resyncBytes += uint64(len(p.Bytes))
+			c.resendNext = false
+		}
+		if st := c.throttles[p.Conn]; st != nil && st.on {
+			st.silence(now)
+			st.last = now
+			st.waiting = false
+		}
+	}
+}
 func (counter) AfterStep(sim.Time, sim.NodeID) {}
-func (k counter) Observe(_ sim.Time, ob *sim.Observation) {
+func (k counter) Observe(now sim.Time, ob *sim.Observation) {
 	k.markObservation(ob)
+	c := k.c
+	switch ob.Kind {
+	case sim.ObsResend:
+		c.resendNext = true
+	case sim.ObsThrottleOn:
+		conn := sim.ConnID(ob.A)
+		if st := c.throttles[conn]; st == nil || !st.on {
+			c.throttles[conn] = &starve{c: c, conn: conn, on: true, last: now}
+		}
+	case sim.ObsThrottleOff:
+		if st := c.throttles[sim.ConnID(ob.B)]; st != nil && st.on {
+			st.silence(now)
+			st.on = false
+		}
+	case sim.ObsCommit:
+		// New data: throttled sessions that were idle now have a backlog.
+		for _, st := range c.throttles {
+			if st.on && !st.waiting && c.Origin.Backlog(st.conn) > 0 {
+				st.waiting, st.since = true, now
+			}
+		}
+	}
 	i := int(ob.Node) - 1
 	if i < 0 || i >= len(k.c.resyncSent) {
 		return

@@ -466,6 +466,13 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
 		l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
 		return
 	}
+	if m.SnapshotLSN < s.last {
+		// An older snapshot (overtaken by later deltas) re-bases us
+		// backwards: the deltas applied above it are gone with the old
+		// state, so forget having seen them and let the gap checks ask
+		// for them again.
+		s.seen = m.SnapshotLSN
+	}
 	s.state, s.last = c, m.SnapshotLSN
 	s.seen = max(s.seen, s.last)
 	for lsn := range s.reorder {

@@ -129,6 +129,8 @@ type session struct {
 	known      map[string]uint64 // LSN per collection from the handshake
 	subscribed []bool            // by collection index
 	cursor     []uint64          // next LSN to send, by collection index
+	sentMax    []uint64          // highest LSN sent on this session, by collection index
+	repair     [][]span          // ranges to re-send ahead of the cursor, by collection index
 	snapshot   []bool            // a snapshot is owed, by collection index
 	throttled  bool
 	rate       float64
@@ -140,6 +142,9 @@ type session struct {
 	lastGapAsk uint64 // expected mutation id of the last SequenceGap sent
 	lastGapAt  sim.Time
 }
+
+// span is an inclusive range of LSNs.
+type span struct{ from, to uint64 }
 
 // Origin is the reference server node.
 type Origin struct {
@@ -219,6 +224,22 @@ func (o *Origin) ThrottleRate(n sim.NodeID) (bool, float64) {
 	return false, 0
 }
 
+// Backlog is the number of log entries Origin still owes the session on
+// conn (0 for an unknown session).
+func (o *Origin) Backlog(conn sim.ConnID) uint64 {
+	s := o.session(conn)
+	if s == nil {
+		return 0
+	}
+	var n uint64
+	for i, c := range o.colls {
+		if s.subscribed[i] && s.cursor[i] > 0 && s.cursor[i] <= c.head {
+			n += c.head - s.cursor[i] + 1
+		}
+	}
+	return n
+}
+
 // Applied returns the highest mutation id applied for peerID.
 func (o *Origin) Applied(peerID uint64) uint64 {
 	if p := o.peers[peerID]; p != nil {
@@ -237,7 +258,8 @@ func (o *Origin) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
 		o.startTick(out)
 	case sim.InConnUp:
 		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now,
-			subscribed: make([]bool, len(o.colls)), cursor: make([]uint64, len(o.colls)), snapshot: make([]bool, len(o.colls))})
+			subscribed: make([]bool, len(o.colls)), cursor: make([]uint64, len(o.colls)), snapshot: make([]bool, len(o.colls)),
+			sentMax: make([]uint64, len(o.colls)), repair: make([][]span, len(o.colls))})
 	case sim.InConnDown:
 		o.dropSession(in.Conn)
 	case sim.InFrame:
@@ -468,6 +490,14 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
 				out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: from, B: c.first(), S: c.state.Name})
 			}
 			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: 0, S: c.state.Name})
+		} else if r := m.Reason; r.Kind == wire.SequenceGap && r.Received >= from && s.cursor[i] > from {
+			// The request names the gap: re-send just [from, received] (a
+			// gap found by a delta holds that delta; one found by the
+			// clock does not, so received itself is included); what
+			// follows was delivered.
+			to := min(r.Received, s.cursor[i]-1)
+			s.repair[i] = append(s.repair[i], span{from, to})
+			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: to - from + 1, S: c.state.Name})
 		} else {
 			if from < s.cursor[i] {
 				s.cursor[i] = from
@@ -520,12 +550,16 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 		}
 		if s.snapshot[i] {
 			s.snapshot[i] = false
+			s.repair[i] = s.repair[i][:0]
 			out.Send(s.conn, &wire.ShapeSnapshot{ShapeID: c.shape, Data: c.state.Snapshot(),
 				SnapshotLSN: c.head, DocCount: uint64(c.state.Len())})
 			s.cursor[i] = c.head + 1
 		}
 		if s.throttled {
 			o.refill(s)
+		}
+		if !o.sendRepairs(s, i, c, out) {
+			return // out of tokens
 		}
 		for s.cursor[i] <= c.head {
 			if s.throttled {
@@ -534,17 +568,37 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 				}
 				s.tokens--
 			}
-			e := c.at(s.cursor[i])
-			op := wire.OpUpdate
-			if e.value == nil {
-				op = wire.OpDelete
-			}
-			o.delta = wire.ShapeDelta{ShapeID: c.shape, Collection: c.state.Name,
-				DocumentID: e.doc, Operation: op, Delta: e.value, LSN: e.lsn}
-			out.Send(s.conn, &o.delta)
+			o.sendEntry(s, i, c, c.at(s.cursor[i]), out)
 			s.cursor[i]++
 		}
 	}
+}
+
+// sendRepairs re-sends the session's pending repair ranges of collection i
+// (falling back to a snapshot for any part the log no longer holds). It
+// returns false when the throttle ran out of tokens.
+func (o *Origin) sendRepairs(s *session, i int, c *coll, out *sim.Outbox) bool {
+	for len(s.repair[i]) > 0 {
+		r := &s.repair[i][0]
+		if r.from < c.first() {
+			s.repair[i] = s.repair[i][:0]
+			s.snapshot[i] = true
+			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: r.from, B: c.first(), S: c.state.Name})
+			o.pump(s, out)
+			return false
+		}
+		for ; r.from <= r.to && r.from <= c.head; r.from++ {
+			if s.throttled {
+				if s.tokens < 1 {
+					return false
+				}
+				s.tokens--
+			}
+			o.sendEntry(s, i, c, c.at(r.from), out)
+		}
+		s.repair[i] = s.repair[i][1:]
+	}
+	return true
 }
 
 // refill credits a throttled session's bucket for the time since the last
@@ -553,6 +607,23 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 func (o *Origin) refill(s *session) {
 	s.tokens = min(s.tokens+s.rate*(o.now-s.refillAt).Seconds(), o.cfg.ThrottleBurst)
 	s.refillAt = o.now
+}
+
+// sendEntry sends one log entry to the session as a ShapeDelta.
+func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, out *sim.Outbox) {
+	op := wire.OpUpdate
+	if e.value == nil {
+		op = wire.OpDelete
+	}
+	o.delta = wire.ShapeDelta{ShapeID: c.shape, Collection: c.state.Name,
+		DocumentID: e.doc, Operation: op, Delta: e.value, LSN: e.lsn}
+	if e.lsn <= s.sentMax[i] {
+		// Announced just before the frame, so observers can charge its
+		// bytes to resync.
+		out.Observe(sim.Observation{Kind: sim.ObsResend, A: e.lsn, S: c.state.Name})
+	}
+	s.sentMax[i] = max(s.sentMax[i], e.lsn)
+	out.Send(s.conn, &o.delta)
 }
 
 func (o *Origin) tick(out *sim.Outbox) {
