@@ -34,7 +34,9 @@ fuzz:
 
 ## sweep: long seed sweeps (not part of make test)
 SWEEP_SEEDS ?= 10000
+RAPID_CHECKS ?= 20000
 sweep:
 	$(GO) run ./cmd/simrun sweep -scenario swarm -seeds $(SWEEP_SEEDS)
-	@for s in lossy reorder corruption partition-heal crash-restart slow-consumer; do \
+	$(GO) test -count=1 -run 'Rapid' ./scenarios -rapid.checks=$(RAPID_CHECKS)
+	@for s in lossy reorder corruption partition-heal crash-restart slow-consumer lost-release; do \
 	  $(GO) run ./cmd/simrun sweep -scenario $$s -seeds 1000 -progress lines || exit 1; done

@@ -416,7 +416,12 @@ func (in *Injector) apply(e Event, p *sim.Packet, out []sim.Delivery) []sim.Deli
 			return b
 		})
 	case BadType:
-		mutate(func(b []byte) []byte { b[0] = byte(e.Arg); return b })
+		mutate(func(b []byte) []byte {
+			if len(b) > 0 { // an earlier fault on this frame may have truncated it to nothing
+				b[0] = byte(e.Arg)
+			}
+			return b
+		})
 	case BadLength:
 		mutate(func(b []byte) []byte {
 			if len(b) >= wire.HeaderLen {
