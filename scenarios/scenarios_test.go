@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,5 +78,39 @@ func TestValidationNamesTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err %v, want %q", tc.json, err, tc.want)
 		}
+	}
+}
+
+// TestRegressionCorpus replays every scenario file in testdata/regressions:
+// each must keep its recorded outcome.
+func TestRegressionCorpus(t *testing.T) {
+	files, err := filepath.Glob("../testdata/regressions/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no regression files (%v)", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Expect == "" || s.Script == nil {
+				t.Fatalf("a regression needs expect and script")
+			}
+			p, err := s.Params(s.Seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := cluster.Run(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case s.Expect == "pass" && !r.Pass():
+				t.Fatalf("expected a pass, got %v", r.Violation)
+			case s.Expect != "pass" && (r.Violation == nil || r.Violation.Property != s.Expect):
+				t.Fatalf("expected %s to be violated, got %v", s.Expect, r.Violation)
+			}
+		})
 	}
 }
