@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -456,8 +457,24 @@ func (r *bodyReader) optStr(field string) *string {
 	return &v
 }
 
-// arrayLen reads an array header of any form and returns its length.
-func (r *bodyReader) arrayLen(field string) (int, bool) {
+// container describes one MessagePack container family for containerLen.
+type container struct {
+	what           string // "an array", "a map"
+	isFix          func(byte) bool
+	fixMask        byte
+	code16, code32 byte // the 16- and 32-bit length forms
+	perElem        int  // values per element: 1 for arrays, 2 for maps
+}
+
+var (
+	arrayForm = container{"an array", msgpcode.IsFixedArray, msgpcode.FixedArrayMask, msgpcode.Array16, msgpcode.Array32, 1}
+	mapForm   = container{"a map", msgpcode.IsFixedMap, msgpcode.FixedMapMask, msgpcode.Map16, msgpcode.Map32, 2}
+)
+
+// containerLen reads an array or map header of any form and returns its
+// element count. Every value takes at least one byte, so a count beyond
+// what remains is a lie, refused before anything is sized from it.
+func (r *bodyReader) containerLen(field string, k container) (int, bool) {
 	c, ok := r.peek(field)
 	if !ok {
 		return 0, false
@@ -465,26 +482,33 @@ func (r *bodyReader) arrayLen(field string) (int, bool) {
 	at := r.pos
 	var n, hdr int
 	switch {
-	case msgpcode.IsFixedArray(c):
-		n, hdr = int(c&msgpcode.FixedArrayMask), 1
-	case c == msgpcode.Array16:
+	case k.isFix(c):
+		n, hdr = int(c&k.fixMask), 1
+	case c == k.code16:
 		n, ok = r.lenAfter(at, 2, field)
 		hdr = 3
-	case c == msgpcode.Array32:
+	case c == k.code32:
 		n, ok = r.lenAfter(at, 4, field)
 		hdr = 5
 	default:
-		r.fail(at, field, "want an array, found %s", describeCode(c))
+		r.fail(at, field, "want %s, found %s", k.what, describeCode(c))
 		return 0, false
 	}
-	// Every element takes at least one byte: a count beyond what remains
-	// is a lie, refused before anything is sized from it.
-	if !ok || !r.need(at+hdr, n, field, "array") {
+	if !ok || n > (len(r.data)-at-hdr)/k.perElem {
+		if ok {
+			r.need(at+hdr, k.perElem*n, field, k.what[strings.IndexByte(k.what, ' ')+1:])
+		}
 		return 0, false
 	}
 	r.pos += hdr
 	return n, true
 }
+
+// arrayLen reads an array header of any form and returns its length.
+func (r *bodyReader) arrayLen(field string) (int, bool) { return r.containerLen(field, arrayForm) }
+
+// mapLen reads a map header of any form and returns its number of entries.
+func (r *bodyReader) mapLen(field string) (int, bool) { return r.containerLen(field, mapForm) }
 
 // array reads a struct header: an array of exactly want elements.
 func (r *bodyReader) array(field string, want int) bool {
@@ -498,34 +522,6 @@ func (r *bodyReader) array(field string, want int) bool {
 		return false
 	}
 	return true
-}
-
-func (r *bodyReader) mapLen(field string) (int, bool) {
-	c, ok := r.peek(field)
-	if !ok {
-		return 0, false
-	}
-	at := r.pos
-	var n, hdr int
-	switch {
-	case msgpcode.IsFixedMap(c):
-		n, hdr = int(c&msgpcode.FixedMapMask), 1
-	case c == msgpcode.Map16:
-		n, ok = r.lenAfter(at, 2, field)
-		hdr = 3
-	case c == msgpcode.Map32:
-		n, ok = r.lenAfter(at, 4, field)
-		hdr = 5
-	default:
-		r.fail(at, field, "want a map, found %s", describeCode(c))
-		return 0, false
-	}
-	if !ok || n > (len(r.data)-at-hdr)/2 {
-		r.need(at+hdr, 2*n, field, "map")
-		return 0, false
-	}
-	r.pos += hdr
-	return n, true
 }
 
 func (r *bodyReader) strU64Map(field string) map[string]uint64 {
