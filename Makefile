@@ -3,7 +3,7 @@ GO ?= go
 FUZZTIME ?= 20s
 PKGS := ./...
 
-.PHONY: run test vet race bench fuzz sweep build
+.PHONY: run test vet race bench fuzz sweep build catalogue rapid-bugs
 
 build:
 	$(GO) build -o bin/simrun ./cmd/simrun
@@ -37,6 +37,19 @@ SWEEP_SEEDS ?= 10000
 RAPID_CHECKS ?= 20000
 sweep:
 	$(GO) run ./cmd/simrun sweep -scenario swarm -seeds $(SWEEP_SEEDS)
-	$(GO) test -count=1 -run 'Rapid' ./scenarios -rapid.checks=$(RAPID_CHECKS)
+	$(GO) test -count=1 -run 'TestRapidReference' ./scenarios -rapid.checks=$(RAPID_CHECKS)
 	@for s in lossy reorder corruption partition-heal crash-restart slow-consumer lost-release; do \
 	  $(GO) run ./cmd/simrun sweep -scenario $$s -seeds 1000 -progress lines || exit 1; done
+
+## catalogue: the planted-bug score: which checker catches each bug, how fast
+catalogue:
+	$(GO) run ./cmd/simrun catalogue
+
+## rapid-bugs: rapid searches a counterexample for each planted bug from scratch
+rapid-bugs:
+	$(GO) test -count=1 -run 'TestRapidFindsEachBug' -v ./scenarios -args -rapid-bugs.fresh
+
+## e2e: HTML reports of a failing run and a sweep, checked in headless Chromium
+.PHONY: e2e
+e2e:
+	.ci/e2e.sh

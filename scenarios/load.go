@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/bugs"
 	"github.com/syncsim/syncsim/sim/check"
 	"github.com/syncsim/syncsim/sim/cluster"
 	"github.com/syncsim/syncsim/wire"
@@ -51,8 +52,17 @@ func (s *Scenario) Validate() error {
 		return fieldErr("lite_drain_rate", "must not be negative")
 	case s.RetainLog < 0:
 		return fieldErr("retain_log", "must not be negative")
+	case s.LiteQueue < 0 || s.LiteQueue > 0 && s.LiteQueue < 4:
+		return fieldErr("lite_queue", "%d: want at least 4 (0 for the default 1024)", s.LiteQueue)
 	case s.Swarm && len(s.Faults) > 0:
 		return fieldErr("swarm", "swarm picks its own faults: remove \"faults\" or set swarm to false")
+	}
+	if s.Bug != "" {
+		for _, name := range strings.Split(s.Bug, ",") {
+			if _, err := bugs.Lookup(strings.TrimSpace(name)); err != nil {
+				return fieldErr("bug", "%v", err)
+			}
+		}
 	}
 	switch s.Expect {
 	case "", "pass", check.AckedNotLost, check.AppliedOnce, check.NoBadChecksum, check.InOrderApply,

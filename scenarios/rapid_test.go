@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,13 +23,57 @@ var (
 	allKinds = append(append([]faults.Kind(nil), faults.FrameKinds...), faults.NodeKinds...)
 )
 
+// menu is what a schedule may draw from: fault kinds, and for some of them
+// the one message type they hit (a scenario's "type" filter).
+type menu struct {
+	kinds []faults.Kind
+	only  map[faults.Kind]wire.MsgType
+}
+
+// everything is the menu of every fault kind on every message type.
+var everything = menu{kinds: allKinds}
+
+// menuOf is the menu of scenario s's fault plan; everything for a swarm or
+// a scenario without faults.
+func menuOf(s *Scenario) (menu, error) {
+	if s.Swarm || len(s.Faults) == 0 {
+		return everything, nil
+	}
+	m := menu{only: map[faults.Kind]wire.MsgType{}}
+	for _, f := range s.Faults {
+		k := faults.Kind(f.Kind)
+		m.kinds = append(m.kinds, k)
+		if f.Type != "" {
+			typ, err := frameType(f.Type)
+			if err != nil {
+				return m, err
+			}
+			m.only[k] = typ
+		}
+	}
+	return m, nil
+}
+
 // genEvent draws one fault event of a schedule: rapid shrinks the list, and
 // each event towards the first kind, time 0, Lite 1 and the smallest arg.
-func genEvent(lites int, heal sim.Time) *rapid.Generator[faults.Event] {
+func genEvent(lites int, heal sim.Time, m menu) *rapid.Generator[faults.Event] {
 	return rapid.Custom(func(t *rapid.T) faults.Event {
-		e := faults.Event{Kind: rapid.SampledFrom(allKinds).Draw(t, "kind"),
+		e := faults.Event{Kind: rapid.SampledFrom(m.kinds).Draw(t, "kind"),
 			At: sim.Time(rapid.Int64Range(0, int64(heal)-1).Draw(t, "at"))}
+		if rapid.IntRange(0, 3).Draw(t, "late") == 3 {
+			// Faults just before heal are the ones nothing after them
+			// papers over: draw a good share there.
+			e.At = heal - 1 - min(heal-1, sim.Time(rapid.Int64Range(0, int64(sim.Second)).Draw(t, "before heal")))
+		}
 		lite := sim.NodeID(rapid.IntRange(1, lites).Draw(t, "lite"))
+		if typ, ok := m.only[e.Kind]; ok && e.Kind.IsFrame() {
+			e.Node, e.Peer, e.Type = lite, 0, typ
+			if !slices.Contains(upTypes, typ) {
+				e.Node, e.Peer = 0, lite
+			}
+			e.Arg = sim.Time(rapid.Int64Range(1, 500).Draw(t, "ms")) * sim.Millisecond
+			return e
+		}
 		if e.Kind.IsFrame() {
 			if rapid.Bool().Draw(t, "downstream") {
 				e.Node, e.Peer, e.Type = 0, lite, rapid.SampledFrom(downTypes).Draw(t, "type")
@@ -70,9 +115,9 @@ func genEvent(lites int, heal sim.Time) *rapid.Generator[faults.Event] {
 }
 
 // genSchedule draws a fault schedule (sorted by time, as a recorded one is).
-func genSchedule(lites int, heal sim.Time) *rapid.Generator[[]faults.Event] {
+func genSchedule(lites int, heal sim.Time, m menu) *rapid.Generator[[]faults.Event] {
 	return rapid.Custom(func(t *rapid.T) []faults.Event {
-		evs := rapid.SliceOfN(genEvent(lites, heal), 0, 12).Draw(t, "schedule")
+		evs := rapid.SliceOfN(genEvent(lites, heal, m), 0, 12).Draw(t, "schedule")
 		for i := 1; i < len(evs); i++ { // insertion sort by time: stable and short
 			for j := i; j > 0 && evs[j].At < evs[j-1].At; j-- {
 				evs[j], evs[j-1] = evs[j-1], evs[j]
@@ -94,7 +139,7 @@ func genParams(t *rapid.T) cluster.Params {
 	p.WriteFor = sim.Time(rapid.IntRange(1, 8).Draw(t, "write for s")) * sim.Second
 	p.Budget = 30 * sim.Second
 	p.Faults = faults.Plan{Heal: p.WriteFor}
-	p.Script = genSchedule(p.Lites, p.WriteFor).Draw(t, "faults")
+	p.Script = genSchedule(p.Lites, p.WriteFor, everything).Draw(t, "faults")
 	return p
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/bugs"
 	"github.com/syncsim/syncsim/sim/cluster"
 	"github.com/syncsim/syncsim/wire"
 )
@@ -40,7 +41,9 @@ type Scenario struct {
 	// Lite and Origin tuning that scenarios need (zero: defaults).
 	LiteDrainRate float64 `json:"lite_drain_rate,omitempty"`
 	RetainLog     int     `json:"retain_log,omitempty"`
-	// Bug names a planted bug or profile from the catalogue (simrun bugs).
+	LiteQueue     int     `json:"lite_queue,omitempty"` // incoming queue capacity; watermarks at 3/4 and 1/4
+	// Bug names planted bugs or the nodedb-2026 profile (comma-separated;
+	// simrun catalogue -list shows them), switched on in the nodes.
 	Bug string `json:"bug,omitempty"`
 	// Script, when present, replaces the plan with this recorded schedule
 	// (written by simrun shrink); Seed is the seed it was recorded with.
@@ -165,6 +168,7 @@ func (s *Scenario) Params(seed uint64) (cluster.Params, error) {
 	}
 	p.Lite.DrainRate = s.LiteDrainRate
 	p.Origin.RetainLog = s.RetainLog
+	p.Lite.QueueCap = s.LiteQueue
 	plan, err := s.plan(p.WriteFor, p.Lites, seed)
 	if err != nil {
 		return p, err
@@ -172,7 +176,7 @@ func (s *Scenario) Params(seed uint64) (cluster.Params, error) {
 	p.Faults = plan
 	p.Script = s.Events()
 	if s.Bug != "" {
-		if err := applyBug(s.Bug, &p); err != nil {
+		if err := bugs.Apply(s.Bug, &p); err != nil {
 			return p, fmt.Errorf("bug: %w", err)
 		}
 	}

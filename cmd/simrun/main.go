@@ -49,9 +49,11 @@ var commands = []command{
 	{"sweep", "run many seeds across cores; summary, percentiles, failures", runSweep},
 	{"replay", "re-run a recorded run and confirm the trace hash matches", runReplay},
 	{"shrink", "minimise a failing run's fault schedule to a scenario file", runShrink},
+	{"plot", "draw a run's plots and HTML report from its -json result", runPlot},
 	{"merge", "combine sweep shard results into one summary", runMerge},
 	{"suite", "every named scenario with a few seeds (make run)", runSuite},
 	{"marks", "list the coverage marks a sweep reports", runMarks},
+	{"catalogue", "score the planted-bug catalogue: which checker catches each bug, how fast", runCatalogue},
 	{"wire", "encode a message to a frame in hex, or decode frames to JSON", runWire},
 }
 

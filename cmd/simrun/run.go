@@ -10,9 +10,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/sim/lite"
 )
 
 // exitFail is the status of runs that completed but failed a property.
@@ -22,7 +24,38 @@ const exitFail = 1
 // file) and how to name it in replay commands.
 type target struct {
 	arg string // as given: a name or a path
+	bug string // -bug as given, switched on in sc
 	sc  *scenarios.Scenario
+}
+
+// bugFlag adds -bug to a subcommand that runs a scenario.
+func bugFlag(fs *flag.FlagSet) *string {
+	return fs.String("bug", "", "switch on planted bugs or the nodedb-2026 profile, comma-separated `NAMES` (simrun catalogue -list)")
+}
+
+// withBug switches on the bugs named by -bug in t's scenario.
+func (t *target) withBug(name, bug string, stderr io.Writer) (int, bool) {
+	if bug == "" {
+		return 0, true
+	}
+	sc := *t.sc
+	if sc.Bug != "" {
+		sc.Bug += ","
+	}
+	sc.Bug += bug
+	if err := sc.Validate(); err != nil {
+		return failf(stderr, name, "-bug: %v", err), false
+	}
+	t.sc, t.bug = &sc, bug
+	return 0, true
+}
+
+// bugArg is the -bug part of a replay command.
+func (t target) bugArg() string {
+	if t.bug == "" {
+		return ""
+	}
+	return " -bug " + shellQuote(t.bug)
 }
 
 func resolve(name, arg string, stderr io.Writer) (target, int, bool) {
@@ -34,11 +67,11 @@ func resolve(name, arg string, stderr io.Writer) (target, int, bool) {
 }
 
 func (t target) replay(seed uint64) string {
-	return fmt.Sprintf("simrun run -scenario %s -seed %d", shellQuote(t.arg), seed)
+	return fmt.Sprintf("simrun run -scenario %s -seed %d%s", shellQuote(t.arg), seed, t.bugArg())
 }
 
 func (t target) shrink(seed uint64) string {
-	return fmt.Sprintf("simrun shrink -scenario %s -seed %d", shellQuote(t.arg), seed)
+	return fmt.Sprintf("simrun shrink -scenario %s -seed %d%s", shellQuote(t.arg), seed, t.bugArg())
 }
 
 func shellQuote(s string) string {
@@ -76,6 +109,8 @@ func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	traceFile := fs.String("trace", "", "write every trace event as a JSON line to `FILE`")
 	jsonFile := fs.String("json", "", "write the result (counters, series, faults, violation, replay command) as JSON to `FILE`")
 	determinism := fs.Bool("check-determinism", false, "run twice and fail if the two runs differ (names the first differing event)")
+	reportDir := fs.String("report", "", "write the run's plots (PNG, SVG) and a self-contained index.html into `DIR`")
+	bug := bugFlag(fs)
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, `Usage: simrun run [-scenario NAME|FILE] [-seed S] [flags]
 
@@ -94,6 +129,8 @@ Examples:
   simrun run -scenario swarm -seed 7
   simrun run -scenario lossy -seed 3 -trace trace.jsonl -json result.json
   simrun run -scenario my-scenario.json -seed 1 -check-determinism
+  simrun run -scenario slow-consumer -seed 1 -report report/
+  simrun run -scenario lossy -seed 1 -bug dedup-before-apply
 `)
 	}
 	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
@@ -105,6 +142,9 @@ Examples:
 	}
 	t, code, ok := resolve(name, *scen, stderr)
 	if !ok {
+		return code
+	}
+	if code, ok := t.withBug(name, *bug, stderr); !ok {
 		return code
 	}
 	if t.sc.Seed != 0 && !flagSet(fs, "seed") {
@@ -126,6 +166,11 @@ Examples:
 	printResult(stdout, t, *seed, r)
 	if *jsonFile != "" {
 		if err := writeJSON(*jsonFile, resultJSON(t, *seed, r, true)); err != nil {
+			return fail(stderr, name, err)
+		}
+	}
+	if *reportDir != "" {
+		if err := writeRunReport(*reportDir, resultJSON(t, *seed, r, true), stdout); err != nil {
 			return fail(stderr, name, err)
 		}
 	}
@@ -202,53 +247,14 @@ func faultSummary(events []faults.Event) string {
 	return strings.Join(parts, ", ")
 }
 
-// RunJSON is one run's result as written by -json and read by replay and
-// merge.
-type RunJSON struct {
-	Scenario      string                  `json:"scenario"`
-	Definition    *scenarios.Scenario     `json:"definition,omitempty"`
-	Seed          uint64                  `json:"seed"`
-	Pass          bool                    `json:"pass"`
-	TraceHash     string                  `json:"trace_hash"`
-	HealS         float64                 `json:"heal_s"`
-	BudgetS       float64                 `json:"budget_s"`
-	ConvergeAfter *float64                `json:"converge_after_heal_s"`
-	Violation     *ViolationJSON          `json:"violation,omitempty"`
-	EndS          float64                 `json:"end_s"`
-	Counters      sim.Counters            `json:"counters"`
-	Faults        []scenarios.ScriptEvent `json:"faults"`
-	Marks         map[string]uint64       `json:"marks"`
-	Metrics       MetricsJSON             `json:"metrics"`
-	Replay        string                  `json:"replay"`
-	Shrink        string                  `json:"shrink,omitempty"`
-	Series        []SeriesJSON            `json:"series,omitempty"`
-	WallS         float64                 `json:"wall_s,omitempty"`
-}
-
-// MetricsJSON is a run's measured costs of converging.
-type MetricsJSON struct {
-	ResyncBytes   uint64  `json:"resync_bytes"`
-	RepairedBytes uint64  `json:"repaired_bytes"`
-	ResyncRatio   float64 `json:"resync_ratio"`
-	MaxStarveS    float64 `json:"max_starve_s"`
-}
-
-// ViolationJSON is a violation in a result file.
-type ViolationJSON struct {
-	Property string   `json:"property"`
-	AtS      float64  `json:"at_s"`
-	Node     string   `json:"node"`
-	Message  string   `json:"message"`
-	Tail     []string `json:"tail,omitempty"`
-}
-
-// SeriesJSON is one time series in a result file.
-type SeriesJSON struct {
-	Name   string       `json:"name"`
-	Node   int          `json:"node"`
-	EveryS float64      `json:"every_s"`
-	Points [][2]float64 `json:"points"`
-}
+// The result file forms live in package results, so that reports/ can
+// read them; the names here are the ones this command has always used.
+type (
+	RunJSON       = results.Run
+	MetricsJSON   = results.Metrics
+	ViolationJSON = results.Violation
+	SeriesJSON    = results.Series
+)
 
 func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
 	out := RunJSON{Scenario: t.arg, Seed: seed, Pass: r.Pass(), TraceHash: fmt.Sprintf("%016x", r.Hash),
@@ -260,6 +266,10 @@ func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
 	}
 	if p, err := t.sc.Params(seed); err == nil {
 		out.HealS, out.BudgetS = p.WriteFor.Seconds(), p.Budget.Seconds()
+		if full {
+			q := queueOf(p.Lite)
+			out.Queue = &q
+		}
 		if r.Pass() {
 			after := (r.ConvergedAt - p.WriteFor).Seconds()
 			out.ConvergeAfter = &after
@@ -286,6 +296,23 @@ func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
 		}
 	}
 	return out
+}
+
+// queueOf is the incoming queue geometry of a Lite built with cfg: the
+// zero fields take lite.Config's defaults (capacity 1024, throttle on at
+// 3/4 of it, off at 1/4), as lite.New applies them.
+func queueOf(cfg lite.Config) results.Queue {
+	q := results.Queue{Capacity: cfg.QueueCap, High: cfg.HighWater, Low: cfg.LowWater}
+	if q.Capacity == 0 {
+		q.Capacity = 1024
+	}
+	if q.High == 0 {
+		q.High = q.Capacity * 3 / 4
+	}
+	if q.Low == 0 {
+		q.Low = q.Capacity / 4
+	}
+	return q
 }
 
 func writeJSON(path string, v any) error {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/sim/cluster"
 )
@@ -284,6 +283,7 @@ func runShrink(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "simrun shrink"
 	fs := newFlagSet(name)
 	scen := fs.String("scenario", "", "scenario NAME or FILE of the failing run")
+	bug := bugFlag(fs)
 	seed := fs.Uint64("seed", 0, "seed of the failing run")
 	outFile := fs.String("o", "", "write the shrunk scenario to `FILE` (default: shrunk-NAME-SEED.json)")
 	budget := fs.Int("max-runs", 2000, "give up after this many trial runs")
@@ -315,6 +315,9 @@ Example:
 	if !ok {
 		return code
 	}
+	if code, ok := t.withBug(name, *bug, stderr); !ok {
+		return code
+	}
 	r, err := t.runOnce(*seed, nil)
 	if err != nil {
 		return failf(stderr, name, "%v", err)
@@ -323,35 +326,16 @@ Example:
 		fmt.Fprintf(stdout, "%s seed %d passes: nothing to shrink\n", t.sc.Name, *seed)
 		return exitFail
 	}
-	prop := r.Violation.Property
-	runs := 0
-	fails := func(events []faults.Event) bool {
-		runs++
-		sc := *t.sc
-		sc.Swarm, sc.Faults, sc.Script = false, nil, scenarios.ScriptOf(events)
-		if sc.Script == nil {
-			sc.Script = []scenarios.ScriptEvent{}
-		}
-		p, err := sc.Params(*seed)
-		if err != nil {
-			return false
-		}
-		p.Faults.Heal = p.WriteFor
-		rr, err := cluster.Run(p)
-		return err == nil && rr.Violation != nil && rr.Violation.Property == prop
+	sh, err := scenarios.Shrink(*t.sc, *seed, r, *budget)
+	if err != nil {
+		return failf(stderr, name, "%v", err)
 	}
-	orig := r.Schedule
-	if !fails(orig) {
-		return failf(stderr, name, "replaying the recorded schedule of seed %d does not fail %s: cannot shrink", *seed, prop)
-	}
-	small := faults.Shrink(orig, fails, *budget-1)
+	orig, small, prop, runs := sh.From, sh.To, sh.Property, sh.Runs
 	sc := *t.sc
 	sc.Name = fmt.Sprintf("%s-seed%d-shrunk", t.sc.Name, *seed)
 	sc.Description = fmt.Sprintf("%s seed %d shrunk from %d to %d fault events; fails %s", t.sc.Name, *seed, len(orig), len(small), prop)
-	sc.Swarm, sc.Faults, sc.Script, sc.Seed, sc.Expect = false, nil, scenarios.ScriptOf(small), *seed, prop
-	if sc.Script == nil {
-		sc.Script = []scenarios.ScriptEvent{}
-	}
+	sc = sc.Scripted(small)
+	sc.Seed, sc.Expect = *seed, prop
 	path := *outFile
 	if path == "" {
 		path = fmt.Sprintf("shrunk-%s-%d.json", strings.ReplaceAll(t.sc.Name, "/", "_"), *seed)

@@ -17,7 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/cluster"
 )
@@ -44,14 +44,7 @@ func determinismDiff(t target, seed uint64) (string, error) {
 }
 
 // SweepJSON is a sweep's (or a shard's) result file; merge reads several.
-type SweepJSON struct {
-	Scenario    string              `json:"scenario"`
-	Definition  *scenarios.Scenario `json:"definition,omitempty"`
-	Seeds       []uint64            `json:"seeds_planned"`
-	Shard       string              `json:"shard,omitempty"`
-	Interrupted bool                `json:"interrupted,omitempty"`
-	Runs        []RunJSON           `json:"runs"`
-}
+type SweepJSON = results.Sweep
 
 func parseShard(s string) (k, n int, err error) {
 	a, b, ok := strings.Cut(s, "/")
@@ -67,11 +60,13 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "simrun sweep"
 	fs := newFlagSet(name)
 	scen := fs.String("scenario", "swarm", "scenario `NAME` or path to a .json file")
+	bug := bugFlag(fs)
 	seeds := fs.Int("seeds", 100, "number of seeds to run")
 	from := fs.Uint64("from", 1, "first seed")
 	parallel := fs.Int("parallel", 0, "runs at once (default: GOMAXPROCS); each run stays single-threaded")
 	jsonFile := fs.String("json", "", "write every run's result as JSON to `FILE` (also on Ctrl-C)")
 	junitFile := fs.String("junit", "", "write a JUnit XML report to `FILE` (one test case per seed)")
+	reportDir := fs.String("report", "", "write plots and a self-contained index.html of the sweep into `DIR` (and of its first 3 failures, run again, in DIR/seed-N)")
 	shard := fs.String("shard", "", "run only shard `K/N` of the seeds (seed i goes to shard i mod N); default from JOB_COMPLETION_INDEX with -shards")
 	shards := fs.Int("shards", 0, "with JOB_COMPLETION_INDEX set (a Kubernetes Indexed Job), the number of shards N")
 	determinism := fs.Bool("check-determinism", false, "run each seed twice and fail on any difference")
@@ -93,6 +88,7 @@ Examples:
   simrun sweep -scenario swarm -seeds 1000
   simrun sweep -scenario lossy -seeds 500 -from 1000 -json lossy.json -junit lossy.xml
   simrun sweep -scenario swarm -seeds 10000 -shard 2/8 -json shard2.json
+  simrun sweep -scenario lossy -seeds 200 -report sweep-report/
 `)
 	}
 	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
@@ -129,6 +125,9 @@ Examples:
 	if !ok {
 		return code
 	}
+	if code, ok := t.withBug(name, *bug, stderr); !ok {
+		return code
+	}
 	if _, err := t.sc.Params(*from); err != nil {
 		return failf(stderr, name, "%v", err)
 	}
@@ -160,6 +159,11 @@ Examples:
 	}
 	if *junitFile != "" {
 		if err := writeJUnit(*junitFile, out); err != nil {
+			return fail(stderr, name, err)
+		}
+	}
+	if *reportDir != "" && len(out.Runs) > 0 {
+		if err := writeSweepReport(*reportDir, t, out, stdout); err != nil {
 			return fail(stderr, name, err)
 		}
 	}

@@ -7,8 +7,9 @@
 //
 // The checker trusts nothing a node says about itself that it can check
 // from the outside: it decodes the frames it sees delivered to find bad
-// checksums, and it counts the ShapeDelta frames Origin sends to judge the
-// throttle.
+// checksums and to learn when a Lite asked to be throttled, and it counts
+// the ShapeDelta frames Origin sends to judge the throttle. (An Origin that
+// ignores Throttle says nothing about it; the frames still tell.)
 package check
 
 import (
@@ -75,6 +76,11 @@ type Config struct {
 	// throttle engages (its token bucket's depth); Slack is the stated
 	// tolerance on top (default 1 frame).
 	ThrottleBurst, Slack float64
+	// DefaultRate is the rate a Throttle suggesting 0 stands for (50/s);
+	// ThrottleLease is how long a throttle lasts without being repeated
+	// (5 s): Origin may end it by its lease no sooner.
+	DefaultRate   float64
+	ThrottleLease sim.Time
 }
 
 type mutKey struct{ peer, mid uint64 }
@@ -116,6 +122,7 @@ type throttleState struct {
 	rate   float64
 	tokens float64
 	at     sim.Time
+	asked  sim.Time // when the last Throttle{true} arrived
 }
 
 func (t *throttleState) refill(now sim.Time, burst float64) {
@@ -154,6 +161,12 @@ func New(cfg Config) *Checker {
 	}
 	if cfg.Slack == 0 {
 		cfg.Slack = 1
+	}
+	if cfg.DefaultRate == 0 {
+		cfg.DefaultRate = 50
+	}
+	if cfg.ThrottleLease == 0 {
+		cfg.ThrottleLease = 5 * sim.Second
 	}
 	return &Checker{cfg: cfg, committed: map[uint64]*peerCommits{},
 		throttle: map[sim.ConnID]*throttleState{}}
@@ -194,12 +207,46 @@ func (c *Checker) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered boo
 		return
 	}
 	c.stepAltered = altered
-	if node == c.cfg.Origin && len(in.Frame) > 0 && wire.MsgType(in.Frame[0]) == wire.TypeDeltaPush {
+	if node != c.cfg.Origin || len(in.Frame) == 0 {
+		return
+	}
+	switch wire.MsgType(in.Frame[0]) {
+	case wire.TypeDeltaPush:
 		if err := wire.Default.DecodeDeltaPushView(in.Frame, &c.push); err == nil {
 			c.stepBadCRC = !c.push.ChecksumOK()
 			c.stepPush = mutKey{c.push.PeerID, c.push.MutationID}
 		}
+	case wire.TypeThrottle:
+		if m, err := wire.Default.Decode(in.Frame); err == nil {
+			if th, ok := m.(*wire.Throttle); ok {
+				c.throttleAsked(now, in.Conn, th)
+			}
+		}
 	}
+}
+
+// throttleAsked follows a Throttle frame delivered to Origin on conn: from
+// here on Origin owes that session the suggested rate, or is free of it.
+func (c *Checker) throttleAsked(now sim.Time, conn sim.ConnID, m *wire.Throttle) {
+	t := c.throttle[conn]
+	if t == nil {
+		t = &throttleState{}
+		c.throttle[conn] = t
+	}
+	if !m.Throttle {
+		t.on = false
+		return
+	}
+	rate := float64(m.SuggestedRate)
+	if rate == 0 {
+		rate = c.cfg.DefaultRate
+	}
+	if t.on {
+		t.refill(now, c.cfg.ThrottleBurst) // earned at the old rate
+	} else {
+		t.tokens = c.cfg.ThrottleBurst
+	}
+	t.on, t.rate, t.at, t.asked = true, rate, now, now
 }
 
 // Observe implements sim.Monitor: every property that an observation can
@@ -240,7 +287,10 @@ func (c *Checker) Observe(now sim.Time, ob *sim.Observation) {
 		l := c.last(ob.Node, ob.S)
 		if last := *l; ob.A != last+1 {
 			what := "after"
-			if ob.A > last+1 {
+			switch {
+			case ob.A == last+2:
+				what = fmt.Sprintf("skipping %d after", last+1)
+			case ob.A > last+2:
 				what = fmt.Sprintf("skipping %d..%d after", last+1, ob.A-1)
 			}
 			c.fail(now, ob.Node, InOrderApply, "%s applied LSN %d of %s %s %d", c.name(ob.Node), ob.A, ob.S, what, last)
@@ -254,21 +304,10 @@ func (c *Checker) Observe(now sim.Time, ob *sim.Observation) {
 				c.applied[ob.Node][i].last = 0
 			}
 		}
-	case sim.ObsThrottleOn:
-		conn := sim.ConnID(ob.A)
-		t := c.throttle[conn]
-		if t == nil {
-			t = &throttleState{}
-			c.throttle[conn] = t
-		}
-		if t.on {
-			t.refill(now, c.cfg.ThrottleBurst) // earned at the old rate
-		} else {
-			t.tokens = c.cfg.ThrottleBurst
-		}
-		t.on, t.rate, t.at = true, float64(ob.B), now
 	case sim.ObsThrottleOff:
-		if t := c.throttle[sim.ConnID(ob.B)]; t != nil {
+		// Origin may end a throttle by its lease, once the lease has
+		// run since the last request; a release frame is seen in Step.
+		if t := c.throttle[sim.ConnID(ob.B)]; t != nil && ob.C == 1 && now-t.asked >= c.cfg.ThrottleLease {
 			t.on = false
 		}
 	}

@@ -46,6 +46,16 @@ func TestPropertiesTrip(t *testing.T) {
 		}
 	}
 	final := func(ms int64) step { return func(c *Checker) { c.Final(at(ms)) } }
+	throttle := func(ms int64, conn sim.ConnID, on bool, rate uint64) step {
+		b, err := wire.Default.Encode(&wire.Throttle{Throttle: on, QueueDepth: 900, SuggestedRate: rate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(c *Checker) { c.Step(at(ms), origin, &sim.Input{Kind: sim.InFrame, Conn: conn, Frame: b}, false) }
+	}
+	leaseOff := func(ms int64, conn sim.ConnID) step {
+		return observe(ms, obs(sim.ObsThrottleOff, origin, 1, uint64(conn), 1, ""))
+	}
 	var sends []step
 	for i := 0; i < 12; i++ { // 12 pushes within 10 ms
 		sends = append(sends, sent(100+int64(i), 7))
@@ -83,11 +93,23 @@ func TestPropertiesTrip(t *testing.T) {
 			observe(1, obs(sim.ObsApply, lite1, 1, 0, 0, "c0")), observe(2, obs(sim.ObsCorruptedState, lite1, 0, 0, 0, "")),
 			observe(3, obs(sim.ObsSnapshot, lite1, 0, 0, 0, "c0")), observe(4, obs(sim.ObsApply, lite1, 1, 0, 0, "c0"))}},
 		{"unthrottled bursts are fine", "", sends},
-		{"throttled to 100/s, 12 at once (ignore-throttle)", ThrottleRate, append([]step{observe(99, obs(sim.ObsThrottleOn, origin, 7, 100, 1, ""))}, sends...)},
-		{"throttled on another connection", "", append([]step{observe(99, obs(sim.ObsThrottleOn, origin, 8, 100, 1, ""))}, sends...)},
-		{"throttled then released", "", append([]step{observe(98, obs(sim.ObsThrottleOn, origin, 7, 100, 1, "")),
-			observe(99, obs(sim.ObsThrottleOff, origin, 1, 7, 0, ""))}, sends...)},
-		{"throttled, within burst + rate", "", []step{observe(0, obs(sim.ObsThrottleOn, origin, 7, 100, 1, "")),
+		{"asked for 100/s, 12 at once (ignore-throttle)", ThrottleRate, append([]step{throttle(99, 7, true, 100)}, sends...)},
+		{"asked for 0/s means the default 50/s", ThrottleRate, append([]step{throttle(99, 7, true, 0)}, sends...)},
+		{"asked on another connection", "", append([]step{throttle(99, 8, true, 100)}, sends...)},
+		{"asked then released", "", append([]step{throttle(98, 7, true, 100), throttle(99, 7, false, 0)}, sends...)},
+		{"a release that does not decode releases nothing", ThrottleRate, append([]step{throttle(98, 7, true, 100),
+			frame(99, origin, []byte{0x52, 1, 0, 0, 0, 0xc1}, true)}, sends...)},
+		{"lease ended after 5 s", "", append([]step{throttle(0, 7, true, 100), leaseOff(5000, 7)},
+			func() []step {
+				var s []step
+				for i := 0; i < 12; i++ {
+					s = append(s, sent(5001+int64(i), 7))
+				}
+				return s
+			}()...)},
+		{"lease ended early (the lease is no excuse)", ThrottleRate, append([]step{throttle(98, 7, true, 100), leaseOff(99, 7)}, sends...)},
+		{"Origin's own word is not taken for the engage", "", append([]step{observe(99, obs(sim.ObsThrottleOn, origin, 7, 100, 1, ""))}, sends...)},
+		{"throttled, within burst + rate", "", []step{throttle(0, 7, true, 100),
 			sent(1, 7), sent(2, 7), sent(3, 7), sent(4, 7), sent(5, 7), sent(6, 7), sent(7, 7), sent(8, 7), sent(9, 7), sent(20, 7), sent(30, 7)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

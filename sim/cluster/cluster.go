@@ -149,7 +149,8 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	if burst == 0 {
 		burst = 8 // origin.Config's default
 	}
-	c.Check = check.New(check.Config{Origin: OriginID, ThrottleBurst: burst})
+	c.Check = check.New(check.Config{Origin: OriginID, ThrottleBurst: burst,
+		DefaultRate: p.Origin.DefaultRate, ThrottleLease: p.Origin.ThrottleLease})
 	monitor = append(monitors{c.Check, counter{c}}, nonNil(monitor)...)
 	icpt := p.Interceptor
 	if icpt == nil {

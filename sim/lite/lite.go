@@ -7,7 +7,9 @@
 package lite
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/syncsim/syncsim/sim"
@@ -35,6 +37,40 @@ type Config struct {
 	DeadAfter   sim.Time // a connection silent this long is dead (4 s)
 	Reannounce  sim.Time // re-send Throttle{true} while still over the low mark (2 s)
 	ReorderCap  int      // out-of-order deltas held per shape (4096)
+	// Bugs switches on planted bugs (package bugs names them); the zero
+	// value is the reference behaviour.
+	Bugs Bugs
+}
+
+// Bugs are the planted bugs a Lite can be built with, so that the harness
+// can show its checkers catch them. Several are NodeDB's 2026 behaviour
+// (../shared/PROTOCOL.md).
+type Bugs struct {
+	// RewindOnReorder applies a delta at or below the last applied LSN,
+	// moving the tracker backwards (NodeDB 2026).
+	RewindOnReorder bool
+	// ApplyPastGap applies a delta beyond a gap at once, jumping the
+	// tracker over the missing LSNs (NodeDB 2026).
+	ApplyPastGap bool
+	// SingleShotGate keeps one resync gate per connection, not per shape:
+	// after one request nothing more is asked, and nothing is retried,
+	// until a snapshot for any shape arrives or the connection resets
+	// (NodeDB 2026).
+	SingleShotGate bool
+	// SnapshotClearsGap lets a snapshot for one shape wipe every other
+	// shape's pending resync and the deltas it held above its gap
+	// (NodeDB 2026).
+	SnapshotClearsGap bool
+	// NoPushRetry sends each push once per Lite lifetime: not again after
+	// the ack timeout, nor after a reconnect or restart.
+	NoPushRetry bool
+	// NeverThrottle never sends Throttle (NodeDB 2026).
+	NeverThrottle bool
+	// IgnoreResync only logs Origin's ResyncRequest (NodeDB 2026).
+	IgnoreResync bool
+	// NoIntegrity never builds CorruptedState: durable state is not
+	// verified at restart and a digest mismatch is ignored (NodeDB 2026).
+	NoIntegrity bool
 }
 
 func (c *Config) defaults() {
@@ -147,6 +183,7 @@ type Lite struct {
 	push       wire.DeltaPush // scratch: Send encodes at once
 	skew       sim.Time       // device clock offset (clock-skew faults)
 	skewWarned uint64         // acks that carried a clock-skew warning
+	gate       bool           // Bugs.SingleShotGate: a resync was asked on this connection
 }
 
 // New returns a Lite. rng is the node's own random stream (for reconnect
@@ -167,11 +204,15 @@ func (l *Lite) resetVolatile() {
 	l.conn, l.dialing, l.ready = 0, false, false
 	l.queue, l.qhead = nil, 0
 	l.throttled = false
+	l.gate = false
 	for _, s := range l.shapes {
 		s.seen, s.live = s.last, false
 		s.reorder = map[uint64]*wire.ShapeDelta{}
 		s.resync = nil
 		s.check.armed = false
+	}
+	if l.cfg.Bugs.NoPushRetry {
+		return
 	}
 	for i := range l.unacked {
 		l.unacked[i].sent = false
@@ -212,7 +253,7 @@ func (l *Lite) coldStart(out *sim.Outbox) {
 		return
 	}
 	l.sealed = false
-	if l.durableSum() == l.seal {
+	if l.durableSum() == l.seal || l.cfg.Bugs.NoIntegrity {
 		return
 	}
 	out.Observe(sim.Observation{Kind: sim.ObsCorruptedState})
@@ -321,7 +362,7 @@ func (l *Lite) pushDue(out *sim.Outbox) {
 			break
 		}
 		m := &l.unacked[i]
-		if m.sent && l.now-m.sentAt < l.cfg.AckTimeout {
+		if m.sent && (l.now-m.sentAt < l.cfg.AckTimeout || l.cfg.Bugs.NoPushRetry) {
 			continue
 		}
 		l.sendPush(m, out)
@@ -372,7 +413,9 @@ func (l *Lite) frame(b []byte, out *sim.Outbox) {
 		l.acked(m.MutationID, 0, true, out)
 	case *wire.ResyncRequest:
 		// Origin lost or refused some of our pushes: re-send from there.
-		l.resend(m.FromMutationID, out)
+		if !l.cfg.Bugs.IgnoreResync {
+			l.resend(m.FromMutationID, out)
+		}
 	case *wire.VectorClockSync:
 		l.antiEntropy(m, out)
 	case *wire.PingPong:
@@ -409,6 +452,9 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 			l.maxAcked = max(l.maxAcked, u.id)
 		}
 		l.unacked = append(l.unacked[:i], l.unacked[i+1:]...)
+		if rejected {
+			return // final: never re-sent, whatever Origin asks later
+		}
 		if len(l.recent) < recentCap {
 			l.recent = append(l.recent, u)
 		} else {
@@ -431,20 +477,23 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 }
 
 // resend answers Origin's ResyncRequest: every mutation from id on, from the
-// recently acked ring and the unacked list, in id order.
+// recently acked ring and the unacked list, in id order (Origin applies in
+// order and would drop an early arrival), at most MaxInFlight of them.
 func (l *Lite) resend(from uint64, out *sim.Outbox) {
-	sent := 0
+	var due []*mutation
 	for k := range l.recent {
-		if u := &l.recent[(l.recentHead+k)%len(l.recent)]; u.id >= from && sent < l.cfg.MaxInFlight {
-			l.sendPush(u, out)
-			sent++
+		if u := &l.recent[k]; u.id >= from {
+			due = append(due, u)
 		}
 	}
 	for i := range l.unacked {
-		if u := &l.unacked[i]; u.id >= from && sent < l.cfg.MaxInFlight {
-			l.sendPush(u, out)
-			sent++
+		if u := &l.unacked[i]; u.id >= from {
+			due = append(due, u)
 		}
+	}
+	slices.SortFunc(due, func(a, b *mutation) int { return cmp.Compare(a.id, b.id) })
+	for _, u := range due[:min(len(due), l.cfg.MaxInFlight)] {
+		l.sendPush(u, out)
 	}
 }
 
@@ -481,6 +530,15 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
 		}
 	}
 	out.Observe(sim.Observation{Kind: sim.ObsSnapshot, A: s.last, S: s.coll})
+	l.gate = false
+	if l.cfg.Bugs.SnapshotClearsGap {
+		for _, o := range l.shapes {
+			if o != s {
+				o.resync = nil
+				clear(o.reorder)
+			}
+		}
+	}
 	if s.resync != nil {
 		s.resync = nil
 		out.Observe(sim.Observation{Kind: sim.ObsResyncAnswered, A: s.last, S: s.coll})
@@ -511,7 +569,7 @@ func (l *Lite) enqueue(d *wire.ShapeDelta, out *sim.Outbox) {
 	}
 	l.queue = append(l.queue, d)
 	s.seen = max(s.seen, d.LSN)
-	if !l.throttled && l.queueLen() >= l.cfg.HighWater {
+	if !l.throttled && l.queueLen() >= l.cfg.HighWater && !l.cfg.Bugs.NeverThrottle {
 		l.setThrottle(true, out)
 	}
 }
@@ -553,9 +611,21 @@ func (l *Lite) drain(out *sim.Outbox) {
 func (l *Lite) process(d *wire.ShapeDelta, out *sim.Outbox) {
 	s := l.shapeByID(d.ShapeID)
 	switch {
-	case s == nil || d.LSN <= s.last:
+	case s == nil:
+		return
+	case d.LSN <= s.last:
+		if l.cfg.Bugs.RewindOnReorder {
+			l.apply(s, d, out)
+		}
 		return
 	case d.LSN > s.last+1:
+		if l.cfg.Bugs.ApplyPastGap {
+			if s.resync == nil {
+				l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.LSN}, s.last+1, d.LSN-1, out)
+			}
+			l.apply(s, d, out)
+			return
+		}
 		if len(s.reorder) < l.cfg.ReorderCap {
 			s.reorder[d.LSN] = d
 		}
@@ -606,7 +676,7 @@ func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
 	}
 	if s.check.armed && s.last == s.check.lsn {
 		s.check.armed = false
-		if s.state.Digest() != s.check.digest {
+		if s.state.Digest() != s.check.digest && !l.cfg.Bugs.NoIntegrity {
 			// Contents differ at the same LSN: no re-send can fix that,
 			// only a snapshot (replacing any narrower resync in flight).
 			out.Observe(sim.Observation{Kind: sim.ObsDigestMismatch, A: s.last, S: s.coll})
@@ -618,6 +688,12 @@ func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
 // askResync sends a ResyncRequest for one shape and keeps it until
 // answered, retrying with backoff (NodeDB's single-shot gate never retries).
 func (l *Lite) askResync(s *shape, reason wire.ResyncReason, from, target uint64, out *sim.Outbox) {
+	if l.cfg.Bugs.SingleShotGate {
+		if l.gate {
+			return
+		}
+		l.gate = true
+	}
 	s.resync = &resync{msg: wire.ResyncRequest{Reason: reason, FromMutationID: from, Collection: s.coll},
 		target: target, delay: l.cfg.ResyncBase}
 	l.sendResync(s, out)
@@ -625,6 +701,13 @@ func (l *Lite) askResync(s *shape, reason wire.ResyncReason, from, target uint64
 
 func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
 	r := s.resync
+	if r.attempts > 0 && r.msg.Reason.Kind == wire.SequenceGap && s.last+1 > r.msg.FromMutationID {
+		// Ask again for what is still missing only: re-asking from the
+		// original point re-sends what was applied since, and a burst
+		// bigger than the queue then overflows at the same place every
+		// time (a livelock the lost-release scenario found).
+		r.msg.FromMutationID, r.msg.Reason.Expected = s.last+1, s.last+1
+	}
 	r.attempts++
 	r.nextAt = l.now + r.delay
 	r.delay = min(2*r.delay, l.cfg.ResyncMax)
@@ -645,8 +728,10 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 	if mark, ok := m.Clocks[model.AppliedKey]; ok && l.maxAcked > mark {
 		// We hold an ack above what Origin has applied for us: an ack id
 		// corrupted in transit retired a mutation Origin never applied.
-		// Re-send from the mark (Origin dedups what it already has).
-		l.maxAcked = mark
+		// Re-send from the mark (Origin dedups what it already has), and
+		// again at every clock until the mark passes our highest ack: one
+		// re-send is capped at MaxInFlight and may not reach it (swarm
+		// seed 954 lost a falsely acked mutation that way).
 		l.resend(mark+1, out)
 	}
 	for _, s := range l.shapes {
@@ -667,7 +752,7 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 		if r := s.resync; r != nil && r.target > sent {
 			r.target = sent
 		}
-		if s.last > sent && s.resync == nil {
+		if s.last > sent && s.resync == nil && !l.cfg.Bugs.NoIntegrity {
 			// Our tracker is past anything Origin sent (a corrupted
 			// snapshot LSN): our state cannot be trusted.
 			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
@@ -712,7 +797,7 @@ func (l *Lite) tick(out *sim.Outbox) {
 		}
 	}
 	for _, s := range l.shapes {
-		if r := s.resync; r != nil && l.ready && l.now >= r.nextAt {
+		if r := s.resync; r != nil && l.ready && l.now >= r.nextAt && !l.cfg.Bugs.SingleShotGate {
 			l.sendResync(s, out)
 		}
 	}

@@ -29,6 +29,41 @@ type Config struct {
 	SyncEvery     sim.Time // VectorClockSync interval per session (500 ms)
 	IdleTimeout   sim.Time // close a session silent this long (10 s)
 	Tick          sim.Time // pacing and housekeeping tick (20 ms)
+	// Bugs switches on planted bugs (package bugs names them); the zero
+	// value is the reference behaviour.
+	Bugs Bugs
+}
+
+// Bugs are the planted bugs an Origin can be built with, so that the
+// harness can show its checkers catch them. Several are NodeDB's 2026
+// behaviour (../shared/PROTOCOL.md).
+type Bugs struct {
+	// NoDedup applies a re-sent mutation again.
+	NoDedup bool
+	// SkipCRCCheck applies a push whose CRC32C does not match its delta.
+	SkipCRCCheck bool
+	// IgnoreThrottle only logs Throttle (NodeDB 2026).
+	IgnoreThrottle bool
+	// NoLease keeps a throttle until it is released, however long: a lost
+	// release stalls the peer (the message has no lease in NodeDB 2026).
+	NoLease bool
+	// DedupBeforeApply moves the dedup mark to the highest mutation id
+	// seen before applying, so a push overtaken by a later one is acked
+	// later without ever being applied (NodeDB 2026).
+	DedupBeforeApply bool
+	// NoReplay starts a reconnecting Lite's stream at the head: what was
+	// committed while it was away is not re-sent (NodeDB 2026).
+	NoReplay bool
+	// NoAntiEntropy never sends VectorClockSync.
+	NoAntiEntropy bool
+	// NoSnapshotFallback resumes a stream that fell behind the retained
+	// log at the log's oldest entry instead of sending a snapshot.
+	NoSnapshotFallback bool
+	// IgnoreResync only logs ResyncRequest (NodeDB 2026).
+	IgnoreResync bool
+	// RateLimit drops pushes over 100/s (burst 200) per session without a
+	// reply (NodeDB 2026).
+	RateLimit bool
 }
 
 func (c *Config) defaults() {
@@ -117,7 +152,7 @@ func (p *peer) reject(mid uint64, why string) {
 	}
 	p.rejected[mid] = why
 	p.rejOrder = append(p.rejOrder, mid)
-	p.applied = mid // a rejection is final: later mutations may apply
+	p.applied = max(p.applied, mid) // a rejection is final: later mutations may apply
 }
 
 // session is one connection's volatile state.
@@ -141,6 +176,8 @@ type session struct {
 	nextSync   sim.Time
 	lastGapAsk uint64 // expected mutation id of the last SequenceGap sent
 	lastGapAt  sim.Time
+	pushTokens float64 // Bugs.RateLimit's bucket
+	pushAt     sim.Time
 }
 
 // span is an inclusive range of LSNs.
@@ -257,7 +294,7 @@ func (o *Origin) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
 	case sim.InStart, sim.InRestart:
 		o.startTick(out)
 	case sim.InConnUp:
-		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now,
+		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now, pushTokens: rateBurst, pushAt: now,
 			subscribed: make([]bool, len(o.colls)), cursor: make([]uint64, len(o.colls)), snapshot: make([]bool, len(o.colls)),
 			sentMax: make([]uint64, len(o.colls)), repair: make([][]span, len(o.colls))})
 	case sim.InConnDown:
@@ -319,9 +356,13 @@ func (o *Origin) frame(s *session, b []byte, out *sim.Outbox) {
 	case *wire.DeltaPush:
 		o.push(s, m, out)
 	case *wire.ResyncRequest:
-		o.resync(s, m, out)
+		if !o.cfg.Bugs.IgnoreResync {
+			o.resync(s, m, out)
+		}
 	case *wire.Throttle:
-		o.throttle(s, m, out)
+		if !o.cfg.Bugs.IgnoreThrottle {
+			o.throttle(s, m, out)
+		}
 	case *wire.PingPong:
 		if !m.IsPong {
 			out.Send(s.conn, &wire.PingPong{TimestampMs: m.TimestampMs, IsPong: true})
@@ -358,9 +399,14 @@ func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, out *sim.Outbox) 
 	}
 	s.subscribed[i] = true
 	known := s.known[c.state.Name]
-	if known > 0 && known <= c.head && known+1 >= c.first() {
+	switch {
+	case known > 0 && o.cfg.Bugs.NoReplay:
+		s.cursor[i] = c.head + 1
+	case known > 0 && known <= c.head && known+1 < c.first() && o.cfg.Bugs.NoSnapshotFallback:
+		s.cursor[i] = c.first()
+	case known > 0 && known <= c.head && known+1 >= c.first():
 		s.cursor[i] = known + 1
-	} else {
+	default:
 		s.snapshot[i] = true
 		if known > 0 && known+1 < c.first() {
 			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: known + 1, B: c.first(), S: c.state.Name})
@@ -377,10 +423,9 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	case !s.ready:
 		reject("unauthenticated")
 		return
-	case len(m.Delta) == 0:
-		reject("empty delta")
-		return
-	case !m.ChecksumOK():
+	case !m.ChecksumOK() && !o.cfg.Bugs.SkipCRCCheck:
+		// Checked before emptiness: a delta emptied in transit keeps the
+		// checksum of what it was, and must be re-sent, not rejected.
 		out.Observe(sim.Observation{Kind: sim.ObsChecksumBad, C: m.MutationID, S: m.Collection})
 		o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, m.Collection, out)
 		return
@@ -399,16 +444,22 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		p = &peer{}
 		o.peers[m.PeerID] = p
 	}
+	bugs := &o.cfg.Bugs
 	switch {
 	case m.MutationID <= p.applied:
 		if why, ok := p.rejected[m.MutationID]; ok {
 			reject(why)
 			return
 		}
+		if bugs.NoDedup {
+			break
+		}
 		out.Observe(sim.Observation{Kind: sim.ObsDedup, A: m.PeerID, C: m.MutationID})
 		o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: p.lastLSN}
 		out.Send(s.conn, &o.ack)
 		return
+	case bugs.DedupBeforeApply:
+		p.applied = m.MutationID // marked before the apply below is known to happen
 	case m.MutationID > p.applied+1:
 		// Apply strictly in order so "applied once" and "in the order
 		// written" both hold; ask the Lite for the missing ones, at most
@@ -418,6 +469,14 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 			s.lastGapAsk, s.lastGapAt = p.applied+1, o.now
 			o.askResend(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: p.applied + 1, Received: m.MutationID}, p.applied+1, "", out)
 		}
+		return
+	}
+	if bugs.RateLimit && !o.admit(s) {
+		return // dropped without a reply
+	}
+	if len(m.Delta) == 0 {
+		p.reject(m.MutationID, "empty delta") // final, like every rejection
+		reject(p.rejected[m.MutationID])
 		return
 	}
 	i, ok := o.index[m.Collection]
@@ -433,9 +492,26 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		return
 	}
 	lsn := o.commit(i, m.DocumentID, value, m.PeerID, m.MutationID, out)
-	p.applied, p.lastLSN = m.MutationID, lsn
+	p.applied, p.lastLSN = max(p.applied, m.MutationID), lsn
 	o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: lsn, ClockSkewWarningMs: o.skew(m)}
 	out.Send(s.conn, &o.ack)
+}
+
+// NodeDB 2026's push rate limit per session (Bugs.RateLimit).
+const (
+	rateLimit = 100 // pushes per second
+	rateBurst = 200
+)
+
+// admit spends a token of the session's push rate limit, if there is one.
+func (o *Origin) admit(s *session) bool {
+	s.pushTokens = min(s.pushTokens+rateLimit*(o.now-s.pushAt).Seconds(), rateBurst)
+	s.pushAt = o.now
+	if s.pushTokens < 1 {
+		return false
+	}
+	s.pushTokens--
+	return true
 }
 
 // skewWarnAfter is how far a device clock may be off before Origin warns.
@@ -484,6 +560,9 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
 			continue
 		}
 		from := m.FromMutationID
+		if o.cfg.Bugs.NoSnapshotFallback && from > 0 && from < c.first() {
+			from = c.first()
+		}
 		if from == 0 || from < c.first() || from > c.head+1 {
 			s.snapshot[i] = true
 			if from > 0 && from < c.first() {
@@ -544,6 +623,9 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 		if !s.subscribed[i] {
 			continue
 		}
+		if s.cursor[i] > 0 && s.cursor[i] < c.first() && o.cfg.Bugs.NoSnapshotFallback {
+			s.cursor[i] = c.first()
+		}
 		if s.cursor[i] > 0 && s.cursor[i] < c.first() {
 			s.snapshot[i] = true // fell behind the retained log
 			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: s.cursor[i], B: c.first(), S: c.state.Name})
@@ -580,6 +662,9 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 func (o *Origin) sendRepairs(s *session, i int, c *coll, out *sim.Outbox) bool {
 	for len(s.repair[i]) > 0 {
 		r := &s.repair[i][0]
+		if r.from < c.first() && o.cfg.Bugs.NoSnapshotFallback {
+			r.from = c.first()
+		}
 		if r.from < c.first() {
 			s.repair[i] = s.repair[i][:0]
 			s.snapshot[i] = true
@@ -636,14 +721,14 @@ func (o *Origin) tick(out *sim.Outbox) {
 			i--
 			continue
 		}
-		if s.throttled {
+		if s.throttled && !o.cfg.Bugs.NoLease {
 			if o.now >= s.leaseUntil {
 				s.throttled = false
 				out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node), B: uint64(s.conn), C: 1})
 			}
 		}
 		o.pump(s, out)
-		if s.ready && o.now >= s.nextSync {
+		if s.ready && o.now >= s.nextSync && !o.cfg.Bugs.NoAntiEntropy {
 			s.nextSync = o.now + o.cfg.SyncEvery
 			o.sync(s, out)
 		}

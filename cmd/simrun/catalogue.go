@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim/bugs"
+	"github.com/syncsim/syncsim/sim/cluster"
+)
+
+// HuntJSON is one bug hunted in one scenario: the seeds it took, from each
+// starting point, to the first failing run (0: not within the limit).
+type HuntJSON struct {
+	Scenario   string `json:"scenario"`
+	Detected   bool   `json:"detected"`
+	SeedsToHit []int  `json:"seeds_to_hit"`
+	Median     int    `json:"median_seeds"` // 0 when missed from most starting points
+	FirstSeed  uint64 `json:"first_seed,omitempty"`
+	Property   string `json:"property,omitempty"`
+	// The first failure's fault schedule, shrunk by delta debugging.
+	ShrunkFrom int    `json:"shrunk_from,omitempty"`
+	ShrunkTo   int    `json:"shrunk_to,omitempty"`
+	ShrinkRuns int    `json:"shrink_runs,omitempty"`
+	Replay     string `json:"replay,omitempty"`
+	Shrink     string `json:"shrink,omitempty"`
+}
+
+// CatalogueRowJSON is one planted bug's score.
+type CatalogueRowJSON struct {
+	Bug        string     `json:"bug"`
+	Summary    string     `json:"summary"`
+	NodeDB2026 bool       `json:"nodedb_2026"`
+	Expected   string     `json:"expected_property,omitempty"`
+	Hunts      []HuntJSON `json:"hunts"`
+	WallS      float64    `json:"wall_s"`
+}
+
+func runCatalogue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun catalogue"
+	fs := newFlagSet(name)
+	scen := fs.String("scenario", "", "hunt every bug in this scenario `NAME` only (default: in swarm and in the bug's own scenario)")
+	limit := fs.Int("seeds", 100, "give up on a starting point after `N` seeds")
+	starts := fs.Int("starts", 5, "`K` starting points (seed 1, 10001, 20001, ...) for the median seeds-to-detection")
+	only := fs.String("bug", "", "score only this bug `NAME` (default: the whole catalogue and the nodedb-2026 profile)")
+	shrinkRuns := fs.Int("shrink-runs", 300, "trial runs allowed to shrink each bug's first failure")
+	parallel := fs.Int("parallel", defaultParallel(), "bugs scored at once (each run stays single-threaded)")
+	jsonFile := fs.String("json", "", "also write the scores as JSON to `FILE`")
+	list := fs.Bool("list", false, "list the planted bugs and exit")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: simrun catalogue [-seeds N] [-starts K] [-bug NAME] [-scenario NAME] [-json FILE]
+       simrun catalogue -list
+
+The harness's own mutation score. For each planted bug in the catalogue
+(and NodeDB's 2026 behaviour as the nodedb-2026 profile), run seeds with the
+bug switched on, in the swarm scenario and in the scenario aimed at the
+bug's path, and report: whether a property failed within N seeds, the median
+number of seeds to the first failure over K starting points, the property
+that failed, the first failure's fault schedule shrunk by delta debugging
+(events before -> after) and the wall time spent. Exit status 1 when a bug
+escapes every hunt. A bug can also be switched on in any scenario file
+("bug": "no-dedup") to watch it fail with simrun run.
+
+Flags:
+`)
+		printFlags(w, fs)
+		fmt.Fprint(w, "\nExamples:\n  simrun catalogue -list\n  simrun catalogue -seeds 50 -starts 3\n  simrun catalogue -bug dedup-before-apply\n")
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if code, ok := noArgs(name, pos, stderr); !ok {
+		return code
+	}
+	all := append(bugs.Catalogue(), bugs.NodeDB2026())
+	if *list {
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "bug\tnodedb-2026\tcaught by\thunted in\twhat it does")
+		for _, b := range all {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Name, yesNo(b.NodeDB2026), dash(b.Property), b.Hunt, b.Summary)
+		}
+		tw.Flush()
+		return exitOK
+	}
+	if *limit < 1 || *starts < 1 || *parallel < 1 || *shrinkRuns < 1 {
+		return failf(stderr, name, "-seeds, -starts, -parallel and -shrink-runs must be at least 1")
+	}
+	if *only != "" {
+		b, err := bugs.Lookup(*only)
+		if err != nil {
+			return failf(stderr, name, "-bug: %v", err)
+		}
+		all = []bugs.Bug{b}
+	}
+	var fixed *scenarios.Scenario
+	if *scen != "" {
+		s, err := scenarios.Resolve(*scen)
+		if err != nil {
+			return failf(stderr, name, "-scenario: %v", err)
+		}
+		fixed = s
+	}
+	hunts := func(b bugs.Bug) ([]scenarios.Scenario, error) {
+		if fixed != nil {
+			return []scenarios.Scenario{*fixed}, nil
+		}
+		var out []scenarios.Scenario
+		for _, n := range uniq("swarm", b.Hunt) {
+			s, err := scenarios.Lookup(n)
+			if err != nil {
+				return nil, fmt.Errorf("bug %s: %w", b.Name, err)
+			}
+			out = append(out, *s)
+		}
+		return out, nil
+	}
+	plan := make([][]scenarios.Scenario, len(all))
+	for i, b := range all {
+		h, err := hunts(b)
+		if err != nil {
+			return failf(stderr, name, "%v", err)
+		}
+		plan[i] = h
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rows := make([]*CatalogueRowJSON, len(all))
+	var mu sync.Mutex
+	scoredN := 0
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(*parallel, len(all)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				row := scoreBug(ctx, all[i], plan[i], *limit, *starts, *shrinkRuns)
+				mu.Lock()
+				rows[i] = row
+				scoredN++
+				if row != nil {
+					fmt.Fprintf(stderr, "scored %s (%d/%d)\n", all[i].Name, scoredN, len(all))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range all {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	interrupted := ctx.Err() != nil
+
+	var scored []CatalogueRowJSON
+	for _, r := range rows {
+		if r != nil {
+			scored = append(scored, *r)
+		}
+	}
+	escaped := printCatalogue(stdout, scored, *limit, *starts)
+	if *jsonFile != "" {
+		if err := writeJSON(*jsonFile, scored); err != nil {
+			return fail(stderr, name, err)
+		}
+	}
+	if interrupted {
+		fmt.Fprintf(stdout, "interrupted: %d of %d bugs scored\n", len(scored), len(all))
+		return exitFail
+	}
+	if escaped > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+// scoreBug hunts b in each scenario; nil when interrupted before the end.
+func scoreBug(ctx context.Context, b bugs.Bug, hunts []scenarios.Scenario, limit, starts, shrinkRuns int) *CatalogueRowJSON {
+	begin := time.Now() // wall time is reported, never simulated
+	row := &CatalogueRowJSON{Bug: b.Name, Summary: b.Summary, NodeDB2026: b.NodeDB2026, Expected: b.Property}
+	for _, base := range hunts {
+		sc := base
+		sc.Bug = b.Name
+		h := HuntJSON{Scenario: base.Name}
+		var first cluster.Result
+		for k := 0; k < starts; k++ {
+			from := uint64(1 + 10000*k)
+			hit := 0
+			for i := 0; i < limit; i++ {
+				if ctx.Err() != nil {
+					return nil
+				}
+				seed := from + uint64(i)
+				p, err := sc.Params(seed)
+				if err != nil {
+					break
+				}
+				r, err := cluster.Run(p)
+				if err != nil || r.Pass() {
+					continue
+				}
+				hit = i + 1
+				if !h.Detected {
+					h.Detected, h.FirstSeed, h.Property, first = true, seed, r.Violation.Property, r
+				}
+				break
+			}
+			h.SeedsToHit = append(h.SeedsToHit, hit)
+		}
+		h.Median = median(h.SeedsToHit)
+		if h.Detected {
+			if sh, err := scenarios.Shrink(sc, h.FirstSeed, first, shrinkRuns); err == nil {
+				h.ShrunkFrom, h.ShrunkTo, h.ShrinkRuns = len(sh.From), len(sh.To), sh.Runs
+			}
+			h.Replay = fmt.Sprintf("simrun run -scenario %s -seed %d -bug %s", base.Name, h.FirstSeed, b.Name)
+			h.Shrink = fmt.Sprintf("simrun shrink -scenario %s -seed %d -bug %s", base.Name, h.FirstSeed, b.Name)
+		}
+		row.Hunts = append(row.Hunts, h)
+	}
+	row.WallS = time.Since(begin).Seconds()
+	return row
+}
+
+// printCatalogue prints the score table and returns how many bugs escaped
+// every hunt.
+func printCatalogue(w io.Writer, rows []CatalogueRowJSON, limit, starts int) int {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "bug\tnodedb\thunt\tcaught\tmedian seeds\tproperty\tshrunk events\twall")
+	escaped := 0
+	for _, r := range rows {
+		caught := false
+		for i, h := range r.Hunts {
+			bug, nodedb, shrunk, wall := r.Bug, yesNo(r.NodeDB2026), "", ""
+			if i > 0 {
+				bug, nodedb = "", ""
+			}
+			if i == len(r.Hunts)-1 {
+				wall = fmt.Sprintf("%.1fs", r.WallS)
+			}
+			if h.Detected {
+				shrunk = fmt.Sprintf("%d -> %d", h.ShrunkFrom, h.ShrunkTo)
+			}
+			got := fmt.Sprintf("%d/%d", hits(h.SeedsToHit), len(h.SeedsToHit))
+			med := "-"
+			if h.Median > 0 {
+				med = fmt.Sprint(h.Median)
+			}
+			caught = caught || h.Detected
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", bug, nodedb, h.Scenario, got, med, dash(h.Property), dash(shrunk), wall)
+		}
+		if !caught {
+			escaped++
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d of %d caught; \"caught\" counts starting points (of %d) with a failure within %d seeds\n",
+		len(rows)-escaped, len(rows), starts, limit)
+	return escaped
+}
+
+func hits(v []int) int {
+	n := 0
+	for _, x := range v {
+		if x > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// median of the seeds-to-detection counts; a miss (0) counts as worse than
+// any hit, and a median that is a miss is reported as 0.
+func median(v []int) int {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	const miss = 1 << 30
+	for i, x := range s {
+		if x == 0 {
+			s[i] = miss
+		}
+	}
+	slices.Sort(s)
+	if m := s[(len(s)-1)/2]; m != miss {
+		return m
+	}
+	return 0
+}
+
+func uniq(names ...string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func dash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}

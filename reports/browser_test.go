@@ -1,0 +1,420 @@
+//go:build e2e
+
+package reports
+
+// The browser check behind `make e2e` (.ci/e2e.sh): each HTML report named
+// in SYNCSIM_E2E_PAGES is opened in headless Chromium, driven over the
+// DevTools protocol on a pipe (--remote-debugging-pipe: no port, nothing
+// else to install). The page fails if it throws, logs an error to the
+// console, fetches anything but itself (every figure, style and font must
+// be inline), shows a broken image, lacks a heading it must have, or draws
+// a figure with no size. A full-page screenshot of each is saved in
+// SYNCSIM_E2E_OUT. Before trusting a pass, the check proves it can fail: it
+// plants a script error, a missing image and a corrupt inline image in
+// copies of the first page and requires each to be caught.
+//
+// It is built only with -tags e2e, so go test ./... never needs a browser
+// and never skips a test.
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBrowser(t *testing.T) {
+	pages := strings.Fields(os.Getenv("SYNCSIM_E2E_PAGES"))
+	if len(pages) == 0 {
+		t.Fatal("SYNCSIM_E2E_PAGES is not set: run the browser check with make e2e")
+	}
+	out := os.Getenv("SYNCSIM_E2E_OUT")
+	if out == "" {
+		out = t.TempDir()
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+
+	// The check must fail on planted faults.
+	first, err := os.ReadFile(pages[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, plant := range []struct{ name, html, want string }{
+		{"script error", `<script>plantedUndefinedFunction();</script>`, "plantedUndefinedFunction"},
+		{"missing image", `<img src="planted-missing.png" alt="x">`, "planted-missing.png"},
+		{"corrupt inline image", `<img src="data:image/png;base64,AAAA" alt="x">`, "broken image"},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "planted.html")
+		body := strings.Replace(string(first), "</body>", plant.html+"</body>", 1)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		problems, err := checkPage(chromium, path, "")
+		if err != nil {
+			t.Fatalf("planted %s: %v", plant.name, err)
+		}
+		if !strings.Contains(strings.Join(problems, "\n"), plant.want) {
+			t.Fatalf("the browser check missed a planted %s: problems %q", plant.name, problems)
+		}
+		t.Logf("planted %s: caught (%s)", plant.name, problems[0])
+	}
+
+	for _, page := range pages {
+		// reports-e2e/run/index.html is shot as run.png
+		shot := filepath.Join(out, filepath.Base(filepath.Dir(page))+".png")
+		problems, err := checkPage(chromium, page, shot)
+		if err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s", page, p)
+		}
+		if len(problems) == 0 {
+			t.Logf("%s: renders cleanly; screenshot %s", page, shot)
+		}
+	}
+}
+
+// checkPage opens path in Chromium and returns what is wrong with it; it
+// saves a full-page screenshot to shot unless shot is "".
+func checkPage(chromium, path, shot string) ([]string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	pageURL := (&url.URL{Scheme: "file", Path: abs}).String()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	b, err := startBrowser(ctx, chromium)
+	if err != nil {
+		return nil, err
+	}
+	defer b.close()
+
+	var target struct{ TargetID string }
+	if err := b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target); err != nil {
+		return nil, err
+	}
+	var attached struct{ SessionID string }
+	if err := b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached); err != nil {
+		return nil, err
+	}
+	s := attached.SessionID
+	for _, m := range []string{"Runtime.enable", "Log.enable", "Page.enable", "Network.enable"} {
+		if err := b.call(ctx, s, m, nil, nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.call(ctx, s, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 2400, "deviceScaleFactor": 1, "mobile": false}, nil); err != nil {
+		return nil, err
+	}
+	loaded := b.wait("Page.loadEventFired")
+	if err := b.call(ctx, s, "Page.navigate", map[string]any{"url": pageURL}, nil); err != nil {
+		return nil, err
+	}
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("the page did not finish loading: %w", ctx.Err())
+	}
+	// What the page must show, measured in the page once fonts are in.
+	const probe = `document.fonts.ready.then(() => JSON.stringify({
+		headings: Array.from(document.querySelectorAll('h1, h2')).map(h => h.textContent.trim()),
+		broken: Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 60)),
+		figures: Array.from(document.querySelectorAll('figure svg')).map(s => Math.round(s.getBoundingClientRect().width)),
+		fonts: Array.from(document.fonts).map(f => f.family + ' ' + f.status),
+		overflow: document.documentElement.scrollWidth > window.innerWidth,
+	}))`
+	var ev struct {
+		Result struct{ Value string }
+	}
+	if err := b.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": probe, "awaitPromise": true, "returnByValue": true}, &ev); err != nil {
+		return nil, err
+	}
+	var got struct {
+		Headings, Broken, Fonts []string
+		Figures                 []int
+		Overflow                bool
+	}
+	if err := json.Unmarshal([]byte(ev.Result.Value), &got); err != nil {
+		return nil, fmt.Errorf("page probe: %w (%q)", err, ev.Result.Value)
+	}
+	time.Sleep(200 * time.Millisecond) // let late console messages arrive
+	problems := b.problems(pageURL)
+	for _, src := range got.Broken {
+		problems = append(problems, "broken image "+src)
+	}
+	has := func(prefix string) bool {
+		for _, h := range got.Headings {
+			if strings.HasPrefix(h, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, h := range []string{"syncsim ", "Summary", "Plots"} {
+		if !has(h) {
+			problems = append(problems, fmt.Sprintf("no heading %q (headings %q)", h, got.Headings))
+		}
+	}
+	if len(got.Figures) == 0 {
+		problems = append(problems, "no figures")
+	}
+	for i, w := range got.Figures {
+		if w < 400 {
+			problems = append(problems, fmt.Sprintf("figure %d is %d px wide", i+1, w))
+		}
+	}
+	if strings.Join(got.Fonts, ",") != "Liberation Sans loaded" {
+		problems = append(problems, fmt.Sprintf("fonts %q: want the embedded Liberation Sans, loaded", got.Fonts))
+	}
+	if got.Overflow {
+		problems = append(problems, "the page is wider than a 1280 px window")
+	}
+	if shot != "" {
+		if err := b.screenshot(ctx, s, shot); err != nil {
+			return problems, err
+		}
+	}
+	return problems, nil
+}
+
+// browser is Chromium driven over --remote-debugging-pipe: commands go in
+// on its fd 3, replies and events come out of its fd 4, each a JSON object
+// ended by a NUL byte.
+type browser struct {
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	dir     string
+	stderr  strings.Builder
+	mu      sync.Mutex
+	next    int
+	replies map[int]chan message
+	waiters map[string][]chan struct{}
+	events  []message
+	done    chan struct{}
+}
+
+type message struct {
+	ID        int             `json:"id,omitempty"`
+	Method    string          `json:"method,omitempty"`
+	SessionID string          `json:"sessionId,omitempty"`
+	Params    json.RawMessage `json:"params,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
+	Error     *struct {
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+func startBrowser(ctx context.Context, chromium string) (*browser, error) {
+	dir, err := os.MkdirTemp("", "syncsim-e2e-profile-")
+	if err != nil {
+		return nil, err
+	}
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	b := &browser{in: cmdW, dir: dir, replies: map[int]chan message{}, waiters: map[string][]chan struct{}{}, done: make(chan struct{})}
+	b.cmd = exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+		"--user-data-dir="+dir, "--remote-debugging-pipe", "about:blank")
+	b.cmd.ExtraFiles = []*os.File{cmdR, outW} // fds 3 and 4
+	b.cmd.Stderr = &b.stderr
+	if err := b.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("starting %s: %w (install it with apt-get install chromium, or set CHROMIUM)", chromium, err)
+	}
+	cmdR.Close()
+	outW.Close()
+	go b.read(outR)
+	return b, nil
+}
+
+func (b *browser) read(r io.Reader) {
+	defer close(b.done)
+	br := bufio.NewReader(r)
+	for {
+		raw, err := br.ReadBytes(0)
+		if err != nil {
+			return
+		}
+		var m message
+		if json.Unmarshal(raw[:len(raw)-1], &m) != nil {
+			continue
+		}
+		b.mu.Lock()
+		if m.ID != 0 {
+			if ch := b.replies[m.ID]; ch != nil {
+				ch <- m
+				delete(b.replies, m.ID)
+			}
+		} else {
+			b.events = append(b.events, m)
+			for _, ch := range b.waiters[m.Method] {
+				close(ch)
+			}
+			delete(b.waiters, m.Method)
+		}
+		b.mu.Unlock()
+	}
+}
+
+// wait returns a channel closed at the next event named method.
+func (b *browser) wait(method string) <-chan struct{} {
+	ch := make(chan struct{})
+	b.mu.Lock()
+	b.waiters[method] = append(b.waiters[method], ch)
+	b.mu.Unlock()
+	return ch
+}
+
+func (b *browser) call(ctx context.Context, session, method string, params any, result any) error {
+	b.mu.Lock()
+	b.next++
+	id := b.next
+	ch := make(chan message, 1)
+	b.replies[id] = ch
+	b.mu.Unlock()
+	msg := map[string]any{"id": id, "method": method}
+	if params != nil {
+		msg["params"] = params
+	}
+	if session != "" {
+		msg["sessionId"] = session
+	}
+	raw, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	if _, err := b.in.Write(append(raw, 0)); err != nil {
+		return fmt.Errorf("%s: %w (browser stderr: %s)", method, err, lastLines(b.stderr.String()))
+	}
+	select {
+	case m := <-ch:
+		if m.Error != nil {
+			return fmt.Errorf("%s: %s", method, m.Error.Message)
+		}
+		if result != nil {
+			return json.Unmarshal(m.Result, result)
+		}
+		return nil
+	case <-b.done:
+		return fmt.Errorf("%s: the browser exited (stderr: %s)", method, lastLines(b.stderr.String()))
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", method, ctx.Err())
+	}
+}
+
+// problems are the errors the page reported: uncaught exceptions, console
+// errors, error log entries (failed loads) and requests for anything but
+// the page itself.
+func (b *browser) problems(pageURL string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, e := range b.events {
+		switch e.Method {
+		case "Runtime.exceptionThrown":
+			var p struct {
+				ExceptionDetails struct {
+					Text      string
+					Exception struct{ Description string }
+				}
+			}
+			json.Unmarshal(e.Params, &p)
+			out = append(out, "uncaught exception: "+p.ExceptionDetails.Text+" "+p.ExceptionDetails.Exception.Description)
+		case "Runtime.consoleAPICalled":
+			var p struct {
+				Type string
+				Args []struct {
+					Value       any
+					Description string
+				}
+			}
+			json.Unmarshal(e.Params, &p)
+			if p.Type == "error" || p.Type == "assert" || p.Type == "warning" {
+				var parts []string
+				for _, a := range p.Args {
+					parts = append(parts, fmt.Sprint(a.Value, a.Description))
+				}
+				out = append(out, "console."+p.Type+": "+strings.Join(parts, " "))
+			}
+		case "Log.entryAdded":
+			var p struct {
+				Entry struct{ Level, Text, URL string }
+			}
+			json.Unmarshal(e.Params, &p)
+			if p.Entry.Level == "error" || p.Entry.Level == "warning" {
+				out = append(out, fmt.Sprintf("console %s: %s %s", p.Entry.Level, p.Entry.Text, p.Entry.URL))
+			}
+		case "Network.requestWillBeSent":
+			var p struct {
+				Request struct{ URL string }
+			}
+			json.Unmarshal(e.Params, &p)
+			if u := p.Request.URL; u != pageURL && !strings.HasPrefix(u, "data:") && u != "about:blank" {
+				out = append(out, "the page fetched "+u)
+			}
+		}
+	}
+	return out
+}
+
+func (b *browser) screenshot(ctx context.Context, session, path string) error {
+	var lm struct {
+		CSSContentSize struct{ Width, Height float64 }
+	}
+	if err := b.call(ctx, session, "Page.getLayoutMetrics", nil, &lm); err != nil {
+		return err
+	}
+	var shot struct{ Data string }
+	clip := map[string]any{"x": 0, "y": 0, "width": 1280, "height": lm.CSSContentSize.Height, "scale": 1}
+	if err := b.call(ctx, session, "Page.captureScreenshot", map[string]any{"format": "png", "clip": clip, "captureBeyondViewport": true}, &shot); err != nil {
+		return err
+	}
+	png, err := base64.StdEncoding.DecodeString(shot.Data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, png, 0o644)
+}
+
+func (b *browser) close() {
+	b.in.Close() // Chromium exits when its command pipe closes
+	wait := make(chan error, 1)
+	go func() { wait <- b.cmd.Wait() }()
+	select {
+	case <-wait:
+	case <-time.After(10 * time.Second):
+		b.cmd.Process.Kill()
+		<-wait
+	}
+	os.RemoveAll(b.dir)
+}
+
+func lastLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-3):], " | ")
+}

@@ -1,0 +1,378 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+
+	"codeberg.org/go-fonts/liberation/liberationsansregular"
+
+	"github.com/syncsim/syncsim/results"
+)
+
+// Row is one line of a summary table.
+type Row struct{ Name, Value string }
+
+// FaultRow summarises the faults of one kind that fired in a run.
+type FaultRow struct {
+	Kind         string
+	Count        int
+	First, Last  string
+	Nodes, Shape string
+}
+
+// FailureRow is one failed run of a sweep.
+type FailureRow struct {
+	Seed                    uint64
+	Property, At, Node, Msg string
+	Replay, Shrink          string
+	Report                  string // relative link to the run's own report, if written
+}
+
+// Page is everything the HTML report shows, as plain data (the template
+// adds nothing but layout).
+type Page struct {
+	Title   string
+	Kind    string // "run" or "sweep"
+	Pass    bool
+	Verdict string
+	Summary []Row
+	// Run pages.
+	Violation *results.Violation
+	Tail      []string
+	Replay    string
+	Shrink    string
+	Faults    []FaultRow
+	// Sweep pages.
+	Failures     []FailureRow
+	MoreFailures int
+	ByScenario   []Row
+	// Figures, in order; Timeline is the run's fault timeline.
+	Figures  []Figure
+	Timeline *Figure
+}
+
+// RunPage builds the page of a run report from the result and its
+// figures.
+func RunPage(r *results.Run, figs []Figure) Page {
+	p := Page{Kind: "run", Pass: r.Pass, Replay: r.Replay, Shrink: r.Shrink, Violation: r.Violation}
+	name := scenarioName(r)
+	p.Title = fmt.Sprintf("syncsim run: %s seed %d", name, r.Seed)
+	switch {
+	case r.Pass && r.ConvergeAfter != nil:
+		p.Verdict = fmt.Sprintf("PASS: %s seed %d converged %s after heal (at %s)", name, r.Seed, secs(*r.ConvergeAfter), secs(r.HealS+*r.ConvergeAfter))
+	case r.Pass:
+		p.Verdict = fmt.Sprintf("PASS: %s seed %d", name, r.Seed)
+	case r.Violation != nil:
+		p.Verdict = fmt.Sprintf("FAIL: %s seed %d: %s violated at %s on %s", name, r.Seed, r.Violation.Property, secs(r.Violation.AtS), r.Violation.Node)
+	default:
+		p.Verdict = fmt.Sprintf("FAIL: %s seed %d", name, r.Seed)
+	}
+	if r.Violation != nil {
+		p.Tail = r.Violation.Tail
+	}
+	k := r.Counters
+	conv := "did not converge"
+	if r.ConvergeAfter != nil {
+		conv = secs(*r.ConvergeAfter)
+	}
+	lites := map[int]bool{}
+	for _, s := range r.Series {
+		if s.Node > 0 {
+			lites[s.Node] = true
+		}
+	}
+	p.Summary = []Row{
+		{"scenario", r.Scenario},
+		{"seed", fmt.Sprint(r.Seed)},
+		{"outcome", map[bool]string{true: "pass", false: "fail"}[r.Pass]},
+		{"trace hash", r.TraceHash},
+		{"Lites", fmt.Sprint(len(lites))},
+		{"heal (faults and writes stop)", secs(r.HealS)},
+		{"budget to converge after heal", secs(r.BudgetS)},
+		{"converged after heal", conv},
+		{"simulated time", secs(r.EndS)},
+		{"frames", fmt.Sprintf("sent %d, delivered %d, dropped %d, corrupted %d, duplicated %d, undecodable %d",
+			k.FramesSent, k.FramesDelivered, k.FramesDropped, k.FramesCorrupted, k.FramesDuplicated, k.DecodeErrors)},
+		{"resync", fmt.Sprintf("requested %d, answered %d, served %d", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)},
+		{"throttle", fmt.Sprintf("on %d, off %d", k.ThrottleOn, k.ThrottleOff)},
+		{"nodes", fmt.Sprintf("writes %d, reconnects %d, crashes %d, events %d", k.Writes, k.Reconnects, k.Crashes, k.Events)},
+		{"repair", fmt.Sprintf("resync bytes %d for %d bytes lost (%.2fx); longest throttled silence %s",
+			r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, r.Metrics.ResyncRatio, secs(r.Metrics.MaxStarveS))},
+	}
+	if q := r.Queue; q != nil {
+		p.Summary = append(p.Summary, Row{"Lite queue", fmt.Sprintf("capacity %d, throttle on at %d, off at %d", q.Capacity, q.High, q.Low)})
+	}
+	p.Faults = faultRows(r)
+	for i := range figs {
+		if figs[i].ID == "faults" {
+			p.Timeline = &figs[i]
+			continue
+		}
+		p.Figures = append(p.Figures, figs[i])
+	}
+	return p
+}
+
+func faultRows(r *results.Run) []FaultRow {
+	idx := map[string]int{}
+	var rows []FaultRow
+	nodes := map[string][]int{}
+	for _, e := range r.Faults {
+		at := secs(float64(e.AtNs) / 1e9)
+		i, ok := idx[e.Kind]
+		if !ok {
+			i = len(rows)
+			idx[e.Kind] = i
+			shape := "instant"
+			if windowKinds[e.Kind] {
+				shape = "window"
+			}
+			rows = append(rows, FaultRow{Kind: e.Kind, First: at, Shape: shape})
+		}
+		rows[i].Count++
+		rows[i].Last = at
+		n := e.Node
+		if n == 0 && e.Peer != 0 {
+			n = e.Peer
+		}
+		if !slices.Contains(nodes[e.Kind], n) {
+			nodes[e.Kind] = append(nodes[e.Kind], n)
+		}
+	}
+	for i := range rows {
+		ns := nodes[rows[i].Kind]
+		slices.Sort(ns)
+		var names []string
+		for j, n := range ns {
+			if j == 8 {
+				names = append(names, fmt.Sprintf("and %d more", len(ns)-8))
+				break
+			}
+			names = append(names, nodeName(n))
+		}
+		rows[i].Nodes = strings.Join(names, ", ")
+	}
+	return rows
+}
+
+// maxFailureRows bounds the failures table of a sweep page.
+const maxFailureRows = 200
+
+// SweepPage builds the page of a sweep report; links maps a failed seed
+// to its own report's index.html (relative), when one was written.
+func SweepPage(s *results.Sweep, figs []Figure, links map[uint64]string) Page {
+	failed := failedRuns(s)
+	p := Page{Kind: "sweep", Pass: failed == 0 && !s.Interrupted, Figures: figs}
+	p.Title = fmt.Sprintf("syncsim sweep: %s, %d runs", s.Scenario, len(s.Runs))
+	p.Verdict = fmt.Sprintf("%s: %d runs, %d passed, %d failed", s.Scenario, len(s.Runs), len(s.Runs)-failed, failed)
+	if s.Interrupted {
+		p.Verdict += " (interrupted)"
+	}
+	conv := convergeTimes(s)
+	p.Summary = []Row{{"scenario", s.Scenario}, {"runs", fmt.Sprint(len(s.Runs))},
+		{"passed", fmt.Sprint(len(s.Runs) - failed)}, {"failed", fmt.Sprint(failed)}}
+	if len(s.Seeds) > 0 {
+		p.Summary = append(p.Summary, Row{"seeds planned", fmt.Sprintf("%d (%d to %d)", len(s.Seeds), slices.Min(s.Seeds), slices.Max(s.Seeds))})
+	}
+	if s.Shard != "" {
+		p.Summary = append(p.Summary, Row{"shard", s.Shard})
+	}
+	if s.Interrupted {
+		p.Summary = append(p.Summary, Row{"interrupted", "yes: the runs gathered before Ctrl-C"})
+	}
+	if len(conv) > 0 {
+		p.Summary = append(p.Summary, Row{"time to converge after heal (simulated)", fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s",
+			secs(nearestRank(conv, 50)), secs(nearestRank(conv, 90)), secs(nearestRank(conv, 99)), secs(conv[len(conv)-1]))})
+	}
+	var wall, sim float64
+	for _, r := range s.Runs {
+		wall += r.WallS
+		if r.WallS > 0 {
+			sim += r.EndS
+		}
+	}
+	if wall > 0 {
+		p.Summary = append(p.Summary,
+			Row{"wall time in runs", fmt.Sprintf("%.2fs (%.1f ms per run)", wall, 1000*wall/float64(len(s.Runs)))},
+			Row{"simulated seconds per wall second (all runs)", fmt.Sprintf("%.0f", sim/wall)})
+	}
+	byScen := map[string][2]int{}
+	var scens []string
+	for i := range s.Runs {
+		r := &s.Runs[i]
+		c, ok := byScen[r.Scenario]
+		if !ok {
+			scens = append(scens, r.Scenario)
+		}
+		c[0]++
+		if !r.Pass {
+			c[1]++
+			if len(p.Failures) < maxFailureRows {
+				row := FailureRow{Seed: r.Seed, Property: failProperty(r), Replay: r.Replay, Shrink: r.Shrink, Report: links[r.Seed]}
+				if v := r.Violation; v != nil {
+					row.At, row.Node, row.Msg = secs(v.AtS), v.Node, v.Message
+				}
+				p.Failures = append(p.Failures, row)
+			} else {
+				p.MoreFailures++
+			}
+		}
+		byScen[r.Scenario] = c
+	}
+	slices.Sort(scens)
+	for _, sc := range scens {
+		c := byScen[sc]
+		p.ByScenario = append(p.ByScenario, Row{sc, fmt.Sprintf("%d of %d runs failed", c[1], c[0])})
+	}
+	return p
+}
+
+// figureHTML is a figure ready for the page.
+type figureHTML struct {
+	ID, Title, Note string
+	SVG             template.HTML
+	Files           bool
+}
+
+// WriteHTML writes p as one self-contained HTML file: the figures inlined
+// as SVG, the style sheet and the font inlined, nothing fetched. files
+// says whether PNG and SVG files of the figures sit next to it (links).
+func WriteHTML(w io.Writer, p Page, files bool) error {
+	var figs []figureHTML
+	render := func(f *Figure) (figureHTML, error) {
+		svg, err := RenderSVG(f)
+		if err != nil {
+			return figureHTML{}, err
+		}
+		return figureHTML{ID: f.ID, Title: f.Title, Note: f.Note, SVG: template.HTML(svg), Files: files}, nil
+	}
+	for i := range p.Figures {
+		fh, err := render(&p.Figures[i])
+		if err != nil {
+			return err
+		}
+		figs = append(figs, fh)
+	}
+	var timeline *figureHTML
+	if p.Timeline != nil {
+		fh, err := render(p.Timeline)
+		if err != nil {
+			return err
+		}
+		timeline = &fh
+	}
+	var b bytes.Buffer
+	err := page.Execute(&b, struct {
+		Page
+		Figs     []figureHTML
+		TL       *figureHTML
+		FontFace template.CSS
+	}{p, figs, timeline, fontFace()})
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	return nil
+}
+
+// fontFace is the CSS rule that embeds the figures' typeface, so text is
+// drawn with the metrics gonum laid it out with, and nothing is fetched.
+func fontFace() template.CSS {
+	return template.CSS(`@font-face { font-family: "Liberation Sans"; src: url(data:font/ttf;base64,` +
+		base64.StdEncoding.EncodeToString(liberationsansregular.TTF) + `) format("truetype"); }`)
+}
+
+var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+{{.FontFace}}
+body { font-family: "Liberation Sans", Arial, sans-serif; margin: 24px auto; max-width: 1000px; padding: 0 16px; color: #111; line-height: 1.4; }
+h1 { font-size: 24px; margin: 0 0 8px; }
+h2 { font-size: 19px; margin: 32px 0 8px; border-bottom: 1px solid #ccc; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+.verdict { font-size: 16px; padding: 8px 12px; border-radius: 4px; margin: 8px 0 16px; }
+.pass { background: #e3f4ea; border-left: 6px solid #009E73; }
+.fail { background: #fbe5e5; border-left: 6px solid #CC0000; }
+table { border-collapse: collapse; margin: 8px 0; font-size: 14px; }
+th, td { text-align: left; vertical-align: top; padding: 4px 10px; border-bottom: 1px solid #e3e3e3; }
+th { background: #f4f4f4; }
+td.num { text-align: right; }
+pre, code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
+pre { background: #f6f6f6; padding: 10px; overflow-x: auto; white-space: pre; border: 1px solid #e3e3e3; }
+figure { margin: 16px 0 28px; }
+figure svg { width: 100%; height: auto; display: block; }
+figcaption { font-size: 13px; color: #444; margin-top: 4px; }
+nav a { margin-right: 12px; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<div class="verdict {{if .Pass}}pass{{else}}fail{{end}}">{{.Verdict}}</div>
+<nav><a href="#summary">Summary</a>{{if .Violation}}<a href="#failure">Failure</a>{{end}}{{if .Failures}}<a href="#failures">Failures</a>{{end}}<a href="#plots">Plots</a>{{if eq .Kind "run"}}<a href="#faults">Fault timeline</a>{{end}}</nav>
+
+<h2 id="summary">Summary</h2>
+<table>
+{{range .Summary}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>
+{{end}}</table>
+{{if .ByScenario}}<h3>Failures by scenario</h3>
+<table><tr><th>scenario</th><th>failures</th></tr>
+{{range .ByScenario}}<tr><td>{{.Name}}</td><td>{{.Value}}</td></tr>
+{{end}}</table>{{end}}
+
+{{with .Violation}}<h2 id="failure">Failure</h2>
+<table>
+<tr><th>property</th><td>{{.Property}}</td></tr>
+<tr><th>at (simulated)</th><td>{{printf "%.3f" .AtS}}s</td></tr>
+<tr><th>node</th><td>{{.Node}}</td></tr>
+<tr><th>what happened</th><td>{{.Message}}</td></tr>
+</table>
+{{end}}{{if .Violation}}<h3>Last trace events</h3>
+{{if .Tail}}<pre>{{range .Tail}}{{.}}
+{{end}}</pre>{{else}}<p>The result holds no trace events (sweep results leave them out; run the replay command with -report).</p>{{end}}
+<h3>Replay and shrink</h3>
+<pre>{{.Replay}}
+{{.Shrink}}</pre>
+{{end}}
+{{if eq .Kind "sweep"}}<h2 id="failures">Failures</h2>
+{{if .Failures}}<table>
+<tr><th>seed</th><th>property</th><th>at</th><th>node</th><th>what happened</th></tr>
+{{range .Failures}}<tr><td class="num">{{if .Report}}<a href="{{.Report}}">{{.Seed}}</a>{{else}}{{.Seed}}{{end}}</td><td>{{.Property}}</td><td>{{.At}}</td><td>{{.Node}}</td><td>{{.Msg}}</td></tr>
+<tr><td></td><td colspan="4"><code>{{.Replay}}</code>{{if .Shrink}}<br><code>{{.Shrink}}</code>{{end}}</td></tr>
+{{end}}</table>
+{{if .MoreFailures}}<p>... and {{.MoreFailures}} more failures (see the sweep's -json file).</p>{{end}}
+{{else}}<p>No run failed.</p>{{end}}{{end}}
+
+<h2 id="plots">Plots</h2>
+{{if not .Figs}}<p>Nothing to plot.</p>{{end}}
+{{range .Figs}}<figure id="fig-{{.ID}}">
+{{.SVG}}
+<figcaption>{{if .Note}}{{.Note}} {{end}}{{if .Files}}Files: <a href="{{.ID}}.png">{{.ID}}.png</a>, <a href="{{.ID}}.svg">{{.ID}}.svg</a>.{{end}}</figcaption>
+</figure>
+{{end}}
+{{if eq .Kind "run"}}<h2 id="faults">Fault timeline</h2>
+{{if .Faults}}<table>
+<tr><th>kind</th><th>shape</th><th>count</th><th>first</th><th>last</th><th>nodes</th></tr>
+{{range .Faults}}<tr><td>{{.Kind}}</td><td>{{.Shape}}</td><td class="num">{{.Count}}</td><td class="num">{{.First}}</td><td class="num">{{.Last}}</td><td>{{.Nodes}}</td></tr>
+{{end}}</table>
+{{with .TL}}<figure id="fig-{{.ID}}">
+{{.SVG}}
+<figcaption>{{if .Note}}{{.Note}} {{end}}{{if .Files}}Files: <a href="{{.ID}}.png">{{.ID}}.png</a>, <a href="{{.ID}}.svg">{{.ID}}.svg</a>.{{end}}</figcaption>
+</figure>{{end}}
+{{else}}<p>No fault fired in this run.</p>{{end}}
+<h2>Replay</h2>
+<pre>{{.Replay}}</pre>
+{{end}}
+</body>
+</html>
+`))

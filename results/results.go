@@ -1,0 +1,147 @@
+// Package results holds the JSON forms of simrun's results: one run
+// (simrun run -json) and a sweep (simrun sweep -json, simrun merge). They
+// live apart from the command so that reports/ (plots, HTML) and tests can
+// read result files without importing package main.
+//
+// Decode reads either kind and says which one it was; the error for a
+// file that is neither names what was expected.
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim"
+)
+
+// Run is one run's result as written by -json and read by replay, merge,
+// plot and the reports.
+type Run struct {
+	Scenario      string                  `json:"scenario"`
+	Definition    *scenarios.Scenario     `json:"definition,omitempty"`
+	Seed          uint64                  `json:"seed"`
+	Pass          bool                    `json:"pass"`
+	TraceHash     string                  `json:"trace_hash"`
+	HealS         float64                 `json:"heal_s"`
+	BudgetS       float64                 `json:"budget_s"`
+	ConvergeAfter *float64                `json:"converge_after_heal_s"`
+	Violation     *Violation              `json:"violation,omitempty"`
+	EndS          float64                 `json:"end_s"`
+	Counters      sim.Counters            `json:"counters"`
+	Faults        []scenarios.ScriptEvent `json:"faults"`
+	Marks         map[string]uint64       `json:"marks"`
+	Metrics       Metrics                 `json:"metrics"`
+	Replay        string                  `json:"replay"`
+	Shrink        string                  `json:"shrink,omitempty"`
+	// Queue is the Lites' incoming queue geometry (written with series).
+	Queue  *Queue   `json:"queue,omitempty"`
+	Series []Series `json:"series,omitempty"`
+	// WallS is the wall-clock time the run took (sweeps only): the one
+	// figure in a result that is not a function of scenario and seed.
+	WallS float64 `json:"wall_s,omitempty"`
+}
+
+// Metrics is a run's measured costs of converging.
+type Metrics struct {
+	ResyncBytes   uint64  `json:"resync_bytes"`
+	RepairedBytes uint64  `json:"repaired_bytes"`
+	ResyncRatio   float64 `json:"resync_ratio"`
+	MaxStarveS    float64 `json:"max_starve_s"`
+}
+
+// Violation is a violation in a result file.
+type Violation struct {
+	Property string   `json:"property"`
+	AtS      float64  `json:"at_s"`
+	Node     string   `json:"node"`
+	Message  string   `json:"message"`
+	Tail     []string `json:"tail,omitempty"`
+}
+
+// Series is one time series in a result file: samples of one quantity of
+// one node (Lites are 1..N, Origin 0), Points as [t_s, value].
+type Series struct {
+	Name   string       `json:"name"`
+	Node   int          `json:"node"`
+	EveryS float64      `json:"every_s"`
+	Points [][2]float64 `json:"points"`
+}
+
+// Queue is a Lite's incoming ShapeDelta queue: its capacity and the depths
+// at which the Lite asks Origin to throttle (High) and releases it (Low).
+type Queue struct {
+	Capacity int `json:"capacity"`
+	High     int `json:"high"`
+	Low      int `json:"low"`
+}
+
+// Sweep is a sweep's (or a shard's) result file; merge reads several.
+type Sweep struct {
+	Scenario    string              `json:"scenario"`
+	Definition  *scenarios.Scenario `json:"definition,omitempty"`
+	Seeds       []uint64            `json:"seeds_planned"`
+	Shard       string              `json:"shard,omitempty"`
+	Interrupted bool                `json:"interrupted,omitempty"`
+	Runs        []Run               `json:"runs"`
+}
+
+// ErrNotResult is returned (wrapped) by Decode for JSON that is neither a
+// run nor a sweep result.
+var ErrNotResult = errors.New("not a simrun result")
+
+// Decode reads a run or a sweep result; exactly one of the returned
+// pointers is set when err is nil. A sweep is told apart by its "runs"
+// field, a run by its "trace_hash".
+func Decode(data []byte) (*Run, *Sweep, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil, fmt.Errorf("%w: the file is empty", ErrNotResult)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, nil, jsonError(data, err)
+	}
+	switch {
+	case fields["runs"] != nil:
+		var s Sweep
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, nil, jsonError(data, err)
+		}
+		return nil, &s, nil
+	case fields["trace_hash"] != nil:
+		var r Run
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, nil, jsonError(data, err)
+		}
+		return &r, nil, nil
+	}
+	return nil, nil, fmt.Errorf("%w: no \"trace_hash\" (a run) or \"runs\" (a sweep) field", ErrNotResult)
+}
+
+// jsonError adds the line and column to a decoding error that has an
+// offset.
+func jsonError(data []byte, err error) error {
+	var off int64 = -1
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		off = syn.Offset
+	case errors.As(err, &typ):
+		off = typ.Offset
+	}
+	if off < 0 || off > int64(len(data)) {
+		return fmt.Errorf("malformed JSON: %w", err)
+	}
+	line, col := 1, 1
+	for _, b := range data[:off] {
+		if b == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Errorf("line %d:%d: malformed JSON: %w", line, col, err)
+}

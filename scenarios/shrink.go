@@ -1,0 +1,53 @@
+package scenarios
+
+import (
+	"fmt"
+
+	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/sim/cluster"
+)
+
+// Scripted returns sc with its faults replaced by the recorded schedule
+// events, replayed exactly (no swarm, no plan).
+func (s Scenario) Scripted(events []faults.Event) Scenario {
+	s.Swarm, s.Faults, s.Script = false, nil, ScriptOf(events)
+	if s.Script == nil {
+		s.Script = []ScriptEvent{}
+	}
+	return s
+}
+
+// Shrunk is the outcome of shrinking a failing run's fault schedule.
+type Shrunk struct {
+	Property string         // the property every kept schedule still fails
+	From     []faults.Event // the recorded schedule
+	To       []faults.Event // the smallest failing schedule found
+	Runs     int            // trial runs spent
+}
+
+// Shrink minimises the fault schedule of run r (scenario s, seed) by delta
+// debugging to a smaller schedule that still fails the same property, in
+// at most maxRuns trial runs. It fails when r passed or when replaying its
+// recorded schedule does not reproduce the failure.
+func Shrink(s Scenario, seed uint64, r cluster.Result, maxRuns int) (Shrunk, error) {
+	if r.Violation == nil {
+		return Shrunk{}, fmt.Errorf("%s seed %d passes: nothing to shrink", s.Name, seed)
+	}
+	out := Shrunk{Property: r.Violation.Property, From: r.Schedule}
+	fails := func(events []faults.Event) bool {
+		out.Runs++
+		sc := s.Scripted(events)
+		p, err := sc.Params(seed)
+		if err != nil {
+			return false
+		}
+		p.Faults.Heal = p.WriteFor
+		rr, err := cluster.Run(p)
+		return err == nil && rr.Violation != nil && rr.Violation.Property == out.Property
+	}
+	if !fails(r.Schedule) {
+		return out, fmt.Errorf("replaying the recorded schedule of seed %d does not fail %s: cannot shrink", seed, out.Property)
+	}
+	out.To = faults.Shrink(r.Schedule, fails, maxRuns-1)
+	return out, nil
+}

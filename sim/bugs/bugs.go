@@ -1,0 +1,164 @@
+// Package bugs is the planted-bug catalogue: named defects that can be
+// switched on in the reference nodes, so that the harness can show which
+// checker catches each one and how fast (its own mutation score). Several
+// are NodeDB's real 2026 behaviour, and the nodedb-2026 profile switches on
+// all of those together (../shared/PROTOCOL.md, "Behaviour seen in NodeDB's
+// implementation").
+package bugs
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/sim/lite"
+	"github.com/syncsim/syncsim/sim/origin"
+)
+
+// Bug is one planted bug, or a profile of several.
+type Bug struct {
+	Name    string
+	Summary string
+	// Property is the property expected to catch it first ("" for a
+	// profile, which breaks several).
+	Property string
+	// Hunt is the named scenario whose faults reach the bug's path.
+	Hunt string
+	// NodeDB2026 says the bug is NodeDB's 2026 behaviour.
+	NodeDB2026 bool
+	lite       lite.Bugs
+	origin     origin.Bugs
+}
+
+// Configure switches the bug on in p's nodes (adding to any already on).
+func (b Bug) Configure(p *cluster.Params) {
+	p.Lite.Bugs = orLite(p.Lite.Bugs, b.lite)
+	p.Origin.Bugs = orOrigin(p.Origin.Bugs, b.origin)
+}
+
+func orLite(a, b lite.Bugs) lite.Bugs {
+	return lite.Bugs{
+		RewindOnReorder:   a.RewindOnReorder || b.RewindOnReorder,
+		ApplyPastGap:      a.ApplyPastGap || b.ApplyPastGap,
+		SingleShotGate:    a.SingleShotGate || b.SingleShotGate,
+		SnapshotClearsGap: a.SnapshotClearsGap || b.SnapshotClearsGap,
+		NoPushRetry:       a.NoPushRetry || b.NoPushRetry,
+		NeverThrottle:     a.NeverThrottle || b.NeverThrottle,
+		IgnoreResync:      a.IgnoreResync || b.IgnoreResync,
+		NoIntegrity:       a.NoIntegrity || b.NoIntegrity,
+	}
+}
+
+func orOrigin(a, b origin.Bugs) origin.Bugs {
+	return origin.Bugs{
+		NoDedup:            a.NoDedup || b.NoDedup,
+		SkipCRCCheck:       a.SkipCRCCheck || b.SkipCRCCheck,
+		IgnoreThrottle:     a.IgnoreThrottle || b.IgnoreThrottle,
+		NoLease:            a.NoLease || b.NoLease,
+		DedupBeforeApply:   a.DedupBeforeApply || b.DedupBeforeApply,
+		NoReplay:           a.NoReplay || b.NoReplay,
+		NoAntiEntropy:      a.NoAntiEntropy || b.NoAntiEntropy,
+		NoSnapshotFallback: a.NoSnapshotFallback || b.NoSnapshotFallback,
+		IgnoreResync:       a.IgnoreResync || b.IgnoreResync,
+		RateLimit:          a.RateLimit || b.RateLimit,
+	}
+}
+
+// Property names, as the checkers report them (sim/check).
+const (
+	appliedOnce   = "applied-at-most-once"
+	ackedNotLost  = "acked-not-lost"
+	noBadChecksum = "no-bad-checksum"
+	inOrder       = "in-order-apply"
+	throttleRate  = "throttle-rate"
+	convergence   = "convergence"
+)
+
+var catalogue = []Bug{
+	{Name: "no-dedup", Summary: "Origin applies a re-sent mutation again",
+		Property: appliedOnce, Hunt: "lossy", origin: origin.Bugs{NoDedup: true}},
+	{Name: "skip-crc-check", Summary: "Origin applies a push whose CRC32C does not match its delta",
+		Property: noBadChecksum, Hunt: "corruption", origin: origin.Bugs{SkipCRCCheck: true}},
+	{Name: "ignore-throttle", Summary: "Origin only logs Throttle and keeps pushing at full speed",
+		Property: throttleRate, Hunt: "slow-consumer", NodeDB2026: true, origin: origin.Bugs{IgnoreThrottle: true}},
+	{Name: "lost-release-no-lease", Summary: "a throttle has no lease: a lost release stalls the peer for good",
+		Property: convergence, Hunt: "lost-release", NodeDB2026: true, origin: origin.Bugs{NoLease: true}},
+	{Name: "single-shot-resync-gate", Summary: "one resync gate per connection, never retried, reopened only by a snapshot or reconnect",
+		Property: convergence, Hunt: "lossy", NodeDB2026: true, lite: lite.Bugs{SingleShotGate: true}},
+	{Name: "rewind-on-reorder", Summary: "a Lite applies a late or duplicate delta, moving its tracker backwards",
+		Property: inOrder, Hunt: "reorder", NodeDB2026: true, lite: lite.Bugs{RewindOnReorder: true}},
+	{Name: "apply-past-gap", Summary: "a Lite applies a delta beyond a gap at once, skipping the missing LSNs",
+		Property: inOrder, Hunt: "lossy", NodeDB2026: true, lite: lite.Bugs{ApplyPastGap: true}},
+	{Name: "snapshot-clears-other-gap", Summary: "a snapshot for one shape wipes the other shapes' pending resyncs and held deltas",
+		Property: convergence, Hunt: "corruption", NodeDB2026: true, lite: lite.Bugs{SnapshotClearsGap: true}},
+	{Name: "dedup-before-apply", Summary: "Origin's dedup mark jumps to the highest id seen, so an overtaken push is acked but never applied",
+		Property: ackedNotLost, Hunt: "lossy", NodeDB2026: true, origin: origin.Bugs{DedupBeforeApply: true}},
+	{Name: "no-replay-after-reconnect", Summary: "a reconnecting Lite's stream starts at Origin's head, and no clock sync reveals the missed range",
+		Property: convergence, Hunt: "crash-restart", NodeDB2026: true, origin: origin.Bugs{NoReplay: true, NoAntiEntropy: true}},
+	{Name: "no-snapshot-fallback", Summary: "a stream behind the retained log resumes at the log's oldest entry instead of a snapshot",
+		Property: convergence, Hunt: "partition-heal", origin: origin.Bugs{NoSnapshotFallback: true}},
+	{Name: "no-push-retry", Summary: "a Lite sends each push once: never again after a timeout, a reconnect or a restart",
+		Property: convergence, Hunt: "lossy", lite: lite.Bugs{NoPushRetry: true}},
+	{Name: "ignore-resync", Summary: "Origin only logs ResyncRequest: gaps are never repaired",
+		Property: convergence, Hunt: "lossy", NodeDB2026: true, origin: origin.Bugs{IgnoreResync: true}},
+}
+
+// Profile is the name of the profile that reproduces NodeDB's 2026
+// behaviour.
+const Profile = "nodedb-2026"
+
+// NodeDB2026 is the profile: every catalogue bug that is NodeDB's 2026
+// behaviour, plus the rest of what PROTOCOL.md describes of it (the Lite
+// never throttles, never builds CorruptedState and only logs Origin's
+// ResyncRequest; Origin rate-limits pushes and sends no clock sync).
+func NodeDB2026() Bug {
+	b := Bug{Name: Profile, Summary: "NodeDB's 2026 Lite and Origin as PROTOCOL.md describes them", Hunt: "swarm", NodeDB2026: true,
+		lite:   lite.Bugs{NeverThrottle: true, IgnoreResync: true, NoIntegrity: true},
+		origin: origin.Bugs{RateLimit: true, NoAntiEntropy: true}}
+	for _, c := range catalogue {
+		if c.NodeDB2026 {
+			b.lite, b.origin = orLite(b.lite, c.lite), orOrigin(b.origin, c.origin)
+		}
+	}
+	return b
+}
+
+// Catalogue returns the planted bugs in catalogue order (not the profile).
+func Catalogue() []Bug { return append([]Bug(nil), catalogue...) }
+
+// Lookup returns the bug or profile called name, or an error listing the
+// names.
+func Lookup(name string) (Bug, error) {
+	if name == Profile {
+		return NodeDB2026(), nil
+	}
+	for _, b := range catalogue {
+		if b.Name == name {
+			return b, nil
+		}
+	}
+	return Bug{}, fmt.Errorf("no planted bug named %q (known: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Names lists the bug names and the profile, sorted.
+func Names() []string {
+	names := []string{Profile}
+	for _, b := range catalogue {
+		names = append(names, b.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Apply switches on the bugs or profiles named in a comma-separated list.
+func Apply(list string, p *cluster.Params) error {
+	for _, name := range strings.Split(list, ",") {
+		b, err := Lookup(strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		b.Configure(p)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package bugs_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim/bugs"
+	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/sim/lite"
+	"github.com/syncsim/syncsim/sim/origin"
+)
+
+// TestEachBugIsCaughtByItsProperty is the catalogue's proof: for every
+// planted bug, its scenario with the bug switched on fails, within a few
+// seeds, the very property the catalogue says catches it; and the first
+// failing seed passes with the bug off, so the failure is the bug's doing.
+func TestEachBugIsCaughtByItsProperty(t *testing.T) {
+	const limit = 100
+	for _, b := range bugs.Catalogue() {
+		t.Run(b.Name, func(t *testing.T) {
+			sc, err := scenarios.Lookup(b.Hunt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			withBug := *sc
+			withBug.Bug = b.Name
+			for seed := uint64(1); seed <= limit; seed++ {
+				r := run(t, withBug, seed)
+				if r.Pass() {
+					continue
+				}
+				if got := r.Violation.Property; got != b.Property {
+					t.Fatalf("seed %d: %s broke %s, want %s: %v", seed, b.Name, got, b.Property, r.Violation)
+				}
+				if ref := run(t, *sc, seed); !ref.Pass() {
+					t.Fatalf("seed %d fails without the bug too: %v", seed, ref.Violation)
+				}
+				t.Logf("%s: caught by %s at seed %d of %s: %s", b.Name, b.Property, seed, b.Hunt, r.Violation.Message)
+				return
+			}
+			t.Fatalf("%s: %d seeds of %s and no property failed", b.Name, limit, b.Hunt)
+		})
+	}
+}
+
+// TestNodeDB2026FailsToConverge: NodeDB's 2026 behaviour breaks a property
+// under ordinary faults (the harness's headline finding), and not without
+// faults (it works on a perfect network).
+func TestNodeDB2026FailsToConverge(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		fails    bool
+	}{{"baseline", false}, {"lossy", true}, {"reorder", true}, {"swarm", true}} {
+		sc, err := scenarios.Lookup(tc.scenario)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Bug = bugs.Profile
+		failed := 0
+		for seed := uint64(1); seed <= 5; seed++ {
+			if !run(t, *sc, seed).Pass() {
+				failed++
+			}
+		}
+		if got := failed > 0; got != tc.fails {
+			t.Errorf("%s: %d of 5 seeds failed under nodedb-2026, want failures: %v", tc.scenario, failed, tc.fails)
+		}
+	}
+}
+
+func run(t *testing.T, sc scenarios.Scenario, seed uint64) cluster.Result {
+	t.Helper()
+	p, err := sc.Params(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cluster.Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestProfileIsExactlyNodeDBBugs: the profile switches on every bug marked
+// as NodeDB's 2026 behaviour and none of the others.
+func TestProfileIsExactlyNodeDBBugs(t *testing.T) {
+	var prof cluster.Params
+	bugs.NodeDB2026().Configure(&prof)
+	for _, b := range bugs.Catalogue() {
+		var p cluster.Params
+		b.Configure(&p)
+		if p.Lite.Bugs == (lite.Bugs{}) && p.Origin.Bugs == (origin.Bugs{}) {
+			t.Errorf("%s switches nothing on", b.Name)
+		}
+		// Adding the bug to the profile changes it exactly when the bug
+		// is not NodeDB's.
+		both := prof
+		b.Configure(&both)
+		changed := both.Lite.Bugs != prof.Lite.Bugs || both.Origin.Bugs != prof.Origin.Bugs
+		if changed == b.NodeDB2026 {
+			t.Errorf("%s (nodedb-2026: %v): adding it to the profile changed it: %v", b.Name, b.NodeDB2026, changed)
+		}
+	}
+}
+
+func TestLookupAndApply(t *testing.T) {
+	for _, tc := range []struct {
+		list    string
+		wantErr string
+	}{
+		{"no-dedup", ""},
+		{"nodedb-2026", ""},
+		{"no-dedup, skip-crc-check", ""},
+		{"no-such-bug", `no planted bug named "no-such-bug" (known: apply-past-gap,`},
+		{"no-dedup,", `no planted bug named ""`},
+	} {
+		var p cluster.Params
+		err := bugs.Apply(tc.list, &p)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("Apply(%q): %v", tc.list, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("Apply(%q) = %v, want an error containing %q", tc.list, err, tc.wantErr)
+		}
+	}
+	var p cluster.Params
+	if err := bugs.Apply("no-dedup,skip-crc-check", &p); err != nil {
+		t.Fatal(err)
+	}
+	if want := (origin.Bugs{NoDedup: true, SkipCRCCheck: true}); p.Origin.Bugs != want || p.Lite.Bugs != (lite.Bugs{}) {
+		t.Errorf("two bugs: origin %+v lite %+v, want origin %+v only", p.Origin.Bugs, p.Lite.Bugs, want)
+	}
+	if names := bugs.Names(); len(names) != len(bugs.Catalogue())+1 {
+		t.Errorf("Names() = %v: want every bug and the profile", names)
+	}
+}
