@@ -2,250 +2,15 @@ package lite
 
 import (
 	"hash/crc32"
-	"iter"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/simtest"
 	"github.com/syncsim/syncsim/wire"
 )
-
-// ---------------------------------------------------------------------------
-// The rig.
-//
-// A sim.Outbox can only be made by the kernel (its fields are unexported and
-// point into a *sim.World), so the rig builds a real world with two nodes:
-// node 0 is a probe around the node under test, node 1 a silent stand-in for
-// its peer. The kernel runs as a coroutine (iter.Pull) that the test resumes
-// to let simulated time pass; while it is paused the world is quiescent and
-// the test steps the node directly with sim.Input values and the Outbox the
-// kernel handed to the probe. What the node does is recorded where the
-// kernel reports it: frames by the Monitor (then dropped by the Interceptor,
-// so nothing reaches either node unless the test delivers it), dials by the
-// Interceptor, timers when they fire (the probe records, then forwards them
-// to the node), observations by the Monitor.
-
-const peerNode sim.NodeID = 1
-
-type sentFrame struct {
-	at   sim.Time
-	conn sim.ConnID
-	m    wire.Message
-}
-
-type obsAt struct {
-	at sim.Time
-	sim.Observation
-}
-
-type eventAt struct {
-	at   sim.Time
-	conn sim.ConnID
-}
-
-type rig struct {
-	t         *testing.T
-	w         *sim.World
-	node      sim.Node
-	out       *sim.Outbox // node 0's, captured at its InStart
-	peerOut   *sim.Outbox // node 1's
-	allowDial bool
-	yield     func(struct{}) bool
-	next      func() (struct{}, bool)
-
-	sent  []sentFrame
-	obs   []obsAt
-	dials []sim.Time
-	fired []sim.Time // timers fired at the node
-	ups   []eventAt  // InConnUp from the kernel
-	downs []eventAt  // InConnDown from the kernel
-
-	peerUps, peerDowns []eventAt // what the stand-in peer saw
-}
-
-type probe struct {
-	r    *rig
-	peer bool
-}
-
-func (p *probe) Crash() {
-	if !p.peer {
-		p.r.node.Crash()
-	}
-}
-
-func (p *probe) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
-	r := p.r
-	if p.peer {
-		switch in.Kind {
-		case sim.InStart: // node 1 starts after node 0: both outboxes are known
-			r.peerOut = out
-			r.w.At(now, r.pause(3))
-		case sim.InConnUp:
-			r.peerUps = append(r.peerUps, eventAt{now, in.Conn})
-		case sim.InConnDown:
-			r.peerDowns = append(r.peerDowns, eventAt{now, in.Conn})
-		}
-		return
-	}
-	switch in.Kind {
-	case sim.InStart:
-		r.out = out
-		return // the test starts the node itself
-	case sim.InTimer:
-		r.fired = append(r.fired, now)
-	case sim.InConnUp:
-		r.ups = append(r.ups, eventAt{now, in.Conn})
-	case sim.InConnDown:
-		r.downs = append(r.downs, eventAt{now, in.Conn})
-	}
-	r.node.Step(now, in, out)
-}
-
-// Monitor.
-func (r *rig) Step(sim.Time, sim.NodeID, *sim.Input, bool) {}
-func (r *rig) AfterStep(sim.Time, sim.NodeID)              {}
-func (r *rig) Observe(now sim.Time, ob *sim.Observation) {
-	if ob.Node == 0 {
-		r.obs = append(r.obs, obsAt{now, *ob})
-	}
-}
-func (r *rig) Sent(now sim.Time, p *sim.Packet) {
-	if p.From != 0 {
-		return
-	}
-	m, err := wire.Default.Decode(p.Bytes)
-	if err != nil {
-		r.t.Errorf("node sent a frame that does not decode: %v", err)
-		return
-	}
-	r.sent = append(r.sent, sentFrame{now, p.Conn, m})
-}
-
-// Interceptor.
-func (r *rig) Intercept(_ sim.Time, _ *sim.Packet, out []sim.Delivery) []sim.Delivery { return out }
-func (r *rig) AllowDial(now sim.Time, from, to sim.NodeID) bool {
-	if from != 0 {
-		return true
-	}
-	if to != peerNode {
-		r.t.Errorf("node dialled node %d, want %d", to, peerNode)
-	}
-	r.dials = append(r.dials, now)
-	return r.allowDial
-}
-
-func newRig(t *testing.T, node sim.Node, dialTimeout sim.Time) *rig {
-	t.Helper()
-	r := &rig{t: t, node: node, allowDial: true}
-	r.w = sim.New(sim.Config{
-		Seed:        1,
-		Nodes:       []sim.NodeSpec{{Name: "sut", Node: &probe{r: r}}, {Name: "peer", Node: &probe{r: r, peer: true}}},
-		Link:        func(sim.NodeID, sim.NodeID) sim.Link { return sim.Link{Base: sim.Millisecond} },
-		Interceptor: r,
-		Monitor:     r,
-		DialTimeout: dialTimeout,
-	})
-	next, stop := iter.Pull(func(yield func(struct{}) bool) {
-		r.yield = yield
-		r.w.Run()
-	})
-	r.next = next
-	t.Cleanup(stop)
-	if _, ok := r.next(); !ok || r.out == nil {
-		t.Fatal("rig: the kernel did not start")
-	}
-	return r
-}
-
-// pause yields to the test once every event already due at this instant
-// has run (re-queueing itself a few times puts it behind them).
-func (r *rig) pause(n int) func(*sim.World) {
-	return func(w *sim.World) {
-		if n > 0 {
-			w.At(w.Now(), r.pause(n-1))
-			return
-		}
-		if !r.yield(struct{}{}) {
-			w.Stop()
-		}
-	}
-}
-
-func (r *rig) now() sim.Time { return r.w.Now() }
-
-// advance lets d of simulated time pass, running every event up to and
-// including now+d.
-func (r *rig) advance(d sim.Time) {
-	r.t.Helper()
-	r.w.At(r.now()+d, r.pause(3))
-	if _, ok := r.next(); !ok {
-		r.t.Fatal("rig: the kernel stopped")
-	}
-}
-
-// step steps the node directly.
-func (r *rig) step(in sim.Input) { r.node.Step(r.now(), &in, r.out) }
-
-// deliver steps the node with m's frame on conn, then scribbles over the
-// frame as the kernel recycles frame buffers: a node that kept a slice of
-// it would see garbage.
-func (r *rig) deliver(conn sim.ConnID, m wire.Message) {
-	r.t.Helper()
-	b, err := wire.Default.Encode(m)
-	if err != nil {
-		r.t.Fatalf("encode %T: %v", m, err)
-	}
-	r.step(sim.Input{Kind: sim.InFrame, Conn: conn, Peer: peerNode, Frame: b})
-	for i := range b {
-		b[i] = 0xA5
-	}
-}
-
-func (r *rig) mark() int { return len(r.sent) }
-
-// vals dereferences frames for printing.
-func vals[T any](ps []*T) []T {
-	out := make([]T, len(ps))
-	for i, p := range ps {
-		out[i] = *p
-	}
-	return out
-}
-
-// framesOf returns the frames of type T the node sent since mark.
-func framesOf[T wire.Message](r *rig, mark int) []T {
-	var out []T
-	for _, s := range r.sent[mark:] {
-		if m, ok := s.m.(T); ok {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// timesOf returns when the frames of type T were sent since mark.
-func timesOf[T wire.Message](r *rig, mark int) []sim.Time {
-	var out []sim.Time
-	for _, s := range r.sent[mark:] {
-		if _, ok := s.m.(T); ok {
-			out = append(out, s.at)
-		}
-	}
-	return out
-}
-
-func (r *rig) obsOf(k sim.ObsKind) []sim.Observation {
-	var out []sim.Observation
-	for _, o := range r.obs {
-		if o.Kind == k {
-			out = append(out, o.Observation)
-		}
-	}
-	return out
-}
 
 // ---------------------------------------------------------------------------
 // Lite helpers.
@@ -264,9 +29,9 @@ const ms = sim.Millisecond
 // simulated time without frames from Origin.
 const long = 1000 * sim.Second
 
-func newLite(t *testing.T, cfg Config) (*Lite, *rig) {
+func newLite(t *testing.T, cfg Config) (*Lite, *simtest.Rig) {
 	t.Helper()
-	cfg.Origin = peerNode
+	cfg.Origin = simtest.Peer
 	if cfg.PeerID == 0 {
 		cfg.PeerID = 7
 	}
@@ -274,20 +39,20 @@ func newLite(t *testing.T, cfg Config) (*Lite, *rig) {
 		cfg.Collections = []string{"c0"}
 	}
 	l := New(cfg, zeroRNG{})
-	return l, newRig(t, l, 0)
+	return l, simtest.New(t, l, 0)
 }
 
 // connect starts the Lite at time 0 and completes the handshake; the test
 // resumes at 5 ms, between the Lite's 10 ms ticks.
-func connect(t *testing.T, l *Lite, r *rig) sim.ConnID {
+func connect(t *testing.T, l *Lite, r *simtest.Rig) sim.ConnID {
 	t.Helper()
-	r.step(sim.Input{Kind: sim.InStart})
-	r.advance(5 * ms)
-	if len(r.ups) == 0 {
+	r.Input(sim.Input{Kind: sim.InStart})
+	r.Advance(5 * ms)
+	if len(r.Ups) == 0 {
 		t.Fatal("no connection opened")
 	}
-	conn := r.ups[len(r.ups)-1].conn
-	r.deliver(conn, &wire.HandshakeAck{Success: true, SessionID: "s1", ServerWireVersion: 1})
+	conn := r.Ups[len(r.Ups)-1].Conn
+	r.Deliver(conn, &wire.HandshakeAck{Success: true, SessionID: "s1", ServerWireVersion: 1})
 	return conn
 }
 
@@ -296,9 +61,9 @@ func delta(coll string, lsn uint64, doc, value string) *wire.ShapeDelta {
 		Operation: wire.OpUpdate, Delta: []byte(value), LSN: lsn}
 }
 
-func appliedLSNs(r *rig) []uint64 {
+func appliedLSNs(r *simtest.Rig) []uint64 {
 	var out []uint64
-	for _, o := range r.obsOf(sim.ObsApply) {
+	for _, o := range r.ObsOf(sim.ObsApply) {
 		out = append(out, o.A)
 	}
 	return out
@@ -327,15 +92,15 @@ func gap(expected, received uint64) wire.ResyncReason {
 
 func TestHandshakeCarriesClockAndShapes(t *testing.T) {
 	l, r := newLite(t, Config{PeerID: 42, Collections: []string{"c0", "c1"}})
-	r.step(sim.Input{Kind: sim.InStart})
-	if len(r.dials) != 1 || r.dials[0] != 0 {
-		t.Fatalf("dials at %v, want one at start", r.dials)
+	r.Input(sim.Input{Kind: sim.InStart})
+	if len(r.Dials) != 1 || r.Dials[0] != 0 {
+		t.Fatalf("dials at %v, want one at start", r.Dials)
 	}
-	r.advance(5 * ms)
-	conn := r.ups[0].conn
-	hs := framesOf[*wire.Handshake](r, 0)
-	if len(r.sent) != 1 || len(hs) != 1 {
-		t.Fatalf("sent %d frames before the ack, want just the Handshake", len(r.sent))
+	r.Advance(5 * ms)
+	conn := r.Ups[0].Conn
+	hs := simtest.FramesOf[*wire.Handshake](r, 0)
+	if len(r.Sent) != 1 || len(hs) != 1 {
+		t.Fatalf("sent %d frames before the ack, want just the Handshake", len(r.Sent))
 	}
 	h := hs[0]
 	if h.LiteID != "42" || h.JWTToken == "" {
@@ -350,23 +115,23 @@ func TestHandshakeCarriesClockAndShapes(t *testing.T) {
 	}
 
 	// Nothing is subscribed (or pushed) until the ack; a failed ack is no ack.
-	l.Step(r.now(), &sim.Input{Kind: sim.InWrite, Write: sim.Write{Collection: "c0", DocID: "d", Value: []byte("v")}}, r.out)
-	m := r.mark()
-	r.deliver(conn, &wire.HandshakeAck{Success: false, Error: ptr("denied")})
-	if len(r.sent) != m || l.Status().Connected {
-		t.Fatalf("a failed HandshakeAck made the Lite send %d frames / connected=%v", len(r.sent)-m, l.Status().Connected)
+	l.Step(r.Now(), &sim.Input{Kind: sim.InWrite, Write: sim.Write{Collection: "c0", DocID: "d", Value: []byte("v")}}, r.Out)
+	m := r.Mark()
+	r.Deliver(conn, &wire.HandshakeAck{Success: false, Error: ptr("denied")})
+	if len(r.Sent) != m || l.Status().Connected {
+		t.Fatalf("a failed HandshakeAck made the Lite send %d frames / connected=%v", len(r.Sent)-m, l.Status().Connected)
 	}
-	r.deliver(conn, &wire.HandshakeAck{Success: true, SessionID: "s"})
-	subs := framesOf[*wire.ShapeSubscribe](r, m)
+	r.Deliver(conn, &wire.HandshakeAck{Success: true, SessionID: "s"})
+	subs := simtest.FramesOf[*wire.ShapeSubscribe](r, m)
 	if len(subs) != 2 {
-		t.Fatalf("%d ShapeSubscribe after the ack, want 2", len(vals(subs)))
+		t.Fatalf("%d ShapeSubscribe after the ack, want 2", len(simtest.Vals(subs)))
 	}
 	for i, c := range []string{"c0", "c1"} {
 		if s := subs[i].Shape; s.ShapeID != "shape:"+c || s.ShapeType.Collection != c {
 			t.Errorf("subscribe %d = %+v, want shape:%s on %s", i, s, c, c)
 		}
 	}
-	if p := framesOf[*wire.DeltaPush](r, m); len(p) != 1 {
+	if p := simtest.FramesOf[*wire.DeltaPush](r, m); len(p) != 1 {
 		t.Errorf("the write made before the ack was pushed %d times after it, want 1", len(p))
 	}
 	if !l.Status().Connected {
@@ -381,17 +146,17 @@ func ptr[T any](v T) *T { return &v }
 func TestResubscribeUntilServed(t *testing.T) {
 	l, r := newLite(t, Config{DeadAfter: long, Collections: []string{"c0", "c1"}})
 	conn := connect(t, l, r)
-	m := r.mark()
-	r.advance(2*sim.Second + 10*ms)
-	if n := len(framesOf[*wire.ShapeSubscribe](r, m)); n != 2 {
+	m := r.Mark()
+	r.Advance(2*sim.Second + 10*ms)
+	if n := len(simtest.FramesOf[*wire.ShapeSubscribe](r, m)); n != 2 {
 		t.Fatalf("%d subscribes re-sent after Reannounce, want 2", n)
 	}
-	r.deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 0}})
-	m = r.mark()
-	r.advance(2*sim.Second + 10*ms)
-	subs := framesOf[*wire.ShapeSubscribe](r, m)
+	r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 0}})
+	m = r.Mark()
+	r.Advance(2*sim.Second + 10*ms)
+	subs := simtest.FramesOf[*wire.ShapeSubscribe](r, m)
 	if len(subs) != 1 || subs[0].Shape.ShapeType.Collection != "c1" {
-		t.Fatalf("re-subscribed %v, want only c1 (c0 is served)", vals(subs))
+		t.Fatalf("re-subscribed %v, want only c1 (c0 is served)", simtest.Vals(subs))
 	}
 }
 
@@ -405,9 +170,9 @@ func TestAppliesInLSNOrder(t *testing.T) {
 			conn := connect(t, l, r)
 			vals := map[uint64]string{1: "x", 2: "y", 3: "z"}
 			for _, lsn := range order {
-				r.deliver(conn, delta("c0", lsn, "a", vals[lsn]))
+				r.Deliver(conn, delta("c0", lsn, "a", vals[lsn]))
 			}
-			r.advance(10 * ms)
+			r.Advance(10 * ms)
 			if got := appliedLSNs(r); !slices.Equal(got, []uint64{1, 2, 3}) {
 				t.Fatalf("delivered %v, applied %v, want 1 2 3", order, got)
 			}
@@ -438,14 +203,14 @@ func TestGapAsksResyncAndBuffers(t *testing.T) {
 			l, r := newLite(t, Config{})
 			conn := connect(t, l, r)
 			if tc.snapshot > 0 {
-				r.deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", SnapshotLSN: tc.snapshot})
+				r.Deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", SnapshotLSN: tc.snapshot})
 			}
-			m := r.mark()
+			m := r.Mark()
 			for _, lsn := range tc.lsns {
-				r.deliver(conn, delta("c0", lsn, "d", "v"))
+				r.Deliver(conn, delta("c0", lsn, "d", "v"))
 			}
-			r.advance(10 * ms)
-			got := framesOf[*wire.ResyncRequest](r, m)
+			r.Advance(10 * ms)
+			got := simtest.FramesOf[*wire.ResyncRequest](r, m)
 			if len(got) != 1 || !reflect.DeepEqual(*got[0], tc.want) {
 				t.Fatalf("resync requests %+v, want one %+v", got, tc.want)
 			}
@@ -459,13 +224,13 @@ func TestGapAsksResyncAndBuffers(t *testing.T) {
 			// the buffered delta included, and the request is answered.
 			last := tc.lsns[len(tc.lsns)-1]
 			for lsn := tc.applied + 1; lsn < last; lsn++ {
-				r.deliver(conn, delta("c0", lsn, "d", "v"))
+				r.Deliver(conn, delta("c0", lsn, "d", "v"))
 			}
-			r.advance(10 * ms)
+			r.Advance(10 * ms)
 			if lsn, _, _ := l.Applied("c0"); lsn != last {
 				t.Fatalf("applied up to %d after the gap filled, want %d", lsn, last)
 			}
-			ans := r.obsOf(sim.ObsResyncAnswered)
+			ans := r.ObsOf(sim.ObsResyncAnswered)
 			if len(ans) != 1 || ans[0].A != last || ans[0].S != "c0" {
 				t.Fatalf("resync-answered %+v, want one at %d", ans, last)
 			}
@@ -478,11 +243,11 @@ func TestGapAsksResyncAndBuffers(t *testing.T) {
 func TestGapResyncRetriedWithBackoff(t *testing.T) {
 	l, r := newLite(t, Config{DeadAfter: long})
 	conn := connect(t, l, r)
-	r.deliver(conn, delta("c0", 1, "a", "1"))
-	r.deliver(conn, delta("c0", 5, "a", "5"))
-	m := r.mark()
-	r.advance(14 * sim.Second)
-	at := timesOf[*wire.ResyncRequest](r, m)
+	r.Deliver(conn, delta("c0", 1, "a", "1"))
+	r.Deliver(conn, delta("c0", 5, "a", "5"))
+	m := r.Mark()
+	r.Advance(14 * sim.Second)
+	at := simtest.TimesOf[*wire.ResyncRequest](r, m)
 	var gaps []sim.Time
 	for i := 1; i < len(at); i++ {
 		gaps = append(gaps, at[i]-at[i-1])
@@ -491,30 +256,30 @@ func TestGapResyncRetriedWithBackoff(t *testing.T) {
 	if len(at) == 0 || at[0] != 10*ms || !slices.Equal(gaps, want[:min(len(want), len(gaps))]) || len(gaps) < 6 {
 		t.Fatalf("requests at %v (intervals %v), want the first at the first tick (10ms), then intervals %v", at, gaps, want)
 	}
-	for i, q := range framesOf[*wire.ResyncRequest](r, m) {
+	for i, q := range simtest.FramesOf[*wire.ResyncRequest](r, m) {
 		if want := (wire.ResyncRequest{Reason: gap(2, 5), FromMutationID: 2, Collection: "c0"}); !reflect.DeepEqual(*q, want) {
 			t.Fatalf("attempt %d = %+v, want %+v", i+1, *q, want)
 		}
 	}
-	sentObs := r.obsOf(sim.ObsResyncSent)
+	sentObs := r.ObsOf(sim.ObsResyncSent)
 	for i, o := range sentObs {
 		if o.A != 2 || o.B != uint64(i+1) {
 			t.Fatalf("resync-sent %d: from %d attempt %d, want from 2 attempt %d", i, o.A, o.B, i+1)
 		}
 	}
 	for lsn := uint64(2); lsn <= 4; lsn++ {
-		r.deliver(conn, delta("c0", lsn, "a", "x"))
+		r.Deliver(conn, delta("c0", lsn, "a", "x"))
 	}
-	r.advance(10 * ms)
+	r.Advance(10 * ms)
 	if got := appliedLSNs(r); !slices.Equal(got, []uint64{1, 2, 3, 4, 5}) {
 		t.Fatalf("applied %v, want 1..5", got)
 	}
 	if got := doc(t, l, "c0", "a"); got != "5" {
 		t.Fatalf("doc a = %q, want the value of LSN 5", got)
 	}
-	m = r.mark()
-	r.advance(10 * sim.Second)
-	if n := len(framesOf[*wire.ResyncRequest](r, m)); n != 0 {
+	m = r.Mark()
+	r.Advance(10 * sim.Second)
+	if n := len(simtest.FramesOf[*wire.ResyncRequest](r, m)); n != 0 {
 		t.Fatalf("%d resync requests after the gap was filled", n)
 	}
 }
@@ -528,24 +293,24 @@ func TestOldDeltaIgnored(t *testing.T) {
 			conn := connect(t, l, r)
 			vals := []string{"", "x", "y", "z"}
 			for lsn := uint64(1); lsn <= 3; lsn++ {
-				r.deliver(conn, delta("c0", lsn, "a", vals[lsn]))
+				r.Deliver(conn, delta("c0", lsn, "a", vals[lsn]))
 			}
-			r.advance(10 * ms)
-			m := r.mark()
-			r.deliver(conn, delta("c0", old, "a", "OLD"))
-			r.advance(10 * ms)
+			r.Advance(10 * ms)
+			m := r.Mark()
+			r.Deliver(conn, delta("c0", old, "a", "OLD"))
+			r.Advance(10 * ms)
 			if got := doc(t, l, "c0", "a"); got != "z" {
 				t.Fatalf("replayed LSN %d: doc a = %q, want z", old, got)
 			}
 			if lsn, _, _ := l.Applied("c0"); lsn != 3 {
 				t.Fatalf("replayed LSN %d: applied LSN %d, want 3", old, lsn)
 			}
-			r.deliver(conn, delta("c0", 4, "a", "w"))
-			r.advance(10 * ms)
+			r.Deliver(conn, delta("c0", 4, "a", "w"))
+			r.Advance(10 * ms)
 			if got := appliedLSNs(r); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
 				t.Fatalf("applied %v, want 1 2 3 4", got)
 			}
-			if n := len(framesOf[*wire.ResyncRequest](r, m)); n != 0 {
+			if n := len(simtest.FramesOf[*wire.ResyncRequest](r, m)); n != 0 {
 				t.Fatalf("%d resync requests: an old delta rewound the tracker", n)
 			}
 		})
@@ -555,16 +320,16 @@ func TestOldDeltaIgnored(t *testing.T) {
 func TestSnapshotRebases(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
-	r.deliver(conn, delta("c0", 1, "a", "1"))
-	r.deliver(conn, delta("c0", 2, "b", "2"))
-	r.deliver(conn, delta("c0", 12, "c", "12")) // gap: 3..11 missing
-	r.advance(10 * ms)
+	r.Deliver(conn, delta("c0", 1, "a", "1"))
+	r.Deliver(conn, delta("c0", 2, "b", "2"))
+	r.Deliver(conn, delta("c0", 12, "c", "12")) // gap: 3..11 missing
+	r.Advance(10 * ms)
 	if l.Status().Resyncing != 1 {
 		t.Fatal("no resync open for the gap")
 	}
 	// Snapshot at 11 holding {a: s, z: q} (sorted: a then z).
 	data := []byte{1, 'a', 1, 's', 1, 'z', 1, 'q'}
-	r.deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", Data: data, SnapshotLSN: 11, DocCount: 2})
+	r.Deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", Data: data, SnapshotLSN: 11, DocCount: 2})
 	// The snapshot replaces the state, then the buffered delta 12 applies.
 	if lsn, _, _ := l.Applied("c0"); lsn != 12 {
 		t.Fatalf("applied LSN %d after the snapshot, want 12 (snapshot 11 + buffered 12)", lsn)
@@ -574,15 +339,15 @@ func TestSnapshotRebases(t *testing.T) {
 			t.Errorf("doc %s = %q, want %q", id, got, want)
 		}
 	}
-	if s := r.obsOf(sim.ObsSnapshot); len(s) != 1 || s[0].A != 11 {
+	if s := r.ObsOf(sim.ObsSnapshot); len(s) != 1 || s[0].A != 11 {
 		t.Errorf("snapshot observations %+v, want one at 11", s)
 	}
-	if a := r.obsOf(sim.ObsResyncAnswered); len(a) != 1 || l.Status().Resyncing != 0 {
+	if a := r.ObsOf(sim.ObsResyncAnswered); len(a) != 1 || l.Status().Resyncing != 0 {
 		t.Errorf("resync answered %+v, resyncing %d: the snapshot must close the request", a, l.Status().Resyncing)
 	}
-	r.deliver(conn, delta("c0", 11, "a", "OLD"))
-	r.deliver(conn, delta("c0", 13, "d", "13"))
-	r.advance(10 * ms)
+	r.Deliver(conn, delta("c0", 11, "a", "OLD"))
+	r.Deliver(conn, delta("c0", 13, "d", "13"))
+	r.Advance(10 * ms)
 	if got, lsn := doc(t, l, "c0", "a"), appliedLSN(l, "c0"); got != "s" || lsn != 13 {
 		t.Fatalf("doc a = %q, applied %d; want s and 13", got, lsn)
 	}
@@ -593,23 +358,23 @@ func TestSnapshotRebases(t *testing.T) {
 func TestSnapshotForOneShapeLeavesOtherGap(t *testing.T) {
 	l, r := newLite(t, Config{Collections: []string{"c0", "c1"}})
 	conn := connect(t, l, r)
-	r.deliver(conn, delta("c1", 1, "a", "1"))
-	r.deliver(conn, delta("c1", 3, "a", "3")) // gap at 2
-	r.advance(10 * ms)
+	r.Deliver(conn, delta("c1", 1, "a", "1"))
+	r.Deliver(conn, delta("c1", 3, "a", "3")) // gap at 2
+	r.Advance(10 * ms)
 	if st := l.Status(); st.Resyncing != 1 {
 		t.Fatalf("status %+v, want c1 resyncing", st)
 	}
-	r.deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", SnapshotLSN: 4})
+	r.Deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", SnapshotLSN: 4})
 	if st := l.Status(); st.Resyncing != 1 {
 		t.Fatalf("after c0's snapshot: status %+v, want c1 still resyncing", st)
 	}
-	m := r.mark()
-	r.advance(300 * ms) // past the first retry (250 ms)
-	if q := framesOf[*wire.ResyncRequest](r, m); len(q) == 0 || q[0].Collection != "c1" {
-		t.Fatalf("requests %+v, want c1's gap request retried", vals(q))
+	m := r.Mark()
+	r.Advance(300 * ms) // past the first retry (250 ms)
+	if q := simtest.FramesOf[*wire.ResyncRequest](r, m); len(q) == 0 || q[0].Collection != "c1" {
+		t.Fatalf("requests %+v, want c1's gap request retried", simtest.Vals(q))
 	}
-	r.deliver(conn, delta("c1", 2, "a", "2"))
-	r.advance(10 * ms)
+	r.Deliver(conn, delta("c1", 2, "a", "2"))
+	r.Advance(10 * ms)
 	if lsn := appliedLSN(l, "c1"); lsn != 3 || doc(t, l, "c1", "a") != "3" {
 		t.Fatalf("c1 applied to %d (a=%s), want 3: the delta held above the gap was lost", lsn, doc(t, l, "c1", "a"))
 	}
@@ -623,18 +388,18 @@ func TestSnapshotForOneShapeLeavesOtherGap(t *testing.T) {
 func TestBadSnapshotAsksFullResync(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
-	r.deliver(conn, delta("c0", 1, "a", "1"))
-	r.advance(10 * ms)
-	m := r.mark()
-	r.deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", Data: []byte{1, 'a', 1, 's'}, SnapshotLSN: 9, DocCount: 2})
+	r.Deliver(conn, delta("c0", 1, "a", "1"))
+	r.Advance(10 * ms)
+	m := r.Mark()
+	r.Deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", Data: []byte{1, 'a', 1, 's'}, SnapshotLSN: 9, DocCount: 2})
 	if lsn, _, _ := l.Applied("c0"); lsn != 1 || doc(t, l, "c0", "a") != "1" {
 		t.Fatalf("a bad snapshot changed the state (applied %d)", lsn)
 	}
 	want := wire.ResyncRequest{Reason: wire.ResyncReason{Kind: wire.CorruptedState}, FromMutationID: 0, Collection: "c0"}
-	if q := framesOf[*wire.ResyncRequest](r, m); len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
-		t.Fatalf("requests %+v, want %+v", vals(q), want)
+	if q := simtest.FramesOf[*wire.ResyncRequest](r, m); len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
+		t.Fatalf("requests %+v, want %+v", simtest.Vals(q), want)
 	}
-	if len(r.obsOf(sim.ObsDecodeError)) != 1 {
+	if len(r.ObsOf(sim.ObsDecodeError)) != 1 {
 		t.Fatal("no decode-error observation for the bad snapshot")
 	}
 }
@@ -644,12 +409,12 @@ func TestBadSnapshotAsksFullResync(t *testing.T) {
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
 
-func write(r *rig, coll, id, value string) {
+func write(r *simtest.Rig, coll, id, value string) {
 	var v []byte
 	if value != "" {
 		v = []byte(value)
 	}
-	r.step(sim.Input{Kind: sim.InWrite, Write: sim.Write{Collection: coll, DocID: id, Value: v}})
+	r.Input(sim.Input{Kind: sim.InWrite, Write: sim.Write{Collection: coll, DocID: id, Value: v}})
 }
 
 func pushIDs(ps []*wire.DeltaPush) []uint64 {
@@ -666,18 +431,18 @@ func TestWritePushes(t *testing.T) {
 	}
 	l, r := newLite(t, Config{PeerID: 9})
 	conn := connect(t, l, r)
-	m := r.mark()
+	m := r.Mark()
 	write(r, "c0", "doc1", "v1")
 	write(r, "c0", "doc2", "")       // a delete
 	write(r, "nope", "doc3", "x")    // not a subscribed collection: ignored
 	write(r, "c0", "doc1", "second") // same doc again: a new mutation
-	ps := framesOf[*wire.DeltaPush](r, m)
+	ps := simtest.FramesOf[*wire.DeltaPush](r, m)
 	want := []struct {
 		doc   string
 		delta []byte
 	}{{"doc1", []byte{1, 'v', '1'}}, {"doc2", []byte{2}}, {"doc1", append([]byte{1}, "second"...)}}
 	if len(ps) != len(want) {
-		t.Fatalf("%d pushes, want %d", len(vals(ps)), len(want))
+		t.Fatalf("%d pushes, want %d", len(simtest.Vals(ps)), len(want))
 	}
 	for i, p := range ps {
 		w := want[i]
@@ -690,8 +455,8 @@ func TestWritePushes(t *testing.T) {
 		if p.DeviceValidTimeMs == nil || *p.DeviceValidTimeMs != 5 {
 			t.Errorf("push %d device time %v, want 5 ms (now, no skew)", i, p.DeviceValidTimeMs)
 		}
-		if r.sent[m+i].conn != conn {
-			t.Errorf("push %d on conn %d, want %d", i, r.sent[m+i].conn, conn)
+		if r.Sent[m+i].Conn != conn {
+			t.Errorf("push %d on conn %d, want %d", i, r.Sent[m+i].Conn, conn)
 		}
 	}
 	if l.Status().Unacked != 3 {
@@ -704,25 +469,25 @@ func TestWritePushes(t *testing.T) {
 func TestPushResentAfterAckTimeout(t *testing.T) {
 	l, r := newLite(t, Config{DeadAfter: long, AckTimeout: 300 * ms})
 	conn := connect(t, l, r)
-	m := r.mark()
+	m := r.Mark()
 	write(r, "c0", "d", "v") // at 5 ms
-	r.advance(1 * sim.Second)
-	at := timesOf[*wire.DeltaPush](r, m)
+	r.Advance(1 * sim.Second)
+	at := simtest.TimesOf[*wire.DeltaPush](r, m)
 	// Ticks fall on multiples of 10 ms: resends on the first tick at or
 	// after 305 ms, then every 300 ms from there.
 	want := []sim.Time{5 * ms, 310 * ms, 610 * ms, 910 * ms}
 	if !slices.Equal(at, want) {
 		t.Fatalf("pushes at %v, want %v", at, want)
 	}
-	for _, p := range framesOf[*wire.DeltaPush](r, m) {
+	for _, p := range simtest.FramesOf[*wire.DeltaPush](r, m) {
 		if p.MutationID != 1 {
 			t.Fatalf("resent mutation %d, want 1", p.MutationID)
 		}
 	}
-	r.deliver(conn, &wire.DeltaAck{MutationID: 1, LSN: 17})
-	m = r.mark()
-	r.advance(1 * sim.Second)
-	if n := len(framesOf[*wire.DeltaPush](r, m)); n != 0 {
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 1, LSN: 17})
+	m = r.Mark()
+	r.Advance(1 * sim.Second)
+	if n := len(simtest.FramesOf[*wire.DeltaPush](r, m)); n != 0 {
 		t.Fatalf("%d pushes after the ack", n)
 	}
 }
@@ -735,23 +500,23 @@ func TestAckRetiresExactlyAndRejectRetires(t *testing.T) {
 	for _, d := range []string{"a", "b", "c", "d"} {
 		write(r, "c0", d, "v")
 	}
-	r.deliver(conn, &wire.DeltaAck{MutationID: 3, LSN: 30})
-	acked := r.obsOf(sim.ObsAcked)
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 3, LSN: 30})
+	acked := r.ObsOf(sim.ObsAcked)
 	if len(acked) != 1 || acked[0].C != 3 || acked[0].A != 30 || acked[0].B != 0 {
 		t.Fatalf("acked %+v, want mutation 3 at LSN 30", acked)
 	}
 	if n := l.Status().Unacked; n != 3 {
 		t.Fatalf("unacked %d after acking 3, want 3 (1, 2 and 4: acks are not cumulative)", n)
 	}
-	r.deliver(conn, &wire.DeltaReject{MutationID: 1, Reason: "no"})
-	r.deliver(conn, &wire.DeltaAck{MutationID: 99, LSN: 1}) // unknown: ignored
-	acked = r.obsOf(sim.ObsAcked)
+	r.Deliver(conn, &wire.DeltaReject{MutationID: 1, Reason: "no"})
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 99, LSN: 1}) // unknown: ignored
+	acked = r.ObsOf(sim.ObsAcked)
 	if len(acked) != 2 || acked[1].C != 1 || acked[1].B != 1 {
 		t.Fatalf("acked %+v, want mutation 1 rejected (B=1)", acked)
 	}
-	m := r.mark()
-	r.advance(sim.Second + 10*ms)
-	if got := pushIDs(framesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{2, 4}) {
+	m := r.Mark()
+	r.Advance(sim.Second + 10*ms)
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{2, 4}) {
 		t.Fatalf("resent %v after AckTimeout, want 2 4", got)
 	}
 }
@@ -759,17 +524,17 @@ func TestAckRetiresExactlyAndRejectRetires(t *testing.T) {
 func TestMaxInFlight(t *testing.T) {
 	l, r := newLite(t, Config{MaxInFlight: 2})
 	conn := connect(t, l, r)
-	m := r.mark()
+	m := r.Mark()
 	for _, d := range []string{"a", "b", "c"} {
 		write(r, "c0", d, "v")
 	}
-	if got := pushIDs(framesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{1, 2}) {
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{1, 2}) {
 		t.Fatalf("pushed %v with a window of 2, want 1 2", got)
 	}
-	r.deliver(conn, &wire.DeltaAck{MutationID: 1, LSN: 1})
-	m = r.mark()
-	r.advance(10 * ms)
-	if got := pushIDs(framesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{3}) {
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 1, LSN: 1})
+	m = r.Mark()
+	r.Advance(10 * ms)
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{3}) {
 		t.Fatalf("pushed %v after an ack freed the window, want 3", got)
 	}
 	_ = l
@@ -783,14 +548,14 @@ func TestOriginResyncResendsFromID(t *testing.T) {
 	for _, d := range []string{"a", "b", "c", "d"} {
 		write(r, "c0", d, "v")
 	}
-	r.deliver(conn, &wire.DeltaAck{MutationID: 1, LSN: 1})
-	r.deliver(conn, &wire.DeltaAck{MutationID: 2, LSN: 2})
-	m := r.mark()
-	r.deliver(conn, &wire.ResyncRequest{Reason: gap(2, 4), FromMutationID: 2})
-	if got := pushIDs(framesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{2, 3, 4}) {
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 1, LSN: 1})
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 2, LSN: 2})
+	m := r.Mark()
+	r.Deliver(conn, &wire.ResyncRequest{Reason: gap(2, 4), FromMutationID: 2})
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{2, 3, 4}) {
 		t.Fatalf("resent %v, want 2 3 4", got)
 	}
-	for _, p := range framesOf[*wire.DeltaPush](r, m) {
+	for _, p := range simtest.FramesOf[*wire.DeltaPush](r, m) {
 		if p.Checksum != crc32c(p.Delta) {
 			t.Fatalf("resent mutation %d with a bad checksum", p.MutationID)
 		}
@@ -809,10 +574,10 @@ func TestBugOriginResyncResendIsNotInIDOrder(t *testing.T) {
 	for _, d := range []string{"a", "b", "c"} {
 		write(r, "c0", d, "v")
 	}
-	r.deliver(conn, &wire.DeltaAck{MutationID: 2, LSN: 2}) // 1's ack is lost
-	m := r.mark()
-	r.deliver(conn, &wire.ResyncRequest{Reason: gap(1, 3), FromMutationID: 1})
-	if got := pushIDs(framesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{1, 2, 3}) {
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 2, LSN: 2}) // 1's ack is lost
+	m := r.Mark()
+	r.Deliver(conn, &wire.ResyncRequest{Reason: gap(1, 3), FromMutationID: 1})
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{1, 2, 3}) {
 		t.Fatalf("resent %v, want 1 2 3 (in id order, as resend documents)", got)
 	}
 	_ = l
@@ -830,10 +595,10 @@ func TestBugRejectedMutationResentOnOriginResync(t *testing.T) {
 	conn := connect(t, l, r)
 	write(r, "c0", "a", "v") // 1
 	write(r, "c0", "b", "v") // 2
-	r.deliver(conn, &wire.DeltaReject{MutationID: 1, Reason: "empty delta"})
-	m := r.mark()
-	r.deliver(conn, &wire.ResyncRequest{Reason: gap(1, 2), FromMutationID: 1})
-	if got := pushIDs(framesOf[*wire.DeltaPush](r, m)); slices.Contains(got, 1) {
+	r.Deliver(conn, &wire.DeltaReject{MutationID: 1, Reason: "empty delta"})
+	m := r.Mark()
+	r.Deliver(conn, &wire.ResyncRequest{Reason: gap(1, 2), FromMutationID: 1})
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); slices.Contains(got, 1) {
 		t.Fatalf("answered Origin's resync with %v: mutation 1 was rejected and retired, it must not be sent again", got)
 	}
 }
@@ -848,22 +613,22 @@ func TestThrottleHysteresis(t *testing.T) {
 	// QueueCap 8: high mark 6, low mark 2 (3/4 and 1/4).
 	l, r := newLite(t, Config{QueueCap: 8, DrainRate: 100})
 	conn := connect(t, l, r)
-	m := r.mark()
+	m := r.Mark()
 	lsn := uint64(0)
 	feed := func(n int) {
 		for i := 0; i < n; i++ {
 			lsn++
-			r.deliver(conn, delta("c0", lsn, "d", "v"))
+			r.Deliver(conn, delta("c0", lsn, "d", "v"))
 		}
 	}
 	feed(5)
-	if th := framesOf[*wire.Throttle](r, m); len(th) != 0 {
-		t.Fatalf("throttle %+v at depth 5, below the high mark 6", vals(th))
+	if th := simtest.FramesOf[*wire.Throttle](r, m); len(th) != 0 {
+		t.Fatalf("throttle %+v at depth 5, below the high mark 6", simtest.Vals(th))
 	}
 	feed(1)
-	th := framesOf[*wire.Throttle](r, m)
+	th := simtest.FramesOf[*wire.Throttle](r, m)
 	if len(th) != 1 || *th[0] != (wire.Throttle{Throttle: true, QueueDepth: 6, SuggestedRate: 100}) {
-		t.Fatalf("throttle %+v at depth 6, want one {true 6 100}", vals(th))
+		t.Fatalf("throttle %+v at depth 6, want one {true 6 100}", simtest.Vals(th))
 	}
 	if !l.Status().Throttled {
 		t.Fatal("status not throttled")
@@ -871,33 +636,33 @@ func TestThrottleHysteresis(t *testing.T) {
 	// Drain tick by tick: no release while the depth is above 2.
 	for tick := 0; tick < 20 && l.Status().Throttled; tick++ {
 		before := l.Status().QueueDepth
-		m2 := r.mark()
-		r.advance(10 * ms)
+		m2 := r.Mark()
+		r.Advance(10 * ms)
 		after := l.Status().QueueDepth
-		for _, x := range framesOf[*wire.Throttle](r, m2) {
+		for _, x := range simtest.FramesOf[*wire.Throttle](r, m2) {
 			if x.Throttle || after > 2 || x.QueueDepth != uint64(after) {
 				t.Fatalf("at depth %d->%d sent %+v; want only a release at depth <= 2", before, after, x)
 			}
 		}
 	}
-	th = framesOf[*wire.Throttle](r, m)
+	th = simtest.FramesOf[*wire.Throttle](r, m)
 	if len(th) != 2 || th[1].Throttle || th[1].SuggestedRate != 0 || th[1].QueueDepth > 2 {
-		t.Fatalf("throttles %+v, want on then one release at depth <= 2", vals(th))
+		t.Fatalf("throttles %+v, want on then one release at depth <= 2", simtest.Vals(th))
 	}
 	// Hysteresis upward too: refilling to 5 after the release does not
 	// re-engage; 6 does.
-	r.advance(100 * ms)
+	r.Advance(100 * ms)
 	if d := l.Status().QueueDepth; d != 0 {
 		t.Fatalf("queue depth %d, want drained", d)
 	}
-	m = r.mark()
+	m = r.Mark()
 	feed(5)
-	if n := len(framesOf[*wire.Throttle](r, m)); n != 0 {
+	if n := len(simtest.FramesOf[*wire.Throttle](r, m)); n != 0 {
 		t.Fatalf("%d throttles at depth 5 after a release", n)
 	}
 	feed(1)
-	if th := framesOf[*wire.Throttle](r, m); len(th) != 1 || !th[0].Throttle {
-		t.Fatalf("throttles %+v at depth 6 again, want one engage", vals(th))
+	if th := simtest.FramesOf[*wire.Throttle](r, m); len(th) != 1 || !th[0].Throttle {
+		t.Fatalf("throttles %+v at depth 6 again, want one engage", simtest.Vals(th))
 	}
 }
 
@@ -907,15 +672,15 @@ func TestThrottleReannounced(t *testing.T) {
 	// QueueCap 16: high 12, low 4; 1 delta/s drains 12 in about 12 s.
 	l, r := newLite(t, Config{QueueCap: 16, DrainRate: 1, DeadAfter: long})
 	conn := connect(t, l, r)
-	m := r.mark()
+	m := r.Mark()
 	for lsn := uint64(1); lsn <= 12; lsn++ {
-		r.deliver(conn, delta("c0", lsn, "d", "v"))
+		r.Deliver(conn, delta("c0", lsn, "d", "v"))
 	}
-	r.advance(12 * sim.Second)
-	th := framesOf[*wire.Throttle](r, m)
-	at := timesOf[*wire.Throttle](r, m)
+	r.Advance(12 * sim.Second)
+	th := simtest.FramesOf[*wire.Throttle](r, m)
+	at := simtest.TimesOf[*wire.Throttle](r, m)
 	if len(th) < 4 {
-		t.Fatalf("throttles %+v at %v, want engage, re-announcements, release", vals(th), at)
+		t.Fatalf("throttles %+v at %v, want engage, re-announcements, release", simtest.Vals(th), at)
 	}
 	last := len(th) - 1
 	if th[last].Throttle || th[last].QueueDepth > 4 {
@@ -940,28 +705,28 @@ func TestQueueOverflowDropsDelta(t *testing.T) {
 	l, r := newLite(t, Config{QueueCap: 4, DrainRate: 100})
 	conn := connect(t, l, r)
 	for lsn := uint64(1); lsn <= 5; lsn++ {
-		r.deliver(conn, delta("c0", lsn, "d"+string(rune('0'+lsn)), "v"))
+		r.Deliver(conn, delta("c0", lsn, "d"+string(rune('0'+lsn)), "v"))
 	}
-	ov := r.obsOf(sim.ObsQueueOverflow)
+	ov := r.ObsOf(sim.ObsQueueOverflow)
 	if len(ov) != 1 || ov[0].A != 5 || ov[0].S != "c0" {
 		t.Fatalf("overflow observations %+v, want one for LSN 5 of c0", ov)
 	}
 	if d, c := l.QueueDepth(); d != 4 || c != 4 {
 		t.Fatalf("queue %d/%d, want 4/4", d, c)
 	}
-	r.advance(100 * ms)
+	r.Advance(100 * ms)
 	if got := appliedLSNs(r); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
 		t.Fatalf("applied %v, want 1..4 (5 was dropped)", got)
 	}
 	if got := doc(t, l, "c0", "d5"); got != "<absent>" {
 		t.Fatalf("the dropped delta's doc is %q", got)
 	}
-	m := r.mark()
-	r.deliver(conn, delta("c0", 6, "d6", "v"))
-	r.advance(10 * ms)
+	m := r.Mark()
+	r.Deliver(conn, delta("c0", 6, "d6", "v"))
+	r.Advance(10 * ms)
 	want := wire.ResyncRequest{Reason: gap(5, 6), FromMutationID: 5, Collection: "c0"}
-	if q := framesOf[*wire.ResyncRequest](r, m); len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
-		t.Fatalf("requests %+v, want %+v", vals(q), want)
+	if q := simtest.FramesOf[*wire.ResyncRequest](r, m); len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
+		t.Fatalf("requests %+v, want %+v", simtest.Vals(q), want)
 	}
 }
 
@@ -972,36 +737,36 @@ func TestRestartKeepsDurableState(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
 	for lsn := uint64(1); lsn <= 3; lsn++ {
-		r.deliver(conn, delta("c0", lsn, "a", string(rune('a'+lsn))))
+		r.Deliver(conn, delta("c0", lsn, "a", string(rune('a'+lsn))))
 	}
-	r.advance(10 * ms)
+	r.Advance(10 * ms)
 	write(r, "c0", "mine", "v") // mutation 1, never acked
 	lsn0, dig0, _ := l.Applied("c0")
 	l.Crash()
 	if l.Status().Connected {
 		t.Fatal("connected after a crash")
 	}
-	r.advance(100 * ms)
-	m, ups := r.mark(), len(r.ups)
-	r.step(sim.Input{Kind: sim.InRestart})
-	if n := len(r.obsOf(sim.ObsCorruptedState)); n != 0 {
+	r.Advance(100 * ms)
+	m, ups := r.Mark(), len(r.Ups)
+	r.Input(sim.Input{Kind: sim.InRestart})
+	if n := len(r.ObsOf(sim.ObsCorruptedState)); n != 0 {
 		t.Fatalf("%d corrupted-state observations after a clean crash", n)
 	}
 	if lsn, dig, _ := l.Applied("c0"); lsn != lsn0 || dig != dig0 || lsn != 3 {
 		t.Fatalf("after restart applied %d digest %x, want %d %x", lsn, dig, lsn0, dig0)
 	}
-	r.advance(5 * ms)
-	if len(r.ups) != ups+1 {
+	r.Advance(5 * ms)
+	if len(r.Ups) != ups+1 {
 		t.Fatal("no reconnection after restart")
 	}
-	conn = r.ups[len(r.ups)-1].conn
-	hs := framesOf[*wire.Handshake](r, m)
+	conn = r.Ups[len(r.Ups)-1].Conn
+	hs := simtest.FramesOf[*wire.Handshake](r, m)
 	if len(hs) != 1 || hs[0].VectorClock["c0"]["lsn"] != 3 {
-		t.Fatalf("handshakes %+v, want one carrying lsn 3", vals(hs))
+		t.Fatalf("handshakes %+v, want one carrying lsn 3", simtest.Vals(hs))
 	}
-	r.deliver(conn, &wire.HandshakeAck{Success: true})
+	r.Deliver(conn, &wire.HandshakeAck{Success: true})
 	write(r, "c0", "mine2", "v")
-	if got := pushIDs(framesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{1, 2}) {
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{1, 2}) {
 		t.Fatalf("pushes after restart %v, want the unacked 1 again, then 2", got)
 	}
 }
@@ -1010,15 +775,15 @@ func TestCorruptDurableColdStart(t *testing.T) {
 	l, r := newLite(t, Config{Collections: []string{"c0", "c1"}})
 	conn := connect(t, l, r)
 	for lsn := uint64(1); lsn <= 3; lsn++ {
-		r.deliver(conn, delta("c0", lsn, "a", "x"))
-		r.deliver(conn, delta("c1", lsn, "b", "y"))
+		r.Deliver(conn, delta("c0", lsn, "a", "x"))
+		r.Deliver(conn, delta("c1", lsn, "b", "y"))
 	}
-	r.advance(10 * ms)
+	r.Advance(10 * ms)
 	l.Crash()
 	l.CorruptDurable(rand.New(rand.NewPCG(1, 2)))
-	m := r.mark()
-	r.step(sim.Input{Kind: sim.InRestart})
-	if n := len(r.obsOf(sim.ObsCorruptedState)); n != 1 {
+	m := r.Mark()
+	r.Input(sim.Input{Kind: sim.InRestart})
+	if n := len(r.ObsOf(sim.ObsCorruptedState)); n != 1 {
 		t.Fatalf("%d corrupted-state observations, want 1", n)
 	}
 	for _, c := range []string{"c0", "c1"} {
@@ -1026,19 +791,19 @@ func TestCorruptDurableColdStart(t *testing.T) {
 			t.Fatalf("%s after a corrupted restart: lsn %d digest %x, want wiped", c, lsn, dig)
 		}
 	}
-	r.advance(5 * ms)
-	conn = r.ups[len(r.ups)-1].conn
-	if q := framesOf[*wire.ResyncRequest](r, m); len(q) != 0 {
-		t.Fatalf("resync %+v before the handshake completed", vals(q))
+	r.Advance(5 * ms)
+	conn = r.Ups[len(r.Ups)-1].Conn
+	if q := simtest.FramesOf[*wire.ResyncRequest](r, m); len(q) != 0 {
+		t.Fatalf("resync %+v before the handshake completed", simtest.Vals(q))
 	}
-	hs := framesOf[*wire.Handshake](r, m)
+	hs := simtest.FramesOf[*wire.Handshake](r, m)
 	if len(hs) != 1 || hs[0].VectorClock["c0"]["lsn"] != 0 || hs[0].VectorClock["c1"]["lsn"] != 0 {
-		t.Fatalf("handshake %+v, want clocks at 0", vals(hs))
+		t.Fatalf("handshake %+v, want clocks at 0", simtest.Vals(hs))
 	}
-	r.deliver(conn, &wire.HandshakeAck{Success: true})
-	q := framesOf[*wire.ResyncRequest](r, m)
+	r.Deliver(conn, &wire.HandshakeAck{Success: true})
+	q := simtest.FramesOf[*wire.ResyncRequest](r, m)
 	if len(q) != 2 {
-		t.Fatalf("%d resync requests after the handshake, want one per shape", len(vals(q)))
+		t.Fatalf("%d resync requests after the handshake, want one per shape", len(simtest.Vals(q)))
 	}
 	for i, c := range []string{"c0", "c1"} {
 		want := wire.ResyncRequest{Reason: wire.ResyncReason{Kind: wire.CorruptedState}, FromMutationID: 0, Collection: c}
@@ -1048,8 +813,8 @@ func TestCorruptDurableColdStart(t *testing.T) {
 	}
 	// A second, clean restart does not ask again.
 	l.Crash()
-	r.step(sim.Input{Kind: sim.InRestart})
-	if n := len(r.obsOf(sim.ObsCorruptedState)); n != 1 {
+	r.Input(sim.Input{Kind: sim.InRestart})
+	if n := len(r.ObsOf(sim.ObsCorruptedState)); n != 1 {
 		t.Fatalf("%d corrupted-state observations after a clean restart, want still 1", n)
 	}
 }
@@ -1068,20 +833,20 @@ func TestReconnectBackoff(t *testing.T) {
 	const dialTimeout = 50 * ms
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l := New(Config{Origin: peerNode, PeerID: 7, Collections: []string{"c0"}}, tc.rng)
-			r := newRig(t, l, dialTimeout)
-			r.allowDial = false
-			r.step(sim.Input{Kind: sim.InStart})
-			r.advance(40 * sim.Second)
-			if len(r.dials) < len(tc.want)+1 {
-				t.Fatalf("%d dials, want at least %d", len(r.dials), len(tc.want)+1)
+			l := New(Config{Origin: simtest.Peer, PeerID: 7, Collections: []string{"c0"}}, tc.rng)
+			r := simtest.New(t, l, dialTimeout)
+			r.AllowDial = false
+			r.Input(sim.Input{Kind: sim.InStart})
+			r.Advance(40 * sim.Second)
+			if len(r.Dials) < len(tc.want)+1 {
+				t.Fatalf("%d dials, want at least %d", len(r.Dials), len(tc.want)+1)
 			}
 			for i, want := range tc.want {
-				if got := r.dials[i+1] - r.dials[i] - dialTimeout; got != want {
-					t.Fatalf("backoff before dial %d = %v, want %v (dials at %v)", i+2, got, want, r.dials)
+				if got := r.Dials[i+1] - r.Dials[i] - dialTimeout; got != want {
+					t.Fatalf("backoff before dial %d = %v, want %v (dials at %v)", i+2, got, want, r.Dials)
 				}
 			}
-			rc := r.obsOf(sim.ObsReconnect)
+			rc := r.ObsOf(sim.ObsReconnect)
 			for i := range tc.want {
 				if rc[i].A != uint64(i+1) {
 					t.Fatalf("reconnect %d observed attempt %d", i, rc[i].A)
@@ -1089,29 +854,29 @@ func TestReconnectBackoff(t *testing.T) {
 			}
 			// Let the next dial through; once open, a drop starts over at
 			// the base delay.
-			r.allowDial = true
-			n := len(r.dials)
-			for i := 0; i < 800 && len(r.ups) == 0; i++ {
-				r.advance(10 * ms)
+			r.AllowDial = true
+			n := len(r.Dials)
+			for i := 0; i < 800 && len(r.Ups) == 0; i++ {
+				r.Advance(10 * ms)
 			}
-			if len(r.dials) != n+1 || len(r.ups) != 1 {
-				t.Fatalf("dials %d -> %d, ups %d: want one successful dial", n, len(r.dials), len(r.ups))
+			if len(r.Dials) != n+1 || len(r.Ups) != 1 {
+				t.Fatalf("dials %d -> %d, ups %d: want one successful dial", n, len(r.Dials), len(r.Ups))
 			}
-			conn := r.ups[0].conn
-			r.deliver(conn, &wire.HandshakeAck{Success: true})
-			r.step(sim.Input{Kind: sim.InConnDown, Conn: conn})
-			down := r.now()
-			if rc := r.obsOf(sim.ObsReconnect); rc[len(rc)-1].A != 1 {
+			conn := r.Ups[0].Conn
+			r.Deliver(conn, &wire.HandshakeAck{Success: true})
+			r.Input(sim.Input{Kind: sim.InConnDown, Conn: conn})
+			down := r.Now()
+			if rc := r.ObsOf(sim.ObsReconnect); rc[len(rc)-1].A != 1 {
 				t.Fatalf("reconnect after an open connection is attempt %d, want 1", rc[len(rc)-1].A)
 			}
 			if l.Status().Connected {
 				t.Fatal("still connected after conn-down")
 			}
-			r.advance(sim.Second)
-			if got := r.dials[n+1] - down; got != tc.want[0] {
+			r.Advance(sim.Second)
+			if got := r.Dials[n+1] - down; got != tc.want[0] {
 				t.Fatalf("first backoff after a good connection %v, want %v", got, tc.want[0])
 			}
-			if len(r.ups) != 2 {
+			if len(r.Ups) != 2 {
 				t.Fatal("did not reconnect")
 			}
 		})
@@ -1122,20 +887,20 @@ func TestReconnectBackoff(t *testing.T) {
 // (2 s) and dialled again after the backoff.
 func TestHandshakeAckLostRedials(t *testing.T) {
 	l, r := newLite(t, Config{})
-	r.step(sim.Input{Kind: sim.InStart})
-	r.advance(5 * ms) // conn-up at 2 ms, handshake sent
-	conn := r.ups[0].conn
-	r.advance(2 * sim.Second) // 2.005 s: still waiting
-	if !slices.Contains(r.w.Conns(0), conn) || len(r.obsOf(sim.ObsReconnect)) != 0 {
+	r.Input(sim.Input{Kind: sim.InStart})
+	r.Advance(5 * ms) // conn-up at 2 ms, handshake sent
+	conn := r.Ups[0].Conn
+	r.Advance(2 * sim.Second) // 2.005 s: still waiting
+	if !slices.Contains(r.W.Conns(0), conn) || len(r.ObsOf(sim.ObsReconnect)) != 0 {
 		t.Fatal("gave up before 2 s")
 	}
-	r.advance(10 * ms) // the tick at 2.010 s is the first 2 s after conn-up
-	if slices.Contains(r.w.Conns(0), conn) || len(r.obsOf(sim.ObsReconnect)) != 1 {
+	r.Advance(10 * ms) // the tick at 2.010 s is the first 2 s after conn-up
+	if slices.Contains(r.W.Conns(0), conn) || len(r.ObsOf(sim.ObsReconnect)) != 1 {
 		t.Fatal("still waiting for the HandshakeAck after 2 s")
 	}
-	r.advance(200 * ms)
-	if len(r.dials) != 2 || r.dials[1] != 2110*ms {
-		t.Fatalf("dials at %v, want the second at 2.11 s (100 ms backoff)", r.dials)
+	r.Advance(200 * ms)
+	if len(r.Dials) != 2 || r.Dials[1] != 2110*ms {
+		t.Fatalf("dials at %v, want the second at 2.11 s (100 ms backoff)", r.Dials)
 	}
 	_ = l
 }
@@ -1145,14 +910,14 @@ func TestHandshakeAckLostRedials(t *testing.T) {
 func TestSilentConnectionDeclaredDead(t *testing.T) {
 	l, r := newLite(t, Config{}) // DeadAfter 4 s
 	conn := connect(t, l, r)     // last frame heard at 5 ms
-	r.advance(3 * sim.Second)
-	r.deliver(conn, &wire.PingPong{TimestampMs: 1, IsPong: true}) // 3.005 s
-	r.advance(4*sim.Second - 10*ms)                               // 6.995 s
-	if !l.Status().Connected || len(r.obsOf(sim.ObsReconnect)) != 0 {
+	r.Advance(3 * sim.Second)
+	r.Deliver(conn, &wire.PingPong{TimestampMs: 1, IsPong: true}) // 3.005 s
+	r.Advance(4*sim.Second - 10*ms)                               // 6.995 s
+	if !l.Status().Connected || len(r.ObsOf(sim.ObsReconnect)) != 0 {
 		t.Fatal("declared dead less than 4 s after the last frame")
 	}
-	r.advance(20 * ms) // the tick at 7.010 s
-	if l.Status().Connected || slices.Contains(r.w.Conns(0), conn) || len(r.obsOf(sim.ObsReconnect)) != 1 {
+	r.Advance(20 * ms) // the tick at 7.010 s
+	if l.Status().Connected || slices.Contains(r.W.Conns(0), conn) || len(r.ObsOf(sim.ObsReconnect)) != 1 {
 		t.Fatal("still connected 4 s after the last frame")
 	}
 }
@@ -1161,13 +926,13 @@ func TestSilentConnectionDeclaredDead(t *testing.T) {
 func TestStaleConnDownIgnored(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
-	r.step(sim.Input{Kind: sim.InConnDown, Conn: conn + 100})
-	if !l.Status().Connected || len(r.obsOf(sim.ObsReconnect)) != 0 {
+	r.Input(sim.Input{Kind: sim.InConnDown, Conn: conn + 100})
+	if !l.Status().Connected || len(r.ObsOf(sim.ObsReconnect)) != 0 {
 		t.Fatal("a conn-down for another connection reset the Lite")
 	}
 	// Frames on another connection are ignored too.
-	r.deliver(conn+100, delta("c0", 1, "a", "x"))
-	r.advance(10 * ms)
+	r.Deliver(conn+100, delta("c0", 1, "a", "x"))
+	r.Advance(10 * ms)
 	if lsn, _, _ := l.Applied("c0"); lsn != 0 {
 		t.Fatal("applied a delta from another connection")
 	}
@@ -1178,14 +943,14 @@ func TestClockSkewInDeviceTime(t *testing.T) {
 	for _, skew := range []sim.Time{0, 7 * sim.Second, -3 * sim.Second, 1500 * ms} {
 		l, r := newLite(t, Config{DeadAfter: long})
 		connect(t, l, r)
-		r.advance(20 * sim.Second) // now = 20.005 s
+		r.Advance(20 * sim.Second) // now = 20.005 s
 		l.SetClockSkew(skew)
-		m := r.mark()
+		m := r.Mark()
 		write(r, "c0", "d", "v")
-		ps := framesOf[*wire.DeltaPush](r, m)
+		ps := simtest.FramesOf[*wire.DeltaPush](r, m)
 		want := int64(20005 + skew/ms)
 		if len(ps) != 1 || ps[0].DeviceValidTimeMs == nil || *ps[0].DeviceValidTimeMs != want {
-			t.Fatalf("skew %v: pushes %+v, want device time %d ms", skew, vals(ps), want)
+			t.Fatalf("skew %v: pushes %+v, want device time %d ms", skew, simtest.Vals(ps), want)
 		}
 	}
 }
@@ -1193,12 +958,12 @@ func TestClockSkewInDeviceTime(t *testing.T) {
 func TestAnswersPing(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
-	m := r.mark()
-	r.deliver(conn, &wire.PingPong{TimestampMs: 1234})
-	r.deliver(conn, &wire.PingPong{TimestampMs: 99, IsPong: true})
-	pp := framesOf[*wire.PingPong](r, m)
+	m := r.Mark()
+	r.Deliver(conn, &wire.PingPong{TimestampMs: 1234})
+	r.Deliver(conn, &wire.PingPong{TimestampMs: 99, IsPong: true})
+	pp := simtest.FramesOf[*wire.PingPong](r, m)
 	if len(pp) != 1 || *pp[0] != (wire.PingPong{TimestampMs: 1234, IsPong: true}) {
-		t.Fatalf("replies %+v, want one pong 1234", vals(pp))
+		t.Fatalf("replies %+v, want one pong 1234", simtest.Vals(pp))
 	}
 	_ = l
 }
