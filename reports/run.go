@@ -387,11 +387,18 @@ func (d *runData) lagFigure() Figure {
 		f.Marks = append(f.Marks, Marks{Color: "answered", Glyph: "circle", Points: ans})
 		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("resync answered (%d samples)", len(ans)), Color: "answered", Kind: "circle"})
 	}
-	f.Y = valueAxis("lag (LSNs behind Origin's head, all collections)", 0, math.Max(top*1.05, 1))
-	f.Y.Min = d.stripRows(&f, "throttled", "throttle on", f.Y.Max)
-	d.phaseRules(&f)
-	d.faultSpans(&f)
+	d.finish(&f, "lag (LSNs behind Origin's head, all collections)", top, "throttled", "throttle on")
 	return f
+}
+
+// finish gives a time figure its value axis (up to top, with headroom),
+// the strip of the state series stripName labelled label below it, the
+// heal and convergence rules and the fault windows.
+func (d *runData) finish(f *Figure, yLabel string, top float64, stripName, label string) {
+	f.Y = valueAxis(yLabel, 0, math.Max(top*1.05, 1))
+	f.Y.Min = d.stripRows(f, stripName, label, f.Y.Max)
+	d.phaseRules(f)
+	d.faultSpans(f)
 }
 
 func (d *runData) queueFigure() Figure {
@@ -410,10 +417,7 @@ func (d *runData) queueFigure() Figure {
 	} else {
 		f.Note = strings.TrimSpace(f.Note + " The result does not record the queue's capacity and marks (written by an older simrun).")
 	}
-	f.Y = valueAxis("queue depth (deltas waiting)", 0, math.Max(top*1.05, 1))
-	f.Y.Min = d.stripRows(&f, "throttled", "throttle on", f.Y.Max)
-	d.phaseRules(&f)
-	d.faultSpans(&f)
+	d.finish(&f, "queue depth (deltas waiting)", top, "throttled", "throttle on")
 	return f
 }
 
@@ -458,10 +462,7 @@ func (d *runData) pushFigure() Figure {
 		}
 		f.Legend = append(f.Legend, Key{Text: "suggested rate while throttled", Color: color, Kind: "dash"})
 	}
-	f.Y = valueAxis("deltas per second (Origin to Lite)", 0, math.Max(top*1.05, 1))
-	f.Y.Min = d.stripRows(&f, "origin_throttled", "Origin throttling", f.Y.Max)
-	d.phaseRules(&f)
-	d.faultSpans(&f)
+	d.finish(&f, "deltas per second (Origin to Lite)", top, "origin_throttled", "Origin throttling")
 	return f
 }
 

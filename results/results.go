@@ -135,13 +135,5 @@ func jsonError(data []byte, err error) error {
 	if off < 0 || off > int64(len(data)) {
 		return fmt.Errorf("malformed JSON: %w", err)
 	}
-	line, col := 1, 1
-	for _, b := range data[:off] {
-		if b == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Errorf("line %d:%d: malformed JSON: %w", line, col, err)
+	return fmt.Errorf("line %s: malformed JSON: %w", scenarios.LineCol(data, off), err)
 }

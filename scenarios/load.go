@@ -191,23 +191,23 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return nil, fmt.Errorf("%s:%s: %v", name, lineCol(data, max(syn.Offset-1, 0)), syn) // Offset is just past the bad byte
+			return nil, fmt.Errorf("%s:%s: %v", name, LineCol(data, max(syn.Offset-1, 0)), syn) // Offset is just past the bad byte
 		case errors.As(err, &typ):
-			return nil, fmt.Errorf("%s:%s: field %q: want %s, got JSON %s", name, lineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+			return nil, fmt.Errorf("%s:%s: field %q: want %s, got JSON %s", name, LineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return nil, fmt.Errorf("%s:%s: unknown field %q", name, lineCol(data, keyOffset(data, f)), f)
+			return nil, fmt.Errorf("%s:%s: unknown field %q", name, LineCol(data, keyOffset(data, f)), f)
 		default:
-			return nil, fmt.Errorf("%s:%s: %v", name, lineCol(data, dec.InputOffset()), err)
+			return nil, fmt.Errorf("%s:%s: %v", name, LineCol(data, dec.InputOffset()), err)
 		}
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%s:%s: more than one JSON value", name, lineCol(data, dec.InputOffset()))
+		return nil, fmt.Errorf("%s:%s: more than one JSON value", name, LineCol(data, dec.InputOffset()))
 	}
 	if err := s.Validate(); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%s:%s: %v", name, lineCol(data, keyOffset(data, lastKey(fe.Field))), err)
+			return nil, fmt.Errorf("%s:%s: %v", name, LineCol(data, keyOffset(data, lastKey(fe.Field))), err)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -249,7 +249,8 @@ func keyOffset(data []byte, key string) int64 {
 	return 0
 }
 
-func lineCol(data []byte, off int64) string {
+// LineCol names byte offset off of data as "line:column", both from 1.
+func LineCol(data []byte, off int64) string {
 	if off > int64(len(data)) {
 		off = int64(len(data))
 	}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/syncsim/syncsim/faults"
@@ -41,7 +42,6 @@ func Shrink(s Scenario, seed uint64, r cluster.Result, maxRuns int) (Shrunk, err
 		if err != nil {
 			return false
 		}
-		p.Faults.Heal = p.WriteFor
 		rr, err := cluster.Run(p)
 		return err == nil && rr.Violation != nil && rr.Violation.Property == out.Property
 	}
@@ -50,4 +50,28 @@ func Shrink(s Scenario, seed uint64, r cluster.Result, maxRuns int) (Shrunk, err
 	}
 	out.To = faults.Shrink(r.Schedule, fails, maxRuns-1)
 	return out, nil
+}
+
+// FirstFailure runs s for seeds from, from+1, ..., at most limit of them,
+// and returns the first seed whose run fails, with its result (found is
+// false when all pass). It stops with ctx's error when ctx is done, and
+// with the error of a seed whose parameters do not build.
+func FirstFailure(ctx context.Context, s Scenario, from uint64, limit int) (seed uint64, r cluster.Result, found bool, err error) {
+	for i := 0; i < limit; i++ {
+		if err := ctx.Err(); err != nil {
+			return 0, cluster.Result{}, false, err
+		}
+		seed = from + uint64(i)
+		p, err := s.Params(seed)
+		if err != nil {
+			return 0, cluster.Result{}, false, fmt.Errorf("seed %d: %w", seed, err)
+		}
+		if r, err = cluster.Run(p); err != nil {
+			return 0, cluster.Result{}, false, fmt.Errorf("seed %d: %w", seed, err)
+		}
+		if !r.Pass() {
+			return seed, r, true, nil
+		}
+	}
+	return 0, cluster.Result{}, false, nil
 }

@@ -74,21 +74,16 @@ Flags:
 		printFlags(w, fs)
 		fmt.Fprint(w, "\nExamples:\n  simrun catalogue -list\n  simrun catalogue -seeds 50 -starts 3\n  simrun catalogue -bug dedup-before-apply\n")
 	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
-		return code
-	}
-	if code, ok := noArgs(name, pos, stderr); !ok {
+	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
 	all := append(bugs.Catalogue(), bugs.NodeDB2026())
 	if *list {
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "bug\tnodedb-2026\tcaught by\thunted in\twhat it does")
+		rows := [][]string{{"bug", "nodedb-2026", "caught by", "hunted in", "what it does"}}
 		for _, b := range all {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Name, yesNo(b.NodeDB2026), dash(b.Property), b.Hunt, b.Summary)
+			rows = append(rows, []string{b.Name, yesNo(b.NodeDB2026), dash(b.Property), b.Hunt, b.Summary})
 		}
-		tw.Flush()
+		printTable(stdout, rows)
 		return exitOK
 	}
 	if *limit < 1 || *starts < 1 || *parallel < 1 || *shrinkRuns < 1 {
@@ -139,13 +134,17 @@ Flags:
 	scoredN := 0
 	jobs := make(chan int)
 	var wg sync.WaitGroup
+	var firstErr error
 	for w := 0; w < min(*parallel, len(all)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				row := scoreBug(ctx, all[i], plan[i], *limit, *starts, *shrinkRuns)
+				row, err := scoreBug(ctx, all[i], plan[i], *limit, *starts, *shrinkRuns)
 				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("bug %s: %w", all[i].Name, err)
+				}
 				rows[i] = row
 				scoredN++
 				if row != nil {
@@ -163,6 +162,9 @@ Flags:
 	}
 	close(jobs)
 	wg.Wait()
+	if firstErr != nil {
+		return failf(stderr, name, "%v", firstErr)
+	}
 	interrupted := ctx.Err() != nil
 
 	var scored []CatalogueRowJSON
@@ -187,8 +189,9 @@ Flags:
 	return exitOK
 }
 
-// scoreBug hunts b in each scenario; nil when interrupted before the end.
-func scoreBug(ctx context.Context, b bugs.Bug, hunts []scenarios.Scenario, limit, starts, shrinkRuns int) *CatalogueRowJSON {
+// scoreBug hunts b in each scenario; nil, nil when interrupted before the
+// end.
+func scoreBug(ctx context.Context, b bugs.Bug, hunts []scenarios.Scenario, limit, starts, shrinkRuns int) (*CatalogueRowJSON, error) {
 	begin := time.Now() // wall time is reported, never simulated
 	row := &CatalogueRowJSON{Bug: b.Name, Summary: b.Summary, NodeDB2026: b.NodeDB2026, Expected: b.Property}
 	for _, base := range hunts {
@@ -198,25 +201,19 @@ func scoreBug(ctx context.Context, b bugs.Bug, hunts []scenarios.Scenario, limit
 		var first cluster.Result
 		for k := 0; k < starts; k++ {
 			from := uint64(1 + 10000*k)
+			seed, r, found, err := scenarios.FirstFailure(ctx, sc, from, limit)
+			if ctx.Err() != nil {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
 			hit := 0
-			for i := 0; i < limit; i++ {
-				if ctx.Err() != nil {
-					return nil
-				}
-				seed := from + uint64(i)
-				p, err := sc.Params(seed)
-				if err != nil {
-					break
-				}
-				r, err := cluster.Run(p)
-				if err != nil || r.Pass() {
-					continue
-				}
-				hit = i + 1
+			if found {
+				hit = int(seed-from) + 1
 				if !h.Detected {
 					h.Detected, h.FirstSeed, h.Property, first = true, seed, r.Violation.Property, r
 				}
-				break
 			}
 			h.SeedsToHit = append(h.SeedsToHit, hit)
 		}
@@ -231,7 +228,7 @@ func scoreBug(ctx context.Context, b bugs.Bug, hunts []scenarios.Scenario, limit
 		row.Hunts = append(row.Hunts, h)
 	}
 	row.WallS = time.Since(begin).Seconds()
-	return row
+	return row, nil
 }
 
 // printCatalogue prints the score table and returns how many bugs escaped

@@ -33,23 +33,6 @@ func bugFlag(fs *flag.FlagSet) *string {
 	return fs.String("bug", "", "switch on planted bugs or the nodedb-2026 profile, comma-separated `NAMES` (simrun catalogue -list)")
 }
 
-// withBug switches on the bugs named by -bug in t's scenario.
-func (t *target) withBug(name, bug string, stderr io.Writer) (int, bool) {
-	if bug == "" {
-		return 0, true
-	}
-	sc := *t.sc
-	if sc.Bug != "" {
-		sc.Bug += ","
-	}
-	sc.Bug += bug
-	if err := sc.Validate(); err != nil {
-		return failf(stderr, name, "-bug: %v", err), false
-	}
-	t.sc, t.bug = &sc, bug
-	return 0, true
-}
-
 // bugArg is the -bug part of a replay command.
 func (t target) bugArg() string {
 	if t.bug == "" {
@@ -58,12 +41,23 @@ func (t target) bugArg() string {
 	return " -bug " + shellQuote(t.bug)
 }
 
-func resolve(name, arg string, stderr io.Writer) (target, int, bool) {
+// resolve finds the scenario arg names and switches on the planted bugs
+// -bug names in it (bug may be empty).
+func resolve(name, arg, bug string, stderr io.Writer) (target, int, bool) {
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {
 		return target{}, failf(stderr, name, "%v", err), false
 	}
-	return target{arg: arg, sc: sc}, 0, true
+	if bug != "" {
+		if sc.Bug != "" {
+			sc.Bug += ","
+		}
+		sc.Bug += bug
+		if err := sc.Validate(); err != nil {
+			return target{}, failf(stderr, name, "-bug: %v", err), false
+		}
+	}
+	return target{arg: arg, bug: bug, sc: sc}, 0, true
 }
 
 func (t target) replay(seed uint64) string {
@@ -133,18 +127,11 @@ Examples:
   simrun run -scenario lossy -seed 1 -bug dedup-before-apply
 `)
 	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
+	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
-	if len(pos) > 0 {
-		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name)
-	}
-	t, code, ok := resolve(name, *scen, stderr)
+	t, code, ok := resolve(name, *scen, *bug, stderr)
 	if !ok {
-		return code
-	}
-	if code, ok := t.withBug(name, *bug, stderr); !ok {
 		return code
 	}
 	if t.sc.Seed != 0 && !flagSet(fs, "seed") {
@@ -298,21 +285,10 @@ func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
 	return out
 }
 
-// queueOf is the incoming queue geometry of a Lite built with cfg: the
-// zero fields take lite.Config's defaults (capacity 1024, throttle on at
-// 3/4 of it, off at 1/4), as lite.New applies them.
+// queueOf is the incoming queue geometry of a Lite built with cfg.
 func queueOf(cfg lite.Config) results.Queue {
-	q := results.Queue{Capacity: cfg.QueueCap, High: cfg.HighWater, Low: cfg.LowWater}
-	if q.Capacity == 0 {
-		q.Capacity = 1024
-	}
-	if q.High == 0 {
-		q.High = q.Capacity * 3 / 4
-	}
-	if q.Low == 0 {
-		q.Low = q.Capacity / 4
-	}
-	return q
+	c := cfg.WithDefaults()
+	return results.Queue{Capacity: c.QueueCap, High: c.HighWater, Low: c.LowWater}
 }
 
 func writeJSON(path string, v any) error {

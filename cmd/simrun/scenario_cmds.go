@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,32 +14,47 @@ import (
 	"github.com/syncsim/syncsim/sim/cluster"
 )
 
-func noArgs(name string, pos []string, stderr io.Writer) (int, bool) {
-	if len(pos) > 0 {
-		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name), false
+// parseFlagsNoArgs is parseFlags for a subcommand that takes no
+// arguments: an argument is a usage error.
+func parseFlagsNoArgs(name string, fs *flag.FlagSet, args []string, usage func(io.Writer), stdout, stderr io.Writer) (code int, done bool) {
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code, true
 	}
-	return 0, true
+	if len(pos) > 0 {
+		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name), true
+	}
+	return 0, false
 }
 
 func runList(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	const name = "simrun list"
-	fs := newFlagSet(name)
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, "Usage: simrun list\n\nList the named scenarios, one line each. simrun show NAME prints one as a\nscenario file.\n")
-	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
-		return code
-	}
-	if code, ok := noArgs(name, pos, stderr); !ok {
-		return code
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	var rows [][]string
 	for _, s := range scenarios.Named() {
-		fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Description)
+		rows = append(rows, []string{s.Name, s.Description})
+	}
+	return listCommand(args, stdout, stderr, "simrun list",
+		"List the named scenarios, one line each. simrun show NAME prints one as a\nscenario file.\n", rows)
+}
+
+// listCommand runs a subcommand that takes no arguments and prints rows
+// as an aligned table.
+func listCommand(args []string, stdout, stderr io.Writer, name, help string, rows [][]string) int {
+	fs := newFlagSet(name)
+	usage := func(w io.Writer) { fmt.Fprintf(w, "Usage: %s\n\n%s", name, help) }
+	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
+		return code
+	}
+	printTable(stdout, rows)
+	return exitOK
+}
+
+// printTable prints rows with their columns aligned.
+func printTable(w io.Writer, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	tw.Flush()
-	return exitOK
 }
 
 func runShow(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -77,11 +93,7 @@ func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(w, "Usage: simrun suite [-seeds N]\n\nRun every named scenario (simrun list) with seeds 1..N on the built-in\nreference nodes and print a table: what `make run` runs. Exit status 1 if\nany run failed a property.\n\nFlags:\n")
 		printFlags(w, fs)
 	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
-		return code
-	}
-	if code, ok := noArgs(name, pos, stderr); !ok {
+	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
 	if *seeds < 1 {
@@ -151,11 +163,7 @@ Examples:
 `)
 		printFlags(w, fs)
 	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
-		return code
-	}
-	if code, ok := noArgs(name, pos, stderr); !ok {
+	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
 	want := RunJSON{Scenario: *scen, Seed: *seed, TraceHash: *hash}
@@ -177,8 +185,9 @@ Examples:
 	if want.Definition != nil {
 		t = target{arg: want.Scenario, sc: want.Definition}
 	} else {
+		var code int
 		var ok bool
-		if t, code, ok = resolve(name, want.Scenario, stderr); !ok {
+		if t, code, ok = resolve(name, want.Scenario, "", stderr); !ok {
 			return code
 		}
 	}
@@ -301,21 +310,14 @@ Example:
 `)
 		printFlags(w, fs)
 	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
-		return code
-	}
-	if code, ok := noArgs(name, pos, stderr); !ok {
+	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
 	if *scen == "" {
 		return failf(stderr, name, "-scenario is required (run %s -h for help)", name)
 	}
-	t, code, ok := resolve(name, *scen, stderr)
+	t, code, ok := resolve(name, *scen, *bug, stderr)
 	if !ok {
-		return code
-	}
-	if code, ok := t.withBug(name, *bug, stderr); !ok {
 		return code
 	}
 	r, err := t.runOnce(*seed, nil)
@@ -353,22 +355,10 @@ Example:
 }
 
 func runMarks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	const name = "simrun marks"
-	fs := newFlagSet(name)
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, "Usage: simrun marks\n\nList the coverage marks: interesting protocol paths a run counts. A sweep\nprints the fraction of seeds that hit each; a scenario's \"require\" field\nsets the fraction a sweep must reach.\n")
-	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
-		return code
-	}
-	if code, ok := noArgs(name, pos, stderr); !ok {
-		return code
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	var rows [][]string
 	for _, m := range cluster.Marks() {
-		fmt.Fprintf(tw, "%s\t%s\n", m.Name, m.What)
+		rows = append(rows, []string{m.Name, m.What})
 	}
-	tw.Flush()
-	return exitOK
+	return listCommand(args, stdout, stderr, "simrun marks",
+		"List the coverage marks: interesting protocol paths a run counts. A sweep\nprints the fraction of seeds that hit each; a scenario's \"require\" field\nsets the fraction a sweep must reach.\n", rows)
 }

@@ -91,12 +91,8 @@ Examples:
   simrun sweep -scenario lossy -seeds 200 -report sweep-report/
 `)
 	}
-	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
-	if done {
+	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
-	}
-	if len(pos) > 0 {
-		return failf(stderr, name, "unexpected argument %q (run %s -h for help)", pos[0], name)
 	}
 	if *seeds < 1 {
 		return failf(stderr, name, "-seeds %d: want at least 1", *seeds)
@@ -121,11 +117,8 @@ Examples:
 			return failf(stderr, name, "JOB_COMPLETION_INDEX: %v", err)
 		}
 	}
-	t, code, ok := resolve(name, *scen, stderr)
+	t, code, ok := resolve(name, *scen, *bug, stderr)
 	if !ok {
-		return code
-	}
-	if code, ok := t.withBug(name, *bug, stderr); !ok {
 		return code
 	}
 	if _, err := t.sc.Params(*from); err != nil {

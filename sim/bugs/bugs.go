@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/syncsim/syncsim/sim/check"
 	"github.com/syncsim/syncsim/sim/cluster"
 	"github.com/syncsim/syncsim/sim/lite"
 	"github.com/syncsim/syncsim/sim/origin"
@@ -27,81 +28,40 @@ type Bug struct {
 	Hunt string
 	// NodeDB2026 says the bug is NodeDB's 2026 behaviour.
 	NodeDB2026 bool
-	lite       lite.Bugs
-	origin     origin.Bugs
+	// on switches the bug's flags on in the nodes' configurations.
+	on func(*lite.Bugs, *origin.Bugs)
 }
 
 // Configure switches the bug on in p's nodes (adding to any already on).
-func (b Bug) Configure(p *cluster.Params) {
-	p.Lite.Bugs = orLite(p.Lite.Bugs, b.lite)
-	p.Origin.Bugs = orOrigin(p.Origin.Bugs, b.origin)
-}
-
-func orLite(a, b lite.Bugs) lite.Bugs {
-	return lite.Bugs{
-		RewindOnReorder:   a.RewindOnReorder || b.RewindOnReorder,
-		ApplyPastGap:      a.ApplyPastGap || b.ApplyPastGap,
-		SingleShotGate:    a.SingleShotGate || b.SingleShotGate,
-		SnapshotClearsGap: a.SnapshotClearsGap || b.SnapshotClearsGap,
-		NoPushRetry:       a.NoPushRetry || b.NoPushRetry,
-		NeverThrottle:     a.NeverThrottle || b.NeverThrottle,
-		IgnoreResync:      a.IgnoreResync || b.IgnoreResync,
-		NoIntegrity:       a.NoIntegrity || b.NoIntegrity,
-	}
-}
-
-func orOrigin(a, b origin.Bugs) origin.Bugs {
-	return origin.Bugs{
-		NoDedup:            a.NoDedup || b.NoDedup,
-		SkipCRCCheck:       a.SkipCRCCheck || b.SkipCRCCheck,
-		IgnoreThrottle:     a.IgnoreThrottle || b.IgnoreThrottle,
-		NoLease:            a.NoLease || b.NoLease,
-		DedupBeforeApply:   a.DedupBeforeApply || b.DedupBeforeApply,
-		NoReplay:           a.NoReplay || b.NoReplay,
-		NoAntiEntropy:      a.NoAntiEntropy || b.NoAntiEntropy,
-		NoSnapshotFallback: a.NoSnapshotFallback || b.NoSnapshotFallback,
-		IgnoreResync:       a.IgnoreResync || b.IgnoreResync,
-		RateLimit:          a.RateLimit || b.RateLimit,
-	}
-}
-
-// Property names, as the checkers report them (sim/check).
-const (
-	appliedOnce   = "applied-at-most-once"
-	ackedNotLost  = "acked-not-lost"
-	noBadChecksum = "no-bad-checksum"
-	inOrder       = "in-order-apply"
-	throttleRate  = "throttle-rate"
-	convergence   = "convergence"
-)
+func (b Bug) Configure(p *cluster.Params) { b.on(&p.Lite.Bugs, &p.Origin.Bugs) }
 
 var catalogue = []Bug{
 	{Name: "no-dedup", Summary: "Origin applies a re-sent mutation again",
-		Property: appliedOnce, Hunt: "lossy", origin: origin.Bugs{NoDedup: true}},
+		Property: check.AppliedOnce, Hunt: "lossy", on: func(_ *lite.Bugs, o *origin.Bugs) { o.NoDedup = true }},
 	{Name: "skip-crc-check", Summary: "Origin applies a push whose CRC32C does not match its delta",
-		Property: noBadChecksum, Hunt: "corruption", origin: origin.Bugs{SkipCRCCheck: true}},
+		Property: check.NoBadChecksum, Hunt: "corruption", on: func(_ *lite.Bugs, o *origin.Bugs) { o.SkipCRCCheck = true }},
 	{Name: "ignore-throttle", Summary: "Origin only logs Throttle and keeps pushing at full speed",
-		Property: throttleRate, Hunt: "slow-consumer", NodeDB2026: true, origin: origin.Bugs{IgnoreThrottle: true}},
+		Property: check.ThrottleRate, Hunt: "slow-consumer", NodeDB2026: true, on: func(_ *lite.Bugs, o *origin.Bugs) { o.IgnoreThrottle = true }},
 	{Name: "lost-release-no-lease", Summary: "a throttle has no lease: a lost release stalls the peer for good",
-		Property: convergence, Hunt: "lost-release", NodeDB2026: true, origin: origin.Bugs{NoLease: true}},
+		Property: check.Convergence, Hunt: "lost-release", NodeDB2026: true, on: func(_ *lite.Bugs, o *origin.Bugs) { o.NoLease = true }},
 	{Name: "single-shot-resync-gate", Summary: "one resync gate per connection, never retried, reopened only by a snapshot or reconnect",
-		Property: convergence, Hunt: "lossy", NodeDB2026: true, lite: lite.Bugs{SingleShotGate: true}},
+		Property: check.Convergence, Hunt: "lossy", NodeDB2026: true, on: func(l *lite.Bugs, _ *origin.Bugs) { l.SingleShotGate = true }},
 	{Name: "rewind-on-reorder", Summary: "a Lite applies a late or duplicate delta, moving its tracker backwards",
-		Property: inOrder, Hunt: "reorder", NodeDB2026: true, lite: lite.Bugs{RewindOnReorder: true}},
+		Property: check.InOrderApply, Hunt: "reorder", NodeDB2026: true, on: func(l *lite.Bugs, _ *origin.Bugs) { l.RewindOnReorder = true }},
 	{Name: "apply-past-gap", Summary: "a Lite applies a delta beyond a gap at once, skipping the missing LSNs",
-		Property: inOrder, Hunt: "lossy", NodeDB2026: true, lite: lite.Bugs{ApplyPastGap: true}},
+		Property: check.InOrderApply, Hunt: "lossy", NodeDB2026: true, on: func(l *lite.Bugs, _ *origin.Bugs) { l.ApplyPastGap = true }},
 	{Name: "snapshot-clears-other-gap", Summary: "a snapshot for one shape wipes the other shapes' pending resyncs and held deltas",
-		Property: convergence, Hunt: "corruption", NodeDB2026: true, lite: lite.Bugs{SnapshotClearsGap: true}},
+		Property: check.Convergence, Hunt: "corruption", NodeDB2026: true, on: func(l *lite.Bugs, _ *origin.Bugs) { l.SnapshotClearsGap = true }},
 	{Name: "dedup-before-apply", Summary: "Origin's dedup mark jumps to the highest id seen, so an overtaken push is acked but never applied",
-		Property: ackedNotLost, Hunt: "lossy", NodeDB2026: true, origin: origin.Bugs{DedupBeforeApply: true}},
+		Property: check.AckedNotLost, Hunt: "lossy", NodeDB2026: true, on: func(_ *lite.Bugs, o *origin.Bugs) { o.DedupBeforeApply = true }},
 	{Name: "no-replay-after-reconnect", Summary: "a reconnecting Lite's stream starts at Origin's head, and no clock sync reveals the missed range",
-		Property: convergence, Hunt: "crash-restart", NodeDB2026: true, origin: origin.Bugs{NoReplay: true, NoAntiEntropy: true}},
+		Property: check.Convergence, Hunt: "crash-restart", NodeDB2026: true, on: func(_ *lite.Bugs, o *origin.Bugs) { o.NoReplay = true; o.NoAntiEntropy = true }},
 	{Name: "no-snapshot-fallback", Summary: "a stream behind the retained log resumes at the log's oldest entry instead of a snapshot",
-		Property: convergence, Hunt: "partition-heal", origin: origin.Bugs{NoSnapshotFallback: true}},
+		Property: check.Convergence, Hunt: "partition-heal", on: func(_ *lite.Bugs, o *origin.Bugs) { o.NoSnapshotFallback = true }},
 	{Name: "no-push-retry", Summary: "a Lite sends each push once: never again after a timeout, a reconnect or a restart",
-		Property: convergence, Hunt: "lossy", lite: lite.Bugs{NoPushRetry: true}},
+		Property: check.Convergence, Hunt: "lossy", on: func(l *lite.Bugs, _ *origin.Bugs) { l.NoPushRetry = true }},
 	{Name: "ignore-resync", Summary: "Origin only logs ResyncRequest: gaps are never repaired",
-		Property: convergence, Hunt: "lossy", NodeDB2026: true, origin: origin.Bugs{IgnoreResync: true}},
+		Property: check.Convergence, Hunt: "lossy", NodeDB2026: true, on: func(_ *lite.Bugs, o *origin.Bugs) { o.IgnoreResync = true }},
 }
 
 // Profile is the name of the profile that reproduces NodeDB's 2026
@@ -113,15 +73,16 @@ const Profile = "nodedb-2026"
 // never throttles, never builds CorruptedState and only logs Origin's
 // ResyncRequest; Origin rate-limits pushes and sends no clock sync).
 func NodeDB2026() Bug {
-	b := Bug{Name: Profile, Summary: "NodeDB's 2026 Lite and Origin as PROTOCOL.md describes them", Hunt: "swarm", NodeDB2026: true,
-		lite:   lite.Bugs{NeverThrottle: true, IgnoreResync: true, NoIntegrity: true},
-		origin: origin.Bugs{RateLimit: true, NoAntiEntropy: true}}
-	for _, c := range catalogue {
-		if c.NodeDB2026 {
-			b.lite, b.origin = orLite(b.lite, c.lite), orOrigin(b.origin, c.origin)
-		}
-	}
-	return b
+	return Bug{Name: Profile, Summary: "NodeDB's 2026 Lite and Origin as PROTOCOL.md describes them", Hunt: "swarm", NodeDB2026: true,
+		on: func(l *lite.Bugs, o *origin.Bugs) {
+			l.NeverThrottle, l.IgnoreResync, l.NoIntegrity = true, true, true
+			o.RateLimit, o.NoAntiEntropy = true, true
+			for _, c := range catalogue {
+				if c.NodeDB2026 {
+					c.on(l, o)
+				}
+			}
+		}}
 }
 
 // Catalogue returns the planted bugs in catalogue order (not the profile).

@@ -1,6 +1,7 @@
 package bugs_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -25,11 +26,11 @@ func TestEachBugIsCaughtByItsProperty(t *testing.T) {
 			}
 			withBug := *sc
 			withBug.Bug = b.Name
-			for seed := uint64(1); seed <= limit; seed++ {
-				r := run(t, withBug, seed)
-				if r.Pass() {
-					continue
-				}
+			seed, r, found, err := scenarios.FirstFailure(context.Background(), withBug, 1, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if found {
 				if got := r.Violation.Property; got != b.Property {
 					t.Fatalf("seed %d: %s broke %s, want %s: %v", seed, b.Name, got, b.Property, r.Violation)
 				}

@@ -94,10 +94,10 @@ type Cluster struct {
 
 // starve tracks one throttled session's silences: time without a delta
 // while Origin had deltas waiting for it (idle time is not starvation).
+// One exists while the session is throttled.
 type starve struct {
 	c       *Cluster
 	conn    sim.ConnID
-	on      bool
 	last    sim.Time // last delta sent, or the engage
 	waiting bool     // Origin has had a backlog for this session since since
 	since   sim.Time
@@ -388,7 +388,7 @@ func (k counter) Sent(now sim.Time, p *sim.Packet) {
 			c.resyncBytes += uint64(len(p.Bytes))
 			c.resendNext = false
 		}
-		if st := c.throttles[p.Conn]; st != nil && st.on {
+		if st := c.throttles[p.Conn]; st != nil {
 			st.silence(now)
 			st.last = now
 			st.waiting = false
@@ -404,18 +404,18 @@ func (k counter) Observe(now sim.Time, ob *sim.Observation) {
 		c.resendNext = true
 	case sim.ObsThrottleOn:
 		conn := sim.ConnID(ob.A)
-		if st := c.throttles[conn]; st == nil || !st.on {
-			c.throttles[conn] = &starve{c: c, conn: conn, on: true, last: now}
+		if c.throttles[conn] == nil {
+			c.throttles[conn] = &starve{c: c, conn: conn, last: now}
 		}
 	case sim.ObsThrottleOff:
-		if st := c.throttles[sim.ConnID(ob.B)]; st != nil && st.on {
+		if st := c.throttles[sim.ConnID(ob.B)]; st != nil {
 			st.silence(now)
-			st.on = false
+			delete(c.throttles, st.conn) // the commit loop below visits only throttled sessions
 		}
 	case sim.ObsCommit:
 		// New data: throttled sessions that were idle now have a backlog.
 		for _, st := range c.throttles {
-			if st.on && !st.waiting && c.Origin.Backlog(st.conn) > 0 {
+			if !st.waiting && c.Origin.Backlog(st.conn) > 0 {
 				st.waiting, st.since = true, now
 			}
 		}

@@ -73,6 +73,13 @@ type Bugs struct {
 	NoIntegrity bool
 }
 
+// WithDefaults returns c with its zero fields set to the defaults, as New
+// applies them.
+func (c Config) WithDefaults() Config {
+	c.defaults()
+	return c
+}
+
 func (c *Config) defaults() {
 	def := func(p *sim.Time, v sim.Time) {
 		if *p == 0 {
@@ -136,6 +143,13 @@ type shape struct {
 	}
 }
 
+// queued is a delta waiting in the incoming queue, with the shape it was
+// looked up for on arrival.
+type queued struct {
+	s *shape
+	d *wire.ShapeDelta
+}
+
 // resync is an outstanding ResyncRequest this Lite sent.
 type resync struct {
 	msg      wire.ResyncRequest
@@ -171,7 +185,7 @@ type Lite struct {
 	ready      bool     // HandshakeAck received
 	since      sim.Time // when the connection opened or the last subscribe went out
 	attempt    int
-	queue      []*wire.ShapeDelta // ring-free FIFO; head index below
+	queue      []queued // ring-free FIFO; head index below
 	qhead      int
 	budget     float64
 	throttled  bool
@@ -567,7 +581,7 @@ func (l *Lite) enqueue(d *wire.ShapeDelta, out *sim.Outbox) {
 		out.Observe(sim.Observation{Kind: sim.ObsQueueOverflow, A: d.LSN, S: s.coll})
 		return
 	}
-	l.queue = append(l.queue, d)
+	l.queue = append(l.queue, queued{s, d})
 	s.seen = max(s.seen, d.LSN)
 	if !l.throttled && l.queueLen() >= l.cfg.HighWater && !l.cfg.Bugs.NeverThrottle {
 		l.setThrottle(true, out)
@@ -589,11 +603,11 @@ func (l *Lite) setThrottle(on bool, out *sim.Outbox) {
 func (l *Lite) drain(out *sim.Outbox) {
 	l.budget = min(l.budget+l.cfg.DrainRate*l.cfg.Tick.Seconds(), float64(l.cfg.QueueCap))
 	for l.budget >= 1 && l.queueLen() > 0 {
-		d := l.queue[l.qhead]
-		l.queue[l.qhead] = nil
+		q := l.queue[l.qhead]
+		l.queue[l.qhead] = queued{}
 		l.qhead++
 		l.budget--
-		l.process(d, out)
+		l.process(q.s, q.d, out)
 	}
 	if l.qhead == len(l.queue) {
 		l.queue, l.qhead = l.queue[:0], 0
@@ -608,11 +622,8 @@ func (l *Lite) drain(out *sim.Outbox) {
 
 // process applies a delta in LSN order: old ones are ignored (never a
 // rewind), early ones wait in the reorder buffer and open a resync.
-func (l *Lite) process(d *wire.ShapeDelta, out *sim.Outbox) {
-	s := l.shapeByID(d.ShapeID)
+func (l *Lite) process(s *shape, d *wire.ShapeDelta, out *sim.Outbox) {
 	switch {
-	case s == nil:
-		return
 	case d.LSN <= s.last:
 		if l.cfg.Bugs.RewindOnReorder {
 			l.apply(s, d, out)

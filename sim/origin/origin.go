@@ -399,13 +399,12 @@ func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, out *sim.Outbox) 
 	}
 	s.subscribed[i] = true
 	known := s.known[c.state.Name]
+	from := o.skipBehindLog(c, known+1)
 	switch {
 	case known > 0 && o.cfg.Bugs.NoReplay:
 		s.cursor[i] = c.head + 1
-	case known > 0 && known <= c.head && known+1 < c.first() && o.cfg.Bugs.NoSnapshotFallback:
-		s.cursor[i] = c.first()
-	case known > 0 && known <= c.head && known+1 >= c.first():
-		s.cursor[i] = known + 1
+	case known > 0 && known <= c.head && from >= c.first():
+		s.cursor[i] = from
 	default:
 		s.snapshot[i] = true
 		if known > 0 && known+1 < c.first() {
@@ -559,10 +558,7 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
 		if !s.subscribed[i] || (m.Collection != "" && m.Collection != c.state.Name) {
 			continue
 		}
-		from := m.FromMutationID
-		if o.cfg.Bugs.NoSnapshotFallback && from > 0 && from < c.first() {
-			from = c.first()
-		}
+		from := o.skipBehindLog(c, m.FromMutationID)
 		if from == 0 || from < c.first() || from > c.head+1 {
 			s.snapshot[i] = true
 			if from > 0 && from < c.first() {
@@ -623,9 +619,7 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 		if !s.subscribed[i] {
 			continue
 		}
-		if s.cursor[i] > 0 && s.cursor[i] < c.first() && o.cfg.Bugs.NoSnapshotFallback {
-			s.cursor[i] = c.first()
-		}
+		s.cursor[i] = o.skipBehindLog(c, s.cursor[i])
 		if s.cursor[i] > 0 && s.cursor[i] < c.first() {
 			s.snapshot[i] = true // fell behind the retained log
 			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: s.cursor[i], B: c.first(), S: c.state.Name})
@@ -656,15 +650,23 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 	}
 }
 
+// skipBehindLog is Bugs.NoSnapshotFallback, in one place: an LSN the
+// retained log no longer reaches back to becomes the log's oldest, so the
+// fallback to a snapshot never happens. Without the bug it returns lsn.
+func (o *Origin) skipBehindLog(c *coll, lsn uint64) uint64 {
+	if o.cfg.Bugs.NoSnapshotFallback && lsn > 0 && lsn < c.first() {
+		return c.first()
+	}
+	return lsn
+}
+
 // sendRepairs re-sends the session's pending repair ranges of collection i
 // (falling back to a snapshot for any part the log no longer holds). It
 // returns false when the throttle ran out of tokens.
 func (o *Origin) sendRepairs(s *session, i int, c *coll, out *sim.Outbox) bool {
 	for len(s.repair[i]) > 0 {
 		r := &s.repair[i][0]
-		if r.from < c.first() && o.cfg.Bugs.NoSnapshotFallback {
-			r.from = c.first()
-		}
+		r.from = o.skipBehindLog(c, r.from)
 		if r.from < c.first() {
 			s.repair[i] = s.repair[i][:0]
 			s.snapshot[i] = true
