@@ -9,27 +9,65 @@ import (
 )
 
 func TestEventQueueTotalOrder(t *testing.T) {
-	// The heap must pop in (time, seq) order: compare against a sort of
-	// the same events, with many equal times so seq decides.
+	// The heap must pop in (time, seq) order, each event with its own
+	// payload: compare against a sort of the same events, with many equal
+	// times so seq decides, and pops between pushes so slots are reused.
 	rng := rand.New(rand.NewPCG(1, 2))
 	var q eventQueue
-	var want []event
-	for i := 0; i < 5000; i++ {
-		e := event{at: Time(rng.IntN(50)), seq: uint64(i + 1)}
-		q.push(e)
-		want = append(want, e)
+	var pending, popped []event
+	seq := uint64(0)
+	for round := 0; round < 50; round++ {
+		for i := 0; i < 100+rng.IntN(100); i++ {
+			seq++
+			e := event{at: Time(round + rng.IntN(50)), seq: seq, tag: seq * 7}
+			q.push(e)
+			pending = append(pending, e)
+		}
+		for i := rng.IntN(150); i > 0 && q.len() > 0; i-- {
+			popped = append(popped, q.pop())
+		}
 	}
-	slices.SortFunc(want, func(a, b event) int {
+	for q.len() > 0 {
+		popped = append(popped, q.pop())
+	}
+	// What pops must be the sorted order of what was pending at each pop:
+	// replay with a sorted list.
+	order := func(a, b event) int {
 		if a.at != b.at {
 			return int(a.at - b.at)
 		}
 		return int(a.seq) - int(b.seq)
-	})
-	for i, w := range want {
-		got := q.pop()
-		if got.at != w.at || got.seq != w.seq {
-			t.Fatalf("pop %d = (%d,%d), want (%d,%d)", i, got.at, got.seq, w.at, w.seq)
+	}
+	if len(popped) != len(pending) {
+		t.Fatalf("%d events popped, %d pushed", len(popped), len(pending))
+	}
+	for i, e := range popped {
+		if e.tag != e.seq*7 {
+			t.Fatalf("pop %d: event (%d,%d) carries tag %d, not its own", i, e.at, e.seq, e.tag)
 		}
+	}
+	// Replay the same pushes and pops against a sorted slice.
+	rng = rand.New(rand.NewPCG(1, 2))
+	var ref []event
+	k, seq := 0, 0
+	for round := 0; round < 50; round++ {
+		for i := 0; i < 100+rng.IntN(100); i++ {
+			seq++
+			ref = append(ref, event{at: Time(round + rng.IntN(50)), seq: uint64(seq)})
+		}
+		slices.SortFunc(ref, order)
+		for i := rng.IntN(150); i > 0 && len(ref) > 0; i-- {
+			if w := ref[0]; popped[k].at != w.at || popped[k].seq != w.seq {
+				t.Fatalf("pop %d = (%d,%d), want (%d,%d)", k, popped[k].at, popped[k].seq, w.at, w.seq)
+			}
+			ref, k = ref[1:], k+1
+		}
+	}
+	for _, w := range ref {
+		if popped[k].at != w.at || popped[k].seq != w.seq {
+			t.Fatalf("pop %d = (%d,%d), want (%d,%d)", k, popped[k].at, popped[k].seq, w.at, w.seq)
+		}
+		k++
 	}
 }
 

@@ -3,7 +3,8 @@ package sim
 import "github.com/syncsim/syncsim/wire"
 
 // Packet is one frame on its way across a connection, as an Interceptor
-// sees it. Bytes are the real wire encoding.
+// sees it. Bytes are the real wire encoding; they may be the sender's own
+// buffer, so an Interceptor never modifies them (it alters a copy).
 type Packet struct {
 	Conn     ConnID
 	From, To NodeID

@@ -64,6 +64,7 @@ type Node interface {
 type Outbox struct {
 	w    *World
 	node NodeID
+	dec  *wire.Scratch // made on first use
 }
 
 // Send encodes m and sends it on conn. Sending on a dead or unknown
@@ -93,8 +94,20 @@ func (o *Outbox) Observe(ob Observation) {
 	o.w.observe(ob)
 }
 
-// Codec is the wire codec the node should use for decoding.
+// Codec is the run's wire codec.
 func (o *Outbox) Codec() *wire.Codec { return o.w.codec }
+
+// Decode decodes one frame with the run's codec into a message the kernel
+// keeps for this node and reuses: it is valid until the node's next Decode,
+// so a node copies what it keeps (a struct copy is enough: bin fields are
+// copies of the frame's bytes, not views). Decoding this way allocates
+// nothing for the message itself.
+func (o *Outbox) Decode(frame []byte) (wire.Message, error) {
+	if o.dec == nil {
+		o.dec = o.w.codec.NewScratch()
+	}
+	return o.dec.Decode(frame)
+}
 
 // ObsKind names an observation.
 type ObsKind uint8

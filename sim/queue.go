@@ -14,65 +14,95 @@ const (
 	evCall                       // kernel callback (faults, samples); tag indexes calls
 )
 
-// event is kept small: the heap moves events by value.
+// event is one scheduled happening. Events live in a slab; the heap
+// orders small keys that point into it, so sifting moves 24 bytes, not a
+// whole event.
 type event struct {
 	at      Time
 	seq     uint64
 	kind    evKind
 	in      InputKind
+	altered bool // evDeliver: a fault changed the bytes
+	gen     uint32
 	node    NodeID
 	peer    NodeID
-	gen     uint32
-	altered bool // evDeliver: a fault changed the bytes
 	conn    ConnID
 	tag     uint64
 	buf     []byte
 }
 
-// eventQueue is a binary min-heap on (at, seq). Hand-written rather than
-// container/heap so that pushes do not box events into interfaces.
-type eventQueue struct{ ev []event }
+// evKey is an event's place in the heap: its order and its slab slot.
+type evKey struct {
+	at   Time
+	seq  uint64
+	slot uint32
+}
 
-func (q *eventQueue) len() int { return len(q.ev) }
-
-func (q *eventQueue) less(i, j int) bool {
-	a, b := &q.ev[i], &q.ev[j]
+func (a *evKey) before(b *evKey) bool {
 	return a.at < b.at || a.at == b.at && a.seq < b.seq
 }
 
+// eventQueue is a binary min-heap on (at, seq), which is a total order:
+// seq is unique. Hand-written rather than container/heap so that pushes do
+// not box events into interfaces.
+type eventQueue struct {
+	keys []evKey
+	slab []event
+	free []uint32 // slab slots of popped events
+}
+
+func (q *eventQueue) len() int { return len(q.keys) }
+
 func (q *eventQueue) push(e event) {
-	q.ev = append(q.ev, e)
-	i := len(q.ev) - 1
+	var slot uint32
+	if n := len(q.free); n > 0 {
+		slot, q.free = q.free[n-1], q.free[:n-1]
+		q.slab[slot] = e
+	} else {
+		slot = uint32(len(q.slab))
+		q.slab = append(q.slab, e)
+	}
+	k := evKey{at: e.at, seq: e.seq, slot: slot}
+	// Sift up with a hole: parents move down until k's place is found.
+	i := len(q.keys)
+	q.keys = append(q.keys, k)
 	for i > 0 {
 		p := (i - 1) / 2
-		if !q.less(i, p) {
+		if !k.before(&q.keys[p]) {
 			break
 		}
-		q.ev[i], q.ev[p] = q.ev[p], q.ev[i]
+		q.keys[i] = q.keys[p]
 		i = p
 	}
+	q.keys[i] = k
 }
 
 func (q *eventQueue) pop() event {
-	top := q.ev[0]
-	n := len(q.ev) - 1
-	q.ev[0] = q.ev[n]
-	q.ev[n] = event{} // release the frame buffer to the GC
-	q.ev = q.ev[:n]
-	i := 0
-	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && q.less(l, m) {
-			m = l
+	top := q.keys[0].slot
+	e := q.slab[top]
+	q.slab[top] = event{} // release the frame buffer to the GC
+	q.free = append(q.free, top)
+	n := len(q.keys) - 1
+	last := q.keys[n]
+	q.keys = q.keys[:n]
+	if n > 0 {
+		// Sift the last key down from the root with a hole.
+		i := 0
+		for {
+			c := 2*i + 1
+			if c >= n {
+				break
+			}
+			if r := c + 1; r < n && q.keys[r].before(&q.keys[c]) {
+				c = r
+			}
+			if !q.keys[c].before(&last) {
+				break
+			}
+			q.keys[i] = q.keys[c]
+			i = c
 		}
-		if r < n && q.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		q.ev[i], q.ev[m] = q.ev[m], q.ev[i]
-		i = m
+		q.keys[i] = last
 	}
-	return top
+	return e
 }

@@ -42,10 +42,26 @@ type TraceEvent struct {
 	Obs     ObsKind
 	A, B, C uint64
 	S       string
+	// doc, when set, is the part of S after a "/" (a write's document):
+	// kept apart so that tracing a write does not build a string. Tail and
+	// String join it; the hash folds the same bytes either way.
+	doc string
+}
+
+// joined returns e with S complete.
+func (e TraceEvent) joined() TraceEvent {
+	if e.doc != "" {
+		e.S, e.doc = e.S+"/"+e.doc, ""
+	}
+	return e
 }
 
 // String renders the event as one JSON object (the trace file's line).
 func (e *TraceEvent) String() string {
+	if e.doc != "" {
+		j := e.joined()
+		e = &j
+	}
 	b := make([]byte, 0, 128)
 	b = append(b, `{"t":`...)
 	b = strconv.AppendInt(b, int64(e.T), 10)
@@ -103,18 +119,27 @@ func (t *tracer) fold(x uint64) {
 	t.hash = h ^ h>>29
 }
 
-func (t *tracer) record(e TraceEvent) {
+// next returns the tail slot the next event is built in (in place: a
+// TraceEvent is too big to pass around by value on every step).
+func (t *tracer) next() *TraceEvent {
+	e := &t.tail[t.n%TailLen]
+	t.n++
+	return e
+}
+
+// commit folds the event built in e into the hash and writes it out.
+func (t *tracer) commit(e *TraceEvent) {
 	t.fold(uint64(e.T))
 	t.fold(uint64(len(e.Kind))<<56 | uint64(e.Kind[0])<<48 | uint64(e.Input)<<40 | uint64(e.Obs)<<32 | uint64(e.Type)<<24 | uint64(uint32(e.Node)))
 	t.fold(uint64(uint32(e.Peer))<<32 | uint64(e.CRC))
 	t.fold(uint64(e.Conn)<<32 | uint64(uint32(e.Len)))
 	t.fold(e.A)
 	t.fold(e.B ^ e.C<<1)
-	for i := 0; i < len(e.S); i++ {
-		t.hash = (t.hash ^ uint64(e.S[i])) * 0x100000001b3
+	t.foldString(e.S)
+	if e.doc != "" {
+		t.foldString("/")
+		t.foldString(e.doc)
 	}
-	t.tail[t.n%TailLen] = e
-	t.n++
 	if t.out != nil && t.err == nil {
 		_, t.err = t.out.WriteString(e.String())
 		if t.err == nil {
@@ -123,27 +148,43 @@ func (t *tracer) record(e TraceEvent) {
 	}
 }
 
+func (t *tracer) foldString(s string) {
+	h := t.hash
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 0x100000001b3
+	}
+	t.hash = h
+}
+
 func (t *tracer) event(now Time, k trKind, node, peer NodeID, conn ConnID, typ wire.MsgType, n int) {
-	t.record(TraceEvent{T: now, Kind: trNames[k], Node: node, Peer: peer, Conn: conn, Type: typ, Len: n})
+	e := t.next()
+	*e = TraceEvent{T: now, Kind: trNames[k], Node: node, Peer: peer, Conn: conn, Type: typ, Len: n}
+	t.commit(e)
 }
 
 func (t *tracer) input(now Time, node NodeID, in *Input) {
-	e := TraceEvent{T: now, Kind: trNames[trInput], Node: node, Input: in.Kind, Conn: in.Conn, Peer: in.Peer}
+	e := t.next()
+	*e = TraceEvent{T: now, Kind: trNames[trInput], Node: node, Input: in.Kind, Conn: in.Conn, Peer: in.Peer}
 	switch in.Kind {
 	case InFrame:
 		e.Type, e.Len, e.CRC = frameType(in.Frame), len(in.Frame), wire.Checksum(in.Frame)
 	case InTimer:
 		e.A = in.Timer
 	case InWrite:
-		e.S = in.Write.Collection + "/" + in.Write.DocID
+		e.S, e.doc = in.Write.Collection, in.Write.DocID
+		if e.doc == "" {
+			e.S += "/" // rare: keep the bytes the hash has always folded
+		}
 		e.CRC = wire.Checksum(in.Write.Value)
 		e.Len = len(in.Write.Value)
 	}
-	t.record(e)
+	t.commit(e)
 }
 
 func (t *tracer) observation(now Time, ob *Observation) {
-	t.record(TraceEvent{T: now, Kind: trNames[trObs], Node: ob.Node, Obs: ob.Kind, A: ob.A, B: ob.B, C: ob.C, S: ob.S})
+	e := t.next()
+	*e = TraceEvent{T: now, Kind: trNames[trObs], Node: ob.Node, Obs: ob.Kind, A: ob.A, B: ob.B, C: ob.C, S: ob.S}
+	t.commit(e)
 }
 
 func (t *tracer) flush() {
@@ -155,7 +196,9 @@ func (t *tracer) flush() {
 // RecordFault folds a fault decision into the trace, so a run's fault
 // schedule is part of its hash and its trace file.
 func (w *World) RecordFault(node, peer NodeID, conn ConnID, kind string, a, b uint64) {
-	w.trace.record(TraceEvent{T: w.now, Kind: trNames[trFault], Node: node, Peer: peer, Conn: conn, A: a, B: b, S: kind})
+	e := w.trace.next()
+	*e = TraceEvent{T: w.now, Kind: trNames[trFault], Node: node, Peer: peer, Conn: conn, A: a, B: b, S: kind}
+	w.trace.commit(e)
 }
 
 // Tail returns the most recent trace events, oldest first (at most TailLen).
@@ -167,7 +210,7 @@ func (w *World) Tail() []TraceEvent {
 	}
 	out := make([]TraceEvent, 0, n)
 	for i := t.n - n; i < t.n; i++ {
-		out = append(out, t.tail[i%TailLen])
+		out = append(out, t.tail[i%TailLen].joined())
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -158,57 +159,24 @@ func sortedKeys[V any](m map[string]V) []string {
 // every read returns a zero value, so message decoders read straight through
 // and check r.err once.
 type bodyReader struct {
-	data []byte
-	pos  int
-	base int64 // offset of data within the caller's input, for errors
-	t    MsgType
-	p    *Profile
-	err  *Error
-	dec  *msgpack.Decoder
-	src  sliceReader
-	strs map[string]string // interned short strings; see intern
-	// alias makes bin fields sub-slices of the input instead of copies
-	// (views that must not outlive the input).
+	data   []byte
+	pos    int
+	base   int64 // offset of data within the caller's input, for errors
+	t      MsgType
+	p      *Profile
+	err    *Error
+	strs   map[string]string // interned short strings; see intern
+	recent [recentSlots]string
+	// alias makes bin and raw fields sub-slices of the input instead of
+	// copies (views that must not outlive the input).
 	alias bool
+	// ints, when it has spare capacity, backs optional integers instead of
+	// a fresh allocation each (a Scratch's reusable slots).
+	ints []int64
 }
-
-// sliceReader is the io.Reader + io.ByteScanner the msgpack decoder reads
-// from; it shares pos with bodyReader so the two never disagree.
-type sliceReader struct{ r *bodyReader }
-
-func (s sliceReader) Read(b []byte) (int, error) {
-	n := copy(b, s.r.data[s.r.pos:])
-	s.r.pos += n
-	if n < len(b) {
-		return n, errEOB
-	}
-	return n, nil
-}
-
-func (s sliceReader) ReadByte() (byte, error) {
-	if s.r.pos >= len(s.r.data) {
-		return 0, errEOB
-	}
-	c := s.r.data[s.r.pos]
-	s.r.pos++
-	return c, nil
-}
-
-func (s sliceReader) UnreadByte() error {
-	if s.r.pos == 0 {
-		return errEOB
-	}
-	s.r.pos--
-	return nil
-}
-
-var errEOB = fmt.Errorf("end of body")
 
 var readerPool = sync.Pool{New: func() any {
-	r := &bodyReader{}
-	r.src = sliceReader{r}
-	r.dec = msgpack.NewDecoder(r.src)
-	return r
+	return &bodyReader{}
 }}
 
 func (r *bodyReader) fail(at int, field, format string, args ...any) {
@@ -241,10 +209,6 @@ func (r *bodyReader) need(at, n int, field, what string) bool {
 	return true
 }
 
-func (r *bodyReader) decodeErr(at int, field string, err error) {
-	r.fail(at, field, "body ends inside this value (%v)", err)
-}
-
 func isUintCode(c byte) bool {
 	return msgpcode.IsFixedNum(c) && c <= msgpcode.PosFixedNumHigh ||
 		c == msgpcode.Uint8 || c == msgpcode.Uint16 || c == msgpcode.Uint32 || c == msgpcode.Uint64
@@ -266,9 +230,8 @@ func (r *bodyReader) uint(field string, max uint64) uint64 {
 		r.fail(at, field, "want an unsigned integer, found %s", describeCode(c))
 		return 0
 	}
-	v, err := r.dec.DecodeUint64()
-	if err != nil {
-		r.decodeErr(at, field, err)
+	v, ok := r.fixed(at, c, field)
+	if !ok {
 		return 0
 	}
 	if v > max {
@@ -293,11 +256,58 @@ func (r *bodyReader) int(field string) int64 {
 		r.fail(at, field, "want a signed integer, found %s", describeCode(c))
 		return 0
 	}
-	v, err := r.dec.DecodeInt64()
-	if err != nil {
-		r.decodeErr(at, field, err)
+	v, ok := r.fixed(at, c, field)
+	if !ok {
+		return 0
 	}
-	return v
+	if msgpcode.IsFixedNum(c) || c == msgpcode.Int8 || c == msgpcode.Int16 || c == msgpcode.Int32 {
+		// Sign-extend the narrow signed forms; Int64 is already exact.
+		switch {
+		case msgpcode.IsFixedNum(c), c == msgpcode.Int8:
+			return int64(int8(v))
+		case c == msgpcode.Int16:
+			return int64(int16(v))
+		default:
+			return int64(int32(v))
+		}
+	}
+	return int64(v)
+}
+
+// fixed consumes the integer whose code c is at position at and returns its
+// bits: the code itself for a fixnum, else the 1, 2, 4 or 8 big-endian
+// bytes after it. The caller has checked that c is an integer code.
+func (r *bodyReader) fixed(at int, c byte, field string) (uint64, bool) {
+	if msgpcode.IsFixedNum(c) {
+		r.pos++
+		return uint64(c), true
+	}
+	width := 8
+	switch c {
+	case msgpcode.Uint8, msgpcode.Int8:
+		width = 1
+	case msgpcode.Uint16, msgpcode.Int16:
+		width = 2
+	case msgpcode.Uint32, msgpcode.Int32:
+		width = 4
+	}
+	if width > len(r.data)-at-1 {
+		// The text the msgpack decoder's error gave: trace hashes fold it,
+		// and a seed must replay to the same hash across versions.
+		r.fail(at, field, "body ends inside this value (end of body)")
+		return 0, false
+	}
+	b := r.data[at+1 : at+1+width]
+	r.pos = at + 1 + width
+	switch width {
+	case 1:
+		return uint64(b[0]), true
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b)), true
+	case 4:
+		return uint64(binary.BigEndian.Uint32(b)), true
+	}
+	return binary.BigEndian.Uint64(b), true
 }
 
 func (r *bodyReader) boolean(field string) bool {
@@ -382,28 +392,61 @@ func (r *bodyReader) str(field string) string {
 	}
 	at := r.pos
 	b := r.data[at+hdr : at+hdr+n]
+	if n == 0 {
+		r.pos += hdr
+		return ""
+	}
+	if n <= internMaxLen {
+		// A string seen before was valid UTF-8 then and is the same bytes.
+		slot := &r.recent[internSlot(b)]
+		if *slot == string(b) { // no allocation for the comparison
+			r.pos += hdr + n
+			return *slot
+		}
+		if !utf8.Valid(b) {
+			r.fail(at, field, "string of %d bytes is not valid UTF-8", n)
+			return ""
+		}
+		r.pos += hdr + n
+		*slot = r.intern(b)
+		return *slot
+	}
 	if !utf8.Valid(b) {
 		r.fail(at, field, "string of %d bytes is not valid UTF-8", n)
 		return ""
 	}
 	r.pos += hdr + n
-	return r.intern(b)
+	return string(b)
 }
 
 // Interning bounds: strings up to internMaxLen bytes, at most internMax
-// entries per pooled reader (then the table starts over).
+// entries per reader (then the table starts over). In front of the table,
+// a small direct-mapped cache of recent strings answers the common case
+// (the same few ids frame after frame) with one comparison.
 const (
 	internMaxLen = 64
 	internMax    = 4096
+	recentBits   = 8
+	recentSlots  = 1 << recentBits
 )
 
+// internSlot is a recent-cache index for b: up to 8 bytes packed exactly
+// into a word (the first and last 8 for longer strings), then a
+// multiplicative hash; cheaper than hashing byte by byte.
+func internSlot(b []byte) int {
+	var x uint64
+	if n := len(b); n >= 8 {
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
+	} else {
+		for i, c := range b {
+			x |= uint64(c) << (8 * i)
+		}
+	}
+	x ^= uint64(len(b)) << 58
+	return int((x * 0x9e3779b97f4a7c15) >> (64 - recentBits))
+}
+
 func (r *bodyReader) intern(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > internMaxLen {
-		return string(b)
-	}
 	if s, ok := r.strs[string(b)]; ok { // no allocation for the lookup
 		return s
 	}
@@ -420,16 +463,13 @@ func (r *bodyReader) bin(field string) []byte {
 	if !ok {
 		return nil
 	}
-	at := r.pos
+	// strOrBinLen has checked that all n bytes are present.
+	b := r.data[r.pos+hdr : r.pos+hdr+n : r.pos+hdr+n]
+	r.pos += hdr + n
 	if r.alias {
-		r.pos += hdr + n
-		return r.data[at+hdr : at+hdr+n : at+hdr+n]
+		return b
 	}
-	b, err := r.dec.DecodeBytes()
-	if err != nil {
-		r.decodeErr(at, field, err)
-	}
-	return b
+	return append([]byte{}, b...)
 }
 
 // isNil consumes a nil if one is next; it is how Options are read.
@@ -446,7 +486,13 @@ func (r *bodyReader) optInt(field string) *int64 {
 		return nil
 	}
 	v := r.int(field)
-	return &v
+	if len(r.ints) < cap(r.ints) {
+		r.ints = append(r.ints, v)
+		return &r.ints[len(r.ints)-1]
+	}
+	p := new(int64) // not &v: that would move v to the heap on both paths
+	*p = v
+	return p
 }
 
 func (r *bodyReader) optStr(field string) *string {
@@ -582,8 +628,8 @@ func isStrCode(c byte) bool {
 	return msgpcode.IsFixedString(c) || c == msgpcode.Str8 || c == msgpcode.Str16 || c == msgpcode.Str32
 }
 
-// raw reads one complete MessagePack value of any shape and returns a copy
-// of its bytes.
+// raw reads one complete MessagePack value of any shape and returns its
+// bytes (a copy unless aliasing).
 func (r *bodyReader) raw(field string) RawValue {
 	if _, ok := r.peek(field); !ok {
 		return nil
@@ -593,9 +639,12 @@ func (r *bodyReader) raw(field string) RawValue {
 		r.fail(r.pos, field, "%s", err)
 		return nil
 	}
-	v := RawValue(slices.Clone(r.data[r.pos:end]))
+	v := RawValue(r.data[r.pos:end:end])
 	r.pos = end
-	return v
+	if r.alias {
+		return v
+	}
+	return slices.Clone(v)
 }
 
 // maxDepth bounds the nesting of opaque values; deeper input is refused so

@@ -8,6 +8,11 @@
 // between NodeDB releases live in a Profile value, so a second wire profile
 // is data, not a fork of the code.
 //
+// Codec.Decode returns a fresh message per frame. A Scratch (Codec.NewScratch)
+// decodes into one reusable message per type instead, for receivers that
+// handle a frame and move on: the simulated nodes decode every frame that
+// way, and keep copies of what they retain.
+//
 // Nothing in this package panics on any input: every failure is an *Error
 // that names its kind, the byte offset and, for bodies, the field.
 package wire

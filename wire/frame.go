@@ -98,38 +98,20 @@ func (c *Codec) DecodeBody(t MsgType, body []byte) (Message, error) {
 	return c.decodeBody(t, body, 0)
 }
 
-// DecodeDeltaPushView decodes a DeltaPush frame into *m without copying:
-// m.Delta aliases frame, so m is valid only as long as frame is. It is for
-// observers (checkers) that look at every frame and keep nothing. A frame
-// of another type is an error.
-func (c *Codec) DecodeDeltaPushView(frame []byte, m *DeltaPush) error {
-	t, body, size, err := c.SplitFrame(frame)
-	switch {
-	case err != nil:
-		return err
-	case t != TypeDeltaPush:
-		return errorf(ErrBadBody, 0, t, "not a DeltaPush")
-	case size != len(frame):
-		return errorf(ErrTrailing, int64(size), t, "%d bytes after the frame", len(frame)-size)
-	}
-	return c.decodeInto(t, body, HeaderLen, m, true)
-}
-
 func (c *Codec) decodeBody(t MsgType, body []byte, base int64) (Message, error) {
 	m := newMessage(t)
-	if err := c.decodeInto(t, body, base, m, false); err != nil {
+	if err := c.decodeInto(t, body, base, m); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func (c *Codec) decodeInto(t MsgType, body []byte, base int64, m Message, alias bool) error {
+func (c *Codec) decodeInto(t MsgType, body []byte, base int64, m Message) error {
 	r := readerPool.Get().(*bodyReader)
-	r.data, r.pos, r.base, r.t, r.p, r.err, r.alias = body, 0, base, t, &c.profile, nil, alias
-	r.dec.ResetReader(r.src)
+	r.data, r.pos, r.base, r.t, r.p, r.err = body, 0, base, t, &c.profile, nil
 	m.decode(r)
 	err, pos := r.err, r.pos
-	r.data, r.p, r.err, r.alias = nil, nil, nil, false
+	r.data, r.p, r.err = nil, nil, nil
 	readerPool.Put(r)
 	if err != nil {
 		return err

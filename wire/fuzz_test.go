@@ -52,10 +52,17 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0x03, 0, 0, 0, 0})
 	f.Add([]byte{0x10, 0xff, 0xff, 0xff, 0xff})
+	// One Scratch per codec for the whole run: whatever it decoded
+	// before must not show through.
+	var scratches []*wire.Scratch
+	for _, c := range codecs {
+		scratches = append(scratches, c.NewScratch())
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, c := range codecs {
+		for i, c := range codecs {
 			m, err := c.Decode(data)
 			checkDecodeResult(t, c, len(data), m, err, false)
+			sameDecode(t, "Scratch", c, scratches[i], data)
 		}
 	})
 }

@@ -148,7 +148,8 @@ type Checker struct {
 	stepBadCRC  bool
 	stepAltered bool
 	stepPush    mutKey
-	push        wire.DeltaPush // scratch view of the frame being stepped
+	dec         *wire.Scratch // aliasing decoder for the frames stepped at Origin
+	probers     []QueueProber // by node; nil for a node without a queue
 }
 
 // New returns a checker; Attach it to the world it monitors.
@@ -168,12 +169,21 @@ func New(cfg Config) *Checker {
 	if cfg.ThrottleLease == 0 {
 		cfg.ThrottleLease = 5 * sim.Second
 	}
+	dec := wire.Default.NewScratch()
+	dec.Alias = true // it keeps nothing of a frame
 	return &Checker{cfg: cfg, committed: map[uint64]*peerCommits{},
-		throttle: map[sim.ConnID]*throttleState{}}
+		throttle: map[sim.ConnID]*throttleState{}, dec: dec}
 }
 
 // Attach binds the checker to w (for node names, the trace tail and Stop).
-func (c *Checker) Attach(w *sim.World) { c.w = w }
+func (c *Checker) Attach(w *sim.World) {
+	c.w = w
+	// Which nodes have a queue is fixed for the run: ask once, not per step.
+	c.probers = make([]QueueProber, w.NumNodes())
+	for i := range c.probers {
+		c.probers[i], _ = w.Node(sim.NodeID(i)).(QueueProber)
+	}
+}
 
 // Violation is the first violation seen, or nil.
 func (c *Checker) Violation() *Violation { return c.first }
@@ -212,15 +222,14 @@ func (c *Checker) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered boo
 	}
 	switch wire.MsgType(in.Frame[0]) {
 	case wire.TypeDeltaPush:
-		if err := wire.Default.DecodeDeltaPushView(in.Frame, &c.push); err == nil {
-			c.stepBadCRC = !c.push.ChecksumOK()
-			c.stepPush = mutKey{c.push.PeerID, c.push.MutationID}
+		if m, err := c.dec.Decode(in.Frame); err == nil {
+			push := m.(*wire.DeltaPush)
+			c.stepBadCRC = !push.ChecksumOK()
+			c.stepPush = mutKey{push.PeerID, push.MutationID}
 		}
 	case wire.TypeThrottle:
-		if m, err := wire.Default.Decode(in.Frame); err == nil {
-			if th, ok := m.(*wire.Throttle); ok {
-				c.throttleAsked(now, in.Conn, th)
-			}
+		if m, err := c.dec.Decode(in.Frame); err == nil {
+			c.throttleAsked(now, in.Conn, m.(*wire.Throttle))
 		}
 	}
 }
@@ -334,10 +343,10 @@ func (c *Checker) Sent(now sim.Time, p *sim.Packet) {
 // AfterStep implements sim.Monitor: it checks what must hold after every
 // step (the queue capacity of a Lite).
 func (c *Checker) AfterStep(now sim.Time, node sim.NodeID) {
-	if c.w == nil {
+	if int(node) >= len(c.probers) {
 		return
 	}
-	if q, ok := c.w.Node(node).(QueueProber); ok {
+	if q := c.probers[node]; q != nil {
 		if d, capacity := q.QueueDepth(); d > capacity {
 			c.fail(now, node, QueueCapacity, "%s holds %d queued deltas, over its capacity of %d", c.name(node), d, capacity)
 		}

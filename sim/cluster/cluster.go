@@ -6,6 +6,7 @@ package cluster
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
@@ -464,11 +465,22 @@ func (m monitors) AfterStep(now sim.Time, n sim.NodeID) {
 type workload struct {
 	p     Params
 	colls []string
+	docs  []string // "d0", "d1", ...: each built once (for the first 4096), not per write
 	rng   *rand.Rand
 }
 
 func newWorkload(p Params, colls []string) *workload {
-	return &workload{p: p, colls: colls, rng: sim.Stream(p.Seed, "workload")}
+	return &workload{p: p, colls: colls, docs: make([]string, min(p.Docs, 4096)), rng: sim.Stream(p.Seed, "workload")}
+}
+
+func (w *workload) docID(i int) string {
+	if i >= len(w.docs) {
+		return "d" + strconv.Itoa(i)
+	}
+	if w.docs[i] == "" {
+		w.docs[i] = "d" + strconv.Itoa(i)
+	}
+	return w.docs[i]
 }
 
 func (w *workload) rate(n sim.NodeID) float64 {
@@ -491,7 +503,7 @@ func (w *workload) Next(now sim.Time, n sim.NodeID) (sim.Time, bool) {
 }
 
 func (w *workload) Make(_ sim.Time, _ sim.NodeID) sim.Write {
-	wr := sim.Write{Collection: w.colls[w.rng.IntN(len(w.colls))], DocID: fmt.Sprintf("d%d", w.rng.IntN(w.p.Docs))}
+	wr := sim.Write{Collection: w.colls[w.rng.IntN(len(w.colls))], DocID: w.docID(w.rng.IntN(w.p.Docs))}
 	if w.rng.IntN(10) > 0 { // one write in ten deletes
 		v := make([]byte, 8+w.rng.IntN(25))
 		for i := range v {

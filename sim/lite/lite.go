@@ -133,9 +133,9 @@ type shape struct {
 	state *model.Collection
 	last  uint64 // LSN of the last applied delta (or snapshot)
 
-	seen    uint64                      // highest LSN received (queued or applied)
-	live    bool                        // Origin has shown it serves this shape on this connection
-	reorder map[uint64]*wire.ShapeDelta // received ahead of order, by LSN
+	seen    uint64               // highest LSN received (queued or applied)
+	live    bool                 // Origin has shown it serves this shape on this connection
+	reorder map[uint64]heldDelta // received ahead of order, by LSN
 	resync  *resync
 	check   struct {
 		lsn, digest uint64
@@ -143,11 +143,24 @@ type shape struct {
 	}
 }
 
+// heldDelta is what the Lite keeps of a ShapeDelta (by value: the decoded
+// message is reused for the next frame).
+type heldDelta struct {
+	lsn   uint64
+	doc   string
+	value []byte // the frame's delta bytes (a copy); ignored for a delete
+	del   bool
+}
+
+func deltaOf(m *wire.ShapeDelta) heldDelta {
+	return heldDelta{lsn: m.LSN, doc: m.DocumentID, value: m.Delta, del: m.Operation == wire.OpDelete}
+}
+
 // queued is a delta waiting in the incoming queue, with the shape it was
 // looked up for on arrival.
 type queued struct {
 	s *shape
-	d *wire.ShapeDelta
+	d heldDelta
 }
 
 // resync is an outstanding ResyncRequest this Lite sent.
@@ -195,6 +208,7 @@ type Lite struct {
 	now        sim.Time
 	rng        interface{ Int64N(int64) int64 }
 	push       wire.DeltaPush // scratch: Send encodes at once
+	device     int64          // push's DeviceValidTimeMs (a field: a local would escape)
 	skew       sim.Time       // device clock offset (clock-skew faults)
 	skewWarned uint64         // acks that carried a clock-skew warning
 	gate       bool           // Bugs.SingleShotGate: a resync was asked on this connection
@@ -221,7 +235,7 @@ func (l *Lite) resetVolatile() {
 	l.gate = false
 	for _, s := range l.shapes {
 		s.seen, s.live = s.last, false
-		s.reorder = map[uint64]*wire.ShapeDelta{}
+		s.reorder = map[uint64]heldDelta{}
 		s.resync = nil
 		s.check.armed = false
 	}
@@ -385,15 +399,15 @@ func (l *Lite) pushDue(out *sim.Outbox) {
 
 func (l *Lite) sendPush(m *mutation, out *sim.Outbox) {
 	m.sent, m.sentAt = true, l.now
-	device := int64((l.now + l.skew) / sim.Millisecond) // the device's own idea of the time
+	l.device = int64((l.now + l.skew) / sim.Millisecond) // the device's own idea of the time
 	l.push = wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id,
-		DeviceValidTimeMs: &device}
+		DeviceValidTimeMs: &l.device}
 	l.push.Seal()
 	out.Send(l.conn, &l.push)
 }
 
 func (l *Lite) frame(b []byte, out *sim.Outbox) {
-	m, err := out.Codec().Decode(b)
+	m, err := out.Decode(b) // valid until the next frame: keep copies only
 	if err != nil {
 		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: err.Error()})
 		return
@@ -417,7 +431,7 @@ func (l *Lite) frame(b []byte, out *sim.Outbox) {
 	case *wire.ShapeSnapshot:
 		l.snapshot(m, out)
 	case *wire.ShapeDelta:
-		l.enqueue(m, out)
+		l.enqueue(m.ShapeID, deltaOf(m), out)
 	case *wire.DeltaAck:
 		if m.ClockSkewWarningMs != nil {
 			l.skewWarned++
@@ -572,17 +586,17 @@ func (l *Lite) shapeByID(id string) *shape {
 // enqueue puts a delta on the bounded incoming queue; a full queue drops
 // it (the gap it leaves is repaired by resync) and the throttle engages
 // above the high-water mark.
-func (l *Lite) enqueue(d *wire.ShapeDelta, out *sim.Outbox) {
-	s := l.shapeByID(d.ShapeID)
+func (l *Lite) enqueue(shapeID string, d heldDelta, out *sim.Outbox) {
+	s := l.shapeByID(shapeID)
 	if s == nil {
 		return
 	}
 	if l.queueLen() >= l.cfg.QueueCap {
-		out.Observe(sim.Observation{Kind: sim.ObsQueueOverflow, A: d.LSN, S: s.coll})
+		out.Observe(sim.Observation{Kind: sim.ObsQueueOverflow, A: d.lsn, S: s.coll})
 		return
 	}
 	l.queue = append(l.queue, queued{s, d})
-	s.seen = max(s.seen, d.LSN)
+	s.seen = max(s.seen, d.lsn)
 	if !l.throttled && l.queueLen() >= l.cfg.HighWater && !l.cfg.Bugs.NeverThrottle {
 		l.setThrottle(true, out)
 	}
@@ -607,7 +621,7 @@ func (l *Lite) drain(out *sim.Outbox) {
 		l.queue[l.qhead] = queued{}
 		l.qhead++
 		l.budget--
-		l.process(q.s, q.d, out)
+		l.process(q.s, &q.d, out)
 	}
 	if l.qhead == len(l.queue) {
 		l.queue, l.qhead = l.queue[:0], 0
@@ -622,26 +636,26 @@ func (l *Lite) drain(out *sim.Outbox) {
 
 // process applies a delta in LSN order: old ones are ignored (never a
 // rewind), early ones wait in the reorder buffer and open a resync.
-func (l *Lite) process(s *shape, d *wire.ShapeDelta, out *sim.Outbox) {
+func (l *Lite) process(s *shape, d *heldDelta, out *sim.Outbox) {
 	switch {
-	case d.LSN <= s.last:
+	case d.lsn <= s.last:
 		if l.cfg.Bugs.RewindOnReorder {
 			l.apply(s, d, out)
 		}
 		return
-	case d.LSN > s.last+1:
+	case d.lsn > s.last+1:
 		if l.cfg.Bugs.ApplyPastGap {
 			if s.resync == nil {
-				l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.LSN}, s.last+1, d.LSN-1, out)
+				l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.lsn}, s.last+1, d.lsn-1, out)
 			}
 			l.apply(s, d, out)
 			return
 		}
 		if len(s.reorder) < l.cfg.ReorderCap {
-			s.reorder[d.LSN] = d
+			s.reorder[d.lsn] = *d
 		}
 		if s.resync == nil {
-			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.LSN}, s.last+1, d.LSN-1, out)
+			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.lsn}, s.last+1, d.lsn-1, out)
 		}
 		return
 	}
@@ -649,14 +663,14 @@ func (l *Lite) process(s *shape, d *wire.ShapeDelta, out *sim.Outbox) {
 	l.applyReady(s, out)
 }
 
-func (l *Lite) apply(s *shape, d *wire.ShapeDelta, out *sim.Outbox) {
-	if d.Operation == wire.OpDelete {
-		s.state.Put(d.DocumentID, nil)
+func (l *Lite) apply(s *shape, d *heldDelta, out *sim.Outbox) {
+	if d.del {
+		s.state.Put(d.doc, nil)
 	} else {
-		s.state.Put(d.DocumentID, d.Delta)
+		s.state.Put(d.doc, d.value)
 	}
-	s.last = d.LSN
-	out.Observe(sim.Observation{Kind: sim.ObsApply, A: d.LSN, S: s.coll})
+	s.last = d.lsn
+	out.Observe(sim.Observation{Kind: sim.ObsApply, A: d.lsn, S: s.coll})
 }
 
 // applyReady applies buffered deltas that are now in order, then settles
@@ -668,7 +682,7 @@ func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
 			break
 		}
 		delete(s.reorder, s.last+1)
-		l.apply(s, d, out)
+		l.apply(s, &d, out)
 	}
 	if r := s.resync; r != nil && r.msg.Reason.Kind == wire.SequenceGap && s.last >= r.target {
 		s.resync = nil

@@ -30,13 +30,20 @@ const AppliedKey = "#applied"
 // nothing iterates it except Snapshot, which sorts.
 type Collection struct {
 	Name   string
-	docs   map[string][]byte
+	docs   map[string]doc
 	digest uint64
+}
+
+// doc is a document's value with its hash, kept so that replacing or
+// deleting it does not hash the old value again.
+type doc struct {
+	value []byte
+	hash  uint64
 }
 
 // NewCollection returns an empty collection.
 func NewCollection(name string) *Collection {
-	return &Collection{Name: name, docs: map[string][]byte{}}
+	return &Collection{Name: name, docs: map[string]doc{}}
 }
 
 // docHash mixes a document's id and value into 64 bits (FNV-1a then a
@@ -60,20 +67,25 @@ func docHash(id string, v []byte) uint64 {
 // value itself, not a copy: the caller must not modify it afterwards (the
 // nodes pass freshly decoded slices, which nothing else holds).
 func (c *Collection) Put(id string, value []byte) {
-	if old, ok := c.docs[id]; ok {
-		c.digest -= docHash(id, old)
-		delete(c.docs, id)
+	old, had := c.docs[id]
+	if had {
+		c.digest -= old.hash
 	}
-	if len(value) > 0 {
-		c.docs[id] = value
-		c.digest += docHash(id, value)
+	if len(value) == 0 {
+		if had {
+			delete(c.docs, id)
+		}
+		return
 	}
+	h := docHash(id, value)
+	c.docs[id] = doc{value, h}
+	c.digest += h
 }
 
 // Get returns a document's value.
 func (c *Collection) Get(id string) ([]byte, bool) {
-	v, ok := c.docs[id]
-	return v, ok
+	d, ok := c.docs[id]
+	return d.value, ok
 }
 
 // Len is the number of documents.
@@ -95,7 +107,7 @@ func (c *Collection) Snapshot() []byte {
 	for _, id := range ids {
 		b = binary.AppendUvarint(b, uint64(len(id)))
 		b = append(b, id...)
-		v := c.docs[id]
+		v := c.docs[id].value
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
 	}

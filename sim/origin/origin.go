@@ -96,6 +96,10 @@ type entry struct {
 	doc    string
 	value  []byte // nil: delete
 	digest uint64 // collection digest after this entry
+	// frame is the entry's ShapeDelta frame, encoded on its first send and
+	// re-sent as is to every other subscriber (empty: not yet encoded).
+	// Its buffer is reused by the entry that next takes this ring slot.
+	frame []byte
 }
 
 // coll is a collection's durable state: documents, head LSN and the
@@ -194,6 +198,7 @@ type Origin struct {
 	sessions []*session      // in accept order: fan-out iterates this, never a map
 	delta    wire.ShapeDelta // scratch messages: Send encodes at once, so one each suffices
 	ack      wire.DeltaAck
+	skewMs   int64 // ack's ClockSkewWarningMs, when set
 	ticking  bool
 	gen      uint64
 	now      sim.Time
@@ -341,7 +346,7 @@ func (o *Origin) dropSession(c sim.ConnID) {
 }
 
 func (o *Origin) frame(s *session, b []byte, out *sim.Outbox) {
-	m, err := out.Codec().Decode(b)
+	m, err := out.Decode(b) // valid until the next frame: keep copies only
 	if err != nil {
 		// An undecodable frame is lost; the Lite's retries and resyncs
 		// repair whatever it carried.
@@ -524,7 +529,8 @@ func (o *Origin) skew(m *wire.DeltaPush) *int64 {
 	}
 	d := *m.DeviceValidTimeMs - int64(o.now/sim.Millisecond)
 	if d < -int64(skewWarnAfter/sim.Millisecond) || d > int64(skewWarnAfter/sim.Millisecond) {
-		return &d
+		o.skewMs = d // the ack's Option points here: sent at once, never kept
+		return &o.skewMs
 	}
 	return nil
 }
@@ -541,7 +547,8 @@ func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, out
 	c.head++
 	c.state.Put(doc, value)
 	// The log shares value with the state: neither ever modifies it.
-	*c.at(c.head) = entry{lsn: c.head, doc: doc, value: value, digest: c.state.Digest()}
+	e := c.at(c.head)
+	*e = entry{lsn: c.head, doc: doc, value: value, digest: c.state.Digest(), frame: e.frame[:0]}
 	out.Observe(sim.Observation{Kind: sim.ObsCommit, A: c.head, B: peerID, C: mid, S: c.state.Name})
 	for _, s := range o.sessions {
 		if s.subscribed[i] {
@@ -698,19 +705,27 @@ func (o *Origin) refill(s *session) {
 
 // sendEntry sends one log entry to the session as a ShapeDelta.
 func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, out *sim.Outbox) {
-	op := wire.OpUpdate
-	if e.value == nil {
-		op = wire.OpDelete
-	}
-	o.delta = wire.ShapeDelta{ShapeID: c.shape, Collection: c.state.Name,
-		DocumentID: e.doc, Operation: op, Delta: e.value, LSN: e.lsn}
 	if e.lsn <= s.sentMax[i] {
 		// Announced just before the frame, so observers can charge its
 		// bytes to resync.
 		out.Observe(sim.Observation{Kind: sim.ObsResend, A: e.lsn, S: c.state.Name})
 	}
 	s.sentMax[i] = max(s.sentMax[i], e.lsn)
-	out.Send(s.conn, &o.delta)
+	if len(e.frame) == 0 {
+		op := wire.OpUpdate
+		if e.value == nil {
+			op = wire.OpDelete
+		}
+		o.delta = wire.ShapeDelta{ShapeID: c.shape, Collection: c.state.Name,
+			DocumentID: e.doc, Operation: op, Delta: e.value, LSN: e.lsn}
+		f, err := out.Codec().AppendFrame(e.frame[:0], &o.delta)
+		if err != nil {
+			out.Send(s.conn, &o.delta) // the kernel reports the encode error
+			return
+		}
+		e.frame = f
+	}
+	out.SendRaw(s.conn, e.frame)
 }
 
 func (o *Origin) tick(out *sim.Outbox) {
