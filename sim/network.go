@@ -24,7 +24,9 @@ type Delivery struct {
 // Interceptor sees every frame before delivery and every dial. It is the one
 // place faults touch the network; the default lets everything through.
 type Interceptor interface {
-	// Intercept appends the deliveries for p to out and returns it.
+	// Intercept appends the deliveries for p to out and returns it. It
+	// must neither modify nor retain p.Bytes (the sender may re-send the
+	// same buffer): a fault alters or keeps a copy.
 	Intercept(now Time, p *Packet, out []Delivery) []Delivery
 	// AllowDial reports whether a connection from→to can open now.
 	AllowDial(now Time, from, to NodeID) bool

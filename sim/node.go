@@ -99,9 +99,10 @@ func (o *Outbox) Codec() *wire.Codec { return o.w.codec }
 
 // Decode decodes one frame with the run's codec into a message the kernel
 // keeps for this node and reuses: it is valid until the node's next Decode,
-// so a node copies what it keeps (a struct copy is enough: bin fields are
-// copies of the frame's bytes, not views). Decoding this way allocates
-// nothing for the message itself.
+// so a node copies what it keeps. Strings and bin fields (copies of the
+// frame's bytes, not views) survive a struct copy; an optional integer
+// (*int64) does not: keep its value. Decoding this way allocates nothing
+// for the message itself.
 func (o *Outbox) Decode(frame []byte) (wire.Message, error) {
 	if o.dec == nil {
 		o.dec = o.w.codec.NewScratch()

@@ -46,6 +46,7 @@ type Monitor interface {
 	// Observe is called for every observation, as it is made.
 	Observe(now Time, ob *Observation)
 	// Sent is called for every frame a node sends, before interception.
+	// It must neither modify nor retain p.Bytes.
 	Sent(now Time, p *Packet)
 	// AfterStep is called after node was stepped.
 	AfterStep(now Time, node NodeID)

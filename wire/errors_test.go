@@ -582,6 +582,34 @@ func TestScratchAlias(t *testing.T) {
 	}
 }
 
+// TestScratchReuse pins what a Scratch's reuse means for a receiver: a
+// struct copy keeps strings and bin fields, but an optional integer points
+// into the Scratch and changes with the next frame. A zero Scratch decodes
+// with Default.
+func TestScratchReuse(t *testing.T) {
+	var sc wire.Scratch // zero value: must work, not panic
+	a, b := int64(111), int64(222)
+	f1, _ := wire.Default.Encode(&wire.DeltaAck{MutationID: 1, ClockSkewWarningMs: &a})
+	f2, _ := wire.Default.Encode(&wire.DeltaPush{Collection: "c", DocumentID: "d", Delta: []byte{9}, DeviceValidTimeMs: &b})
+	f3, _ := wire.Default.Encode(&wire.DeltaPush{Collection: "x", DocumentID: "y", Delta: []byte{7}})
+	m, err := sc.Decode(f1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := *m.(*wire.DeltaAck)
+	m, _ = sc.Decode(f2)
+	push := *m.(*wire.DeltaPush)
+	if _, err := sc.Decode(f3); err != nil {
+		t.Fatal(err)
+	}
+	if push.Collection != "c" || push.DocumentID != "d" || !bytes.Equal(push.Delta, []byte{9}) {
+		t.Fatalf("a struct copy lost its strings or bytes: %+v", push)
+	}
+	if *kept.ClockSkewWarningMs != 222 {
+		t.Fatalf("the kept copy's option reads %d: the documented hazard (it points into the Scratch) is gone; update the docs of Scratch and sim.Outbox.Decode", *kept.ClockSkewWarningMs)
+	}
+}
+
 // TestScratchMatchesDecode decodes every golden frame (and broken copies of
 // it), in turn, with one Scratch and with Codec.Decode: the same message or
 // the same error, whatever the Scratch decoded before.

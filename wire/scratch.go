@@ -7,9 +7,12 @@ package wire
 // a run's garbage.
 //
 // A message returned by Decode is valid only until the next Decode on the
-// same Scratch: a receiver copies what it keeps (a struct copy is enough
-// for strings, which are immutable; bin fields are copies of the frame's
-// bytes unless Alias is set). A Scratch is not safe for concurrent use.
+// same Scratch: a receiver copies what it keeps. Strings are immutable and
+// bin fields are copies of the frame's bytes (unless Alias is set), so a
+// struct copy keeps those; but an optional integer (*int64) points into the
+// Scratch and is overwritten by the next Decode: keep its value, not the
+// pointer. Make a Scratch with Codec.NewScratch (a zero Scratch decodes with
+// Default). It is not safe for concurrent use.
 type Scratch struct {
 	c *Codec
 	// Alias makes bin and raw fields sub-slices of the frame instead of
@@ -17,7 +20,7 @@ type Scratch struct {
 	// For observers that look at every frame and keep nothing.
 	Alias bool
 	r     bodyReader
-	ints  [2]int64 // backing for optional integers (at most two per message)
+	ints  [2]int64 // backing for optional integers (one per message today; more fall back to the heap)
 
 	handshake    Handshake
 	handshakeAck HandshakeAck
@@ -42,6 +45,9 @@ func (c *Codec) NewScratch() *Scratch {
 // Decode decodes exactly one frame into the Scratch's message of its type.
 // Errors are those of Codec.Decode.
 func (s *Scratch) Decode(frame []byte) (Message, error) {
+	if s.c == nil {
+		s.c = Default
+	}
 	t, body, size, err := s.c.SplitFrame(frame)
 	if err != nil {
 		return nil, err
