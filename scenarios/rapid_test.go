@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"testing"
@@ -23,26 +25,38 @@ var (
 	allKinds = append(append([]faults.Kind(nil), faults.FrameKinds...), faults.NodeKinds...)
 )
 
-// menu is what a schedule may draw from: fault kinds, and for some of them
-// the one message type they hit (a scenario's "type" filter).
+// menu is what a schedule may draw from: fault kinds with their weights,
+// and for some of them the one message type they hit (a scenario's "type"
+// filter).
 type menu struct {
-	kinds []faults.Kind
-	only  map[faults.Kind]wire.MsgType
+	kinds   []faults.Kind
+	weights []int // of kinds; nil: all alike
+	only    map[faults.Kind]wire.MsgType
 }
 
 // everything is the menu of every fault kind on every message type.
 var everything = menu{kinds: allKinds}
 
-// menuOf is the menu of scenario s's fault plan; everything for a swarm or
-// a scenario without faults.
+// menuOf is the menu of scenario s's fault plan (everything for a swarm or
+// a scenario without faults). Kinds are weighted as the plan mixes them:
+// frame kinds by their rates, node kinds by theirs, and the two classes
+// alike (their rates are in different units).
 func menuOf(s *Scenario) (menu, error) {
 	if s.Swarm || len(s.Faults) == 0 {
 		return everything, nil
 	}
 	m := menu{only: map[faults.Kind]wire.MsgType{}}
+	var sum [2]float64 // frame, node
+	class := func(k faults.Kind) int {
+		if k.IsFrame() {
+			return 0
+		}
+		return 1
+	}
 	for _, f := range s.Faults {
 		k := faults.Kind(f.Kind)
 		m.kinds = append(m.kinds, k)
+		sum[class(k)] += f.Rate
 		if f.Type != "" {
 			typ, err := frameType(f.Type)
 			if err != nil {
@@ -51,78 +65,191 @@ func menuOf(s *Scenario) (menu, error) {
 			m.only[k] = typ
 		}
 	}
+	for i, f := range s.Faults {
+		m.weights = append(m.weights, max(1, int(1000*f.Rate/sum[class(m.kinds[i])]+0.5)))
+	}
 	return m, nil
 }
 
-// genEvent draws one fault event of a schedule: rapid shrinks the list, and
-// each event towards the first kind, time 0, Lite 1 and the smallest arg.
-func genEvent(lites int, heal sim.Time, m menu) *rapid.Generator[faults.Event] {
-	return rapid.Custom(func(t *rapid.T) faults.Event {
-		e := faults.Event{Kind: rapid.SampledFrom(m.kinds).Draw(t, "kind"),
-			At: sim.Time(rapid.Int64Range(0, int64(heal)-1).Draw(t, "at"))}
-		if rapid.IntRange(0, 3).Draw(t, "late") == 3 {
-			// Faults just before heal are the ones nothing after them
-			// papers over: draw a good share there.
-			e.At = heal - 1 - min(heal-1, sim.Time(rapid.Int64Range(0, int64(sim.Second)).Draw(t, "before heal")))
+// kind draws a kind of the menu.
+func (m menu) kind(t *rapid.T) faults.Kind {
+	if m.weights == nil {
+		return m.kinds[uniform(t, int64(len(m.kinds)))]
+	}
+	return m.kinds[weighted(t, m.weights)]
+}
+
+var bit = rapid.Bool() // one unbiased bit
+
+// uniform draws an integer in [0, n), every value about equally likely.
+// rapid's integer generators favour small values: four draws in five of
+// Int64Range over a 10 s write period (in ns) land in its first
+// millisecond, which kept most faults of the old schedules at time 0. This
+// draws unbiased bits instead, which rapid still shrinks towards 0.
+func uniform(t *rapid.T, n int64) int64 {
+	if n <= 1 {
+		return 0
+	}
+	w := bits.Len64(uint64(n - 1))
+	var v uint64
+	for range w {
+		v <<= 1
+		if bit.Draw(t, "bit") {
+			v |= 1
 		}
-		lite := sim.NodeID(rapid.IntRange(1, lites).Draw(t, "lite"))
+	}
+	// Scale the w bits onto [0, n): no rejection loop, so a shrunk
+	// (all-zero) bitstream still ends, at 0.
+	hi, _ := bits.Mul64(v<<(64-w), uint64(n))
+	return int64(hi)
+}
+
+// weighted draws an index of weights, each in proportion to its weight
+// (index 0 is what rapid shrinks towards).
+func weighted(t *rapid.T, weights []int) int {
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
+	x := int(uniform(t, int64(total)))
+	for i, w := range weights {
+		if x < w {
+			return i
+		}
+		x -= w
+	}
+	return len(weights) - 1
+}
+
+// Weights of downTypes and upTypes (index by index), by how much of the
+// traffic each type is: a fault on the wire hits a ShapeDelta or a
+// DeltaPush far more often than a handshake.
+var (
+	downWeights = []int{8, 1, 2, 1, 1, 2, 1, 1} // ShapeDelta, ShapeSnapshot, DeltaAck, DeltaReject, HandshakeAck, VectorClockSync, ResyncRequest, PingPong
+	upWeights   = []int{6, 1, 1, 2, 1, 1}       // DeltaPush, Handshake, ShapeSubscribe, ResyncRequest, Throttle, PingPong
+)
+
+// focus is what the events of one schedule share. The failures that take
+// several faults take them on one Lite within a short while (a gap, its
+// repair lost, a snapshot for another shape arriving meanwhile), and most
+// often in the last moments before writes stop, where no later write
+// reveals what went wrong: a schedule draws a window and a Lite, and most
+// of its events fall in that window and on that Lite.
+type focus struct {
+	heal  sim.Time
+	start sim.Time // the window is [start, start+span), within [0, heal)
+	span  sim.Time
+	lite  sim.NodeID
+}
+
+// spanWeights weights the window's lengths, 250 ms·2^i: short windows
+// most, as the faults of a race fall close together; 4 s still holds a
+// slow consumer's throttle and the release that ends it.
+var spanWeights = []int{4, 2, 1, 1, 1} // 250 ms, 500 ms, 1 s, 2 s, 4 s
+
+// maxEvents bounds a schedule's length (rapid draws 5 on average).
+const maxEvents = 20
+
+// genFocus draws a schedule's window and Lite. The window ends at heal
+// three times in four, else it lies anywhere before heal.
+func genFocus(t *rapid.T, lites int, heal sim.Time) focus {
+	f := focus{heal: heal, lite: sim.NodeID(1 + uniform(t, int64(lites)))}
+	f.span = min(heal, 250*sim.Millisecond<<weighted(t, spanWeights))
+	f.start = heal - f.span
+	if uniform(t, 4) == 3 {
+		f.start = sim.Time(uniform(t, int64((heal-f.span)/sim.Millisecond)+1)) * sim.Millisecond
+	}
+	return f
+}
+
+// at draws an event's instant, to the millisecond (an event hits the first
+// matching frame at or after its instant): in the window three times in
+// four, else anywhere before heal.
+func (f focus) at(t *rapid.T) sim.Time {
+	if uniform(t, 4) < 3 {
+		return f.start + sim.Time(uniform(t, int64(f.span/sim.Millisecond)))*sim.Millisecond
+	}
+	return sim.Time(uniform(t, int64(f.heal/sim.Millisecond))) * sim.Millisecond
+}
+
+// node draws an event's Lite: the focus seven times in eight.
+func (f focus) node(t *rapid.T, lites int) sim.NodeID {
+	if uniform(t, 8) < 7 {
+		return f.lite
+	}
+	return sim.NodeID(1 + uniform(t, int64(lites)))
+}
+
+// ms draws a duration of lo..hi milliseconds.
+func ms(t *rapid.T, lo, hi int64) sim.Time {
+	return sim.Time(lo+uniform(t, hi-lo+1)) * sim.Millisecond
+}
+
+// genEvent draws one fault event of a schedule around f: rapid shrinks the
+// list, and each event towards the first kind, the window's start, the
+// focus Lite, the most common frame type and the smallest arg.
+func genEvent(lites int, f focus, m menu) *rapid.Generator[faults.Event] {
+	return rapid.Custom(func(t *rapid.T) faults.Event {
+		e := faults.Event{Kind: m.kind(t), At: f.at(t)}
+		lite := f.node(t, lites)
 		if typ, ok := m.only[e.Kind]; ok && e.Kind.IsFrame() {
 			e.Node, e.Peer, e.Type = lite, 0, typ
 			if !slices.Contains(upTypes, typ) {
 				e.Node, e.Peer = 0, lite
 			}
-			e.Arg = sim.Time(rapid.Int64Range(1, 500).Draw(t, "ms")) * sim.Millisecond
+			e.Arg = ms(t, 1, 500)
 			return e
 		}
 		if e.Kind.IsFrame() {
-			if rapid.Bool().Draw(t, "downstream") {
-				e.Node, e.Peer, e.Type = 0, lite, rapid.SampledFrom(downTypes).Draw(t, "type")
+			if bit.Draw(t, "upstream") {
+				e.Node, e.Peer, e.Type = lite, 0, upTypes[weighted(t, upWeights)]
 			} else {
-				e.Node, e.Peer, e.Type = lite, 0, rapid.SampledFrom(upTypes).Draw(t, "type")
+				e.Node, e.Peer, e.Type = 0, lite, downTypes[weighted(t, downWeights)]
 			}
-			e.Arg = sim.Time(rapid.Int64Range(0, 1<<20).Draw(t, "arg")) // bit index, delay, length...: the fault clamps it
+			e.Arg = sim.Time(uniform(t, 1<<10)) // bit index, delay, length...: the fault clamps it
 			switch e.Kind {
 			case faults.Duplicate, faults.Delay, faults.Reorder:
-				e.Arg = sim.Time(rapid.Int64Range(1, 500).Draw(t, "ms")) * sim.Millisecond
+				e.Arg = ms(t, 1, 500)
 			case faults.BitFlip:
-				e.Arg = sim.Time(rapid.Int64Range(int64(wire.HeaderLen*8), 400).Draw(t, "bit"))
+				e.Arg = sim.Time(int64(wire.HeaderLen*8) + uniform(t, 400-int64(wire.HeaderLen*8)+1))
 			case faults.BadType:
 				e.Arg = 0x99 // not a message type
 			case faults.Truncate:
-				e.Arg = sim.Time(rapid.Int64Range(0, 20).Draw(t, "len"))
+				e.Arg = sim.Time(uniform(t, 21))
 			case faults.RewindLSN:
-				e.Arg = sim.Time(rapid.Int64Range(1, 10).Draw(t, "by"))
+				e.Arg = sim.Time(1 + uniform(t, 10))
 			}
 			return e
 		}
 		e.Node = lite
-		if e.Kind == faults.Crash && rapid.Bool().Draw(t, "origin") {
+		if e.Kind == faults.Crash && bit.Draw(t, "origin") {
 			e.Node = 0
 		}
 		switch e.Kind {
 		case faults.Burst:
-			e.Arg = sim.Time(rapid.Int64Range(1, 300).Draw(t, "writes"))
+			e.Arg = sim.Time(1 + uniform(t, 300))
 		case faults.ClockSkew:
-			e.Arg = sim.Time(rapid.Int64Range(-600, 600).Draw(t, "skew s")) * sim.Second
+			e.Arg = sim.Time(uniform(t, 601)) * sim.Second
+			if bit.Draw(t, "behind") {
+				e.Arg = -e.Arg
+			}
 		default:
-			e.Arg = sim.Time(rapid.Int64Range(1, 3000).Draw(t, "ms")) * sim.Millisecond
+			e.Arg = ms(t, 1, 3000)
 		}
 		if e.Kind == faults.SlowConsumer {
-			e.Factor = rapid.Float64Range(0.01, 0.5).Draw(t, "factor")
+			e.Factor = float64(1+uniform(t, 50)) / 100 // 0.01..0.5
 		}
 		return e
 	})
 }
 
-// genSchedule draws a fault schedule (sorted by time, as a recorded one is).
+// genSchedule draws a fault schedule (sorted by time, as a recorded one
+// is): a focus, then up to maxEvents events around it.
 func genSchedule(lites int, heal sim.Time, m menu) *rapid.Generator[[]faults.Event] {
 	return rapid.Custom(func(t *rapid.T) []faults.Event {
-		evs := rapid.SliceOfN(genEvent(lites, heal, m), 0, 12).Draw(t, "schedule")
-		for i := 1; i < len(evs); i++ { // insertion sort by time: stable and short
-			for j := i; j > 0 && evs[j].At < evs[j-1].At; j-- {
-				evs[j], evs[j-1] = evs[j-1], evs[j]
-			}
-		}
+		f := genFocus(t, lites, heal)
+		evs := rapid.SliceOfN(genEvent(lites, f, m), 0, maxEvents).Draw(t, "schedule")
+		slices.SortStableFunc(evs, func(a, b faults.Event) int { return cmp.Compare(a.At, b.At) })
 		return evs
 	})
 }

@@ -425,7 +425,15 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	}
 	switch {
 	case !s.ready:
-		reject("unauthenticated")
+		// Our Lites push only after the HandshakeAck, so this frame is a
+		// replay or the handshake was lost. NodeDB rejects it, but a
+		// rejection is final for the Lite while this Origin, never having
+		// heard of the mutation, would wait for it before applying the
+		// next ones (swarm of rapid, seed 137688737). Drop the session
+		// instead: the Lite reconnects, handshakes and re-sends.
+		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: fmt.Sprintf("DeltaPush %d of peer %d before the handshake", m.MutationID, m.PeerID)})
+		out.Close(s.conn)
+		o.dropSession(s.conn)
 		return
 	case !m.ChecksumOK() && !o.cfg.Bugs.SkipCRCCheck:
 		// Checked before emptiness: a delta emptied in transit keeps the
