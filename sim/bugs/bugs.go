@@ -50,7 +50,7 @@ var catalogue = []Bug{
 		Property: check.InOrderApply, Hunt: "reorder", NodeDB2026: true, on: func(l *lite.Bugs, _ *origin.Bugs) { l.RewindOnReorder = true }},
 	{Name: "apply-past-gap", Summary: "a Lite applies a delta beyond a gap at once, skipping the missing LSNs",
 		Property: check.InOrderApply, Hunt: "lossy", NodeDB2026: true, on: func(l *lite.Bugs, _ *origin.Bugs) { l.ApplyPastGap = true }},
-	{Name: "snapshot-clears-other-gap", Summary: "a snapshot for one shape wipes the other shapes' pending resyncs and held deltas",
+	{Name: "snapshot-clears-other-gap", Summary: "a snapshot for one shape wipes the other shapes' pending resyncs and held deltas and takes those as received",
 		Property: check.Convergence, Hunt: "corruption", NodeDB2026: true, on: func(l *lite.Bugs, _ *origin.Bugs) { l.SnapshotClearsGap = true }},
 	{Name: "dedup-before-apply", Summary: "Origin's dedup mark jumps to the highest id seen, so an overtaken push is acked but never applied",
 		Property: check.AckedNotLost, Hunt: "lossy", NodeDB2026: true, on: func(_ *lite.Bugs, o *origin.Bugs) { o.DedupBeforeApply = true }},

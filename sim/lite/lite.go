@@ -58,8 +58,9 @@ type Bugs struct {
 	// (NodeDB 2026).
 	SingleShotGate bool
 	// SnapshotClearsGap lets a snapshot for one shape wipe every other
-	// shape's pending resync and the deltas it held above its gap
-	// (NodeDB 2026).
+	// shape's pending resync and the deltas it held above its gap, which
+	// the Lite then takes as received, as NodeDB's tracker does once it
+	// has moved past them (NodeDB 2026).
 	SnapshotClearsGap bool
 	// NoPushRetry sends each push once per Lite lifetime: not again after
 	// the ack timeout, nor after a reconnect or restart.
@@ -133,7 +134,6 @@ type shape struct {
 	state *model.Collection
 	last  uint64 // LSN of the last applied delta (or snapshot)
 
-	seen    uint64               // highest LSN received (queued or applied)
 	live    bool                 // Origin has shown it serves this shape on this connection
 	reorder map[uint64]heldDelta // received ahead of order, by LSN
 	resync  *resync
@@ -141,6 +141,10 @@ type shape struct {
 		lsn, digest uint64
 		armed       bool
 	}
+	// wipedMax is the highest LSN Bugs.SnapshotClearsGap wiped from this
+	// shape's reorder buffer: like NodeDB's tracker, which had moved to it,
+	// the bugged Lite believes it received them. Always 0 without the bug.
+	wipedMax uint64
 }
 
 // heldDelta is what the Lite keeps of a ShapeDelta (by value: the decoded
@@ -234,7 +238,7 @@ func (l *Lite) resetVolatile() {
 	l.throttled = false
 	l.gate = false
 	for _, s := range l.shapes {
-		s.seen, s.live = s.last, false
+		s.live, s.wipedMax = false, 0
 		s.reorder = map[uint64]heldDelta{}
 		s.resync = nil
 		s.check.armed = false
@@ -286,7 +290,7 @@ func (l *Lite) coldStart(out *sim.Outbox) {
 	}
 	out.Observe(sim.Observation{Kind: sim.ObsCorruptedState})
 	for _, s := range l.shapes {
-		s.state, s.last, s.seen = model.NewCollection(s.coll), 0, 0
+		s.state, s.last, s.wipedMax = model.NewCollection(s.coll), 0, 0
 	}
 	l.coldResync = true
 }
@@ -543,15 +547,13 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
 		l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
 		return
 	}
+	// An older snapshot (overtaken by later deltas) re-bases us
+	// backwards: the deltas applied above it are gone with the old state,
+	// and the clock's gap check asks for them again.
 	if m.SnapshotLSN < s.last {
-		// An older snapshot (overtaken by later deltas) re-bases us
-		// backwards: the deltas applied above it are gone with the old
-		// state, so forget having seen them and let the gap checks ask
-		// for them again.
-		s.seen = m.SnapshotLSN
+		s.wipedMax = 0
 	}
 	s.state, s.last = c, m.SnapshotLSN
-	s.seen = max(s.seen, s.last)
 	for lsn := range s.reorder {
 		if lsn <= s.last {
 			delete(s.reorder, lsn)
@@ -563,6 +565,9 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
 		for _, o := range l.shapes {
 			if o != s {
 				o.resync = nil
+				for lsn := range o.reorder { // the maximum does not depend on map order
+					o.wipedMax = max(o.wipedMax, lsn)
+				}
 				clear(o.reorder)
 			}
 		}
@@ -596,7 +601,6 @@ func (l *Lite) enqueue(shapeID string, d heldDelta, out *sim.Outbox) {
 		return
 	}
 	l.queue = append(l.queue, queued{s, d})
-	s.seen = max(s.seen, d.lsn)
 	if !l.throttled && l.queueLen() >= l.cfg.HighWater && !l.cfg.Bugs.NeverThrottle {
 		l.setThrottle(true, out)
 	}
@@ -767,13 +771,13 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 		s.live = true
 		// Origin never sent above `sent` before this frame on a FIFO
 		// connection, so anything held above it is an LSN corrupted in
-		// transit. (Deltas still queued are all <= sent.)
+		// transit. (One still queued is dropped from the reorder buffer
+		// at the next clock.)
 		for lsn := range s.reorder {
 			if lsn > sent {
 				delete(s.reorder, lsn)
 			}
 		}
-		s.seen = min(s.seen, max(s.last, sent))
 		if r := s.resync; r != nil && r.target > sent {
 			r.target = sent
 		}
@@ -786,11 +790,32 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 		if d, ok := m.Clocks[model.DigestKey(s.coll)]; ok && sent >= s.last {
 			s.check.lsn, s.check.digest, s.check.armed = sent, d, true
 		}
-		if s.seen < sent && s.resync == nil {
+		s.wipedMax = min(s.wipedMax, max(s.last, sent))
+		if s.resync == nil && l.highestHeld(s, sent) < sent {
 			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: sent}, s.last+1, sent, out)
 		}
 		l.applyReady(s, out)
 	}
+}
+
+// highestHeld is the highest LSN of shape s, at most sent, that arrived and
+// is applied, queued or waiting to be: below sent but not held means the
+// tail up to sent was lost. It is worked out each time rather than kept as
+// a running maximum, which a corrupted LSN above sent would poison (capped
+// at sent, it claimed a tail that never arrived: swarm seed 8218).
+func (l *Lite) highestHeld(s *shape, sent uint64) uint64 {
+	h := max(s.last, min(s.wipedMax, sent))
+	for lsn := range s.reorder { // the maximum does not depend on map order
+		if lsn <= sent {
+			h = max(h, lsn)
+		}
+	}
+	for _, q := range l.queue[l.qhead:] {
+		if q.s == s && q.d.lsn <= sent {
+			h = max(h, q.d.lsn)
+		}
+	}
+	return h
 }
 
 func (l *Lite) tick(out *sim.Outbox) {

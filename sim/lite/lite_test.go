@@ -284,6 +284,72 @@ func TestGapResyncRetriedWithBackoff(t *testing.T) {
 	}
 }
 
+// The anti-entropy clock names the last LSN Origin sent; FIFO delivery
+// means a Lite holding nothing at that LSN lost the tail and must ask for
+// it, whatever LSNs corrupted frames claimed before (swarm seed 8218: a
+// corrupted LSN far ahead was taken, capped at the clock, as proof that the
+// tail had arrived, and the Lite waited for ever).
+func TestClockFindsLostTail(t *testing.T) {
+	tests := []struct {
+		name    string
+		corrupt bool // a delta with a corrupted LSN (1000) arrives first
+	}{
+		{"tail lost", false},
+		{"tail lost after a corrupted LSN", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, r := newLite(t, Config{DeadAfter: long})
+			conn := connect(t, l, r)
+			// 2 is late, so a gap resync is open when the clock comes.
+			r.Deliver(conn, delta("c0", 1, "a", "1"))
+			r.Deliver(conn, delta("c0", 3, "a", "3"))
+			if tc.corrupt {
+				r.Deliver(conn, delta("c0", 1000, "a", "x"))
+			}
+			r.Advance(10 * ms)
+			// Origin sent 4, which is lost; its clock says so.
+			r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 4}})
+			r.Deliver(conn, delta("c0", 2, "a", "2"))
+			r.Advance(10 * ms)
+			if lsn, _, _ := l.Applied("c0"); lsn != 3 {
+				t.Fatalf("applied up to %d, want 3", lsn)
+			}
+			m := r.Mark()
+			r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 4}})
+			r.Advance(10 * ms)
+			want := wire.ResyncRequest{Reason: gap(4, 4), FromMutationID: 4, Collection: "c0"}
+			got := simtest.FramesOf[*wire.ResyncRequest](r, m)
+			if len(got) != 1 || !reflect.DeepEqual(*got[0], want) {
+				t.Fatalf("after the clock at 4 with 3 applied: resync requests %+v, want one %+v", simtest.Vals(got), want)
+			}
+			r.Deliver(conn, delta("c0", 4, "a", "4"))
+			r.Advance(10 * ms)
+			if lsn, _, _ := l.Applied("c0"); lsn != 4 || doc(t, l, "c0", "a") != "4" {
+				t.Fatalf("applied up to %d (doc a = %q), want 4", lsn, doc(t, l, "c0", "a"))
+			}
+		})
+	}
+}
+
+// The tail the clock names is not lost while it waits in the incoming
+// queue: the clock must not ask for what is about to be applied.
+func TestClockCountsQueuedTail(t *testing.T) {
+	l, r := newLite(t, Config{DeadAfter: long})
+	conn := connect(t, l, r)
+	r.Deliver(conn, delta("c0", 1, "a", "1"))
+	r.Deliver(conn, delta("c0", 2, "a", "2")) // both queued until the next tick
+	m := r.Mark()
+	r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 2}})
+	r.Advance(10 * ms)
+	if got := simtest.FramesOf[*wire.ResyncRequest](r, m); len(got) != 0 {
+		t.Fatalf("the clock at 2 with 2 queued asked %+v, want nothing", simtest.Vals(got))
+	}
+	if lsn, _, _ := l.Applied("c0"); lsn != 2 {
+		t.Fatalf("applied up to %d, want 2", lsn)
+	}
+}
+
 // A delta at or below the last applied LSN is ignored: the state and the
 // tracker never move back, so the next in-order delta is not a gap.
 func TestOldDeltaIgnored(t *testing.T) {
