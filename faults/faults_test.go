@@ -9,6 +9,7 @@ import (
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/wire"
 )
 
 func target(t *testing.T, s string) faults.Target {
@@ -191,6 +192,43 @@ func TestShrinkFindsTheCulprits(t *testing.T) {
 	faults.Shrink(events, fails, 5)
 	if calls > 5 {
 		t.Fatalf("budget 5, %d calls", calls)
+	}
+}
+
+// A schedule's events are coupled: removing some of a link's faults shifts
+// the timing the rest depend on. Here the failure needs events 17 and 150
+// (both on link 1->0) and every other link's faults either all present or
+// all gone; ddmin's halves break the second condition at every step, and
+// only dropping whole links gets through.
+func TestShrinkDropsWholeLinks(t *testing.T) {
+	var events []faults.Event
+	for i := 0; i < 1000; i++ {
+		events = append(events, faults.Event{At: sim.Time(i), Kind: faults.Drop,
+			Node: sim.NodeID(i % 10), Peer: sim.NodeID((i%10 + 1) % 10), Type: wire.TypeShapeDelta})
+	}
+	events[17].Node, events[17].Peer = 1, 0
+	events[150].Node, events[150].Peer = 1, 0
+	all := map[[2]sim.NodeID]int{}
+	for _, e := range events {
+		all[[2]sim.NodeID{e.Node, e.Peer}]++
+	}
+	fails := func(c []faults.Event) bool {
+		perLink := map[[2]sim.NodeID]int{}
+		has := map[sim.Time]bool{}
+		for _, e := range c {
+			perLink[[2]sim.NodeID{e.Node, e.Peer}]++
+			has[e.At] = true
+		}
+		for l, n := range perLink {
+			if l != [2]sim.NodeID{1, 0} && n != all[l] {
+				return false
+			}
+		}
+		return has[17] && has[150]
+	}
+	got := faults.Shrink(events, fails, 300)
+	if len(got) != 2 || got[0].At != 17 || got[1].At != 150 {
+		t.Fatalf("shrunk 1000 events to %d in 300 runs (first %v), want events 17 and 150 only", len(got), got[:min(len(got), 3)])
 	}
 }
 

@@ -26,7 +26,7 @@ type HuntJSON struct {
 	Median     int    `json:"median_seeds"` // 0 when missed from most starting points
 	FirstSeed  uint64 `json:"first_seed,omitempty"`
 	Property   string `json:"property,omitempty"`
-	// The first failure's fault schedule, shrunk by delta debugging.
+	// The first failure's fault schedule, shrunk as simrun shrink does.
 	ShrunkFrom int    `json:"shrunk_from,omitempty"`
 	ShrunkTo   int    `json:"shrunk_to,omitempty"`
 	ShrinkRuns int    `json:"shrink_runs,omitempty"`
@@ -64,8 +64,8 @@ The harness's own mutation score. For each planted bug in the catalogue
 bug switched on, in the swarm scenario and in the scenario aimed at the
 bug's path, and report: whether a property failed within N seeds, the median
 number of seeds to the first failure over K starting points, the property
-that failed, the first failure's fault schedule shrunk by delta debugging
-(events before -> after) and the wall time spent. Exit status 1 when a bug
+that failed, the first failure's fault schedule shrunk as simrun shrink
+does (events before -> after) and the wall time spent. Exit status 1 when a bug
 escapes every hunt. A bug can also be switched on in any scenario file
 ("bug": "no-dedup") to watch it fail with simrun run.
 

@@ -300,8 +300,9 @@ func runShrink(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(w, `Usage: simrun shrink -scenario NAME|FILE -seed S [-o FILE]
 
 Take the recorded fault schedule of a failing run, replay it as a script and
-minimise it by delta debugging (Zeller's ddmin) to a smaller schedule that
-still fails the same property. Writes a scenario file that reproduces the
+minimise it to a smaller schedule that still fails the same property: whole
+links, fault kinds and message types are dropped first, then delta
+debugging (Zeller's ddmin) cuts the rest. Writes a scenario file that reproduces the
 failure (simrun run -scenario FILE) and prints how much smaller it got.
 Exit status: 0 shrunk, 1 the run does not fail, 2 bad input.
 
