@@ -79,6 +79,11 @@ func TestBugFlag(t *testing.T) {
 	if again := simrun(t, nil, "run", "-scenario", out); again.code != 1 || !strings.Contains(again.stdout, "applied-at-most-once") {
 		t.Errorf("shrunk file: exit %d\n%s", again.code, again.stdout)
 	}
+	// -bug none switches off the bug a file names, and the replay keeps it.
+	if off := simrun(t, nil, "run", "-scenario", out, "-bug", "none"); off.code != 0 ||
+		!strings.Contains(off.stdout, "-bug none") {
+		t.Errorf("shrunk file with -bug none: exit %d\n%s", off.code, off.stdout)
+	}
 	for _, args := range [][]string{
 		{"run", "-scenario", "lossy", "-bug", "no-such-bug"},
 		{"sweep", "-scenario", "lossy", "-seeds", "2", "-bug", "no-such-bug"},
@@ -86,6 +91,8 @@ func TestBugFlag(t *testing.T) {
 	} {
 		simrun(t, nil, args...).oneLineError(t, args, `no planted bug named "no-such-bug"`)
 	}
-	args := []string{"catalogue", "-seeds", "0"}
+	args := []string{"run", "-scenario", "lossy", "-bug", "none,no-dedup"}
+	simrun(t, nil, args...).oneLineError(t, args, "none switches every bug off and goes alone")
+	args = []string{"catalogue", "-seeds", "0"}
 	simrun(t, nil, args...).oneLineError(t, args, "must be at least 1")
 }

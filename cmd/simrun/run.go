@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -30,7 +31,8 @@ type target struct {
 
 // bugFlag adds -bug to a subcommand that runs a scenario.
 func bugFlag(fs *flag.FlagSet) *string {
-	return fs.String("bug", "", "switch on planted bugs or the nodedb-2026 profile, comma-separated `NAMES` (simrun catalogue -list)")
+	return fs.String("bug", "", "switch on planted bugs or the nodedb-2026 profile, comma-separated `NAMES` (simrun catalogue -list);\n"+
+		"added to those the scenario file names; none switches those off")
 }
 
 // bugArg is the -bug part of a replay command.
@@ -42,13 +44,18 @@ func (t target) bugArg() string {
 }
 
 // resolve finds the scenario arg names and switches on the planted bugs
-// -bug names in it (bug may be empty).
+// -bug names in it (bug may be empty; "none" switches off the bugs the
+// scenario file names).
 func resolve(name, arg, bug string, stderr io.Writer) (target, int, bool) {
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {
 		return target{}, failf(stderr, name, "%v", err), false
 	}
-	if bug != "" {
+	if bug == "none" {
+		sc.Bug = ""
+	} else if slices.Contains(strings.Split(bug, ","), "none") {
+		return target{}, failf(stderr, name, "-bug: none switches every bug off and goes alone, not in %q", bug), false
+	} else if bug != "" {
 		if sc.Bug != "" {
 			sc.Bug += ","
 		}
