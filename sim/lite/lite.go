@@ -189,12 +189,14 @@ type Lite struct {
 	// coldResync: durable state was found corrupted; ask for a full
 	// re-sync as soon as the handshake completes.
 	coldResync bool
-	// recent keeps the last acked mutations: an ack corrupted in transit can
-	// retire a mutation Origin never applied, and Origin's SequenceGap
-	// request for it must still be answerable.
-	recent     []mutation // ring of at most recentCap, oldest at recentHead
-	recentHead int
-	maxAcked   uint64 // highest mutation id acked; an ack above Origin's applied mark was false
+	// recent keeps acked mutations, in ack order, until Origin's applied
+	// mark passes them: an ack corrupted in transit can retire a mutation
+	// Origin never applied, and Origin's SequenceGap request for it must
+	// still be answerable however many acks follow. (A ring of the last
+	// 1024 acks lost one while a backlog of 2,500 mutations drained after
+	// an Origin restart: swarm seed 11896.)
+	recent   []mutation
+	maxAcked uint64 // highest mutation id acked; an ack above Origin's applied mark was false
 	// volatile
 	gen        uint64
 	conn       sim.ConnID
@@ -209,6 +211,7 @@ type Lite struct {
 	throttleAt sim.Time
 	lastHeard  sim.Time
 	lastPing   sim.Time
+	prevMark   uint64 // Origin's applied mark in the previous clock on this connection
 	now        sim.Time
 	rng        interface{ Int64N(int64) int64 }
 	push       wire.DeltaPush // scratch: Send encodes at once
@@ -237,6 +240,7 @@ func (l *Lite) resetVolatile() {
 	l.queue, l.qhead = nil, 0
 	l.throttled = false
 	l.gate = false
+	l.prevMark = 0
 	for _, s := range l.shapes {
 		s.live, s.wipedMax = false, 0
 		s.reorder = map[uint64]heldDelta{}
@@ -469,8 +473,9 @@ func (l *Lite) subscribe(out *sim.Outbox) {
 	}
 }
 
-// recentCap bounds the ring of acked mutations kept for re-send.
-const recentCap = 1024
+// recentMax bounds recent when no clock prunes it (an Origin without
+// anti-entropy): past it the oldest quarter is forgotten.
+const recentMax = 1 << 16
 
 // acked retires exactly mutation id. Acks are not taken as cumulative: a
 // corrupted ack id would otherwise retire mutations never applied.
@@ -487,12 +492,10 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 		if rejected {
 			return // final: never re-sent, whatever Origin asks later
 		}
-		if len(l.recent) < recentCap {
-			l.recent = append(l.recent, u)
-		} else {
-			l.recent[l.recentHead] = u
-			l.recentHead = (l.recentHead + 1) % recentCap
+		if len(l.recent) >= recentMax {
+			l.recent = slices.Delete(l.recent, 0, recentMax/4)
 		}
+		l.recent = append(l.recent, u)
 		return
 	}
 	if rejected {
@@ -509,7 +512,7 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 }
 
 // resend answers Origin's ResyncRequest: every mutation from id on, from the
-// recently acked ring and the unacked list, in id order (Origin applies in
+// acked ones kept in recent and the unacked list, in id order (Origin applies in
 // order and would drop an early arrival), at most MaxInFlight of them.
 func (l *Lite) resend(from uint64, out *sim.Outbox) {
 	var due []*mutation
@@ -754,6 +757,15 @@ func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
 // digest after it) with what arrived: frames on a connection are FIFO, so
 // anything at or below that LSN that has not arrived was lost.
 func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
+	if mark, ok := m.Clocks[model.AppliedKey]; ok {
+		// Forget acked mutations at or below the mark, as it stood in
+		// this clock and the one before: one clock corrupted in transit
+		// cannot make us forget what Origin has not applied.
+		if safe := min(mark, l.prevMark); safe > 0 {
+			l.recent = slices.DeleteFunc(l.recent, func(u mutation) bool { return u.id <= safe })
+		}
+		l.prevMark = mark
+	}
 	if mark, ok := m.Clocks[model.AppliedKey]; ok && l.maxAcked > mark {
 		// We hold an ack above what Origin has applied for us: an ack id
 		// corrupted in transit retired a mutation Origin never applied.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/sim/model"
 	"github.com/syncsim/syncsim/sim/simtest"
 	"github.com/syncsim/syncsim/wire"
 )
@@ -625,6 +626,51 @@ func TestOriginResyncResendsFromID(t *testing.T) {
 		if p.Checksum != crc32c(p.Delta) {
 			t.Fatalf("resent mutation %d with a bad checksum", p.MutationID)
 		}
+	}
+}
+
+// A mutation acked through a corrupted frame stays answerable however many
+// acks follow, until Origin's applied mark, in two clocks running, passes
+// it (swarm seed 11896: it fell out of a 1024-ack ring while a backlog
+// drained after an Origin restart, and Origin waited for it for ever).
+func TestAckedKeptUntilAppliedMarkPasses(t *testing.T) {
+	const n = 3000
+	l, r := newLite(t, Config{DeadAfter: long})
+	conn := connect(t, l, r)
+	for i := 0; i < n; i++ {
+		write(r, "c0", "a", "v")
+	}
+	r.Deliver(conn, &wire.DeltaAck{MutationID: n, LSN: 1}) // corrupted: n is not applied
+	for id := uint64(1); id < n; id++ {
+		r.Deliver(conn, &wire.DeltaAck{MutationID: id, LSN: id})
+	}
+	resent := func(from uint64) []uint64 {
+		m := r.Mark()
+		r.Deliver(conn, &wire.ResyncRequest{Reason: gap(from, from+1), FromMutationID: from})
+		return pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m))
+	}
+	if got := resent(n); !slices.Equal(got, []uint64{n}) {
+		t.Fatalf("after %d more acks, Origin's request from %d re-sent %v, want [%d]", n-1, n, got, n)
+	}
+	clock := func(mark uint64) {
+		r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 0, model.AppliedKey: mark}})
+	}
+	// One clock whose mark was corrupted upwards forgets nothing ...
+	clock(n - 1)
+	clock(n + 7)
+	clock(n - 1)
+	if got := resent(n); !slices.Equal(got, []uint64{n}) {
+		t.Fatalf("after a clock with a corrupted mark, the request from %d re-sent %v, want [%d]", n, got, n)
+	}
+	// ... while two clocks at or above it do, and the older ones went at
+	// the first two clocks.
+	if got := resent(n - 5); !slices.Equal(got, []uint64{n}) {
+		t.Fatalf("the request from %d re-sent %v, want only %d (the rest is below Origin's mark)", n-5, got, n)
+	}
+	clock(n)
+	clock(n)
+	if got := resent(1); len(got) != 0 {
+		t.Fatalf("after two clocks at mark %d the request from 1 re-sent %v, want nothing", n, got)
 	}
 }
 

@@ -141,6 +141,10 @@ type peer struct {
 	lastLSN  uint64
 	rejected map[uint64]string // bounded by rejectMemory, oldest dropped
 	rejOrder []uint64
+	// doubted is the mutation whose last copy named an unknown collection
+	// (doubtedColl): rejected only if the copy asked for again names it too.
+	doubted     uint64
+	doubtedColl string
 }
 
 // rejectMemory bounds the rejections remembered per peer.
@@ -492,6 +496,16 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		return
 	}
 	i, ok := o.index[m.Collection]
+	if !ok && (p.doubted != m.MutationID || p.doubtedColl != m.Collection) {
+		// The checksum covers the delta, not the collection: a name
+		// corrupted in transit looks like an unknown collection, and a
+		// final rejection of that copy would lose the write (swarm seed
+		// 27051). Ask for the mutation again; reject it only if the copy
+		// sent again names the same collection.
+		p.doubted, p.doubtedColl = m.MutationID, m.Collection
+		o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, "", out)
+		return
+	}
 	if !ok {
 		p.reject(m.MutationID, "unknown collection "+m.Collection)
 		reject(p.rejected[m.MutationID])

@@ -457,6 +457,40 @@ func TestPushRejections(t *testing.T) {
 	}
 }
 
+// The checksum does not cover the collection, so a push naming an unknown
+// one may be a copy corrupted in transit: Origin asks for the mutation
+// again and rejects it only when the copy sent again names the same
+// collection (swarm seed 27051 lost a write to a final rejection).
+func TestUnknownCollectionAskedAgainOnce(t *testing.T) {
+	o, r := newOrigin(t, Config{})
+	conn := joined(t, r, 7, "c0", 0)
+	m := r.Mark()
+	r.Deliver(conn, pushMsg(7, 1, "a0", "a", "x")) // "c0" corrupted in transit
+	want := wire.ResyncRequest{Reason: wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: 1}, FromMutationID: 1}
+	if got := simtest.FramesOf[*wire.ResyncRequest](r, m); len(got) != 1 || !reflect.DeepEqual(*got[0], want) {
+		t.Fatalf("after a push for unknown collection a0: resync requests %+v, want one %+v", simtest.Vals(got), want)
+	}
+	if n := len(simtest.FramesOf[*wire.DeltaReject](r, m)); n != 0 {
+		t.Fatalf("%d rejections of a copy that may be corrupted", n)
+	}
+	r.Deliver(conn, pushMsg(7, 1, "c0", "a", "x")) // the Lite's copy
+	if acks := simtest.FramesOf[*wire.DeltaAck](r, m); len(acks) != 1 || acks[0].MutationID != 1 || o.Head("c0") != 1 {
+		t.Fatalf("acks %+v head %d, want mutation 1 applied at LSN 1", simtest.Vals(acks), o.Head("c0"))
+	}
+	// A mutation that really names an unknown collection is rejected at
+	// its second copy, finally; the next one applies.
+	r.Deliver(conn, pushMsg(7, 2, "nope", "a", "y"))
+	r.Deliver(conn, pushMsg(7, 2, "nope", "a", "y"))
+	r.Deliver(conn, pushMsg(7, 3, "c0", "a", "z"))
+	rj := simtest.FramesOf[*wire.DeltaReject](r, m)
+	if len(rj) != 1 || rj[0].MutationID != 2 {
+		t.Fatalf("rejections %+v, want one of mutation 2", simtest.Vals(rj))
+	}
+	if o.Head("c0") != 2 {
+		t.Fatalf("head %d, want 2 (mutation 3 applied after 2 was rejected)", o.Head("c0"))
+	}
+}
+
 // BUG (reported): a rejection is meant to be final (peer.rejected: "a
 // re-sent copy of a rejected mutation is rejected again rather than
 // acked"), but the "empty delta" rejection is neither remembered nor does
