@@ -53,6 +53,32 @@ func TestNamedScenariosPassAndReachTheirMarks(t *testing.T) {
 	}
 }
 
+// A snapshot ends a throttled peer's silence as a delta does: Origin's
+// throttled stream fell behind its retained log and caught up with one
+// snapshot, and the silence that followed (nothing left to send) was
+// counted as starvation until the release, 3.2 s against the 1 s gate
+// (make sweep, slow-consumer seed 388).
+func TestSnapshotEndsThrottledSilence(t *testing.T) {
+	s, err := Resolve("slow-consumer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Params(388)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cluster.Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Pass() {
+		t.Fatalf("slow-consumer seed 388: %v", r.Violation)
+	}
+	if gate := sim.Time(s.Gates.MaxStarve); r.Metrics.MaxStarve > gate {
+		t.Fatalf("slow-consumer seed 388: throttled silence %v over its gate %v", r.Metrics.MaxStarve, gate)
+	}
+}
+
 func TestShowRoundTrips(t *testing.T) {
 	for _, s := range Named() {
 		got, err := Parse(s.Name+".json", Marshal(&s))

@@ -216,7 +216,7 @@ type Metrics struct {
 	// destroyed (dropped or altered), i.e. what resync had to make up for.
 	RepairedBytes uint64
 	// MaxStarve is the longest time a throttled session went without a
-	// ShapeDelta.
+	// ShapeDelta or ShapeSnapshot while Origin had data waiting for it.
 	MaxStarve sim.Time
 }
 
@@ -382,18 +382,26 @@ func (k counter) Step(_ sim.Time, _ sim.NodeID, in *sim.Input, _ bool) {
 func (k counter) Sent(now sim.Time, p *sim.Packet) {
 	c := k.c
 	switch {
-	case p.Type == wire.TypeResyncRequest && p.From != OriginID, p.Type == wire.TypeShapeSnapshot:
+	case p.Type == wire.TypeResyncRequest && p.From != OriginID:
 		c.resyncBytes += uint64(len(p.Bytes))
+	case p.Type == wire.TypeShapeSnapshot:
+		c.resyncBytes += uint64(len(p.Bytes))
+		k.fed(now, p.Conn) // a snapshot delivers the whole backlog at once
 	case p.Type == wire.TypeShapeDelta && p.From == OriginID:
 		if c.resendNext {
 			c.resyncBytes += uint64(len(p.Bytes))
 			c.resendNext = false
 		}
-		if st := c.throttles[p.Conn]; st != nil {
-			st.silence(now)
-			st.last = now
-			st.waiting = false
-		}
+		k.fed(now, p.Conn)
+	}
+}
+
+// fed ends a throttled session's silence: Origin sent it data.
+func (k counter) fed(now sim.Time, conn sim.ConnID) {
+	if st := k.c.throttles[conn]; st != nil {
+		st.silence(now)
+		st.last = now
+		st.waiting = false
 	}
 }
 func (counter) AfterStep(sim.Time, sim.NodeID) {}
