@@ -197,6 +197,11 @@ type Lite struct {
 	// an Origin restart: swarm seed 11896.)
 	recent   []mutation
 	maxAcked uint64 // highest mutation id acked; an ack above Origin's applied mark was false
+	// prevMark is Origin's applied mark as of an earlier clock, received
+	// at prevMarkAt (Origin keeps the mark durably, so it holds across
+	// reconnects).
+	prevMark   uint64
+	prevMarkAt sim.Time
 	// volatile
 	gen        uint64
 	conn       sim.ConnID
@@ -211,7 +216,6 @@ type Lite struct {
 	throttleAt sim.Time
 	lastHeard  sim.Time
 	lastPing   sim.Time
-	prevMark   uint64 // Origin's applied mark in the previous clock on this connection
 	now        sim.Time
 	rng        interface{ Int64N(int64) int64 }
 	push       wire.DeltaPush // scratch: Send encodes at once
@@ -240,7 +244,6 @@ func (l *Lite) resetVolatile() {
 	l.queue, l.qhead = nil, 0
 	l.throttled = false
 	l.gate = false
-	l.prevMark = 0
 	for _, s := range l.shapes {
 		s.live, s.wipedMax = false, 0
 		s.reorder = map[uint64]heldDelta{}
@@ -476,6 +479,10 @@ func (l *Lite) subscribe(out *sim.Outbox) {
 // recentMax bounds recent when no clock prunes it (an Origin without
 // anti-entropy): past it the oldest quarter is forgotten.
 const recentMax = 1 << 16
+
+// markSpacing is how far apart two clocks must arrive for their applied
+// marks to count as two readings (Origin sends one per 500 ms).
+const markSpacing = 200 * sim.Millisecond
 
 // acked retires exactly mutation id. Acks are not taken as cumulative: a
 // corrupted ack id would otherwise retire mutations never applied.
@@ -758,13 +765,19 @@ func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
 // anything at or below that LSN that has not arrived was lost.
 func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 	if mark, ok := m.Clocks[model.AppliedKey]; ok {
-		// Forget acked mutations at or below the mark, as it stood in
-		// this clock and the one before: one clock corrupted in transit
-		// cannot make us forget what Origin has not applied.
-		if safe := min(mark, l.prevMark); safe > 0 {
-			l.recent = slices.DeleteFunc(l.recent, func(u mutation) bool { return u.id <= safe })
+		if l.now-l.prevMarkAt >= markSpacing {
+			// Forget acked mutations at or below the mark as it stood in
+			// this clock and an earlier one: a clock corrupted in transit
+			// cannot make us forget what Origin has not applied.
+			if safe := min(mark, l.prevMark); safe > 0 {
+				l.recent = slices.DeleteFunc(l.recent, func(u mutation) bool { return u.id <= safe })
+			}
+			l.prevMark, l.prevMarkAt = mark, l.now
+		} else {
+			// Too close to the last one to be another of Origin's clocks
+			// (a duplicate, perhaps of a corrupted one): keep the lower.
+			l.prevMark = min(l.prevMark, mark)
 		}
-		l.prevMark = mark
 	}
 	if mark, ok := m.Clocks[model.AppliedKey]; ok && l.maxAcked > mark {
 		// We hold an ack above what Origin has applied for us: an ack id

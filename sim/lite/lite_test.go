@@ -630,9 +630,10 @@ func TestOriginResyncResendsFromID(t *testing.T) {
 }
 
 // A mutation acked through a corrupted frame stays answerable however many
-// acks follow, until Origin's applied mark, in two clocks running, passes
-// it (swarm seed 11896: it fell out of a 1024-ack ring while a backlog
-// drained after an Origin restart, and Origin waited for it for ever).
+// acks follow, until Origin's applied mark, in two clocks at least 200 ms
+// apart, passes it (swarm seed 11896: it fell out of a 1024-ack ring while
+// a backlog drained after an Origin restart, and Origin waited for it for
+// ever).
 func TestAckedKeptUntilAppliedMarkPasses(t *testing.T) {
 	const n = 3000
 	l, r := newLite(t, Config{DeadAfter: long})
@@ -653,17 +654,21 @@ func TestAckedKeptUntilAppliedMarkPasses(t *testing.T) {
 		t.Fatalf("after %d more acks, Origin's request from %d re-sent %v, want [%d]", n-1, n, got, n)
 	}
 	clock := func(mark uint64) {
+		r.Advance(500 * ms)
 		r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 0, model.AppliedKey: mark}})
 	}
-	// One clock whose mark was corrupted upwards forgets nothing ...
+	// A clock whose mark was corrupted upwards, even duplicated, forgets
+	// nothing above the true mark ...
 	clock(n - 1)
-	clock(n + 7)
+	clock(n + 64)
+	r.Advance(3 * ms)
+	r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 0, model.AppliedKey: n + 64}})
 	clock(n - 1)
 	if got := resent(n); !slices.Equal(got, []uint64{n}) {
-		t.Fatalf("after a clock with a corrupted mark, the request from %d re-sent %v, want [%d]", n, got, n)
+		t.Fatalf("after a duplicated clock with a corrupted mark, the request from %d re-sent %v, want [%d]", n, got, n)
 	}
-	// ... while two clocks at or above it do, and the older ones went at
-	// the first two clocks.
+	// ... while what is below it went at the first two clocks, and two
+	// clocks at or above n forget n too.
 	if got := resent(n - 5); !slices.Equal(got, []uint64{n}) {
 		t.Fatalf("the request from %d re-sent %v, want only %d (the rest is below Origin's mark)", n-5, got, n)
 	}
@@ -675,7 +680,7 @@ func TestAckedKeptUntilAppliedMarkPasses(t *testing.T) {
 }
 
 // BUG (reported): lite.resend documents "every mutation from id on ... in
-// id order", but it sends the recently-acked ring first and the unacked
+// id order", but it sends the recently-acked ones first and the unacked
 // list second. When an ack arrives for a later mutation while an earlier
 // one is still unacked, Origin's ResyncRequest is answered out of order,
 // and Origin (which applies strictly in order) drops the early arrival and
@@ -697,10 +702,10 @@ func TestBugOriginResyncResendIsNotInIDOrder(t *testing.T) {
 
 // BUG (reported; the Lite half of origin's TestBugEmptyDeltaRejectionIsNotFinal):
 // a DeltaReject retires a mutation, but the retired mutation goes into the
-// ring that answers Origin's ResyncRequest with its id intact, so a later
-// request from at or below its id sends the rejected mutation again (the
-// ring's own comment, for a rejection of an already-acked mutation, says a
-// rejected one is "never re-sent"). Against an Origin that does not
+// list of acked mutations that answers Origin's ResyncRequest with its id
+// intact, so a later request from at or below its id sends the rejected
+// mutation again (the list's own comment, for a rejection of an
+// already-acked mutation, says a rejected one is "never re-sent"). Against an Origin that does not
 // remember that rejection, the rejected mutation is then applied.
 func TestBugRejectedMutationResentOnOriginResync(t *testing.T) {
 	l, r := newLite(t, Config{})

@@ -141,11 +141,22 @@ type peer struct {
 	lastLSN  uint64
 	rejected map[uint64]string // bounded by rejectMemory, oldest dropped
 	rejOrder []uint64
-	// doubted is the mutation whose last copy named an unknown collection
-	// (doubtedColl): rejected only if the copy asked for again names it too.
+	// doubted is the mutation whose copies named an unknown collection
+	// (doubtedColl); asked for again doubts times, the last at doubtedAt.
 	doubted     uint64
 	doubtedColl string
+	doubtedAt   sim.Time
+	doubts      int
 }
+
+// An unknown collection is believed only after doubtAsks requests for the
+// mutation, each at least doubtSpacing after the one before, were all
+// answered with the same name: copies arriving sooner may be a duplicate,
+// a delayed or replayed copy of the same corrupted frame.
+const (
+	doubtAsks    = 3
+	doubtSpacing = 500 * sim.Millisecond
+)
 
 // rejectMemory bounds the rejections remembered per peer.
 const rejectMemory = 1024
@@ -496,15 +507,18 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		return
 	}
 	i, ok := o.index[m.Collection]
-	if !ok && (p.doubted != m.MutationID || p.doubtedColl != m.Collection) {
+	if !ok {
 		// The checksum covers the delta, not the collection: a name
 		// corrupted in transit looks like an unknown collection, and a
 		// final rejection of that copy would lose the write (swarm seed
-		// 27051). Ask for the mutation again; reject it only if the copy
-		// sent again names the same collection.
-		p.doubted, p.doubtedColl = m.MutationID, m.Collection
-		o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, "", out)
-		return
+		// 27051). Ask for the mutation again until the name is believed.
+		switch o.doubt(p, m) {
+		case askAgain:
+			o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, "", out)
+			return
+		case tooSoon:
+			return
+		}
 	}
 	if !ok {
 		p.reject(m.MutationID, "unknown collection "+m.Collection)
@@ -521,6 +535,35 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 	p.applied, p.lastLSN = max(p.applied, m.MutationID), lsn
 	o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: lsn, ClockSkewWarningMs: o.skew(m)}
 	out.Send(s.conn, &o.ack)
+}
+
+// doubtVerdict is what Origin does with a push naming an unknown collection.
+type doubtVerdict int
+
+const (
+	askAgain doubtVerdict = iota // ask the Lite for the mutation again
+	tooSoon                      // drop it: too soon after the last request to count
+	believed                     // reject it: the Lite really wrote that name
+)
+
+// doubt judges push m, whose collection Origin does not have. The name is
+// believed when the same one came back in answer to doubtAsks requests
+// spaced doubtSpacing apart. A copy sooner than that after a request (a
+// duplicate, or a delayed or replayed copy of the same corrupted frame)
+// does not count and draws no request; if the request was lost, the Lite's
+// own retry or Origin's next gap request brings the mutation again.
+func (o *Origin) doubt(p *peer, m *wire.DeltaPush) doubtVerdict {
+	switch {
+	case p.doubted != m.MutationID || p.doubtedColl != m.Collection:
+		p.doubted, p.doubtedColl, p.doubtedAt, p.doubts = m.MutationID, m.Collection, o.now, 1
+		return askAgain
+	case o.now-p.doubtedAt < doubtSpacing:
+		return tooSoon
+	case p.doubts < doubtAsks:
+		p.doubtedAt, p.doubts = o.now, p.doubts+1
+		return askAgain
+	}
+	return believed
 }
 
 // NodeDB 2026's push rate limit per session (Bugs.RateLimit).

@@ -459,33 +459,48 @@ func TestPushRejections(t *testing.T) {
 
 // The checksum does not cover the collection, so a push naming an unknown
 // one may be a copy corrupted in transit: Origin asks for the mutation
-// again and rejects it only when the copy sent again names the same
-// collection (swarm seed 27051 lost a write to a final rejection).
-func TestUnknownCollectionAskedAgainOnce(t *testing.T) {
+// again, ignores copies that come too soon to be answers (a duplicate of
+// the corrupted frame), and rejects only a name that came back in answer
+// to three spaced requests (swarm seed 27051 lost a write to a final
+// rejection of a corrupted copy).
+func TestUnknownCollectionAskedAgain(t *testing.T) {
 	o, r := newOrigin(t, Config{})
 	conn := joined(t, r, 7, "c0", 0)
 	m := r.Mark()
+	asks := func() []wire.ResyncRequest { return simtest.Vals(simtest.FramesOf[*wire.ResyncRequest](r, m)) }
+	rejects := func() []*wire.DeltaReject { return simtest.FramesOf[*wire.DeltaReject](r, m) }
 	r.Deliver(conn, pushMsg(7, 1, "a0", "a", "x")) // "c0" corrupted in transit
+	r.Deliver(conn, pushMsg(7, 1, "a0", "a", "x")) // and duplicated
 	want := wire.ResyncRequest{Reason: wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: 1}, FromMutationID: 1}
-	if got := simtest.FramesOf[*wire.ResyncRequest](r, m); len(got) != 1 || !reflect.DeepEqual(*got[0], want) {
-		t.Fatalf("after a push for unknown collection a0: resync requests %+v, want one %+v", simtest.Vals(got), want)
+	if got := asks(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Fatalf("after two copies naming unknown collection a0: resync requests %+v, want one %+v", got, want)
 	}
-	if n := len(simtest.FramesOf[*wire.DeltaReject](r, m)); n != 0 {
+	if n := len(rejects()); n != 0 {
 		t.Fatalf("%d rejections of a copy that may be corrupted", n)
 	}
-	r.Deliver(conn, pushMsg(7, 1, "c0", "a", "x")) // the Lite's copy
+	r.Deliver(conn, pushMsg(7, 1, "c0", "a", "x")) // the Lite's answer
 	if acks := simtest.FramesOf[*wire.DeltaAck](r, m); len(acks) != 1 || acks[0].MutationID != 1 || o.Head("c0") != 1 {
 		t.Fatalf("acks %+v head %d, want mutation 1 applied at LSN 1", simtest.Vals(acks), o.Head("c0"))
 	}
-	// A mutation that really names an unknown collection is rejected at
-	// its second copy, finally; the next one applies.
-	r.Deliver(conn, pushMsg(7, 2, "nope", "a", "y"))
-	r.Deliver(conn, pushMsg(7, 2, "nope", "a", "y"))
-	r.Deliver(conn, pushMsg(7, 3, "c0", "a", "z"))
-	rj := simtest.FramesOf[*wire.DeltaReject](r, m)
-	if len(rj) != 1 || rj[0].MutationID != 2 {
+	// A mutation that really names an unknown collection: the original
+	// and two answers draw requests, the third answer a final rejection.
+	m = r.Mark()
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			r.Advance(600 * ms)
+		}
+		if n := len(rejects()); n != 0 {
+			t.Fatalf("rejected before copy %d", i+1)
+		}
+		r.Deliver(conn, pushMsg(7, 2, "nope", "a", "y"))
+	}
+	if n := len(asks()); n != 3 {
+		t.Fatalf("%d requests for mutation 2, want 3", n)
+	}
+	if rj := rejects(); len(rj) != 1 || rj[0].MutationID != 2 {
 		t.Fatalf("rejections %+v, want one of mutation 2", simtest.Vals(rj))
 	}
+	r.Deliver(conn, pushMsg(7, 3, "c0", "a", "z"))
 	if o.Head("c0") != 2 {
 		t.Fatalf("head %d, want 2 (mutation 3 applied after 2 was rejected)", o.Head("c0"))
 	}
@@ -497,7 +512,7 @@ func TestUnknownCollectionAskedAgainOnce(t *testing.T) {
 // it move the applied mark. A DeltaPush whose delta was emptied in transit
 // (its checksum, of the real delta, no longer matches; the empty check
 // comes first) is rejected; the Lite retires the mutation as rejected; the
-// copy it re-sends later (a SequenceGap answer re-sends from its ring of
+// copy it re-sends later (a SequenceGap answer re-sends from its list of
 // retired mutations) is then applied and acked. The mutation ends up both
 // rejected and applied, which the convergence definition excludes. Either
 // fix passes: treat an empty delta with a non-zero checksum as a checksum
