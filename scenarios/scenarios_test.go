@@ -18,14 +18,7 @@ func TestNamedScenariosPassAndReachTheirMarks(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) {
 			hits := map[string]int{}
 			for seed := uint64(1); seed <= seeds; seed++ {
-				p, err := s.Params(seed)
-				if err != nil {
-					t.Fatal(err)
-				}
-				r, err := cluster.Run(p)
-				if err != nil {
-					t.Fatal(err)
-				}
+				r := runSeed(t, s, seed)
 				if !r.Pass() {
 					t.Errorf("seed %d: %v", seed, r.Violation)
 				}
@@ -63,7 +56,20 @@ func TestSnapshotEndsThrottledSilence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := s.Params(388)
+	r := runSeed(t, *s, 388)
+	if !r.Pass() {
+		t.Fatalf("slow-consumer seed 388: %v", r.Violation)
+	}
+	if gate := sim.Time(s.Gates.MaxStarve); r.Metrics.MaxStarve > gate {
+		t.Fatalf("slow-consumer seed 388: throttled silence %v over its gate %v", r.Metrics.MaxStarve, gate)
+	}
+}
+
+// runSeed runs scenario s at seed; a scenario that does not build or run
+// ends the test.
+func runSeed(t *testing.T, s Scenario, seed uint64) cluster.Result {
+	t.Helper()
+	p, err := s.Params(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +77,7 @@ func TestSnapshotEndsThrottledSilence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Pass() {
-		t.Fatalf("slow-consumer seed 388: %v", r.Violation)
-	}
-	if gate := sim.Time(s.Gates.MaxStarve); r.Metrics.MaxStarve > gate {
-		t.Fatalf("slow-consumer seed 388: throttled silence %v over its gate %v", r.Metrics.MaxStarve, gate)
-	}
+	return r
 }
 
 func TestShowRoundTrips(t *testing.T) {

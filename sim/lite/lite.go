@@ -765,28 +765,7 @@ func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
 // anything at or below that LSN that has not arrived was lost.
 func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 	if mark, ok := m.Clocks[model.AppliedKey]; ok {
-		if l.now-l.prevMarkAt >= markSpacing {
-			// Forget acked mutations at or below the mark as it stood in
-			// this clock and an earlier one: a clock corrupted in transit
-			// cannot make us forget what Origin has not applied.
-			if safe := min(mark, l.prevMark); safe > 0 {
-				l.recent = slices.DeleteFunc(l.recent, func(u mutation) bool { return u.id <= safe })
-			}
-			l.prevMark, l.prevMarkAt = mark, l.now
-		} else {
-			// Too close to the last one to be another of Origin's clocks
-			// (a duplicate, perhaps of a corrupted one): keep the lower.
-			l.prevMark = min(l.prevMark, mark)
-		}
-	}
-	if mark, ok := m.Clocks[model.AppliedKey]; ok && l.maxAcked > mark {
-		// We hold an ack above what Origin has applied for us: an ack id
-		// corrupted in transit retired a mutation Origin never applied.
-		// Re-send from the mark (Origin dedups what it already has), and
-		// again at every clock until the mark passes our highest ack: one
-		// re-send is capped at MaxInFlight and may not reach it (swarm
-		// seed 954 lost a falsely acked mutation that way).
-		l.resend(mark+1, out)
+		l.appliedMark(mark, out)
 	}
 	for _, s := range l.shapes {
 		sent, ok := m.Clocks[s.coll]
@@ -823,13 +802,40 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 	}
 }
 
+// appliedMark acts on Origin's applied mark for our mutations, from its
+// clock.
+func (l *Lite) appliedMark(mark uint64, out *sim.Outbox) {
+	if l.now-l.prevMarkAt >= markSpacing {
+		// Forget acked mutations at or below the mark as it stood in this
+		// clock and an earlier one: a clock corrupted in transit cannot
+		// make us forget what Origin has not applied.
+		if safe := min(mark, l.prevMark); safe > 0 {
+			l.recent = slices.DeleteFunc(l.recent, func(u mutation) bool { return u.id <= safe })
+		}
+		l.prevMark, l.prevMarkAt = mark, l.now
+	} else {
+		// Too close to the last one to be another of Origin's clocks (a
+		// duplicate, perhaps of a corrupted one): keep the lower.
+		l.prevMark = min(l.prevMark, mark)
+	}
+	if l.maxAcked > mark {
+		// We hold an ack above what Origin has applied for us: an ack id
+		// corrupted in transit retired a mutation Origin never applied.
+		// Re-send from the mark (Origin dedups what it already has), and
+		// again at every clock until the mark passes our highest ack: one
+		// re-send is capped at MaxInFlight and may not reach it (swarm
+		// seed 954 lost a falsely acked mutation that way).
+		l.resend(mark+1, out)
+	}
+}
+
 // highestHeld is the highest LSN of shape s, at most sent, that arrived and
 // is applied, queued or waiting to be: below sent but not held means the
 // tail up to sent was lost. It is worked out each time rather than kept as
 // a running maximum, which a corrupted LSN above sent would poison (capped
 // at sent, it claimed a tail that never arrived: swarm seed 8218).
 func (l *Lite) highestHeld(s *shape, sent uint64) uint64 {
-	h := max(s.last, min(s.wipedMax, sent))
+	h := max(s.last, s.wipedMax) // wipedMax is capped at max(last, sent) by the caller
 	for lsn := range s.reorder { // the maximum does not depend on map order
 		if lsn <= sent {
 			h = max(h, lsn)

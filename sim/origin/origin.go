@@ -515,14 +515,10 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		switch o.doubt(p, m) {
 		case askAgain:
 			o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, "", out)
-			return
-		case tooSoon:
-			return
+		case believed:
+			p.reject(m.MutationID, "unknown collection "+m.Collection)
+			reject(p.rejected[m.MutationID])
 		}
-	}
-	if !ok {
-		p.reject(m.MutationID, "unknown collection "+m.Collection)
-		reject(p.rejected[m.MutationID])
 		return
 	}
 	value, err := model.DecodeDelta(m.Delta)
