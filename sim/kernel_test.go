@@ -11,7 +11,8 @@ import (
 func TestEventQueueTotalOrder(t *testing.T) {
 	// The heap must pop in (time, seq) order, each event with its own
 	// payload: compare against a sort of the same events, with many equal
-	// times so seq decides, and pops between pushes so slots are reused.
+	// times so seq decides, negative ones (the key flips the sign bit), and
+	// pops between pushes so slots are reused.
 	rng := rand.New(rand.NewPCG(1, 2))
 	var q eventQueue
 	var pending, popped []event
@@ -19,7 +20,7 @@ func TestEventQueueTotalOrder(t *testing.T) {
 	for round := 0; round < 50; round++ {
 		for i := 0; i < 100+rng.IntN(100); i++ {
 			seq++
-			e := event{at: Time(round + rng.IntN(50)), seq: seq, tag: seq * 7}
+			e := event{at: Time(round + rng.IntN(50) - 25), seq: seq, tag: seq * 7}
 			q.push(e)
 			pending = append(pending, e)
 		}
@@ -53,7 +54,7 @@ func TestEventQueueTotalOrder(t *testing.T) {
 	for round := 0; round < 50; round++ {
 		for i := 0; i < 100+rng.IntN(100); i++ {
 			seq++
-			ref = append(ref, event{at: Time(round + rng.IntN(50)), seq: uint64(seq)})
+			ref = append(ref, event{at: Time(round + rng.IntN(50) - 25), seq: uint64(seq)})
 		}
 		slices.SortFunc(ref, order)
 		for i := rng.IntN(150); i > 0 && len(ref) > 0; i-- {
@@ -89,6 +90,17 @@ func TestStreamsIndependent(t *testing.T) {
 	}
 	if d := draw(Stream(8, "network")); slices.Equal(a, d) {
 		t.Fatal("two seeds gave the same stream")
+	}
+}
+
+func TestSourceDrawsWhatStreamDraws(t *testing.T) {
+	// The workload fills values from Source directly; its bytes must be
+	// those the Stream's Uint32 gave, or every scenario's run changes.
+	s, src := Stream(7, "workload"), Source(7, "workload")
+	for i := 0; i < 100; i++ {
+		if a, b := s.Uint32(), uint32(src.Uint64()>>32); a != b {
+			t.Fatalf("draw %d: Stream gave %d, Source %d", i, a, b)
+		}
 	}
 }
 
@@ -252,5 +264,181 @@ func TestSeriesStayBounded(t *testing.T) {
 		if d := s.Points[i].T - s.Points[i-1].T; d != s.Every {
 			t.Fatalf("gap %v at %d, every %v", d, i, s.Every)
 		}
+	}
+}
+
+// peekNode decodes each frame it gets; with other set, it first decodes
+// that frame instead (a node that decodes something besides its input).
+type peekNode struct {
+	other []byte
+	got   []uint64 // mutation ids (a decoded message is valid only until the next decode)
+	delta [][]byte
+	errs  []error
+}
+
+func (p *peekNode) Crash() {}
+func (p *peekNode) Step(_ Time, in *Input, out *Outbox) {
+	if in.Kind != InFrame {
+		return
+	}
+	if p.other != nil {
+		m, _ := out.Decode(p.other)
+		p.got = append(p.got, m.(*wire.DeltaPush).MutationID)
+		p.delta = append(p.delta, m.(*wire.DeltaPush).Delta)
+	}
+	m, err := out.Decode(in.Frame)
+	p.errs = append(p.errs, err)
+	if err == nil {
+		p.got = append(p.got, m.(*wire.DeltaPush).MutationID)
+		p.delta = append(p.delta, m.(*wire.DeltaPush).Delta)
+	}
+}
+
+// pusher dials node 0 and sends the frames it holds, raw.
+type pusher struct{ frames [][]byte }
+
+func (p *pusher) Crash() {}
+func (p *pusher) Step(_ Time, in *Input, out *Outbox) {
+	switch in.Kind {
+	case InStart:
+		out.Dial(0)
+	case InConnUp:
+		for _, f := range p.frames {
+			out.SendRaw(in.Conn, f)
+		}
+	}
+}
+
+// peeker is a Monitor that peeks at every frame stepped at node 0.
+type peeker struct {
+	w     *World
+	delta [][]byte
+	errs  []error
+}
+
+func (k *peeker) Step(_ Time, node NodeID, in *Input, _ bool) {
+	if node != 0 || in.Kind != InFrame {
+		return
+	}
+	m, err := k.w.Peek(node, in.Frame)
+	k.errs = append(k.errs, err)
+	if err == nil {
+		k.delta = append(k.delta, m.(*wire.DeltaPush).Delta)
+	}
+}
+func (k *peeker) Observe(Time, *Observation) {}
+func (k *peeker) Sent(Time, *Packet)         {}
+func (k *peeker) AfterStep(Time, NodeID)     {}
+
+func TestPeekSharesTheNodesDecode(t *testing.T) {
+	push := func(id uint64) []byte {
+		m := &wire.DeltaPush{Collection: "c0", DocumentID: "d1", Delta: wire.Bytes{byte(id), 1, 2}, PeerID: 1, MutationID: id}
+		m.Seal()
+		f, err := wire.Default.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	bad := push(9)
+	bad = bad[:len(bad)-1] // truncated: both must see the decode error
+	frames := [][]byte{push(1), push(2), bad, push(3)}
+
+	for _, tc := range []struct {
+		name       string
+		other      []byte
+		wantShared int
+	}{
+		{"node decodes its input", nil, 3},
+		{"node decodes another frame first", push(77), 0}, // the peek is dropped, not mixed up
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			node, mon := &peekNode{other: tc.other}, &peeker{}
+			w := New(Config{Seed: 1, Nodes: []NodeSpec{{"origin", node}, {"lite", &pusher{frames: frames}}}, Monitor: mon})
+			mon.w = w
+			w.Run()
+			if len(mon.errs) != len(frames) || len(node.errs) != len(frames) {
+				t.Fatalf("%d frames: monitor decoded %d, node %d", len(frames), len(mon.errs), len(node.errs))
+			}
+			for i := range frames {
+				if (mon.errs[i] != nil) != (i == 2) || (node.errs[i] != nil) != (i == 2) {
+					t.Fatalf("frame %d: monitor error %v, node error %v", i, mon.errs[i], node.errs[i])
+				}
+			}
+			var got []uint64
+			for _, id := range node.got {
+				if id != 77 {
+					got = append(got, id)
+				}
+			}
+			if !slices.Equal(got, []uint64{1, 2, 3}) {
+				t.Fatalf("node decoded mutations %v, want [1 2 3]", got)
+			}
+			// Shared means the node got the monitor's decode itself: the
+			// same delta bytes, not a second copy of the frame's.
+			shared := 0
+			for _, d := range node.delta {
+				for _, e := range mon.delta {
+					if &d[0] == &e[0] {
+						shared++
+					}
+				}
+			}
+			if shared != tc.wantShared {
+				t.Fatalf("%d of the node's decodes were the monitor's, want %d", shared, tc.wantShared)
+			}
+		})
+	}
+}
+
+func TestTraceHashSeesEveryField(t *testing.T) {
+	base := rec{t: 5 * Millisecond, a: 3, b: 4, c: 5, s: "c0", doc: "d17", node: 1, peer: 2, conn: 3,
+		crc: 0xdeadbeef, len: 60, kind: trInput, in: InWrite, obs: ObsApply, typ: wire.TypeShapeDelta}
+	hash := func(rs ...rec) uint64 {
+		var tr tracer
+		tr.init(nil)
+		for i := range rs {
+			tr.commit(&rs[i])
+		}
+		return tr.hash
+	}
+	want := hash(base)
+	for _, tc := range []struct {
+		field string
+		mut   func(*rec)
+	}{
+		{"t", func(r *rec) { r.t++ }},
+		{"a", func(r *rec) { r.a++ }},
+		{"b", func(r *rec) { r.b++ }},
+		{"c", func(r *rec) { r.c++ }},
+		{"b and c swapped", func(r *rec) { r.b, r.c = r.c, r.b }},
+		{"s", func(r *rec) { r.s = "c1" }},
+		{"s longer than a word", func(r *rec) { r.s = "collection-with-a-long-name" }},
+		{"doc", func(r *rec) { r.doc = "d18" }},
+		{"s/doc boundary", func(r *rec) { r.s, r.doc = "c0d", "17" }},
+		{"node", func(r *rec) { r.node++ }},
+		{"peer", func(r *rec) { r.peer++ }},
+		{"conn", func(r *rec) { r.conn++ }},
+		{"crc", func(r *rec) { r.crc ^= 1 << 31 }},
+		{"len", func(r *rec) { r.len++ }},
+		{"kind", func(r *rec) { r.kind = trObs }},
+		{"input", func(r *rec) { r.in = InFrame }},
+		{"obs", func(r *rec) { r.obs++ }},
+		{"type", func(r *rec) { r.typ = wire.TypeDeltaPush }},
+	} {
+		r := base
+		tc.mut(&r)
+		if hash(r) == want {
+			t.Errorf("changing %s left the trace hash unchanged", tc.field)
+		}
+	}
+	// The hash is of the sequence: order and history count.
+	other := base
+	other.t, other.s, other.doc = 9*Millisecond, "", ""
+	if hash(base, other) == hash(other, base) {
+		t.Error("swapping two events left the trace hash unchanged")
+	}
+	if hash(base, base) == hash(base) {
+		t.Error("a repeated event left the trace hash unchanged")
 	}
 }

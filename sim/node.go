@@ -65,6 +65,11 @@ type Outbox struct {
 	w    *World
 	node NodeID
 	dec  *wire.Scratch // made on first use
+	// The input frame a Monitor already decoded this step (World.Peek),
+	// handed to the node's own Decode of it instead of decoding twice.
+	peeked    []byte
+	peekedMsg wire.Message
+	peekedErr error
 }
 
 // Send encodes m and sends it on conn. Sending on a dead or unknown
@@ -104,11 +109,19 @@ func (o *Outbox) Codec() *wire.Codec { return o.w.codec }
 // (*int64) does not: keep its value. Decoding this way allocates nothing
 // for the message itself.
 func (o *Outbox) Decode(frame []byte) (wire.Message, error) {
+	if o.peeked != nil && len(frame) == len(o.peeked) && &frame[0] == &o.peeked[0] {
+		m, err := o.peekedMsg, o.peekedErr
+		o.unpeek()
+		return m, err
+	}
+	o.unpeek()
 	if o.dec == nil {
 		o.dec = o.w.codec.NewScratch()
 	}
 	return o.dec.Decode(frame)
 }
+
+func (o *Outbox) unpeek() { o.peeked, o.peekedMsg, o.peekedErr = nil, nil, nil }
 
 // ObsKind names an observation.
 type ObsKind uint8

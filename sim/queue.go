@@ -1,5 +1,7 @@
 package sim
 
+import "math/bits"
+
 // evKind is what an event does when it fires.
 type evKind uint8
 
@@ -40,6 +42,16 @@ type evKey struct {
 
 func (a *evKey) before(b *evKey) bool {
 	return a.at < b.at || a.at == b.at && a.seq < b.seq
+}
+
+// less is before as 0 or 1 without a branch: (at, seq) compared as one
+// 128-bit number by subtract-with-borrow (at's sign bit flipped so that
+// signed order becomes unsigned). Which child of a heap node is smaller
+// is a coin toss the branch predictor loses half the time.
+func (a *evKey) less(b *evKey) int {
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(uint64(a.at)^1<<63, uint64(b.at)^1<<63, borrow)
+	return int(borrow)
 }
 
 // eventQueue is a binary min-heap on (at, seq), which is a total order:
@@ -86,23 +98,32 @@ func (q *eventQueue) pop() event {
 	last := q.keys[n]
 	q.keys = q.keys[:n]
 	if n > 0 {
-		// Sift the last key down from the root with a hole.
+		// Bottom-up: walk the hole down to a leaf along the smaller
+		// children (one comparison per level), then sift last up from
+		// there. last came from the bottom, so it rarely climbs far; this
+		// halves the comparisons of the textbook sift-down.
+		k := q.keys
 		i := 0
 		for {
 			c := 2*i + 1
 			if c >= n {
 				break
 			}
-			if r := c + 1; r < n && q.keys[r].before(&q.keys[c]) {
-				c = r
+			if c+1 < n {
+				c += k[c+1].less(&k[c])
 			}
-			if !q.keys[c].before(&last) {
-				break
-			}
-			q.keys[i] = q.keys[c]
+			k[i] = k[c]
 			i = c
 		}
-		q.keys[i] = last
+		for i > 0 {
+			p := (i - 1) / 2
+			if !last.before(&k[p]) {
+				break
+			}
+			k[i] = k[p]
+			i = p
+		}
+		k[i] = last
 	}
 	return e
 }

@@ -35,8 +35,13 @@ func (t Time) String() string {
 // Stream derives an independent random stream from the root seed and a
 // component name. Streams depend only on (seed, name), so adding a component
 // never changes what the others draw.
-func Stream(seed uint64, name string) *rand.Rand {
+func Stream(seed uint64, name string) *rand.Rand { return rand.New(Source(seed, name)) }
+
+// Source is Stream's generator itself, for a hot loop that draws raw words:
+// calling it directly skips the Rand's interface call and draws the same
+// values as the Stream built on it.
+func Source(seed uint64, name string) *rand.PCG {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	return rand.New(rand.NewPCG(seed, h.Sum64()))
+	return rand.NewPCG(seed, h.Sum64())
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 
 	"github.com/syncsim/syncsim/wire"
@@ -42,26 +43,10 @@ type TraceEvent struct {
 	Obs     ObsKind
 	A, B, C uint64
 	S       string
-	// doc, when set, is the part of S after a "/" (a write's document):
-	// kept apart so that tracing a write does not build a string. Tail and
-	// String join it; the hash folds the same bytes either way.
-	doc string
-}
-
-// joined returns e with S complete.
-func (e TraceEvent) joined() TraceEvent {
-	if e.doc != "" {
-		e.S, e.doc = e.S+"/"+e.doc, ""
-	}
-	return e
 }
 
 // String renders the event as one JSON object (the trace file's line).
 func (e *TraceEvent) String() string {
-	if e.doc != "" {
-		j := e.joined()
-		e = &j
-	}
 	b := make([]byte, 0, 128)
 	b = append(b, `{"t":`...)
 	b = strconv.AppendInt(b, int64(e.T), 10)
@@ -97,10 +82,39 @@ type TraceSink = io.Writer
 // TailLen is how many recent trace events a run keeps for violation reports.
 const TailLen = 64
 
+// rec is one trace event as the tail keeps it: narrow fields, so that
+// recording an event is a few stores; Tail widens it into a TraceEvent.
+// Node and connection ids and frame lengths fit 32 bits in any run (a
+// run has dozens of nodes, thousands of connections, frames of at most
+// the codec's body limit).
+type rec struct {
+	t          Time
+	a, b, c    uint64
+	s          string
+	doc        string // a write's document, kept apart from s so tracing a write builds no string
+	node, peer int32
+	conn       uint32
+	crc        uint32
+	len        int32
+	kind       trKind
+	in         InputKind
+	obs        ObsKind
+	typ        wire.MsgType
+}
+
+func (r *rec) event() TraceEvent {
+	e := TraceEvent{T: r.t, Kind: trNames[r.kind], Node: NodeID(r.node), Peer: NodeID(r.peer), Conn: ConnID(r.conn),
+		Input: r.in, Type: r.typ, Len: int(r.len), CRC: r.crc, Obs: r.obs, A: r.a, B: r.b, C: r.c, S: r.s}
+	if r.kind == trInput && r.in == InWrite {
+		e.S += "/" + r.doc
+	}
+	return e
+}
+
 type tracer struct {
 	hash uint64
 	out  *bufio.Writer
-	tail [TailLen]TraceEvent
+	tail [TailLen]rec
 	n    uint64
 	err  error
 }
@@ -112,35 +126,62 @@ func (t *tracer) init(sink io.Writer) {
 	}
 }
 
-// fold mixes one word into the hash (a multiply-xorshift step; the trace
-// hash must be stable across processes, so no seeded hash is used).
-func (t *tracer) fold(x uint64) {
-	h := (t.hash ^ x) * 0x9e3779b97f4a7c15
-	t.hash = h ^ h>>29
+// Keys of the hash's lanes: any fixed odd constants (the trace hash must be
+// the same in every process, so nothing is seeded).
+const (
+	k0 = 0xa0761d6478bd642f
+	k1 = 0xe7037ed1a0b428db
+	k2 = 0x8ebc6af09c88c6e3
+	k3 = 0x589965cc75374cc3
+	k4 = 0x1d8e4e27c47d124f
+	k5 = 0x9e3779b97f4a7c15
+	k6 = 0xbf58476d1ce4e5b9
+	k7 = 0x94d049bb133111eb
+)
+
+// mum multiplies two words to 128 bits and folds the halves: one multiply
+// mixes two words.
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
 
-// next returns the tail slot the next event is built in (in place: a
-// TraceEvent is too big to pass around by value on every step).
-func (t *tracer) next() *TraceEvent {
-	e := &t.tail[t.n%TailLen]
-	t.n++
-	return e
-}
-
-// commit folds the event built in e into the hash and writes it out.
-func (t *tracer) commit(e *TraceEvent) {
-	t.fold(uint64(e.T))
-	t.fold(uint64(len(e.Kind))<<56 | uint64(e.Kind[0])<<48 | uint64(e.Input)<<40 | uint64(e.Obs)<<32 | uint64(e.Type)<<24 | uint64(uint32(e.Node)))
-	t.fold(uint64(uint32(e.Peer))<<32 | uint64(e.CRC))
-	t.fold(uint64(e.Conn)<<32 | uint64(uint32(e.Len)))
-	t.fold(e.A)
-	t.fold(e.B ^ e.C<<1)
-	t.foldString(e.S)
-	if e.doc != "" {
-		t.foldString("/")
-		t.foldString(e.doc)
+// foldString mixes s, with its length, into h eight bytes at a time.
+func foldString(h uint64, s string) uint64 {
+	for ; len(s) > 8; s = s[8:] {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = mum(h^w^k6, k7)
 	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	return mum(h^w^k6, uint64(len(s))^k7)
+}
+
+// next returns the tail slot the next event is built in (in place, so an
+// event is written once).
+func (t *tracer) next() *rec {
+	r := &t.tail[t.n%TailLen]
+	t.n++
+	return r
+}
+
+// commit folds the event built in r into the hash and writes it out. The
+// words go through independent multiplies and only the first lane carries
+// the running hash, so an event costs about two multiplies of latency.
+func (t *tracer) commit(r *rec) {
+	w1 := uint64(r.kind)<<56 | uint64(r.in)<<48 | uint64(r.obs)<<40 | uint64(r.typ)<<32 | uint64(uint32(r.node))
+	w2 := uint64(uint32(r.peer))<<32 | uint64(r.crc)
+	w3 := uint64(r.conn)<<32 | uint64(uint32(r.len))
+	x := mum(t.hash^uint64(r.t)^k0, w1^k1) ^ mum(w2^k2, w3^k3) ^ mum(r.a^k4, r.b^k5)
+	if r.c != 0 || r.s != "" || r.doc != "" {
+		x ^= mum(r.c^k2, foldString(foldString(k4, r.s), r.doc))
+	}
+	t.hash = x
 	if t.out != nil && t.err == nil {
+		e := r.event()
 		_, t.err = t.out.WriteString(e.String())
 		if t.err == nil {
 			t.err = t.out.WriteByte('\n')
@@ -148,43 +189,32 @@ func (t *tracer) commit(e *TraceEvent) {
 	}
 }
 
-func (t *tracer) foldString(s string) {
-	h := t.hash
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 0x100000001b3
-	}
-	t.hash = h
-}
-
 func (t *tracer) event(now Time, k trKind, node, peer NodeID, conn ConnID, typ wire.MsgType, n int) {
-	e := t.next()
-	*e = TraceEvent{T: now, Kind: trNames[k], Node: node, Peer: peer, Conn: conn, Type: typ, Len: n}
-	t.commit(e)
+	r := t.next()
+	*r = rec{t: now, kind: k, node: int32(node), peer: int32(peer), conn: uint32(conn), typ: typ, len: int32(n)}
+	t.commit(r)
 }
 
 func (t *tracer) input(now Time, node NodeID, in *Input) {
-	e := t.next()
-	*e = TraceEvent{T: now, Kind: trNames[trInput], Node: node, Input: in.Kind, Conn: in.Conn, Peer: in.Peer}
+	r := t.next()
+	*r = rec{t: now, kind: trInput, node: int32(node), in: in.Kind, conn: uint32(in.Conn), peer: int32(in.Peer)}
 	switch in.Kind {
 	case InFrame:
-		e.Type, e.Len, e.CRC = frameType(in.Frame), len(in.Frame), wire.Checksum(in.Frame)
+		r.typ, r.len, r.crc = frameType(in.Frame), int32(len(in.Frame)), wire.Checksum(in.Frame)
 	case InTimer:
-		e.A = in.Timer
+		r.a = in.Timer
 	case InWrite:
-		e.S, e.doc = in.Write.Collection, in.Write.DocID
-		if e.doc == "" {
-			e.S += "/" // rare: keep the bytes the hash has always folded
-		}
-		e.CRC = wire.Checksum(in.Write.Value)
-		e.Len = len(in.Write.Value)
+		r.s, r.doc = in.Write.Collection, in.Write.DocID
+		r.crc = wire.Checksum(in.Write.Value)
+		r.len = int32(len(in.Write.Value))
 	}
-	t.commit(e)
+	t.commit(r)
 }
 
 func (t *tracer) observation(now Time, ob *Observation) {
-	e := t.next()
-	*e = TraceEvent{T: now, Kind: trNames[trObs], Node: ob.Node, Obs: ob.Kind, A: ob.A, B: ob.B, C: ob.C, S: ob.S}
-	t.commit(e)
+	r := t.next()
+	*r = rec{t: now, kind: trObs, node: int32(ob.Node), obs: ob.Kind, a: ob.A, b: ob.B, c: ob.C, s: ob.S}
+	t.commit(r)
 }
 
 func (t *tracer) flush() {
@@ -196,9 +226,9 @@ func (t *tracer) flush() {
 // RecordFault folds a fault decision into the trace, so a run's fault
 // schedule is part of its hash and its trace file.
 func (w *World) RecordFault(node, peer NodeID, conn ConnID, kind string, a, b uint64) {
-	e := w.trace.next()
-	*e = TraceEvent{T: w.now, Kind: trNames[trFault], Node: node, Peer: peer, Conn: conn, A: a, B: b, S: kind}
-	w.trace.commit(e)
+	r := w.trace.next()
+	*r = rec{t: w.now, kind: trFault, node: int32(node), peer: int32(peer), conn: uint32(conn), a: a, b: b, s: kind}
+	w.trace.commit(r)
 }
 
 // Tail returns the most recent trace events, oldest first (at most TailLen).
@@ -210,7 +240,7 @@ func (w *World) Tail() []TraceEvent {
 	}
 	out := make([]TraceEvent, 0, n)
 	for i := t.n - n; i < t.n; i++ {
-		out = append(out, t.tail[i%TailLen].joined())
+		out = append(out, t.tail[i%TailLen].event())
 	}
 	return out
 }

@@ -41,7 +41,8 @@ type Config struct {
 type Monitor interface {
 	// Step is called before node is stepped with in; altered says the
 	// frame (for InFrame) was changed in transit by a fault, which the
-	// node itself cannot know.
+	// node itself cannot know. To read the frame, decode it with
+	// World.Peek: the node then reuses that decode.
 	Step(now Time, node NodeID, in *Input, altered bool)
 	// Observe is called for every observation, as it is made.
 	Observe(now Time, ob *Observation)
@@ -415,6 +416,19 @@ func (w *World) observe(ob Observation) {
 
 func (w *World) step(id NodeID, in *Input) { w.stepAltered(id, in, false) }
 
+// Peek decodes the frame node is about to be stepped with, for a Monitor's
+// Step, with the run's codec and the node's own decoder: the node's Decode
+// of the same frame then gets this message without decoding it again. The
+// message is valid until the node is stepped, and must not be modified.
+func (w *World) Peek(node NodeID, frame []byte) (wire.Message, error) {
+	o := &w.outs[node]
+	m, err := o.Decode(frame)
+	if len(frame) > 0 {
+		o.peeked, o.peekedMsg, o.peekedErr = frame, m, err
+	}
+	return m, err
+}
+
 func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 	ns := &w.nodes[id]
 	w.trace.input(w.now, id, in)
@@ -422,6 +436,7 @@ func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 		w.cfg.Monitor.Step(w.now, id, in, altered)
 	}
 	ns.spec.Node.Step(w.now, in, &w.outs[id])
+	w.outs[id].unpeek()
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.AfterStep(w.now, id)
 	}

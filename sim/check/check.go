@@ -222,16 +222,25 @@ func (c *Checker) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered boo
 	}
 	switch wire.MsgType(in.Frame[0]) {
 	case wire.TypeDeltaPush:
-		if m, err := c.dec.Decode(in.Frame); err == nil {
+		if m, err := c.decode(node, in.Frame); err == nil {
 			push := m.(*wire.DeltaPush)
 			c.stepBadCRC = !push.ChecksumOK()
 			c.stepPush = mutKey{push.PeerID, push.MutationID}
 		}
 	case wire.TypeThrottle:
-		if m, err := c.dec.Decode(in.Frame); err == nil {
+		if m, err := c.decode(node, in.Frame); err == nil {
 			c.throttleAsked(now, in.Conn, m.(*wire.Throttle))
 		}
 	}
+}
+
+// decode decodes the frame node is about to be stepped with: through the
+// world when attached, so the node does not decode it a second time.
+func (c *Checker) decode(node sim.NodeID, frame []byte) (wire.Message, error) {
+	if c.w != nil {
+		return c.w.Peek(node, frame)
+	}
+	return c.dec.Decode(frame)
 }
 
 // throttleAsked follows a Throttle frame delivered to Origin on conn: from

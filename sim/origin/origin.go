@@ -779,7 +779,11 @@ func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, out *sim.Outbox
 		}
 		o.delta = wire.ShapeDelta{ShapeID: c.shape, Collection: c.state.Name,
 			DocumentID: e.doc, Operation: op, Delta: e.value, LSN: e.lsn}
-		f, err := out.Codec().AppendFrame(e.frame[:0], &o.delta)
+		buf := e.frame[:0]
+		if need := 64 + len(c.shape) + len(c.state.Name) + len(e.doc) + len(e.value); cap(buf) < need {
+			buf = make([]byte, 0, need) // one allocation, not append's doublings
+		}
+		f, err := out.Codec().AppendFrame(buf, &o.delta)
 		if err != nil {
 			out.Send(s.conn, &o.delta) // the kernel reports the encode error
 			return
