@@ -313,6 +313,7 @@ func (p *pusher) Step(_ Time, in *Input, out *Outbox) {
 type peeker struct {
 	w     *World
 	delta [][]byte
+	ids   []uint64
 	errs  []error
 }
 
@@ -324,6 +325,7 @@ func (k *peeker) Step(_ Time, node NodeID, in *Input, _ bool) {
 	k.errs = append(k.errs, err)
 	if err == nil {
 		k.delta = append(k.delta, m.(*wire.DeltaPush).Delta)
+		k.ids = append(k.ids, m.(*wire.DeltaPush).MutationID)
 	}
 }
 func (k *peeker) Observe(Time, *Observation) {}
@@ -402,34 +404,57 @@ func TestTraceHashSeesEveryField(t *testing.T) {
 		}
 		return tr.hash
 	}
-	want := hash(base)
+	// Each field is changed in its lowest bit, its highest and all of
+	// them, so a fold that kept only part of a field fails here.
 	for _, tc := range []struct {
 		field string
-		mut   func(*rec)
+		set   func(r *rec, bit uint64)
 	}{
-		{"t", func(r *rec) { r.t++ }},
-		{"a", func(r *rec) { r.a++ }},
-		{"b", func(r *rec) { r.b++ }},
-		{"c", func(r *rec) { r.c++ }},
-		{"b and c swapped", func(r *rec) { r.b, r.c = r.c, r.b }},
-		{"s", func(r *rec) { r.s = "c1" }},
-		{"s longer than a word", func(r *rec) { r.s = "collection-with-a-long-name" }},
-		{"doc", func(r *rec) { r.doc = "d18" }},
-		{"s/doc boundary", func(r *rec) { r.s, r.doc = "c0d", "17" }},
-		{"node", func(r *rec) { r.node++ }},
-		{"peer", func(r *rec) { r.peer++ }},
-		{"conn", func(r *rec) { r.conn++ }},
-		{"crc", func(r *rec) { r.crc ^= 1 << 31 }},
-		{"len", func(r *rec) { r.len++ }},
-		{"kind", func(r *rec) { r.kind = trObs }},
-		{"input", func(r *rec) { r.in = InFrame }},
-		{"obs", func(r *rec) { r.obs++ }},
-		{"type", func(r *rec) { r.typ = wire.TypeDeltaPush }},
+		{"t", func(r *rec, x uint64) { r.t ^= Time(x) }},
+		{"a", func(r *rec, x uint64) { r.a ^= x }},
+		{"b", func(r *rec, x uint64) { r.b ^= x }},
+		{"c", func(r *rec, x uint64) { r.c ^= x }},
+		{"node", func(r *rec, x uint64) { r.node ^= int32(x) }},
+		{"peer", func(r *rec, x uint64) { r.peer ^= int32(x) }},
+		{"conn", func(r *rec, x uint64) { r.conn ^= uint32(x) }},
+		{"crc", func(r *rec, x uint64) { r.crc ^= uint32(x) }},
+		{"len", func(r *rec, x uint64) { r.len ^= int32(x) }},
+		{"kind", func(r *rec, x uint64) { r.kind ^= trKind(x) }},
+		{"input", func(r *rec, x uint64) { r.in ^= InputKind(x) }},
+		{"obs", func(r *rec, x uint64) { r.obs ^= ObsKind(x) }},
+		{"type", func(r *rec, x uint64) { r.typ ^= wire.MsgType(x) }},
 	} {
-		r := base
-		tc.mut(&r)
-		if hash(r) == want {
-			t.Errorf("changing %s left the trace hash unchanged", tc.field)
+		for _, x := range []uint64{1, 1 << 7, 1 << 15, 1 << 31, 1 << 63, ^uint64(0)} {
+			r := base
+			tc.set(&r, x)
+			if r == base {
+				continue // x is wider than the field
+			}
+			if hash(r) == hash(base) {
+				t.Errorf("flipping bits %#x of %s left the trace hash unchanged", x, tc.field)
+			}
+		}
+	}
+	// Strings: each byte, each length, and where s ends and doc begins,
+	// also when only one of them is set.
+	words := base
+	words.c = 0
+	for _, pair := range [][2][2]string{
+		{{"c0", "d17"}, {"c1", "d17"}},
+		{{"c0", "d17"}, {"c0", "d18"}},
+		{{"c0", "d17"}, {"c0d", "17"}},
+		{{"c0\x00", ""}, {"c0", "\x00"}},
+		{{"c0", ""}, {"c0\x00", ""}},
+		{{"", "x"}, {"", ""}},
+		{{"", "x"}, {"x", ""}},
+		{{"collection-with-a-long-name", ""}, {"collection-with-a-long-namE", ""}},
+		{{"abcdefgh", ""}, {"abcdefgh\x00", ""}},
+	} {
+		a, b := words, words
+		a.s, a.doc = pair[0][0], pair[0][1]
+		b.s, b.doc = pair[1][0], pair[1][1]
+		if hash(a) == hash(b) {
+			t.Errorf("(s, doc) %q and %q gave the same trace hash", pair[0], pair[1])
 		}
 	}
 	// The hash is of the sequence: order and history count.
@@ -440,5 +465,68 @@ func TestTraceHashSeesEveryField(t *testing.T) {
 	}
 	if hash(base, base) == hash(base) {
 		t.Error("a repeated event left the trace hash unchanged")
+	}
+}
+
+// lazyNode answers every frame with a pong but decodes only every other
+// one: a node may ignore a frame a monitor peeked at.
+type lazyNode struct {
+	n   int
+	got []uint64
+}
+
+func (l *lazyNode) Crash() {}
+func (l *lazyNode) Step(_ Time, in *Input, out *Outbox) {
+	if in.Kind != InFrame {
+		return
+	}
+	l.n++
+	if l.n%2 == 0 {
+		m, err := out.Decode(in.Frame)
+		if err != nil {
+			panic(err)
+		}
+		l.got = append(l.got, m.(*wire.DeltaPush).MutationID)
+	}
+	out.Send(in.Conn, &wire.PingPong{IsPong: true})
+}
+
+// stepper sends push 1, then push k+1 on each pong: each push is sent
+// after the last one's buffer went back to the kernel's pool.
+type stepper struct {
+	push func(id uint64) []byte
+	sent uint64
+}
+
+func (s *stepper) Crash() {}
+func (s *stepper) Step(_ Time, in *Input, out *Outbox) {
+	if (in.Kind == InConnUp || in.Kind == InFrame) && s.sent < 6 {
+		s.sent++
+		out.SendRaw(in.Conn, s.push(s.sent))
+	}
+	if in.Kind == InStart {
+		out.Dial(0)
+	}
+}
+
+func TestPeekDoesNotOutliveTheStep(t *testing.T) {
+	// Frame buffers are recycled after each step, so the next push can
+	// arrive in the very buffer, of the same length, as one the node
+	// never decoded. The peek must have been dropped by then.
+	push := func(id uint64) []byte {
+		m := &wire.DeltaPush{Collection: "c0", DocumentID: "d1", Delta: wire.Bytes{1, 2, 3}, PeerID: 1, MutationID: id}
+		m.Seal()
+		f, _ := wire.Default.Encode(m)
+		return f
+	}
+	node, mon := &lazyNode{}, &peeker{}
+	w := New(Config{Seed: 1, Nodes: []NodeSpec{{"origin", node}, {"lite", &stepper{push: push}}}, Monitor: mon})
+	mon.w = w
+	w.Run()
+	if peeked := mon.ids; !slices.Equal(peeked, []uint64{1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("the monitor peeked mutations %v, want 1..6", peeked)
+	}
+	if !slices.Equal(node.got, []uint64{2, 4, 6}) {
+		t.Fatalf("the node decoded mutations %v, want [2 4 6]", node.got)
 	}
 }

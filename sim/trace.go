@@ -126,8 +126,9 @@ func (t *tracer) init(sink io.Writer) {
 	}
 }
 
-// Keys of the hash's lanes: any fixed odd constants (the trace hash must be
-// the same in every process, so nothing is seeded).
+// Keys of the hash's lanes: any fixed odd constants, two different ones in
+// each multiply (the trace hash must be the same in every process, so
+// nothing is seeded).
 const (
 	k0 = 0xa0761d6478bd642f
 	k1 = 0xe7037ed1a0b428db
@@ -146,7 +147,9 @@ func mum(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// foldString mixes s, with its length, into h eight bytes at a time.
+// foldString mixes s into h eight bytes at a time. The last chunk (0 to 8
+// bytes) goes in with its length, which with the number of chunks before
+// it fixes the string's: "c0" and "c0\x00" differ.
 func foldString(h uint64, s string) uint64 {
 	for ; len(s) > 8; s = s[8:] {
 		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |

@@ -431,12 +431,13 @@ func (w *World) Peek(node NodeID, frame []byte) (wire.Message, error) {
 
 func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 	ns := &w.nodes[id]
+	w.outs[id].unpeek() // a peek is for this step's frame only, whoever made it when
 	w.trace.input(w.now, id, in)
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.Step(w.now, id, in, altered)
 	}
 	ns.spec.Node.Step(w.now, in, &w.outs[id])
-	w.outs[id].unpeek()
+	w.outs[id].unpeek() // the frame's buffer is recycled after this step
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.AfterStep(w.now, id)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +256,20 @@ func TestParamsValidate(t *testing.T) {
 		if _, err := New(p); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("err = %v, want it to mention %q", err, tc.want)
 		}
+	}
+}
+
+func TestWorkloadDrawsOneStream(t *testing.T) {
+	// The workload draws value bytes from src and everything else from
+	// rng: they must be one generator, so that each draw advances the
+	// other's state exactly as the single Stream the workload used to be.
+	p := Defaults()
+	p.Seed = 11
+	w := newWorkload(p, []string{"c0"})
+	got := []uint64{w.rng.Uint64(), w.src.Uint64(), w.rng.Uint64(), w.src.Uint64()}
+	ref := sim.Stream(p.Seed, "workload")
+	want := []uint64{ref.Uint64(), ref.Uint64(), ref.Uint64(), ref.Uint64()}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rng and src interleaved drew %x, the workload stream draws %x", got, want)
 	}
 }
