@@ -15,7 +15,7 @@ import (
 	"github.com/syncsim/syncsim/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/hashes.golden from the current build")
+var update = flag.Bool("update", false, "rewrite testdata/hashes.golden and trajectories.golden from the current build")
 
 // sameState compares every Lite's synced collections with Origin's by their
 // full snapshot encoding: independent of the digest Divergence relies on.
@@ -199,21 +199,43 @@ func TestDeterminism(t *testing.T) {
 	for _, pin := range pins {
 		fmt.Fprintf(&b, "%s %s\n", pin.name, got[pin.name])
 	}
-	path := filepath.Join("testdata", "hashes.golden")
+	golden(t, "hashes.golden", "trace hashes", b.String())
+}
+
+// TestTrajectoriesPinned pins what each pinned run did (end time and every
+// counter) apart from the trace hash: a change to the hash function alone
+// leaves this file as it is, so re-pinning hashes.golden for one cannot
+// hide a run that changed.
+func TestTrajectoriesPinned(t *testing.T) {
+	var b strings.Builder
+	for _, pin := range pins {
+		r, err := Run(pin.p())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s end=%d %+v\n", pin.name, r.End, r.Counters)
+	}
+	golden(t, "trajectories.golden", "run counters", b.String())
+}
+
+// golden compares got with testdata/name, rewriting it first with -update.
+func golden(t *testing.T, name, what, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./sim/cluster -run Determinism -update to create it)", err)
+		t.Fatalf("%v (run go test ./sim/cluster -run 'Determinism|Trajectories' -update to create it)", err)
 	}
-	if string(want) != b.String() {
-		t.Errorf("trace hashes changed:\n got:\n%s want:\n%s(if the change is intended: go test ./sim/cluster -run Determinism -update)", b.String(), want)
+	if string(want) != got {
+		t.Errorf("%s changed:\n got:\n%s want:\n%s(if the change is intended: go test ./sim/cluster -run 'Determinism|Trajectories' -update)", what, got, want)
 	}
 }
 
