@@ -26,6 +26,15 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+## bench-compare: one kernel benchmark, commit OLD against the working
+## tree, alternating ROUNDS times; medians (make bench-compare OLD=HEAD~1)
+BENCH ?= NoFault3Lites
+ROUNDS ?= 10
+.PHONY: bench-compare
+bench-compare:
+	@[ -n "$(OLD)" ] || { echo "make bench-compare: set OLD to a commit, e.g. make bench-compare OLD=HEAD~1 BENCH=SimOverBare" >&2; exit 2; }
+	GO=$(GO) .ci/bench-compare.sh '$(OLD)' '$(BENCH)' '$(ROUNDS)'
+
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 fuzz:
 	@for t in $$($(GO) test -list '^Fuzz' ./wire | grep '^Fuzz'); do \

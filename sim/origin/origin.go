@@ -780,8 +780,10 @@ func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, out *sim.Outbox
 		o.delta = wire.ShapeDelta{ShapeID: c.shape, Collection: c.state.Name,
 			DocumentID: e.doc, Operation: op, Delta: e.value, LSN: e.lsn}
 		buf := e.frame[:0]
+		// One allocation, not append's doublings; at least 128 bytes, which
+		// fits most entries, so the next entry in this ring slot reuses it.
 		if need := 64 + len(c.shape) + len(c.state.Name) + len(e.doc) + len(e.value); cap(buf) < need {
-			buf = make([]byte, 0, need) // one allocation, not append's doublings
+			buf = make([]byte, 0, max(need, 128))
 		}
 		f, err := out.Codec().AppendFrame(buf, &o.delta)
 		if err != nil {

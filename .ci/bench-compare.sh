@@ -1,0 +1,79 @@
+#!/bin/sh
+# bench-compare: one kernel benchmark, an old commit against the working
+# tree, run alternately so that a busy VM's drift hits both alike; prints
+# the median of each metric. Usage (from the repository root):
+#
+#   .ci/bench-compare.sh OLD [BENCH] [ROUNDS]
+#
+# OLD is any git revision; BENCH a benchmark of ./sim/cluster without its
+# "Benchmark" prefix (default NoFault3Lites); ROUNDS the number of
+# old/new pairs (default 10), each at -benchtime 20x.
+set -eu
+
+usage() {
+	echo "usage: .ci/bench-compare.sh OLD [BENCH] [ROUNDS]   (e.g. .ci/bench-compare.sh HEAD~1 SimOverBare 10)" >&2
+	exit 2
+}
+[ $# -ge 1 ] && [ $# -le 3 ] || usage
+old=$1
+bench=${2:-NoFault3Lites}
+rounds=${3:-10}
+case $rounds in '' | *[!0-9]* | 0) echo "bench-compare: ROUNDS must be a positive integer, not '$rounds'" >&2; exit 2 ;; esac
+case $bench in '' | *[!A-Za-z0-9]*) echo "bench-compare: BENCH must be a benchmark name such as NoFault3Lites, not '$bench'" >&2; exit 2 ;; esac
+GO=${GO:-go}
+
+root=$(git rev-parse --show-toplevel)
+rev=$(git -C "$root" rev-parse --verify --quiet "$old^{commit}") ||
+	{ echo "bench-compare: '$old' is not a commit in $root" >&2; exit 2; }
+tmp=$(mktemp -d)
+cleanup() {
+	git -C "$root" worktree remove --force "$tmp/old" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+git -C "$root" worktree add --detach --quiet "$tmp/old" "$rev"
+echo "building $old ($(git -C "$root" rev-parse --short "$rev")) and the working tree..." >&2
+(cd "$tmp/old" && $GO test -c -o "$tmp/old.test" ./sim/cluster)
+(cd "$root" && $GO test -c -o "$tmp/new.test" ./sim/cluster)
+
+# One run: the benchmark's line as "name value unit value unit ...".
+run() {
+	"$tmp/$1.test" -test.run '^$' -test.bench "^Benchmark$bench\$" -test.benchtime 20x -test.benchmem |
+		awk -v who="$1" '/^Benchmark/ { printf "%s", who; for (i = 3; i < NF; i += 2) printf " %s %s", $(i+1), $i; print "" }'
+}
+
+: >"$tmp/runs"
+i=1
+while [ "$i" -le "$rounds" ]; do
+	printf '\rround %d/%d' "$i" "$rounds" >&2
+	for who in old new; do
+		line=$(run "$who")
+		[ -n "$line" ] || { echo >&2; echo "bench-compare: $who build has no Benchmark$bench in ./sim/cluster" >&2; exit 2; }
+		echo "$line" >>"$tmp/runs"
+	done
+	i=$((i + 1))
+done
+echo >&2
+
+# Medians per metric (unit) and build, then old -> new with the change.
+awk '
+	{ for (i = 2; i < NF; i += 2) { n[$1, $i]++; v[$1, $i, n[$1, $i]] = $(i+1); units[$i] = 1 } }
+	function median(who, u,    k, m, j, t, a) {
+		m = n[who, u]
+		for (k = 1; k <= m; k++) a[k] = v[who, u, k]
+		for (k = 2; k <= m; k++) { t = a[k]; for (j = k - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+	}
+	END {
+		for (u in units) {
+			if (u == "ns/op") continue # a whole iteration: the per-frame metrics say it better
+			o = median("old", u); w = median("new", u)
+			f = (o >= 1e4 || w >= 1e4) ? "%-14s %14.0f %14.0f %+8.1f%%\n" : "%-14s %14.4g %14.4g %+8.1f%%\n"
+			printf f, u, o, w, o ? 100 * (w - o) / o : 0
+		}
+	}' "$tmp/runs" | sort >"$tmp/table"
+printf '%-14s %14s %14s %9s\n' metric "old median" "new median" change
+cat "$tmp/table"
+echo "($rounds alternating pairs of Benchmark$bench at -benchtime 20x)"
