@@ -142,6 +142,15 @@ func ScriptOf(events []faults.Event) []ScriptEvent {
 	return out
 }
 
+// Run runs s at seed: Params, then cluster.Run.
+func (s *Scenario) Run(seed uint64) (cluster.Result, error) {
+	p, err := s.Params(seed)
+	if err != nil {
+		return cluster.Result{}, err
+	}
+	return cluster.Run(p)
+}
+
 // Params builds the cluster parameters of this scenario for seed. A
 // scenario with a script ignores seed for its faults (the script is
 // exact) but still uses it for everything else.

@@ -69,11 +69,7 @@ func TestSnapshotEndsThrottledSilence(t *testing.T) {
 // ends the test.
 func runSeed(t *testing.T, s Scenario, seed uint64) cluster.Result {
 	t.Helper()
-	p, err := s.Params(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := cluster.Run(p)
+	r, err := s.Run(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,14 +121,7 @@ func TestRegressionCorpus(t *testing.T) {
 			if s.Expect == "" || s.Swarm || len(s.Faults) > 0 {
 				t.Fatalf("a regression needs expect and a script (not a fault plan)")
 			}
-			p, err := s.Params(s.Seed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := cluster.Run(p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := runSeed(t, *s, s.Seed)
 			switch {
 			case s.Expect == "pass" && !r.Pass():
 				t.Fatalf("expected a pass, got %v", r.Violation)

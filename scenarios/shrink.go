@@ -38,11 +38,7 @@ func Shrink(s Scenario, seed uint64, r cluster.Result, maxRuns int) (Shrunk, err
 	fails := func(events []faults.Event) bool {
 		out.Runs++
 		sc := s.Scripted(events)
-		p, err := sc.Params(seed)
-		if err != nil {
-			return false
-		}
-		rr, err := cluster.Run(p)
+		rr, err := sc.Run(seed)
 		return err == nil && rr.Violation != nil && rr.Violation.Property == out.Property
 	}
 	if !fails(r.Schedule) {
@@ -62,11 +58,7 @@ func FirstFailure(ctx context.Context, s Scenario, from uint64, limit int) (seed
 			return 0, cluster.Result{}, false, err
 		}
 		seed = from + uint64(i)
-		p, err := s.Params(seed)
-		if err != nil {
-			return 0, cluster.Result{}, false, fmt.Errorf("seed %d: %w", seed, err)
-		}
-		if r, err = cluster.Run(p); err != nil {
+		if r, err = s.Run(seed); err != nil {
 			return 0, cluster.Result{}, false, fmt.Errorf("seed %d: %w", seed, err)
 		}
 		if !r.Pass() {

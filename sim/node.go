@@ -109,12 +109,13 @@ func (o *Outbox) Codec() *wire.Codec { return o.w.codec }
 // (*int64) does not: keep its value. Decoding this way allocates nothing
 // for the message itself.
 func (o *Outbox) Decode(frame []byte) (wire.Message, error) {
-	if o.peeked != nil && len(frame) == len(o.peeked) && &frame[0] == &o.peeked[0] {
-		m, err := o.peekedMsg, o.peekedErr
+	if o.peeked != nil {
+		m, err, same := o.peekedMsg, o.peekedErr, len(frame) == len(o.peeked) && &frame[0] == &o.peeked[0]
 		o.unpeek()
-		return m, err
+		if same {
+			return m, err
+		}
 	}
-	o.unpeek()
 	if o.dec == nil {
 		o.dec = o.w.codec.NewScratch()
 	}

@@ -419,7 +419,7 @@ func (w *World) step(id NodeID, in *Input) { w.stepAltered(id, in, false) }
 // Peek decodes the frame node is about to be stepped with, for a Monitor's
 // Step, with the run's codec and the node's own decoder: the node's Decode
 // of the same frame then gets this message without decoding it again. The
-// message is valid until the node is stepped, and must not be modified.
+// message is valid until the step ends, and must not be modified.
 func (w *World) Peek(node NodeID, frame []byte) (wire.Message, error) {
 	o := &w.outs[node]
 	m, err := o.Decode(frame)
@@ -431,15 +431,18 @@ func (w *World) Peek(node NodeID, frame []byte) (wire.Message, error) {
 
 func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 	ns := &w.nodes[id]
-	w.outs[id].unpeek() // a peek is for this step's frame only, whoever made it when
 	w.trace.input(w.now, id, in)
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.Step(w.now, id, in, altered)
 	}
 	ns.spec.Node.Step(w.now, in, &w.outs[id])
-	w.outs[id].unpeek() // the frame's buffer is recycled after this step
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.AfterStep(w.now, id)
+	}
+	// A peek is for this step's frame only, whichever hook made it: the
+	// frame's buffer is recycled after the step.
+	if o := &w.outs[id]; o.peeked != nil {
+		o.unpeek()
 	}
 }
 

@@ -72,11 +72,7 @@ func TestNodeDB2026FailsToConverge(t *testing.T) {
 
 func run(t *testing.T, sc scenarios.Scenario, seed uint64) cluster.Result {
 	t.Helper()
-	p, err := sc.Params(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := cluster.Run(p)
+	r, err := sc.Run(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
