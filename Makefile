@@ -35,6 +35,12 @@ bench-compare:
 	@[ -n "$(OLD)" ] || { echo "make bench-compare: set OLD to a commit, e.g. make bench-compare OLD=HEAD~1 BENCH=SimOverBare" >&2; exit 2; }
 	GO=$(GO) .ci/bench-compare.sh '$(OLD)' '$(BENCH)' '$(ROUNDS)'
 
+## bench-ratio: BenchmarkSimOverBare with the trace and the checkers compiled
+## in and out, alternating ROUNDS times; medians (where the ratio goes)
+.PHONY: bench-ratio
+bench-ratio:
+	GO=$(GO) .ci/bench-ratio.sh '$(ROUNDS)'
+
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 fuzz:
 	@for t in $$($(GO) test -list '^Fuzz' ./wire | grep '^Fuzz'); do \

@@ -57,23 +57,6 @@ while [ "$i" -le "$rounds" ]; do
 done
 echo >&2
 
-# Medians per metric (unit) and build, then old -> new with the change.
-awk '
-	{ for (i = 2; i < NF; i += 2) { n[$1, $i]++; v[$1, $i, n[$1, $i]] = $(i+1); units[$i] = 1 } }
-	function median(who, u,    k, m, j, t, a) {
-		m = n[who, u]
-		for (k = 1; k <= m; k++) a[k] = v[who, u, k]
-		for (k = 2; k <= m; k++) { t = a[k]; for (j = k - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
-		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-	}
-	END {
-		for (u in units) {
-			if (u == "ns/op") continue # a whole iteration: the per-frame metrics say it better
-			o = median("old", u); w = median("new", u)
-			f = (o >= 1e4 || w >= 1e4) ? "%-14s %14.0f %14.0f %+8.1f%%\n" : "%-14s %14.4g %14.4g %+8.1f%%\n"
-			printf f, u, o, w, o ? 100 * (w - o) / o : 0
-		}
-	}' "$tmp/runs" | sort >"$tmp/table"
-printf '%-14s %14s %14s %9s\n' metric "old median" "new median" change
-cat "$tmp/table"
+# Medians per metric and build, then old -> new with the change.
+awk -f "$root/.ci/medians.awk" "$tmp/runs"
 echo "($rounds alternating pairs of Benchmark$bench at -benchtime 20x)"

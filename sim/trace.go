@@ -193,12 +193,18 @@ func (t *tracer) commit(r *rec) {
 }
 
 func (t *tracer) event(now Time, k trKind, node, peer NodeID, conn ConnID, typ wire.MsgType, n int) {
+	if !tracing {
+		return
+	}
 	r := t.next()
 	*r = rec{t: now, kind: k, node: int32(node), peer: int32(peer), conn: uint32(conn), typ: typ, len: int32(n)}
 	t.commit(r)
 }
 
 func (t *tracer) input(now Time, node NodeID, in *Input) {
+	if !tracing {
+		return
+	}
 	r := t.next()
 	*r = rec{t: now, kind: trInput, node: int32(node), in: in.Kind, conn: uint32(in.Conn), peer: int32(in.Peer)}
 	switch in.Kind {
@@ -215,6 +221,9 @@ func (t *tracer) input(now Time, node NodeID, in *Input) {
 }
 
 func (t *tracer) observation(now Time, ob *Observation) {
+	if !tracing {
+		return
+	}
 	r := t.next()
 	*r = rec{t: now, kind: trObs, node: int32(ob.Node), obs: ob.Kind, a: ob.A, b: ob.B, c: ob.C, s: ob.S}
 	t.commit(r)
@@ -229,6 +238,9 @@ func (t *tracer) flush() {
 // RecordFault folds a fault decision into the trace, so a run's fault
 // schedule is part of its hash and its trace file.
 func (w *World) RecordFault(node, peer NodeID, conn ConnID, kind string, a, b uint64) {
+	if !tracing {
+		return
+	}
 	r := w.trace.next()
 	*r = rec{t: w.now, kind: trFault, node: int32(node), peer: int32(peer), conn: uint32(conn), a: a, b: b, s: kind}
 	w.trace.commit(r)

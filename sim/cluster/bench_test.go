@@ -78,6 +78,13 @@ func BenchmarkBareLoop(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*frames), "ns/frame")
 }
 
+// simOverBareCeiling is the ratio above which BenchmarkSimOverBare fails.
+// The aim was 2x; the full simulation measures about 2.9x, and
+// 2.2x with the trace and checkers compiled out (make bench-ratio), so the
+// aim is out of reach of the design. The ceiling catches a regression of
+// about 40% while leaving room for this VM's noise (3.3x seen once).
+const simOverBareCeiling = 4.0
+
 // BenchmarkSimOverBare reports the full simulation's cost per delivered
 // frame as a multiple of the bare encode+CRC+queue+decode loop.
 func BenchmarkSimOverBare(b *testing.B) {
@@ -97,6 +104,9 @@ func BenchmarkSimOverBare(b *testing.B) {
 	b.ReportMetric(simNs/float64(b.N), "sim-ns/frame")
 	b.ReportMetric(bareNs/float64(b.N), "bare-ns/frame")
 	b.ReportMetric(simNs/bareNs, "ratio")
+	if r := simNs / bareNs; r > simOverBareCeiling {
+		b.Errorf("simulation per frame is %.2fx the bare loop (ceiling %.1fx; about 2.9x measured on 2026-12-01)", r, simOverBareCeiling)
+	}
 }
 
 func heapAfter(p Params) uint64 {

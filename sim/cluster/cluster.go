@@ -152,7 +152,9 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	}
 	c.Check = check.New(check.Config{Origin: OriginID, ThrottleBurst: burst,
 		DefaultRate: p.Origin.DefaultRate, ThrottleLease: p.Origin.ThrottleLease})
-	monitor = append(monitors{c.Check, counter{c}}, nonNil(monitor)...)
+	if checking {
+		monitor = append(monitors{c.Check, counter{c}}, nonNil(monitor)...)
+	}
 	icpt := p.Interceptor
 	if icpt == nil {
 		switch {

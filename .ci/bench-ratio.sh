@@ -1,0 +1,58 @@
+#!/bin/sh
+# bench-ratio: where BenchmarkSimOverBare's ratio goes. Builds the
+# benchmark four times, with the trace and with the property checkers (and
+# the cluster's counters) compiled in or out by the simbench_notrace and
+# simbench_nocheck build tags, runs the four alternately so that a busy
+# VM's drift hits all alike, and prints the median of each metric.
+# Usage (from the repository root):
+#
+#   .ci/bench-ratio.sh [ROUNDS]
+#
+# ROUNDS is the number of rounds (default 10), each running every build
+# once at -benchtime 20x. The builds without trace or checkers exist only
+# to be measured: they hash and check nothing.
+set -eu
+
+[ $# -le 1 ] || { echo "usage: .ci/bench-ratio.sh [ROUNDS]   (e.g. .ci/bench-ratio.sh 10)" >&2; exit 2; }
+rounds=${1:-10}
+case $rounds in '' | *[!0-9]* | 0) echo "bench-ratio: ROUNDS must be a positive integer, not '$rounds'" >&2; exit 2 ;; esac
+GO=${GO:-go}
+
+root=$(git rev-parse --show-toplevel)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+builds="full notrace nocheck neither"
+tags() {
+	case $1 in
+	full) echo "" ;;
+	notrace) echo "simbench_notrace" ;;
+	nocheck) echo "simbench_nocheck" ;;
+	neither) echo "simbench_notrace,simbench_nocheck" ;;
+	esac
+}
+echo "building the four variants..." >&2
+for b in $builds; do
+	(cd "$root" && $GO test -c -tags "$(tags "$b")" -o "$tmp/$b.test" ./sim/cluster)
+done
+
+: >"$tmp/runs"
+i=1
+while [ "$i" -le "$rounds" ]; do
+	printf '\rround %d/%d' "$i" "$rounds" >&2
+	for b in $builds; do
+		# The tagged builds warn on stderr that they check or trace
+		# nothing; that is known here, so it is kept out of the way.
+		"$tmp/$b.test" -test.run '^$' -test.bench '^BenchmarkSimOverBare$' -test.benchtime 20x -test.benchmem 2>>"$tmp/stderr" |
+			awk -v who="$b" '/^Benchmark/ { printf "%s", who; for (i = 3; i < NF; i += 2) printf " %s %s", $(i+1), $i; print "" }' >>"$tmp/runs"
+	done
+	grep -v '^syncsim: built with the simbench_' "$tmp/stderr" >&2 || true
+	: >"$tmp/stderr"
+	i=$((i + 1))
+done
+echo >&2
+
+awk -f "$root/.ci/medians.awk" "$tmp/runs"
+echo "($rounds rounds of BenchmarkSimOverBare at -benchtime 20x; notrace: no trace hash or tail;"
+echo " nocheck: no property checkers or cluster counters; neither: both left out)"

@@ -1,0 +1,34 @@
+# medians.awk: the median of each metric per build, one column per build in
+# order of first appearance, with each build's change against the first.
+# Input lines: "build unit value unit value ..." (as bench-compare.sh and
+# bench-ratio.sh write them). ns/op is left out: the per-frame metrics say
+# what a whole iteration does, better. Columns b/first are b's change.
+{
+	if (!($1 in seen)) { seen[$1] = 1; builds[++nb] = $1 }
+	for (i = 2; i < NF; i += 2) { n[$1, $i]++; v[$1, $i, n[$1, $i]] = $(i+1); if (!($i in isunit)) { isunit[$i] = 1; units[++nu] = $i } }
+}
+function median(b, u,    k, m, j, t, a) {
+	m = n[b, u]
+	if (m == 0) return "-"
+	for (k = 1; k <= m; k++) a[k] = v[b, u, k]
+	for (k = 2; k <= m; k++) { t = a[k]; for (j = k - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+function cell(x) { return x == "-" ? sprintf("%14s", "-") : x >= 1e4 ? sprintf("%14.0f", x) : sprintf("%14.4g", x) }
+END {
+	printf "%-14s", "metric"
+	for (b = 1; b <= nb; b++) printf " %14s", builds[b]
+	for (b = 2; b <= nb; b++) printf " %13s", builds[b] "/" builds[1]
+	print ""
+	for (k = 1; k <= nu; k++) {
+		u = units[k]
+		if (u == "ns/op") continue
+		printf "%-14s", u
+		for (b = 1; b <= nb; b++) { m[b] = median(builds[b], u); printf " %s", cell(m[b]) }
+		for (b = 2; b <= nb; b++) {
+			if (m[1] == "-" || m[b] == "-" || m[1] == 0) printf " %13s", "-"
+			else printf " %+12.1f%%", 100 * (m[b] - m[1]) / m[1]
+		}
+		print ""
+	}
+}

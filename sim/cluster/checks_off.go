@@ -1,0 +1,16 @@
+//go:build simbench_nocheck
+
+package cluster
+
+import (
+	"fmt"
+	"os"
+)
+
+// checking: see checks_on.go.
+const checking = false
+
+// No program built this way may pass its runs off as checked.
+func init() {
+	fmt.Fprintln(os.Stderr, "syncsim: built with the simbench_nocheck tag: no property is checked and no run can fail one; for measurement only")
+}

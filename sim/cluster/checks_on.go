@@ -1,0 +1,9 @@
+//go:build !simbench_nocheck
+
+package cluster
+
+// checking is false only under the simbench_nocheck build tag, which exists
+// to measure what the property checkers and the cluster's counters cost
+// (make bench-ratio). Such a build checks nothing, says so on stderr when
+// it starts, and fails the planted-bug tests of sim/bugs.
+const checking = true
