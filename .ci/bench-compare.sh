@@ -18,11 +18,12 @@ usage() {
 old=$1
 bench=${2:-NoFault3Lites}
 rounds=${3:-10}
-case $rounds in '' | *[!0-9]* | 0) echo "bench-compare: ROUNDS must be a positive integer, not '$rounds'" >&2; exit 2 ;; esac
 case $bench in '' | *[!A-Za-z0-9]*) echo "bench-compare: BENCH must be a benchmark name such as NoFault3Lites, not '$bench'" >&2; exit 2 ;; esac
 GO=${GO:-go}
 
 root=$(git rev-parse --show-toplevel)
+. "$root/.ci/bench-lib.sh"
+check_rounds bench-compare "$rounds"
 rev=$(git -C "$root" rev-parse --verify --quiet "$old^{commit}") ||
 	{ echo "bench-compare: '$old' is not a commit in $root" >&2; exit 2; }
 tmp=$(mktemp -d)
@@ -38,25 +39,17 @@ echo "building $old ($(git -C "$root" rev-parse --short "$rev")) and the working
 (cd "$tmp/old" && $GO test -c -o "$tmp/old.test" ./sim/cluster)
 (cd "$root" && $GO test -c -o "$tmp/new.test" ./sim/cluster)
 
-# One run: the benchmark's line as "name value unit value unit ...".
-run() {
-	"$tmp/$1.test" -test.run '^$' -test.bench "^Benchmark$bench\$" -test.benchtime 20x -test.benchmem |
-		awk -v who="$1" '/^Benchmark/ { printf "%s", who; for (i = 3; i < NF; i += 2) printf " %s %s", $(i+1), $i; print "" }'
-}
-
 : >"$tmp/runs"
 i=1
 while [ "$i" -le "$rounds" ]; do
 	printf '\rround %d/%d' "$i" "$rounds" >&2
 	for who in old new; do
-		line=$(run "$who")
-		[ -n "$line" ] || { echo >&2; echo "bench-compare: $who build has no Benchmark$bench in ./sim/cluster" >&2; exit 2; }
-		echo "$line" >>"$tmp/runs"
+		bench_once bench-compare "$who" "$tmp/$who.test" "$bench" "$tmp/runs"
 	done
 	i=$((i + 1))
 done
 echo >&2
 
 # Medians per metric and build, then old -> new with the change.
-awk -f "$root/.ci/medians.awk" "$tmp/runs"
+awk -v order="old new" -f "$root/.ci/medians.awk" "$tmp/runs"
 echo "($rounds alternating pairs of Benchmark$bench at -benchtime 20x)"

@@ -15,10 +15,10 @@ set -eu
 
 [ $# -le 1 ] || { echo "usage: .ci/bench-ratio.sh [ROUNDS]   (e.g. .ci/bench-ratio.sh 10)" >&2; exit 2; }
 rounds=${1:-10}
-case $rounds in '' | *[!0-9]* | 0) echo "bench-ratio: ROUNDS must be a positive integer, not '$rounds'" >&2; exit 2 ;; esac
 GO=${GO:-go}
-
 root=$(git rev-parse --show-toplevel)
+. "$root/.ci/bench-lib.sh"
+check_rounds bench-ratio "$rounds"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
@@ -42,17 +42,12 @@ i=1
 while [ "$i" -le "$rounds" ]; do
 	printf '\rround %d/%d' "$i" "$rounds" >&2
 	for b in $builds; do
-		# The tagged builds warn on stderr that they check or trace
-		# nothing; that is known here, so it is kept out of the way.
-		"$tmp/$b.test" -test.run '^$' -test.bench '^BenchmarkSimOverBare$' -test.benchtime 20x -test.benchmem 2>>"$tmp/stderr" |
-			awk -v who="$b" '/^Benchmark/ { printf "%s", who; for (i = 3; i < NF; i += 2) printf " %s %s", $(i+1), $i; print "" }' >>"$tmp/runs"
+		bench_once bench-ratio "$b" "$tmp/$b.test" SimOverBare "$tmp/runs"
 	done
-	grep -v '^syncsim: built with the simbench_' "$tmp/stderr" >&2 || true
-	: >"$tmp/stderr"
 	i=$((i + 1))
 done
 echo >&2
 
-awk -f "$root/.ci/medians.awk" "$tmp/runs"
+awk -v order="$builds" -f "$root/.ci/medians.awk" "$tmp/runs"
 echo "($rounds rounds of BenchmarkSimOverBare at -benchtime 20x; notrace: no trace hash or tail;"
 echo " nocheck: no property checkers or cluster counters; neither: both left out)"

@@ -1,8 +1,12 @@
-# medians.awk: the median of each metric per build, one column per build in
-# order of first appearance, with each build's change against the first.
-# Input lines: "build unit value unit value ..." (as bench-compare.sh and
-# bench-ratio.sh write them). ns/op is left out: the per-frame metrics say
+# medians.awk: the median of each metric per build, one column per build,
+# with each build's change against the first.
+# Input lines: "build unit value unit value ..." (as bench-lib.sh's
+# bench_once writes them). ns/op is left out: the per-frame metrics say
 # what a whole iteration does, better. Columns b/first are b's change.
+# The columns are the builds named in -v order="a b ...", in that order
+# (the first is the baseline), then any other build in order of first
+# appearance.
+BEGIN { nb = split(order, builds, " "); for (b = 1; b <= nb; b++) seen[builds[b]] = 1 }
 {
 	if (!($1 in seen)) { seen[$1] = 1; builds[++nb] = $1 }
 	for (i = 2; i < NF; i += 2) { n[$1, $i]++; v[$1, $i, n[$1, $i]] = $(i+1); if (!($i in isunit)) { isunit[$i] = 1; units[++nu] = $i } }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/syncsim/syncsim/sim"
@@ -80,15 +81,21 @@ func BenchmarkBareLoop(b *testing.B) {
 
 // simOverBareCeiling is the ratio above which BenchmarkSimOverBare fails.
 // The aim was 2x; the full simulation measures about 2.9x, and
-// 2.2x with the trace and checkers compiled out (make bench-ratio), so the
-// aim is out of reach of the design. The ceiling catches a regression of
-// about 40% while leaving room for this VM's noise (3.3x seen once).
-const simOverBareCeiling = 4.0
+// 2.2x with the trace, checkers and counters compiled out (make
+// bench-ratio): 2x would need the kernel and nodes about 40% faster as
+// well. The ceiling catches a regression of about 40%. It is judged on the
+// median of at least minCeilingRuns iterations, because single runs on
+// this VM have read as high as 4.6x.
+const (
+	simOverBareCeiling = 4.0
+	minCeilingRuns     = 5
+)
 
 // BenchmarkSimOverBare reports the full simulation's cost per delivered
 // frame as a multiple of the bare encode+CRC+queue+decode loop.
 func BenchmarkSimOverBare(b *testing.B) {
 	var simNs, bareNs float64
+	ratios := make([]float64, 0, b.N)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		p := busy(uint64(i+1), 10*sim.Second)
@@ -96,16 +103,22 @@ func BenchmarkSimOverBare(b *testing.B) {
 		start := b.Elapsed()
 		r, _ := Run(p)
 		frames := r.Counters.FramesDelivered
-		simNs += float64(b.Elapsed()-start) / float64(frames)
+		s := float64(b.Elapsed()-start) / float64(frames)
 		start = b.Elapsed()
 		bareLoop(int(frames))
-		bareNs += float64(b.Elapsed()-start) / float64(frames)
+		f := float64(b.Elapsed()-start) / float64(frames)
+		simNs, bareNs = simNs+s, bareNs+f
+		ratios = append(ratios, s/f)
 	}
 	b.ReportMetric(simNs/float64(b.N), "sim-ns/frame")
 	b.ReportMetric(bareNs/float64(b.N), "bare-ns/frame")
 	b.ReportMetric(simNs/bareNs, "ratio")
-	if r := simNs / bareNs; r > simOverBareCeiling {
-		b.Errorf("simulation per frame is %.2fx the bare loop (ceiling %.1fx; about 2.9x measured on 2026-12-01)", r, simOverBareCeiling)
+	if len(ratios) >= minCeilingRuns {
+		slices.Sort(ratios)
+		if m := ratios[len(ratios)/2]; m > simOverBareCeiling {
+			b.Errorf("simulation per frame is %.2fx the bare loop, median of %d runs (ceiling %.1fx; about 2.9x measured on 2026-12-01)",
+				m, len(ratios), simOverBareCeiling)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ package cluster
 
 // checking is false only under the simbench_nocheck build tag, which exists
 // to measure what the property checkers and the cluster's counters cost
-// (make bench-ratio). Such a build checks nothing, says so on stderr when
-// it starts, and fails the planted-bug tests of sim/bugs.
+// (make bench-ratio). Such a build checks no safety property and counts no
+// marks or metrics, says so on stderr when it starts, and fails the
+// planted-bug tests (sim/bugs, scenarios, faults).
 const checking = true
