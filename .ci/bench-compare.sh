@@ -39,17 +39,5 @@ echo "building $old ($(git -C "$root" rev-parse --short "$rev")) and the working
 (cd "$tmp/old" && $GO test -c -o "$tmp/old.test" ./sim/cluster)
 (cd "$root" && $GO test -c -o "$tmp/new.test" ./sim/cluster)
 
-: >"$tmp/runs"
-i=1
-while [ "$i" -le "$rounds" ]; do
-	printf '\rround %d/%d' "$i" "$rounds" >&2
-	for who in old new; do
-		bench_once bench-compare "$who" "$tmp/$who.test" "$bench" "$tmp/runs"
-	done
-	i=$((i + 1))
-done
-echo >&2
-
-# Medians per metric and build, then old -> new with the change.
-awk -v order="old new" -f "$root/.ci/medians.awk" "$tmp/runs"
+bench_rounds bench-compare "$rounds" "$bench" "old new"
 echo "($rounds alternating pairs of Benchmark$bench at -benchtime 20x)"

@@ -37,17 +37,6 @@ for b in $builds; do
 	(cd "$root" && $GO test -c -tags "$(tags "$b")" -o "$tmp/$b.test" ./sim/cluster)
 done
 
-: >"$tmp/runs"
-i=1
-while [ "$i" -le "$rounds" ]; do
-	printf '\rround %d/%d' "$i" "$rounds" >&2
-	for b in $builds; do
-		bench_once bench-ratio "$b" "$tmp/$b.test" SimOverBare "$tmp/runs"
-	done
-	i=$((i + 1))
-done
-echo >&2
-
-awk -v order="$builds" -f "$root/.ci/medians.awk" "$tmp/runs"
+bench_rounds bench-ratio "$rounds" SimOverBare "$builds"
 echo "($rounds rounds of BenchmarkSimOverBare at -benchtime 20x; notrace: no trace hash or tail;"
 echo " nocheck: no property checkers or cluster counters; neither: both left out)"
