@@ -17,7 +17,7 @@ test: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race -run 'Determinism' ./sim/cluster
+	$(GO) test -count=1 -race -run 'Determinism' ./topology
 
 vet:
 	$(GO) vet $(PKGS)

@@ -5,7 +5,7 @@
 #
 #   .ci/bench-compare.sh OLD [BENCH] [ROUNDS]
 #
-# OLD is any git revision; BENCH a benchmark of ./sim/cluster without its
+# OLD is any git revision; BENCH a benchmark of ./topology without its
 # "Benchmark" prefix (default NoFault3Lites); ROUNDS the number of
 # old/new pairs (default 10), each at -benchtime 20x.
 set -eu
@@ -36,8 +36,8 @@ trap 'exit 130' INT TERM
 
 git -C "$root" worktree add --detach --quiet "$tmp/old" "$rev"
 echo "building $old ($(git -C "$root" rev-parse --short "$rev")) and the working tree..." >&2
-(cd "$tmp/old" && $GO test -c -o "$tmp/old.test" ./sim/cluster)
-(cd "$root" && $GO test -c -o "$tmp/new.test" ./sim/cluster)
+(cd "$tmp/old" && $GO test -c -o "$tmp/old.test" "$(bench_pkg "$tmp/old")")
+(cd "$root" && $GO test -c -o "$tmp/new.test" "$(bench_pkg "$root")")
 
 bench_rounds bench-compare "$rounds" "$bench" "old new"
 echo "($rounds alternating pairs of Benchmark$bench at -benchtime 20x)"

@@ -1,6 +1,17 @@
 # bench-lib.sh: what bench-compare.sh and bench-ratio.sh share; sourced.
 # The caller sets tmp (a scratch directory) and root (the repository).
 
+# bench_pkg DIR: the package that holds the kernel benchmarks in the tree at
+# DIR (./topology; ./sim/cluster before the node contract moved it), so that
+# an old revision compares with the working tree.
+bench_pkg() {
+	for _p in topology sim/cluster; do
+		[ -f "$1/$_p/bench_test.go" ] && { echo "./$_p"; return; }
+	done
+	echo "bench: no kernel benchmarks (topology/bench_test.go) in $1" >&2
+	exit 2
+}
+
 # check_rounds NAME VALUE: VALUE must be a positive integer.
 check_rounds() {
 	case $2 in
@@ -34,7 +45,7 @@ bench_rounds() {
 			# "BUILD unit value unit value ...", from the result line only
 			# (a "--- FAIL" line also starts with the benchmark's name).
 			awk -v who="$_b" '/^Benchmark/ && $2 ~ /^[0-9]+$/ { printf "%s", who; for (i = 3; i < NF; i += 2) printf " %s %s", $(i+1), $i; print "" }' "$tmp/out" >>"$tmp/runs"
-			grep -q "^$_b " "$tmp/runs" || { echo >&2; echo "$1: the $_b build has no Benchmark$3 in ./sim/cluster" >&2; exit 2; }
+			grep -q "^$_b " "$tmp/runs" || { echo >&2; echo "$1: the $_b build has no Benchmark$3" >&2; exit 2; }
 		done
 		_i=$((_i + 1))
 	done

@@ -34,7 +34,7 @@ tags() {
 }
 echo "building the four variants..." >&2
 for b in $builds; do
-	(cd "$root" && $GO test -c -tags "$(tags "$b")" -o "$tmp/$b.test" ./sim/cluster)
+	(cd "$root" && $GO test -c -tags "$(tags "$b")" -o "$tmp/$b.test" ./topology)
 done
 
 bench_rounds bench-ratio "$rounds" SimOverBare "$builds"

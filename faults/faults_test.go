@@ -8,7 +8,7 @@ import (
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
 )
 
@@ -79,12 +79,12 @@ func TestSwarmIsAFunctionOfTheSeed(t *testing.T) {
 	}
 }
 
-func swarmRun(seed uint64, script []faults.Event) cluster.Result {
-	p := cluster.Defaults()
+func swarmRun(seed uint64, script []faults.Event) topology.Result {
+	p := topology.Defaults()
 	p.Seed, p.WriteFor = seed, 10*sim.Second
 	p.Faults = faults.Swarm(seed, p.WriteFor, p.Lites)
 	p.Script = script
-	r, err := cluster.Run(p)
+	r, err := topology.Run(p)
 	if err != nil {
 		panic(err)
 	}
@@ -130,10 +130,10 @@ func TestNothingFiresAfterHeal(t *testing.T) {
 func TestFrameFaultsHitTheDecoder(t *testing.T) {
 	for _, k := range []faults.Kind{faults.Drop, faults.Duplicate, faults.Delay, faults.Reorder,
 		faults.BitFlip, faults.BadType, faults.BadLength, faults.Truncate} {
-		p := cluster.Defaults()
+		p := topology.Defaults()
 		p.Seed, p.WriteFor = 3, 5*sim.Second
 		p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: k, Rate: 0.05, Target: target(t, "all")}}}
-		r, err := cluster.Run(p)
+		r, err := topology.Run(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,20 +239,20 @@ func TestProtocolFaultsMeetTheirGuards(t *testing.T) {
 	drops := faults.Spec{Kind: faults.Drop, Rate: 0.05, Target: target(t, "all")}
 	for _, tc := range []struct {
 		kind  faults.Kind
-		base  func(p *cluster.Params)
+		base  func(p *topology.Params)
 		guard string // the mark that shows the guard acted
 	}{
 		{faults.ForgeDelta, nil, "digest-mismatch-down"}, // forged ShapeDeltas: anti-entropy digest
 		{faults.RewindLSN, nil, ""},                      // ignored: at or below the last applied LSN
 		{faults.ReplayOld, nil, "dedup-skip"},            // replayed pushes: dedup
-		{faults.StaleClock, func(p *cluster.Params) { // stale clocks after resets: re-sent catch-up
+		{faults.StaleClock, func(p *topology.Params) { // stale clocks after resets: re-sent catch-up
 			p.Faults.Specs = append(p.Faults.Specs, faults.Spec{Kind: faults.Reset, Rate: 1, Target: target(t, "lites")})
 		}, "reconnect"},
-		{faults.ResyncAncient, func(p *cluster.Params) { // ancient resync ranges: snapshot fallback
+		{faults.ResyncAncient, func(p *topology.Params) { // ancient resync ranges: snapshot fallback
 			p.Origin.RetainLog = 16
 			p.Faults.Specs = append(p.Faults.Specs, drops)
 		}, "snapshot-fallback"},
-		{faults.DelayEngage, func(p *cluster.Params) { // a release overtaking its engage: the lease
+		{faults.DelayEngage, func(p *topology.Params) { // a release overtaking its engage: the lease
 			p.Lites, p.Collections, p.LiteRate, p.OriginRate = 1, 1, 5, 600
 			p.Lite.DrainRate = 200
 		}, "throttle-lease-expired"},
@@ -260,13 +260,13 @@ func TestProtocolFaultsMeetTheirGuards(t *testing.T) {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			fired, guarded := 0, 0
 			for seed := uint64(1); seed <= 10; seed++ {
-				p := cluster.Defaults()
+				p := topology.Defaults()
 				p.Seed, p.WriteFor, p.Budget = seed, 8*sim.Second, 60*sim.Second
 				p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: tc.kind, Rate: 0.3, Target: target(t, "all")}}}
 				if tc.base != nil {
 					tc.base(&p)
 				}
-				r, err := cluster.Run(p)
+				r, err := topology.Run(p)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -9,11 +9,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/bugs"
-	"github.com/syncsim/syncsim/sim/check"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
 )
 
@@ -59,7 +59,7 @@ func (s *Scenario) Validate() error {
 	}
 	if s.Bug != "" {
 		for _, name := range strings.Split(s.Bug, ",") {
-			if _, err := bugs.Lookup(strings.TrimSpace(name)); err != nil {
+			if _, err := reference.Lookup(strings.TrimSpace(name)); err != nil {
 				return fieldErr("bug", "%v", err)
 			}
 		}
@@ -72,7 +72,7 @@ func (s *Scenario) Validate() error {
 	}
 	heal := sim.Time(s.WriteFor)
 	if heal == 0 {
-		heal = 5 * sim.Second // cluster.Defaults().WriteFor
+		heal = 5 * sim.Second // topology.Defaults().WriteFor
 	}
 	lites := s.Lites
 	if lites == 0 {
@@ -120,7 +120,7 @@ func (s *Scenario) Validate() error {
 		return fieldErr("gates", "bounds must not be negative")
 	}
 	for _, m := range sortedMarks(s.Require) {
-		if _, ok := cluster.LookupMark(m); !ok {
+		if _, ok := topology.LookupMark(m); !ok {
 			return fieldErr("require", "unknown mark %q (simrun marks lists them)", m)
 		}
 		if f := s.Require[m]; f <= 0 || f > 1 {

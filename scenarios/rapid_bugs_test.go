@@ -13,8 +13,8 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/syncsim/syncsim/sim/bugs"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/nodes/reference"
+	"github.com/syncsim/syncsim/topology"
 )
 
 var freshSearch = flag.Bool("rapid-bugs.fresh", false,
@@ -85,7 +85,7 @@ var failFileRE = regexp.MustCompile(`-rapid\.failfile="([^"]+)"`)
 // first, so this test is quick and stable; -rapid-bugs.fresh (make
 // rapid-bugs) searches from scratch and leaves no files behind.
 func TestRapidFindsEachBug(t *testing.T) {
-	for _, b := range append(bugs.Catalogue(), bugs.NodeDB2026()) {
+	for _, b := range append(reference.Catalogue(), reference.NodeDB2026()) {
 		t.Run(b.Name, func(t *testing.T) {
 			base, err := Lookup(b.Hunt)
 			if err != nil {
@@ -106,7 +106,7 @@ func TestRapidFindsEachBug(t *testing.T) {
 					rt.Fatalf("%v", err)
 				}
 				p.Script = genSchedule(p.Lites, p.WriteFor, m).Draw(rt, "faults")
-				r, err := cluster.Run(p)
+				r, err := topology.Run(p)
 				if err != nil {
 					rt.Fatalf("%v", err)
 				}

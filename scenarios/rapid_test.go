@@ -12,7 +12,7 @@ import (
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
 )
 
@@ -255,8 +255,8 @@ func genSchedule(lites int, heal sim.Time, m menu) *rapid.Generator[[]faults.Eve
 }
 
 // genParams draws a workload and topology and attaches a drawn schedule.
-func genParams(t *rapid.T) cluster.Params {
-	p := cluster.Defaults()
+func genParams(t *rapid.T) topology.Params {
+	p := topology.Defaults()
 	p.Seed = rapid.Uint64().Draw(t, "seed")
 	p.Lites = rapid.IntRange(1, 4).Draw(t, "lites")
 	p.Collections = rapid.IntRange(1, 3).Draw(t, "collections")
@@ -270,7 +270,7 @@ func genParams(t *rapid.T) cluster.Params {
 	return p
 }
 
-func describe(p cluster.Params) string {
+func describe(p topology.Params) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d, %d lites, %d collections, %d docs, writes %g/s at lites and %g/s at origin for %v; %d fault events:",
 		p.Seed, p.Lites, p.Collections, p.Docs, p.LiteRate, p.OriginRate, p.WriteFor, len(p.Script))
@@ -288,7 +288,7 @@ func describe(p cluster.Params) string {
 func TestRapidReferenceConverges(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := genParams(t)
-		r, err := cluster.Run(p)
+		r, err := topology.Run(p)
 		if err != nil {
 			t.Fatalf("%v", err)
 		}

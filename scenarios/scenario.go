@@ -15,14 +15,14 @@ import (
 	"time"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/bugs"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
 )
 
 // Scenario is one runnable scenario. Zero numeric fields take the defaults
-// of cluster.Defaults.
+// of topology.Defaults.
 type Scenario struct {
 	Name        string  `json:"name"`
 	Description string  `json:"description,omitempty"`
@@ -142,23 +142,23 @@ func ScriptOf(events []faults.Event) []ScriptEvent {
 	return out
 }
 
-// Run runs s at seed: Params, then cluster.Run.
-func (s *Scenario) Run(seed uint64) (cluster.Result, error) {
+// Run runs s at seed: Params, then topology.Run.
+func (s *Scenario) Run(seed uint64) (topology.Result, error) {
 	p, err := s.Params(seed)
 	if err != nil {
-		return cluster.Result{}, err
+		return topology.Result{}, err
 	}
-	return cluster.Run(p)
+	return topology.Run(p)
 }
 
 // Params builds the cluster parameters of this scenario for seed. A
 // scenario with a script ignores seed for its faults (the script is
 // exact) but still uses it for everything else.
-func (s *Scenario) Params(seed uint64) (cluster.Params, error) {
+func (s *Scenario) Params(seed uint64) (topology.Params, error) {
 	if err := s.Validate(); err != nil {
-		return cluster.Params{}, err
+		return topology.Params{}, err
 	}
-	p := cluster.Defaults()
+	p := topology.Defaults()
 	p.Seed = seed
 	setInt(&p.Lites, s.Lites)
 	setInt(&p.Collections, s.Collections)
@@ -185,7 +185,7 @@ func (s *Scenario) Params(seed uint64) (cluster.Params, error) {
 	p.Faults = plan
 	p.Script = s.Events()
 	if s.Bug != "" {
-		if err := bugs.Apply(s.Bug, &p); err != nil {
+		if err := reference.Apply(s.Bug, &p); err != nil {
 			return p, fmt.Errorf("bug: %w", err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // Every named scenario passes every property on the reference nodes and
@@ -67,7 +67,7 @@ func TestSnapshotEndsThrottledSilence(t *testing.T) {
 
 // runSeed runs scenario s at seed; a scenario that does not build or run
 // ends the test.
-func runSeed(t *testing.T, s Scenario, seed uint64) cluster.Result {
+func runSeed(t *testing.T, s Scenario, seed uint64) topology.Result {
 	t.Helper()
 	r, err := s.Run(seed)
 	if err != nil {

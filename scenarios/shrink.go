@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/syncsim/syncsim/faults"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // Scripted returns sc with its faults replaced by the recorded schedule
@@ -30,7 +30,7 @@ type Shrunk struct {
 // debugging to a smaller schedule that still fails the same property, in
 // at most maxRuns trial runs. It fails when r passed or when replaying its
 // recorded schedule does not reproduce the failure.
-func Shrink(s Scenario, seed uint64, r cluster.Result, maxRuns int) (Shrunk, error) {
+func Shrink(s Scenario, seed uint64, r topology.Result, maxRuns int) (Shrunk, error) {
 	if r.Violation == nil {
 		return Shrunk{}, fmt.Errorf("%s seed %d passes: nothing to shrink", s.Name, seed)
 	}
@@ -52,18 +52,18 @@ func Shrink(s Scenario, seed uint64, r cluster.Result, maxRuns int) (Shrunk, err
 // and returns the first seed whose run fails, with its result (found is
 // false when all pass). It stops with ctx's error when ctx is done, and
 // with the error of a seed whose parameters do not build.
-func FirstFailure(ctx context.Context, s Scenario, from uint64, limit int) (seed uint64, r cluster.Result, found bool, err error) {
+func FirstFailure(ctx context.Context, s Scenario, from uint64, limit int) (seed uint64, r topology.Result, found bool, err error) {
 	for i := 0; i < limit; i++ {
 		if err := ctx.Err(); err != nil {
-			return 0, cluster.Result{}, false, err
+			return 0, topology.Result{}, false, err
 		}
 		seed = from + uint64(i)
 		if r, err = s.Run(seed); err != nil {
-			return 0, cluster.Result{}, false, fmt.Errorf("seed %d: %w", seed, err)
+			return 0, topology.Result{}, false, fmt.Errorf("seed %d: %w", seed, err)
 		}
 		if !r.Pass() {
 			return seed, r, true, nil
 		}
 	}
-	return 0, cluster.Result{}, false, nil
+	return 0, topology.Result{}, false, nil
 }

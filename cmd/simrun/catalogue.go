@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/scenarios"
-	"github.com/syncsim/syncsim/sim/bugs"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // HuntJSON is one bug hunted in one scenario: the seeds it took, from each
@@ -77,7 +77,7 @@ Flags:
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
-	all := append(bugs.Catalogue(), bugs.NodeDB2026())
+	all := append(reference.Catalogue(), reference.NodeDB2026())
 	if *list {
 		rows := [][]string{{"bug", "nodedb-2026", "caught by", "hunted in", "what it does"}}
 		for _, b := range all {
@@ -90,11 +90,11 @@ Flags:
 		return failf(stderr, name, "-seeds, -starts, -parallel and -shrink-runs must be at least 1")
 	}
 	if *only != "" {
-		b, err := bugs.Lookup(*only)
+		b, err := reference.Lookup(*only)
 		if err != nil {
 			return failf(stderr, name, "-bug: %v", err)
 		}
-		all = []bugs.Bug{b}
+		all = []reference.Bug{b}
 	}
 	var fixed *scenarios.Scenario
 	if *scen != "" {
@@ -104,7 +104,7 @@ Flags:
 		}
 		fixed = s
 	}
-	hunts := func(b bugs.Bug) ([]scenarios.Scenario, error) {
+	hunts := func(b reference.Bug) ([]scenarios.Scenario, error) {
 		if fixed != nil {
 			return []scenarios.Scenario{*fixed}, nil
 		}
@@ -191,14 +191,14 @@ Flags:
 
 // scoreBug hunts b in each scenario; nil, nil when interrupted before the
 // end.
-func scoreBug(ctx context.Context, b bugs.Bug, hunts []scenarios.Scenario, limit, starts, shrinkRuns int) (*CatalogueRowJSON, error) {
+func scoreBug(ctx context.Context, b reference.Bug, hunts []scenarios.Scenario, limit, starts, shrinkRuns int) (*CatalogueRowJSON, error) {
 	begin := time.Now() // wall time is reported, never simulated
 	row := &CatalogueRowJSON{Bug: b.Name, Summary: b.Summary, NodeDB2026: b.NodeDB2026, Expected: b.Property}
 	for _, base := range hunts {
 		sc := base
 		sc.Bug = b.Name
 		h := HuntJSON{Scenario: base.Name}
-		var first cluster.Result
+		var first topology.Result
 		for k := 0; k < starts; k++ {
 			from := uint64(1 + 10000*k)
 			seed, r, found, err := scenarios.FirstFailure(ctx, sc, from, limit)

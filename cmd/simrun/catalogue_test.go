@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncsim/syncsim/sim/bugs"
+	"github.com/syncsim/syncsim/nodes/reference"
 )
 
 func TestCatalogueList(t *testing.T) {
 	t.Parallel()
 	args := []string{"catalogue", "-list"}
 	out := simrun(t, nil, args...).ok(t, args)
-	for _, b := range append(bugs.Catalogue(), bugs.NodeDB2026()) {
+	for _, b := range append(reference.Catalogue(), reference.NodeDB2026()) {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(b.Name) + `\s+(yes|no)\s+\S+\s+` + regexp.QuoteMeta(b.Hunt) + `\s`).MatchString(out) {
 			t.Errorf("catalogue -list lacks a row for %s:\n%s", b.Name, out)
 		}

@@ -11,11 +11,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/lite"
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/cluster"
-	"github.com/syncsim/syncsim/sim/lite"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // exitFail is the status of runs that completed but failed a property.
@@ -85,15 +85,15 @@ func shellQuote(s string) string {
 }
 
 // runOnce runs seed of t, optionally streaming the trace to w.
-func (t target) runOnce(seed uint64, trace io.Writer) (cluster.Result, error) {
+func (t target) runOnce(seed uint64, trace io.Writer) (topology.Result, error) {
 	p, err := t.sc.Params(seed)
 	if err != nil {
-		return cluster.Result{}, err
+		return topology.Result{}, err
 	}
 	p.Trace = trace
-	c, err := cluster.New(p)
+	c, err := topology.New(p)
 	if err != nil {
-		return cluster.Result{}, err
+		return topology.Result{}, err
 	}
 	r := c.Run()
 	if err := c.World.TraceErr(); err != nil {
@@ -189,7 +189,7 @@ func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
 	return set
 }
 
-func printResult(w io.Writer, t target, seed uint64, r cluster.Result) {
+func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 	k := r.Counters
 	heal := sim.Time(0)
 	if p, err := t.sc.Params(seed); err == nil {
@@ -250,7 +250,7 @@ type (
 	SeriesJSON    = results.Series
 )
 
-func resultJSON(t target, seed uint64, r cluster.Result, full bool) RunJSON {
+func resultJSON(t target, seed uint64, r topology.Result, full bool) RunJSON {
 	out := RunJSON{Scenario: t.arg, Seed: seed, Pass: r.Pass(), TraceHash: fmt.Sprintf("%016x", r.Hash),
 		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.replay(seed), Faults: scenarios.ScriptOf(r.Schedule), Marks: r.Marks,
 		Metrics: MetricsJSON{ResyncBytes: r.Metrics.ResyncBytes, RepairedBytes: r.Metrics.RepairedBytes,

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/syncsim/syncsim/scenarios"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // parseFlagsNoArgs is parseFlags for a subcommand that takes no
@@ -357,7 +357,7 @@ Example:
 
 func runMarks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var rows [][]string
-	for _, m := range cluster.Marks() {
+	for _, m := range topology.Marks() {
 		rows = append(rows, []string{m.Name, m.What})
 	}
 	return listCommand(args, stdout, stderr, "simrun marks",

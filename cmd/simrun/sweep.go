@@ -19,7 +19,7 @@ import (
 
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/cluster"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // determinismDiff runs seed twice with traces and returns "" when both
@@ -306,7 +306,7 @@ func coverage(w io.Writer, t target, s SweepJSON) int {
 	missed := 0
 	fmt.Fprintln(w, "\ncoverage (fraction of seeds that hit each mark):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, m := range cluster.Marks() {
+	for _, m := range topology.Marks() {
 		f := float64(hits[m.Name]) / float64(len(s.Runs))
 		need, required := t.sc.Require[m.Name]
 		status := ""

@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/syncsim/syncsim/nodes/model"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/model"
 	"github.com/syncsim/syncsim/wire"
 )
 

@@ -1,18 +1,18 @@
 // Package cluster assembles the reference topology: one Origin and N Lites
 // on the sim kernel, a seeded workload, the sampled time series and the
 // convergence predicate. Scenarios and tests build runs through it.
-package cluster
+package topology
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/lite"
+	"github.com/syncsim/syncsim/nodes/origin"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/check"
-	"github.com/syncsim/syncsim/sim/lite"
-	"github.com/syncsim/syncsim/sim/origin"
 	"github.com/syncsim/syncsim/wire"
 )
 

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/syncsim/syncsim/nodes/model"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/model"
 	"github.com/syncsim/syncsim/sim/simtest"
 	"github.com/syncsim/syncsim/wire"
 )

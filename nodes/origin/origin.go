@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/syncsim/syncsim/nodes/model"
 	"github.com/syncsim/syncsim/sim"
-	"github.com/syncsim/syncsim/sim/model"
 	"github.com/syncsim/syncsim/wire"
 )
 

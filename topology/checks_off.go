@@ -1,6 +1,6 @@
 //go:build simbench_nocheck
 
-package cluster
+package topology
 
 import (
 	"fmt"

@@ -4,17 +4,17 @@
 // are NodeDB's real 2026 behaviour, and the nodedb-2026 profile switches on
 // all of those together (../shared/PROTOCOL.md, "Behaviour seen in NodeDB's
 // implementation").
-package bugs
+package reference
 
 import (
 	"fmt"
 	"sort"
 	"strings"
 
-	"github.com/syncsim/syncsim/sim/check"
-	"github.com/syncsim/syncsim/sim/cluster"
-	"github.com/syncsim/syncsim/sim/lite"
-	"github.com/syncsim/syncsim/sim/origin"
+	"github.com/syncsim/syncsim/check"
+	"github.com/syncsim/syncsim/nodes/lite"
+	"github.com/syncsim/syncsim/nodes/origin"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // Bug is one planted bug, or a profile of several.
@@ -33,7 +33,7 @@ type Bug struct {
 }
 
 // Configure switches the bug on in p's nodes (adding to any already on).
-func (b Bug) Configure(p *cluster.Params) { b.on(&p.Lite.Bugs, &p.Origin.Bugs) }
+func (b Bug) Configure(p *topology.Params) { b.on(&p.Lite.Bugs, &p.Origin.Bugs) }
 
 var catalogue = []Bug{
 	{Name: "no-dedup", Summary: "Origin applies a re-sent mutation again",
@@ -113,7 +113,7 @@ func Names() []string {
 }
 
 // Apply switches on the bugs or profiles named in a comma-separated list.
-func Apply(list string, p *cluster.Params) error {
+func Apply(list string, p *topology.Params) error {
 	for _, name := range strings.Split(list, ",") {
 		b, err := Lookup(strings.TrimSpace(name))
 		if err != nil {

@@ -2,7 +2,7 @@
 // through the kernel's Monitor hook and checks the safety properties at
 // every event, stopping the run at the first violation; Final checks what
 // can only be judged at the end. Convergence (liveness) is judged by the
-// topology that knows both sides (cluster.Divergence) and reported here as
+// topology that knows both sides (topology.Divergence) and reported here as
 // a Violation of the "convergence" property.
 //
 // The checker trusts nothing a node says about itself that it can check

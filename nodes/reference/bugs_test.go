@@ -1,15 +1,15 @@
-package bugs_test
+package reference_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
+	"github.com/syncsim/syncsim/nodes/lite"
+	"github.com/syncsim/syncsim/nodes/origin"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/scenarios"
-	"github.com/syncsim/syncsim/sim/bugs"
-	"github.com/syncsim/syncsim/sim/cluster"
-	"github.com/syncsim/syncsim/sim/lite"
-	"github.com/syncsim/syncsim/sim/origin"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // TestEachBugIsCaughtByItsProperty is the catalogue's proof: for every
@@ -18,7 +18,7 @@ import (
 // failing seed passes with the bug off, so the failure is the bug's doing.
 func TestEachBugIsCaughtByItsProperty(t *testing.T) {
 	const limit = 100
-	for _, b := range bugs.Catalogue() {
+	for _, b := range reference.Catalogue() {
 		t.Run(b.Name, func(t *testing.T) {
 			sc, err := scenarios.Lookup(b.Hunt)
 			if err != nil {
@@ -57,7 +57,7 @@ func TestNodeDB2026FailsToConverge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc.Bug = bugs.Profile
+		sc.Bug = reference.Profile
 		failed := 0
 		for seed := uint64(1); seed <= 5; seed++ {
 			if !run(t, *sc, seed).Pass() {
@@ -70,7 +70,7 @@ func TestNodeDB2026FailsToConverge(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, sc scenarios.Scenario, seed uint64) cluster.Result {
+func run(t *testing.T, sc scenarios.Scenario, seed uint64) topology.Result {
 	t.Helper()
 	r, err := sc.Run(seed)
 	if err != nil {
@@ -82,10 +82,10 @@ func run(t *testing.T, sc scenarios.Scenario, seed uint64) cluster.Result {
 // TestProfileIsExactlyNodeDBBugs: the profile switches on every bug marked
 // as NodeDB's 2026 behaviour and none of the others.
 func TestProfileIsExactlyNodeDBBugs(t *testing.T) {
-	var prof cluster.Params
-	bugs.NodeDB2026().Configure(&prof)
-	for _, b := range bugs.Catalogue() {
-		var p cluster.Params
+	var prof topology.Params
+	reference.NodeDB2026().Configure(&prof)
+	for _, b := range reference.Catalogue() {
+		var p topology.Params
 		b.Configure(&p)
 		if p.Lite.Bugs == (lite.Bugs{}) && p.Origin.Bugs == (origin.Bugs{}) {
 			t.Errorf("%s switches nothing on", b.Name)
@@ -112,8 +112,8 @@ func TestLookupAndApply(t *testing.T) {
 		{"no-such-bug", `no planted bug named "no-such-bug" (known: apply-past-gap,`},
 		{"no-dedup,", `no planted bug named ""`},
 	} {
-		var p cluster.Params
-		err := bugs.Apply(tc.list, &p)
+		var p topology.Params
+		err := reference.Apply(tc.list, &p)
 		switch {
 		case tc.wantErr == "" && err != nil:
 			t.Errorf("Apply(%q): %v", tc.list, err)
@@ -121,14 +121,14 @@ func TestLookupAndApply(t *testing.T) {
 			t.Errorf("Apply(%q) = %v, want an error containing %q", tc.list, err, tc.wantErr)
 		}
 	}
-	var p cluster.Params
-	if err := bugs.Apply("no-dedup,skip-crc-check", &p); err != nil {
+	var p topology.Params
+	if err := reference.Apply("no-dedup,skip-crc-check", &p); err != nil {
 		t.Fatal(err)
 	}
 	if want := (origin.Bugs{NoDedup: true, SkipCRCCheck: true}); p.Origin.Bugs != want || p.Lite.Bugs != (lite.Bugs{}) {
 		t.Errorf("two bugs: origin %+v lite %+v, want origin %+v only", p.Origin.Bugs, p.Lite.Bugs, want)
 	}
-	if names := bugs.Names(); len(names) != len(bugs.Catalogue())+1 {
+	if names := reference.Names(); len(names) != len(reference.Catalogue())+1 {
 		t.Errorf("Names() = %v: want every bug and the profile", names)
 	}
 }

@@ -1,4 +1,4 @@
-package cluster
+package topology
 
 import (
 	"bytes"
@@ -232,10 +232,10 @@ func golden(t *testing.T, name, what, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./sim/cluster -run 'Determinism|Trajectories' -update to create it)", err)
+		t.Fatalf("%v (run go test ./topology -run 'Determinism|Trajectories' -update to create it)", err)
 	}
 	if string(want) != got {
-		t.Errorf("%s changed:\n got:\n%s want:\n%s(if the change is intended: go test ./sim/cluster -run 'Determinism|Trajectories' -update)", what, got, want)
+		t.Errorf("%s changed:\n got:\n%s want:\n%s(if the change is intended: go test ./topology -run 'Determinism|Trajectories' -update)", what, got, want)
 	}
 }
 
