@@ -2,14 +2,17 @@
 // through the kernel's Monitor hook and checks the safety properties at
 // every event, stopping the run at the first violation; Final checks what
 // can only be judged at the end. Convergence (liveness) is judged by the
-// topology that knows both sides (topology.Divergence) and reported here as
-// a Violation of the "convergence" property.
+// topology, which probes both sides, and reported here as a Violation of
+// the "convergence" property.
 //
-// The checker trusts nothing a node says about itself that it can check
-// from the outside: it decodes the frames it sees delivered to find bad
-// checksums and to learn when a Lite asked to be throttled, and it counts
-// the ShapeDelta frames Origin sends to judge the throttle. (An Origin that
-// ignores Throttle says nothing about it; the frames still tell.)
+// The checker trusts nothing a node says about itself that the frames show:
+// it decodes the frames delivered to learn what Origin acked, which pushes
+// failed their checksum and when a Lite asked to be throttled, and it
+// counts the ShapeDelta frames Origin sends to judge the throttle (an
+// Origin that ignores Throttle says nothing about it; the frames still
+// tell). A node's events are used only for facts no frame carries:
+// Origin's commits and a Lite's applies. Properties says, per property,
+// what it rests on and which role it concerns.
 package check
 
 import (
@@ -22,15 +25,67 @@ import (
 
 // The properties, by the names violations carry.
 const (
-	AckedNotLost     = "acked-not-lost"       // a mutation acked to a Lite is applied at Origin
-	AppliedOnce      = "applied-at-most-once" // each mutation is applied at Origin at most once
-	NoBadChecksum    = "no-bad-checksum"      // Origin never applies a push that failed its checksum
-	InOrderApply     = "in-order-apply"       // a Lite applies LSNs one by one, re-based only by snapshots
-	ThrottleRate     = "throttle-rate"        // while throttled, Origin pushes within rate + burst
-	QueueCapacity    = "queue-capacity"       // a Lite's queue never exceeds its hard capacity
-	Convergence      = "convergence"          // after heal, within the budget, everyone converges
-	NoDecodeOfEncode = "encodable"            // a node never builds a message it cannot encode
+	AckedNotLost  = "acked-not-lost"       // a mutation acked to a Lite is applied at Origin
+	AppliedOnce   = "applied-at-most-once" // each mutation is applied at Origin at most once
+	NoBadChecksum = "no-bad-checksum"      // Origin never applies a push that failed its checksum
+	InOrderApply  = "in-order-apply"       // a Lite applies LSNs one by one, re-based only by snapshots
+	ThrottleRate  = "throttle-rate"        // while throttled, Origin pushes within rate + burst
+	QueueCapacity = "queue-capacity"       // a Lite's queue never exceeds its capacity
+	Convergence   = "convergence"          // after heal, within the budget, everyone converges
 )
+
+// NodeError is the verdict of a run in which a node broke the node
+// contract itself (an external process exited, hung or wrote what the
+// contract does not allow): not a property of the protocol, and checked
+// whatever an implementation claims.
+const NodeError = "node-error"
+
+// Property describes one property: the role whose implementation must
+// claim it for it to be checked (0: every role), and what it rests on.
+type Property struct {
+	Name     string
+	Concerns sim.Role
+	What     string
+	RestsOn  string
+}
+
+var properties = []Property{
+	{AckedNotLost, sim.RoleOrigin, "a mutation acked to a Lite has been applied at Origin",
+		"DeltaAck frames delivered to Lites; Origin's committed events (an ack that arrived through a frame corrupted in transit is judged at the end of the run)"},
+	{AppliedOnce, sim.RoleOrigin, "no (peer, mutation id) is applied twice", "Origin's committed events"},
+	{NoBadChecksum, sim.RoleOrigin, "Origin never applies a DeltaPush whose CRC32C failed",
+		"DeltaPush frames delivered to Origin, decoded by the checker; Origin's committed events"},
+	{InOrderApply, sim.RoleLite, "a Lite applies LSNs one by one; only a snapshot re-bases",
+		"the Lite's applied, snapshot-loaded and corrupted-state events"},
+	{ThrottleRate, sim.RoleOrigin, "from a Throttle{true} frame's arrival until a Throttle{false} arrives, or the lease runs out, Origin's pushes on that connection fit a token bucket at the suggested rate",
+		"Throttle frames delivered to Origin and ShapeDelta frames it sends; the Origin's claimed terms (default rate, burst, lease)"},
+	{QueueCapacity, sim.RoleLite, "a Lite's incoming queue never exceeds its capacity",
+		"the Lite's probe answers (every sample and at the end) against its claimed capacity"},
+	{Convergence, 0, "after heal, within the budget: every Lite holds Origin's state, nothing pending",
+		"every node's probe answer: LSN and digest per collection, pending work"},
+}
+
+// Properties lists every property, in report order.
+func Properties() []Property { return append([]Property(nil), properties...) }
+
+// Names lists the property names, in report order.
+func Names() []string {
+	out := make([]string, len(properties))
+	for i, p := range properties {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// Lookup finds a property by name.
+func Lookup(name string) (Property, bool) {
+	for _, p := range properties {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Property{}, false
+}
 
 // Violation is a broken promise, with what is needed to understand it.
 type Violation struct {
@@ -61,26 +116,22 @@ func (v *Violation) Report(n int) string {
 	return b.String()
 }
 
-// QueueProber is a node whose incoming queue can be inspected.
-type QueueProber interface {
-	QueueDepth() (depth, capacity int)
-}
-
-// Config tunes the checker.
+// Config says what to check and against which terms.
 type Config struct {
 	Origin sim.NodeID
 	// PeerOf maps a Lite node to the peer id it pushes with (nil: the
 	// node id).
 	PeerOf func(sim.NodeID) uint64
-	// ThrottleBurst is the burst Origin may send above the rate once a
-	// throttle engages (its token bucket's depth); Slack is the stated
-	// tolerance on top (default 1 frame).
-	ThrottleBurst, Slack float64
-	// DefaultRate is the rate a Throttle suggesting 0 stands for (50/s);
-	// ThrottleLease is how long a throttle lasts without being repeated
-	// (5 s): Origin may end it by its lease no sooner.
-	DefaultRate   float64
-	ThrottleLease sim.Time
+	// Check names the properties to check (nil: all of them).
+	Check []string
+	// Throttle is the pacing Origin claims; throttle-rate is checked only
+	// when it is set. Slack is the stated tolerance on top of the burst
+	// (default 1 frame).
+	Throttle *sim.ThrottleTerms
+	Slack    float64
+	// QueueCap is a Lite's claimed queue capacity; queue-capacity is
+	// checked only when it is positive.
+	QueueCap int
 }
 
 type mutKey struct{ peer, mid uint64 }
@@ -133,23 +184,25 @@ func (t *throttleState) refill(now sim.Time, burst float64) {
 // Checker checks the safety properties as a sim.Monitor.
 type Checker struct {
 	cfg   Config
+	on    map[string]bool
 	w     *sim.World
 	first *Violation
 
 	committed map[uint64]*peerCommits // by peer
-	applied   [][]shapeLast           // by Lite node: last LSN per collection
+	// pushed is the highest mutation id delivered to Origin, by peer: an
+	// ack corrupted into a higher id is noise the Lite never takes.
+	pushed   map[uint64]uint64
+	rejected map[mutKey]bool // rejections delivered (they are final)
+	applied  [][]shapeLast   // by Lite node: last LSN per collection
 	// acks received through frames a fault altered: the Lite cannot tell
 	// them from real ones, so they are excused now and must hold at Final.
 	alteredAcks []mutKey
 	throttle    map[sim.ConnID]*throttleState // a throttle belongs to one session
 
 	// the step in progress
-	stepNode    sim.NodeID
-	stepBadCRC  bool
-	stepAltered bool
-	stepPush    mutKey
-	dec         *wire.Scratch // aliasing decoder for the frames stepped at Origin
-	probers     []QueueProber // by node; nil for a node without a queue
+	stepBadCRC bool
+	stepPush   mutKey
+	dec        *wire.Scratch // aliasing decoder, for a checker used without a world
 }
 
 // New returns a checker; Attach it to the world it monitors.
@@ -157,39 +210,40 @@ func New(cfg Config) *Checker {
 	if cfg.PeerOf == nil {
 		cfg.PeerOf = func(n sim.NodeID) uint64 { return uint64(n) }
 	}
-	if cfg.ThrottleBurst == 0 {
-		cfg.ThrottleBurst = 8
-	}
 	if cfg.Slack == 0 {
 		cfg.Slack = 1
 	}
-	if cfg.DefaultRate == 0 {
-		cfg.DefaultRate = 50
+	on := map[string]bool{}
+	names := cfg.Check
+	if names == nil {
+		names = Names()
 	}
-	if cfg.ThrottleLease == 0 {
-		cfg.ThrottleLease = 5 * sim.Second
+	for _, n := range names {
+		on[n] = true
+	}
+	if cfg.Throttle == nil {
+		on[ThrottleRate] = false
+	}
+	if cfg.QueueCap <= 0 {
+		on[QueueCapacity] = false
 	}
 	dec := wire.Default.NewScratch()
 	dec.Alias = true // it keeps nothing of a frame
-	return &Checker{cfg: cfg, committed: map[uint64]*peerCommits{},
-		throttle: map[sim.ConnID]*throttleState{}, dec: dec}
+	return &Checker{cfg: cfg, on: on, committed: map[uint64]*peerCommits{}, pushed: map[uint64]uint64{},
+		rejected: map[mutKey]bool{}, throttle: map[sim.ConnID]*throttleState{}, dec: dec}
 }
 
 // Attach binds the checker to w (for node names, the trace tail and Stop).
-func (c *Checker) Attach(w *sim.World) {
-	c.w = w
-	// Which nodes have a queue is fixed for the run: ask once, not per step.
-	c.probers = make([]QueueProber, w.NumNodes())
-	for i := range c.probers {
-		c.probers[i], _ = w.Node(sim.NodeID(i)).(QueueProber)
-	}
-}
+func (c *Checker) Attach(w *sim.World) { c.w = w }
+
+// Checks reports whether property is checked in this run.
+func (c *Checker) Checks(property string) bool { return c.on[property] }
 
 // Violation is the first violation seen, or nil.
 func (c *Checker) Violation() *Violation { return c.first }
 
 func (c *Checker) fail(now sim.Time, node sim.NodeID, prop, format string, args ...any) {
-	if c.first != nil {
+	if c.first != nil || !c.on[prop] {
 		return
 	}
 	v := &Violation{Property: prop, At: now, Node: node, Message: fmt.Sprintf(format, args...)}
@@ -210,26 +264,66 @@ func (c *Checker) name(n sim.NodeID) string {
 	return fmt.Sprintf("node %d", n)
 }
 
-// Step implements sim.Monitor: it notes what the node is about to handle.
+// Step implements sim.Monitor: it reads the frame the node is about to
+// handle.
 func (c *Checker) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered bool) {
-	c.stepNode, c.stepBadCRC, c.stepAltered = node, false, false
-	if in.Kind != sim.InFrame {
+	c.stepBadCRC = false
+	if in.Kind != sim.InFrame || len(in.Frame) == 0 {
 		return
 	}
-	c.stepAltered = altered
-	if node != c.cfg.Origin || len(in.Frame) == 0 {
+	t := wire.MsgType(in.Frame[0])
+	if node != c.cfg.Origin {
+		if t == wire.TypeDeltaAck || t == wire.TypeDeltaReject {
+			if m, err := c.decode(node, in.Frame); err == nil {
+				c.lite(now, node, m, altered)
+			}
+		}
 		return
 	}
-	switch wire.MsgType(in.Frame[0]) {
+	switch t {
 	case wire.TypeDeltaPush:
 		if m, err := c.decode(node, in.Frame); err == nil {
 			push := m.(*wire.DeltaPush)
 			c.stepBadCRC = !push.ChecksumOK()
 			c.stepPush = mutKey{push.PeerID, push.MutationID}
+			if !altered && push.MutationID > c.pushed[push.PeerID] {
+				c.pushed[push.PeerID] = push.MutationID
+			}
 		}
 	case wire.TypeThrottle:
 		if m, err := c.decode(node, in.Frame); err == nil {
 			c.throttleAsked(now, in.Conn, m.(*wire.Throttle))
+		}
+	}
+}
+
+// lite follows an ack or a rejection delivered to Lite node: Origin's word
+// that the mutation is applied, or finally refused.
+func (c *Checker) lite(now sim.Time, node sim.NodeID, m wire.Message, altered bool) {
+	peer := c.cfg.PeerOf(node)
+	switch m := m.(type) {
+	case *wire.DeltaAck:
+		k := mutKey{peer, m.MutationID}
+		switch {
+		case c.isCommitted(k):
+		case altered:
+			if m.MutationID <= c.pushed[peer] {
+				c.alteredAcks = append(c.alteredAcks, k)
+			}
+		default:
+			c.fail(now, node, AckedNotLost, "%s's mutation %d was acked but origin never applied it", c.name(node), k.mid)
+		}
+	case *wire.DeltaReject:
+		if altered {
+			return
+		}
+		k := mutKey{peer, m.MutationID}
+		c.rejected[k] = true // nothing was promised, and it corrects a false ack
+		for i, a := range c.alteredAcks {
+			if a == k {
+				c.alteredAcks = append(c.alteredAcks[:i], c.alteredAcks[i+1:]...)
+				break
+			}
 		}
 	}
 }
@@ -246,6 +340,10 @@ func (c *Checker) decode(node sim.NodeID, frame []byte) (wire.Message, error) {
 // throttleAsked follows a Throttle frame delivered to Origin on conn: from
 // here on Origin owes that session the suggested rate, or is free of it.
 func (c *Checker) throttleAsked(now sim.Time, conn sim.ConnID, m *wire.Throttle) {
+	terms := c.cfg.Throttle
+	if terms == nil {
+		return
+	}
 	t := c.throttle[conn]
 	if t == nil {
 		t = &throttleState{}
@@ -257,78 +355,70 @@ func (c *Checker) throttleAsked(now sim.Time, conn sim.ConnID, m *wire.Throttle)
 	}
 	rate := float64(m.SuggestedRate)
 	if rate == 0 {
-		rate = c.cfg.DefaultRate
+		rate = terms.DefaultRate
 	}
-	if t.on {
-		t.refill(now, c.cfg.ThrottleBurst) // earned at the old rate
+	if c.engaged(now, t) {
+		t.refill(now, terms.Burst) // earned at the old rate
 	} else {
-		t.tokens = c.cfg.ThrottleBurst
+		t.tokens = terms.Burst
 	}
 	t.on, t.rate, t.at, t.asked = true, rate, now, now
 }
 
-// Observe implements sim.Monitor: every property that an observation can
-// break is checked here, at once.
-func (c *Checker) Observe(now sim.Time, ob *sim.Observation) {
-	switch ob.Kind {
-	case sim.ObsCommit:
-		if ob.B == 0 { // a local write at Origin
+// engaged reports whether a throttle still binds Origin: asked for and not
+// released, and its lease not yet run out since the last request.
+func (c *Checker) engaged(now sim.Time, t *throttleState) bool {
+	if t.on && c.cfg.Throttle.Lease > 0 && now-t.asked >= c.cfg.Throttle.Lease {
+		t.on = false
+	}
+	return t.on
+}
+
+// Event implements sim.Monitor: every property that an event can break is
+// checked here, at once.
+func (c *Checker) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
+	if e, ok := ev.(*sim.Applied); ok { // the most frequent event, by one comparison
+		c.applied1(now, node, e)
+		return
+	}
+	switch e := ev.(type) {
+	case *sim.Committed:
+		if e.Peer == 0 { // a local write at Origin
 			return
 		}
-		k := mutKey{ob.B, ob.C}
+		k := mutKey{e.Peer, e.Mutation}
 		if c.isCommitted(k) {
-			c.fail(now, ob.Node, AppliedOnce, "origin applied mutation %d of peer %d a second time (LSN %d of %s)", k.mid, k.peer, ob.A, ob.S)
+			c.fail(now, node, AppliedOnce, "origin applied mutation %d of peer %d a second time (LSN %d of %s)", k.mid, k.peer, e.LSN, e.Collection)
 		}
 		c.peer(k.peer).add(k.mid)
 		if c.stepBadCRC && c.stepPush == k {
-			c.fail(now, ob.Node, NoBadChecksum, "origin applied mutation %d of peer %d although its delta failed the CRC32C check", k.mid, k.peer)
+			c.fail(now, node, NoBadChecksum, "origin applied mutation %d of peer %d although its delta failed the CRC32C check", k.mid, k.peer)
 		}
-	case sim.ObsAcked:
-		k := mutKey{c.cfg.PeerOf(ob.Node), ob.C}
-		if ob.B != 0 { // a rejection: nothing was promised, and it corrects a false ack
-			for i, a := range c.alteredAcks {
-				if a == k {
-					c.alteredAcks = append(c.alteredAcks[:i], c.alteredAcks[i+1:]...)
-					break
-				}
+	case *sim.SnapshotLoaded:
+		*c.last(node, e.Collection) = e.LSN
+	case *sim.CorruptedState:
+		if int(node) < len(c.applied) { // the Lite wiped itself: every shape starts over
+			for i := range c.applied[node] {
+				c.applied[node][i].last = 0
 			}
-			return
-		}
-		if !c.isCommitted(k) {
-			if c.stepAltered {
-				c.alteredAcks = append(c.alteredAcks, k)
-				return
-			}
-			c.fail(now, ob.Node, AckedNotLost, "%s's mutation %d was acked but origin never applied it", c.name(ob.Node), k.mid)
-		}
-	case sim.ObsApply:
-		l := c.last(ob.Node, ob.S)
-		if last := *l; ob.A != last+1 {
-			what := "after"
-			switch {
-			case ob.A == last+2:
-				what = fmt.Sprintf("skipping %d after", last+1)
-			case ob.A > last+2:
-				what = fmt.Sprintf("skipping %d..%d after", last+1, ob.A-1)
-			}
-			c.fail(now, ob.Node, InOrderApply, "%s applied LSN %d of %s %s %d", c.name(ob.Node), ob.A, ob.S, what, last)
-		}
-		*l = ob.A
-	case sim.ObsSnapshot:
-		*c.last(ob.Node, ob.S) = ob.A
-	case sim.ObsCorruptedState:
-		if int(ob.Node) < len(c.applied) { // the Lite wiped itself: every shape starts over
-			for i := range c.applied[ob.Node] {
-				c.applied[ob.Node][i].last = 0
-			}
-		}
-	case sim.ObsThrottleOff:
-		// Origin may end a throttle by its lease, once the lease has
-		// run since the last request; a release frame is seen in Step.
-		if t := c.throttle[sim.ConnID(ob.B)]; t != nil && ob.C == 1 && now-t.asked >= c.cfg.ThrottleLease {
-			t.on = false
 		}
 	}
+}
+
+// applied1 checks one applied delta: the next LSN of its collection.
+func (c *Checker) applied1(now sim.Time, node sim.NodeID, e *sim.Applied) {
+	l := c.last(node, e.Collection)
+	if last := *l; e.LSN != last+1 {
+		what := "after"
+		switch {
+		case e.LSN == last+2:
+			what = fmt.Sprintf("skipping %d after", last+1)
+		case e.LSN > last+2:
+			what = fmt.Sprintf("skipping %d..%d after", last+1, e.LSN-1)
+		}
+		c.fail(now, node, InOrderApply, "%s applied LSN %d of %s %s %d", c.name(node), e.LSN, e.Collection, what, last)
+	}
+	*l = e.LSN
 }
 
 // Sent implements sim.Monitor: Origin's pushes to a throttled peer are
@@ -338,27 +428,25 @@ func (c *Checker) Sent(now sim.Time, p *sim.Packet) {
 		return
 	}
 	t := c.throttle[p.Conn]
-	if t == nil || !t.on {
+	if t == nil || !c.engaged(now, t) {
 		return
 	}
-	t.refill(now, c.cfg.ThrottleBurst)
+	burst := c.cfg.Throttle.Burst
+	t.refill(now, burst)
 	t.tokens--
 	if t.tokens < -c.cfg.Slack {
-		c.fail(now, c.cfg.Origin, ThrottleRate, "origin pushed to %s faster than the %.0f deltas/s it was asked for (burst %.0f, slack %.0f)",
-			c.name(p.To), t.rate, c.cfg.ThrottleBurst, c.cfg.Slack)
+		c.fail(now, c.cfg.Origin, ThrottleRate, "origin pushed to %s on connection %d faster than the %.0f deltas/s it was asked for (burst %.0f, slack %.0f)",
+			c.name(p.To), p.Conn, t.rate, burst, c.cfg.Slack)
 	}
 }
 
-// AfterStep implements sim.Monitor: it checks what must hold after every
-// step (the queue capacity of a Lite).
-func (c *Checker) AfterStep(now sim.Time, node sim.NodeID) {
-	if int(node) >= len(c.probers) {
-		return
-	}
-	if q := c.probers[node]; q != nil {
-		if d, capacity := q.QueueDepth(); d > capacity {
-			c.fail(now, node, QueueCapacity, "%s holds %d queued deltas, over its capacity of %d", c.name(node), d, capacity)
-		}
+// AfterStep implements sim.Monitor.
+func (c *Checker) AfterStep(sim.Time, sim.NodeID) {}
+
+// Probed checks a Lite's probe answer: its queue within its capacity.
+func (c *Checker) Probed(now sim.Time, node sim.NodeID, p *sim.Probe) {
+	if c.cfg.QueueCap > 0 && p.QueueDepth > c.cfg.QueueCap {
+		c.fail(now, node, QueueCapacity, "%s holds %d queued deltas, over its capacity of %d", c.name(node), p.QueueDepth, c.cfg.QueueCap)
 	}
 }
 
@@ -392,10 +480,11 @@ func (c *Checker) last(node sim.NodeID, coll string) *uint64 {
 }
 
 // Final checks what can only be judged at the end of a run: every ack a
-// Lite took from an altered frame must by now be true.
+// Lite took from an altered frame must by now be true (or the mutation
+// finally rejected).
 func (c *Checker) Final(now sim.Time) {
 	for _, k := range c.alteredAcks {
-		if !c.isCommitted(k) {
+		if !c.isCommitted(k) && !c.rejected[k] {
 			c.fail(now, c.cfg.Origin, AckedNotLost, "peer %d's mutation %d was acked (through a frame corrupted in transit) and origin never applied it", k.peer, k.mid)
 			return
 		}

@@ -13,9 +13,17 @@ const (
 	lite1  = sim.NodeID(1)
 )
 
-func obs(k sim.ObsKind, node sim.NodeID, a, b, c uint64, s string) *sim.Observation {
-	return &sim.Observation{Kind: k, Node: node, A: a, B: b, C: c, S: s}
+func encode(t *testing.T, m wire.Message) []byte {
+	t.Helper()
+	b, err := wire.Default.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
+
+// terms are the reference Origin's throttle terms.
+var terms = &sim.ThrottleTerms{DefaultRate: 50, Burst: 8, Lease: 5 * sim.Second}
 
 func push(t *testing.T, peer, mid uint64, good bool) []byte {
 	p := &wire.DeltaPush{Collection: "c0", DocumentID: "d1", Delta: []byte{1, 2, 3}, PeerID: peer, MutationID: mid}
@@ -36,7 +44,21 @@ func push(t *testing.T, peer, mid uint64, good bool) []byte {
 func TestPropertiesTrip(t *testing.T) {
 	type step func(c *Checker)
 	at := func(ms int64) sim.Time { return sim.Time(ms) * sim.Millisecond }
-	observe := func(ms int64, o *sim.Observation) step { return func(c *Checker) { c.Observe(at(ms), o) } }
+	event := func(ms int64, node sim.NodeID, e sim.Event) step {
+		return func(c *Checker) { c.Event(at(ms), node, e) }
+	}
+	commit := func(ms int64, lsn, peer, mid uint64) step {
+		return event(ms, origin, &sim.Committed{Collection: "c0", LSN: lsn, Peer: peer, Mutation: mid})
+	}
+	apply := func(ms int64, lsn uint64) step { return event(ms, lite1, &sim.Applied{Collection: "c0", LSN: lsn}) }
+	ack := func(ms int64, mid uint64, altered bool) step {
+		b := encode(t, &wire.DeltaAck{MutationID: mid, LSN: 1})
+		return func(c *Checker) { c.Step(at(ms), lite1, &sim.Input{Kind: sim.InFrame, Frame: b}, altered) }
+	}
+	reject := func(ms int64, mid uint64) step {
+		b := encode(t, &wire.DeltaReject{MutationID: mid, Reason: "no"})
+		return func(c *Checker) { c.Step(at(ms), lite1, &sim.Input{Kind: sim.InFrame, Frame: b}, false) }
+	}
 	frame := func(ms int64, node sim.NodeID, b []byte, altered bool) step {
 		return func(c *Checker) { c.Step(at(ms), node, &sim.Input{Kind: sim.InFrame, Frame: b}, altered) }
 	}
@@ -53,8 +75,8 @@ func TestPropertiesTrip(t *testing.T) {
 		}
 		return func(c *Checker) { c.Step(at(ms), origin, &sim.Input{Kind: sim.InFrame, Conn: conn, Frame: b}, false) }
 	}
-	leaseOff := func(ms int64, conn sim.ConnID) step {
-		return observe(ms, obs(sim.ObsThrottleOff, origin, 1, uint64(conn), 1, ""))
+	probed := func(ms int64, depth int) step {
+		return func(c *Checker) { c.Probed(at(ms), lite1, &sim.Probe{QueueDepth: depth}) }
 	}
 	var sends []step
 	for i := 0; i < 12; i++ { // 12 pushes within 10 ms
@@ -65,33 +87,32 @@ func TestPropertiesTrip(t *testing.T) {
 		want  string
 		steps []step
 	}{
-		{"commit then ack", "", []step{observe(1, obs(sim.ObsCommit, origin, 1, 1, 5, "c0")), observe(2, obs(sim.ObsAcked, lite1, 1, 0, 5, ""))}},
-		{"ack without commit (dedup-before-apply)", AckedNotLost, []step{observe(2, obs(sim.ObsAcked, lite1, 1, 0, 5, ""))}},
-		{"reject without commit is fine", "", []step{observe(2, obs(sim.ObsAcked, lite1, 0, 1, 5, ""))}},
+		{"commit then ack", "", []step{commit(1, 1, 1, 5), ack(2, 5, false)}},
+		{"ack without commit (dedup-before-apply)", AckedNotLost, []step{ack(2, 5, false)}},
+		{"ack of another peer's commit", AckedNotLost, []step{commit(1, 1, 2, 5), ack(2, 5, false)}},
+		{"reject without commit is fine", "", []step{reject(2, 5)}},
 		{"false ack from a corrupted frame, later applied", "", []step{
-			frame(1, lite1, []byte{0x11}, true), observe(1, obs(sim.ObsAcked, lite1, 1, 0, 5, "")),
-			observe(3, obs(sim.ObsCommit, origin, 1, 1, 5, "c0")), final(4)}},
+			frame(0, origin, push(t, 1, 5, true), false), ack(1, 5, true), commit(3, 1, 1, 5), final(4)}},
 		{"false ack from a corrupted frame, never applied", AckedNotLost, []step{
-			frame(1, lite1, []byte{0x11}, true), observe(1, obs(sim.ObsAcked, lite1, 1, 0, 5, "")), final(4)}},
+			frame(0, origin, push(t, 1, 5, true), false), ack(1, 5, true), final(4)}},
 		{"false ack corrected by a rejection", "", []step{
-			frame(1, lite1, []byte{0x11}, true), observe(1, obs(sim.ObsAcked, lite1, 1, 0, 5, "")),
-			observe(2, obs(sim.ObsAcked, lite1, 0, 1, 5, "")), final(4)}},
-		{"commit twice (no-dedup)", AppliedOnce, []step{
-			observe(1, obs(sim.ObsCommit, origin, 1, 1, 5, "c0")), observe(2, obs(sim.ObsCommit, origin, 2, 1, 5, "c0"))}},
-		{"local writes are not mutations", "", []step{
-			observe(1, obs(sim.ObsCommit, origin, 1, 0, 0, "c0")), observe(2, obs(sim.ObsCommit, origin, 2, 0, 0, "c0"))}},
-		{"commit of a good push", "", []step{frame(1, origin, push(t, 1, 5, true), false), observe(1, obs(sim.ObsCommit, origin, 1, 1, 5, "c0"))}},
+			frame(0, origin, push(t, 1, 5, true), false), ack(1, 5, true), reject(2, 5), final(4)}},
+		{"false ack of a rejected mutation", "", []step{
+			frame(0, origin, push(t, 1, 5, true), false), reject(1, 5), ack(2, 5, true), final(4)}},
+		{"corrupted ack of a mutation never pushed is noise", "", []step{
+			frame(0, origin, push(t, 1, 5, true), false), ack(1, 9999, true), final(4)}},
+		{"commit twice (no-dedup)", AppliedOnce, []step{commit(1, 1, 1, 5), commit(2, 2, 1, 5)}},
+		{"local writes are not mutations", "", []step{commit(1, 1, 0, 0), commit(2, 2, 0, 0)}},
+		{"commit of a good push", "", []step{frame(1, origin, push(t, 1, 5, true), false), commit(1, 1, 1, 5)}},
 		{"commit of a bad-checksum push (skip-crc-check)", NoBadChecksum, []step{
-			frame(1, origin, push(t, 1, 5, false), false), observe(1, obs(sim.ObsCommit, origin, 1, 1, 5, "c0"))}},
-		{"in order", "", []step{observe(1, obs(sim.ObsApply, lite1, 1, 0, 0, "c0")), observe(2, obs(sim.ObsApply, lite1, 2, 0, 0, "c0"))}},
-		{"rewind (rewind-on-reorder)", InOrderApply, []step{
-			observe(1, obs(sim.ObsApply, lite1, 1, 0, 0, "c0")), observe(2, obs(sim.ObsApply, lite1, 2, 0, 0, "c0")), observe(3, obs(sim.ObsApply, lite1, 1, 0, 0, "c0"))}},
-		{"skip", InOrderApply, []step{observe(1, obs(sim.ObsApply, lite1, 1, 0, 0, "c0")), observe(2, obs(sim.ObsApply, lite1, 3, 0, 0, "c0"))}},
-		{"snapshot re-bases", "", []step{
-			observe(1, obs(sim.ObsApply, lite1, 1, 0, 0, "c0")), observe(2, obs(sim.ObsSnapshot, lite1, 40, 0, 0, "c0")), observe(3, obs(sim.ObsApply, lite1, 41, 0, 0, "c0"))}},
+			frame(1, origin, push(t, 1, 5, false), false), commit(1, 1, 1, 5)}},
+		{"in order", "", []step{apply(1, 1), apply(2, 2)}},
+		{"rewind (rewind-on-reorder)", InOrderApply, []step{apply(1, 1), apply(2, 2), apply(3, 1)}},
+		{"skip", InOrderApply, []step{apply(1, 1), apply(2, 3)}},
+		{"snapshot re-bases", "", []step{apply(1, 1), event(2, lite1, &sim.SnapshotLoaded{Collection: "c0", LSN: 40}), apply(3, 41)}},
 		{"cold start re-bases to 0", "", []step{
-			observe(1, obs(sim.ObsApply, lite1, 1, 0, 0, "c0")), observe(2, obs(sim.ObsCorruptedState, lite1, 0, 0, 0, "")),
-			observe(3, obs(sim.ObsSnapshot, lite1, 0, 0, 0, "c0")), observe(4, obs(sim.ObsApply, lite1, 1, 0, 0, "c0"))}},
+			apply(1, 1), event(2, lite1, &sim.CorruptedState{}),
+			event(3, lite1, &sim.SnapshotLoaded{Collection: "c0", LSN: 0}), apply(4, 1)}},
 		{"unthrottled bursts are fine", "", sends},
 		{"asked for 100/s, 12 at once (ignore-throttle)", ThrottleRate, append([]step{throttle(99, 7, true, 100)}, sends...)},
 		{"asked for 0/s means the default 50/s", ThrottleRate, append([]step{throttle(99, 7, true, 0)}, sends...)},
@@ -99,7 +120,7 @@ func TestPropertiesTrip(t *testing.T) {
 		{"asked then released", "", append([]step{throttle(98, 7, true, 100), throttle(99, 7, false, 0)}, sends...)},
 		{"a release that does not decode releases nothing", ThrottleRate, append([]step{throttle(98, 7, true, 100),
 			frame(99, origin, []byte{0x52, 1, 0, 0, 0, 0xc1}, true)}, sends...)},
-		{"lease ended after 5 s", "", append([]step{throttle(0, 7, true, 100), leaseOff(5000, 7)},
+		{"the lease has run 5 s after the request", "", append([]step{throttle(0, 7, true, 100)},
 			func() []step {
 				var s []step
 				for i := 0; i < 12; i++ {
@@ -107,13 +128,24 @@ func TestPropertiesTrip(t *testing.T) {
 				}
 				return s
 			}()...)},
-		{"lease ended early (the lease is no excuse)", ThrottleRate, append([]step{throttle(98, 7, true, 100), leaseOff(99, 7)}, sends...)},
-		{"Origin's own word is not taken for the engage", "", append([]step{observe(99, obs(sim.ObsThrottleOn, origin, 7, 100, 1, ""))}, sends...)},
+		{"a renewed request restarts the lease", ThrottleRate, append([]step{throttle(0, 7, true, 100), throttle(4000, 7, true, 100)},
+			func() []step {
+				var s []step
+				for i := 0; i < 12; i++ {
+					s = append(s, sent(5001+int64(i), 7))
+				}
+				return s
+			}()...)},
+		{"Origin's word that the lease ended early is no excuse", ThrottleRate, append([]step{throttle(98, 7, true, 100),
+			event(99, origin, &sim.ThrottleOff{Conn: 7, Peer: lite1, ByLease: true})}, sends...)},
+		{"Origin's own word is not taken for the engage", "", append([]step{event(99, origin, &sim.ThrottleOn{Conn: 7, Peer: lite1, Rate: 100})}, sends...)},
 		{"throttled, within burst + rate", "", []step{throttle(0, 7, true, 100),
 			sent(1, 7), sent(2, 7), sent(3, 7), sent(4, 7), sent(5, 7), sent(6, 7), sent(7, 7), sent(8, 7), sent(9, 7), sent(20, 7), sent(30, 7)}},
+		{"queue within its capacity", "", []step{probed(1, 4)}},
+		{"queue over its capacity", QueueCapacity, []step{probed(1, 4), probed(2, 5)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := New(Config{Origin: origin})
+			c := New(Config{Origin: origin, Throttle: terms, QueueCap: 4})
 			for _, s := range tc.steps {
 				s(c)
 			}
@@ -133,11 +165,9 @@ func TestPropertiesTrip(t *testing.T) {
 
 func TestMessagesArePlainSentences(t *testing.T) {
 	c := New(Config{Origin: origin})
-	c.Observe(sim.Second, obs(sim.ObsApply, lite1, 43, 0, 0, "c0"))
-	c = New(Config{Origin: origin})
-	c.Observe(1, obs(sim.ObsApply, lite1, 1, 0, 0, "c0"))
-	c.Observe(2, obs(sim.ObsApply, lite1, 2, 0, 0, "c0"))
-	c.Observe(3, obs(sim.ObsApply, lite1, 1, 0, 0, "c0"))
+	for i, lsn := range []uint64{1, 2, 1} {
+		c.Event(sim.Time(i), lite1, &sim.Applied{Collection: "c0", LSN: lsn})
+	}
 	if got, want := c.Violation().Message, "node 1 applied LSN 1 of c0 after 2"; got != want {
 		t.Fatalf("message %q, want %q", got, want)
 	}
@@ -149,32 +179,41 @@ func TestMessagesArePlainSentences(t *testing.T) {
 	}
 }
 
-// overfull is a node whose queue holds more than its capacity after its
-// third step (a planted queue-bound bug).
-type overfull struct{ steps int }
-
-func (o *overfull) Crash() {}
-func (o *overfull) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
-	o.steps++
-	out.SetTimer(sim.Millisecond, 0)
-}
-func (o *overfull) QueueDepth() (int, int) {
-	if o.steps >= 3 {
-		return 5, 4
+// A property that is not checked does not fail, however broken: what an
+// implementation does not claim is not held against it.
+func TestUncheckedPropertiesDoNotFail(t *testing.T) {
+	c := New(Config{Origin: origin, Check: []string{AppliedOnce}})
+	c.Event(1, lite1, &sim.Applied{Collection: "c0", LSN: 5})
+	c.Step(2, lite1, &sim.Input{Kind: sim.InFrame, Frame: encode(t, &wire.DeltaAck{MutationID: 3})}, false)
+	if v := c.Violation(); v != nil {
+		t.Fatalf("unchecked property reported: %v", v)
 	}
-	return o.steps, 4
+	if c.Checks(InOrderApply) || c.Checks(ThrottleRate) || !c.Checks(AppliedOnce) {
+		t.Fatal("Checks disagrees with the configuration")
+	}
+	c.Event(3, origin, &sim.Committed{Collection: "c0", LSN: 1, Peer: 1, Mutation: 1})
+	c.Event(4, origin, &sim.Committed{Collection: "c0", LSN: 2, Peer: 1, Mutation: 1})
+	if v := c.Violation(); v == nil || v.Property != AppliedOnce {
+		t.Fatalf("the checked property did not fail: %v", v)
+	}
+	// Without throttle terms or a queue capacity, those two are off even
+	// when named.
+	c = New(Config{Origin: origin, Check: []string{ThrottleRate, QueueCapacity}})
+	if c.Checks(ThrottleRate) || c.Checks(QueueCapacity) {
+		t.Fatal("throttle-rate or queue-capacity checked without the terms they need")
+	}
 }
 
-func TestQueueCapacityTrips(t *testing.T) {
-	c := New(Config{Origin: origin})
-	w := sim.New(sim.Config{Seed: 1, Nodes: []sim.NodeSpec{{Name: "o", Node: &overfull{}}}, Monitor: c, Deadline: sim.Second})
-	c.Attach(w)
-	w.Run()
-	v := c.Violation()
-	if v == nil || v.Property != QueueCapacity || v.At != 2*sim.Millisecond || !strings.Contains(v.Message, "5 queued deltas, over its capacity of 4") {
-		t.Fatalf("violation %v", v)
+func TestPropertyTableIsComplete(t *testing.T) {
+	for _, p := range Properties() {
+		if p.What == "" || p.RestsOn == "" {
+			t.Errorf("%s: say what it is and what it rests on", p.Name)
+		}
+		if _, ok := Lookup(p.Name); !ok {
+			t.Errorf("%s: Lookup does not find it", p.Name)
+		}
 	}
-	if w.Now() != 2*sim.Millisecond {
-		t.Fatalf("run went on to %v after the violation", w.Now())
+	if len(Names()) != 7 {
+		t.Fatalf("names %v", Names())
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/lite"
+	"github.com/syncsim/syncsim/nodes/origin"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
@@ -36,7 +39,7 @@ func TestParseTarget(t *testing.T) {
 
 func TestPlanValidate(t *testing.T) {
 	all := target(t, "all")
-	ok := faults.Spec{Kind: faults.Drop, Rate: 0.1, Target: all}
+	ok := faults.Spec{Kind: faults.Drop, Probability: 0.1, Target: all}
 	for _, tc := range []struct {
 		spec faults.Spec
 		heal sim.Time
@@ -44,16 +47,20 @@ func TestPlanValidate(t *testing.T) {
 	}{
 		{ok, sim.Second, ""},
 		{ok, 0, "heal time"},
-		{faults.Spec{Kind: "meteor", Rate: 1, Target: all}, sim.Second, `fault 1: unknown kind "meteor"`},
-		{faults.Spec{Kind: faults.Drop, Rate: 1.5, Target: all}, sim.Second, "fault 1 (drop): rate 1.5"},
-		{faults.Spec{Kind: faults.Crash, Rate: 0, Target: all}, sim.Second, "fault 1 (crash): rate 0"},
-		{faults.Spec{Kind: faults.Drop, Rate: 0.1, Start: 500 * sim.Millisecond, End: 100 * sim.Millisecond, Target: all}, sim.Second, "window"},
-		{faults.Spec{Kind: faults.Drop, Rate: 0.1, Start: 2 * sim.Second, Target: all}, sim.Second, "at or after heal"},
-		{faults.Spec{Kind: faults.SlowConsumer, Rate: 1, Factor: 1.5, Target: all}, sim.Second, "factor 1.5"},
-		{faults.Spec{Kind: faults.Crash, Rate: 1, Target: target(t, "lite:9")}, sim.Second, "names node 9, the run has 4 nodes"},
-		{faults.Spec{Kind: faults.Drop, Rate: 0.1, Target: target(t, "link:1->7")}, sim.Second, "names node 7"},
+		{faults.Spec{Kind: "meteor", PerSecond: 1, Target: all}, sim.Second, `fault 1 (meteor): unknown kind "meteor"`},
+		{faults.Spec{Kind: faults.Drop, Probability: 1.5, Target: all}, sim.Second, "fault 1 (drop): probability 1.5"},
+		{faults.Spec{Kind: faults.Drop, PerSecond: 1, Target: all}, sim.Second, "fault 1 (drop): probability 0"},
+		{faults.Spec{Kind: faults.Drop, Probability: 0.5, PerSecond: 1, Target: all}, sim.Second, "a frame fault has a probability per frame, not a rate per second"},
+		{faults.Spec{Kind: faults.Crash, PerSecond: 0, Target: all}, sim.Second, "fault 1 (crash): rate 0"},
+		{faults.Spec{Kind: faults.Crash, PerSecond: 1, Probability: 0.5, Target: all}, sim.Second, "a node fault has a rate per second, not a probability"},
+		{faults.Spec{Kind: faults.Drop, Probability: 0.1, Start: 500 * sim.Millisecond, End: 100 * sim.Millisecond, Target: all}, sim.Second, "window"},
+		{faults.Spec{Kind: faults.Drop, Probability: 0.1, Start: 2 * sim.Second, Target: all}, sim.Second, "at or after heal"},
+		{faults.Spec{Kind: faults.SlowConsumer, PerSecond: 1, Factor: 1.5, Target: all}, sim.Second, "factor 1.5"},
+		{faults.Spec{Kind: faults.Burst, PerSecond: 1, N: -1, Target: all}, sim.Second, "count -1"},
+		{faults.Spec{Kind: faults.Crash, PerSecond: 1, Target: target(t, "lite:9")}, sim.Second, "names Lite 9, the run has 3 Lites"},
+		{faults.Spec{Kind: faults.Drop, Probability: 0.1, Target: target(t, "link:1->7")}, sim.Second, "names node 7"},
 	} {
-		err := faults.Plan{Specs: []faults.Spec{tc.spec}, Heal: tc.heal}.Validate(4)
+		err := faults.Plan{Specs: []faults.Spec{tc.spec}, Heal: tc.heal}.Validate(topology.Roles(3))
 		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%+v: err %v, want one containing %q", tc.spec, err, tc.err)
 		}
@@ -68,7 +75,7 @@ func TestSwarmIsAFunctionOfTheSeed(t *testing.T) {
 	mixes := map[string]bool{}
 	for seed := uint64(1); seed <= 50; seed++ {
 		p := faults.Swarm(seed, 10*sim.Second, 3)
-		if err := p.Validate(4); err != nil {
+		if err := p.Validate(topology.Roles(3)); err != nil {
 			t.Fatalf("seed %d: swarm made an invalid plan: %v", seed, err)
 		}
 		mixes[fmt.Sprint(p.Kinds())] = true
@@ -79,8 +86,16 @@ func TestSwarmIsAFunctionOfTheSeed(t *testing.T) {
 	}
 }
 
-func swarmRun(seed uint64, script []faults.Event) topology.Result {
+// defaults is topology.Defaults with the reference nodes in both roles.
+func defaults() topology.Params {
 	p := topology.Defaults()
+	var ref reference.Config
+	p.Origin, p.Lite = ref.OriginImpl(), ref.LiteImpl()
+	return p
+}
+
+func swarmRun(seed uint64, script []faults.Event) topology.Result {
+	p := defaults()
 	p.Seed, p.WriteFor = seed, 10*sim.Second
 	p.Faults = faults.Swarm(seed, p.WriteFor, p.Lites)
 	p.Script = script
@@ -130,9 +145,9 @@ func TestNothingFiresAfterHeal(t *testing.T) {
 func TestFrameFaultsHitTheDecoder(t *testing.T) {
 	for _, k := range []faults.Kind{faults.Drop, faults.Duplicate, faults.Delay, faults.Reorder,
 		faults.BitFlip, faults.BadType, faults.BadLength, faults.Truncate} {
-		p := topology.Defaults()
+		p := defaults()
 		p.Seed, p.WriteFor = 3, 5*sim.Second
-		p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: k, Rate: 0.05, Target: target(t, "all")}}}
+		p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: k, Probability: 0.05, Target: target(t, "all")}}}
 		r, err := topology.Run(p)
 		if err != nil {
 			t.Fatal(err)
@@ -236,7 +251,7 @@ func TestShrinkDropsWholeLinks(t *testing.T) {
 // a protocol guard must catch it: the run still passes, and the guard's
 // coverage mark shows it was the one that did.
 func TestProtocolFaultsMeetTheirGuards(t *testing.T) {
-	drops := faults.Spec{Kind: faults.Drop, Rate: 0.05, Target: target(t, "all")}
+	drops := faults.Spec{Kind: faults.Drop, Probability: 0.05, Target: target(t, "all")}
 	for _, tc := range []struct {
 		kind  faults.Kind
 		base  func(p *topology.Params)
@@ -246,23 +261,23 @@ func TestProtocolFaultsMeetTheirGuards(t *testing.T) {
 		{faults.RewindLSN, nil, ""},                      // ignored: at or below the last applied LSN
 		{faults.ReplayOld, nil, "dedup-skip"},            // replayed pushes: dedup
 		{faults.StaleClock, func(p *topology.Params) { // stale clocks after resets: re-sent catch-up
-			p.Faults.Specs = append(p.Faults.Specs, faults.Spec{Kind: faults.Reset, Rate: 1, Target: target(t, "lites")})
+			p.Faults.Specs = append(p.Faults.Specs, faults.Spec{Kind: faults.Reset, PerSecond: 1, Target: target(t, "lites")})
 		}, "reconnect"},
 		{faults.ResyncAncient, func(p *topology.Params) { // ancient resync ranges: snapshot fallback
-			p.Origin.RetainLog = 16
+			p.Origin = reference.Config{Origin: origin.Config{RetainLog: 16}}.OriginImpl()
 			p.Faults.Specs = append(p.Faults.Specs, drops)
 		}, "snapshot-fallback"},
 		{faults.DelayEngage, func(p *topology.Params) { // a release overtaking its engage: the lease
 			p.Lites, p.Collections, p.LiteRate, p.OriginRate = 1, 1, 5, 600
-			p.Lite.DrainRate = 200
+			p.Lite = reference.Config{Lite: lite.Config{DrainRate: 200}}.LiteImpl()
 		}, "throttle-lease-expired"},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			fired, guarded := 0, 0
 			for seed := uint64(1); seed <= 10; seed++ {
-				p := topology.Defaults()
+				p := defaults()
 				p.Seed, p.WriteFor, p.Budget = seed, 8*sim.Second, 60*sim.Second
-				p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: tc.kind, Rate: 0.3, Target: target(t, "all")}}}
+				p.Faults = faults.Plan{Heal: p.WriteFor, Specs: []faults.Spec{{Kind: tc.kind, Probability: 0.3, Target: target(t, "all")}}}
 				if tc.base != nil {
 					tc.base(&p)
 				}

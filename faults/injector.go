@@ -1,7 +1,9 @@
 package faults
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -10,39 +12,91 @@ import (
 	"github.com/syncsim/syncsim/wire"
 )
 
-// Event is one fault that fired: the unit of a recorded schedule. A
-// schedule replayed with Replay reproduces the run's faults exactly, and a
-// subset of it still applies sensibly, which is what shrinking needs.
+// Event is one fault that fired: the unit of a recorded schedule, and the
+// one form of a fault event everywhere (scenario scripts, result files).
+// A schedule replayed with Replay reproduces the run's faults exactly, and
+// a subset of it still applies sensibly, which is what shrinking needs.
 type Event struct {
-	At   sim.Time
-	Kind Kind
-	Node sim.NodeID   // node faults: the node; frame faults: the sender
-	Peer sim.NodeID   // frame faults: the receiver
-	Type wire.MsgType // frame faults: the frame's type as sent
-	Nth  int          // frame faults: which of the frames of Type sent on the link at At
-	Arg  sim.Time     // what was drawn: bit index, delay, new type/length, downtime, duration, writes
+	At   sim.Time     `json:"at_ns"`
+	Kind Kind         `json:"kind"`
+	Node sim.NodeID   `json:"node"`           // node faults: the node; frame faults: the sender
+	Peer sim.NodeID   `json:"peer,omitempty"` // frame faults: the receiver
+	Type wire.MsgType `json:"type,omitempty"` // frame faults: the frame's type as sent
+	Nth  int          `json:"nth,omitempty"`  // frame faults: which of the frames of Type sent on the link at At
+	// For is a duration that was drawn or given: a delay, a lag, a
+	// downtime, a partition, a slow-down, a clock's offset.
+	For sim.Time `json:"for_ns,omitempty"`
+	// N is a number that was drawn or given: a bit index, a type byte, a
+	// length, the bytes a truncation keeps, a forged word, a rewind's
+	// LSNs, a burst's writes.
+	N int64 `json:"n,omitempty"`
 	// Factor is the SlowConsumer drain fraction.
-	Factor float64
+	Factor float64 `json:"factor,omitempty"`
+}
+
+// UnmarshalJSON reads an event, also in the form written before For and N
+// were told apart (one "arg" whose meaning the kind decides), so that
+// saved schedules keep replaying.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	var v struct {
+		plain
+		Arg *int64 `json:"arg"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*e = Event(v.plain)
+	if v.Arg != nil {
+		if e.For != 0 || e.N != 0 {
+			return fmt.Errorf("fault event: give arg (the old form) or for_ns/n, not both")
+		}
+		if e.Kind.Counts() {
+			e.N = *v.Arg
+		} else {
+			e.For = sim.Time(*v.Arg)
+		}
+	}
+	return nil
+}
+
+// arg is the event's argument as the trace records it.
+func (e Event) arg() uint64 {
+	if e.Kind.Counts() {
+		return uint64(e.N)
+	}
+	return uint64(e.For)
 }
 
 func (e Event) String() string {
-	if e.Kind.IsFrame() {
-		return fmt.Sprintf("%v %s %s %d->%d #%d arg=%d", e.At, e.Kind, e.Type, e.Node, e.Peer, e.Nth, e.Arg)
+	arg := ""
+	switch {
+	case e.Kind.Counts():
+		arg = fmt.Sprintf(" n=%d", e.N)
+	case e.For != 0:
+		arg = " for " + e.For.String()
 	}
-	return fmt.Sprintf("%v %s node %d arg=%v", e.At, e.Kind, e.Node, e.Arg)
+	if e.Kind == SlowConsumer {
+		arg += fmt.Sprintf(" factor=%g", e.Factor)
+	}
+	if e.Kind.IsFrame() {
+		return fmt.Sprintf("%v %s %s %d->%d #%d%s", e.At, e.Kind, e.Type, e.Node, e.Peer, e.Nth, arg)
+	}
+	return fmt.Sprintf("%v %s node %d%s", e.At, e.Kind, e.Node, arg)
 }
 
 // The node interfaces some faults need. Nodes implement them without
 // importing this package; a node that does not is left alone.
 type (
-	// DrainRater is a node whose consumption rate can be slowed.
-	DrainRater interface {
-		DrainRate() float64
-		SetDrainRate(float64)
-	}
-	// DurableCorruptor is a node whose durable state can be damaged.
+	// Slower is a node whose consumption can be slowed to factor of its
+	// normal rate (factor 1: normal again).
+	Slower interface{ SlowDown(factor float64) }
+	// DurableCorruptor is a node whose durable state can be damaged while
+	// it is down, as a torn write would; seed keys the damage.
 	DurableCorruptor interface {
-		CorruptDurable(rng interface{ IntN(int) int })
+		CorruptDurable(seed [2]uint64)
 	}
 	// ClockSkewer is a node whose device clock can be offset.
 	ClockSkewer interface{ SetClockSkew(sim.Time) }
@@ -52,6 +106,7 @@ type (
 // run's sim.Interceptor; Attach schedules its node faults.
 type Injector struct {
 	plan   Plan
+	roles  Roles
 	seed   uint64
 	rngs   []*rand.Rand // one stream per spec
 	w      *sim.World
@@ -109,14 +164,12 @@ func (r *ring) oldest() []byte {
 	return r.frames[r.n%len(r.frames)]
 }
 
-type slowState struct {
-	base   float64
-	active int
-}
+type slowState struct{ active int }
 
-// New returns an injector for plan, drawing from streams of seed.
-func New(plan Plan, seed uint64) *Injector {
-	in := &Injector{plan: plan, seed: seed, nth: map[nthKey]nthState{}, slow: map[sim.NodeID]*slowState{},
+// New returns an injector for plan, drawing from streams of seed, in a run
+// whose nodes play roles r.
+func New(plan Plan, seed uint64, r Roles) *Injector {
+	in := &Injector{plan: plan, roles: r, seed: seed, nth: map[nthKey]nthState{}, slow: map[sim.NodeID]*slowState{},
 		history: map[[2]sim.NodeID]*ring{}, held: map[[2]sim.NodeID][]byte{}}
 	for i, s := range plan.Specs {
 		in.rngs = append(in.rngs, sim.Stream(seed, fmt.Sprintf("faults/%d/%s", i, s.Kind)))
@@ -126,8 +179,8 @@ func New(plan Plan, seed uint64) *Injector {
 
 // Replay returns an injector that applies exactly the recorded events
 // (heal is the plan's heal time; nothing outlasts it).
-func Replay(events []Event, heal sim.Time) *Injector {
-	in := &Injector{plan: Plan{Heal: heal}, replay: true, nth: map[nthKey]nthState{},
+func Replay(events []Event, heal sim.Time, r Roles) *Injector {
+	in := &Injector{plan: Plan{Heal: heal}, roles: r, replay: true, nth: map[nthKey]nthState{},
 		slow: map[sim.NodeID]*slowState{}, pending: map[nthKey][]Event{}, history: map[[2]sim.NodeID]*ring{},
 		held: map[[2]sim.NodeID][]byte{}}
 	for _, e := range events {
@@ -168,16 +221,18 @@ func (in *Injector) Attach(w *sim.World) {
 		if s.Kind.IsFrame() {
 			continue
 		}
-		rng, cands := in.rngs[i], s.Target.nodes(w.NumNodes())
+		rng, cands := in.rngs[i], s.Target.nodes(in.roles)
 		end := s.end(in.plan.Heal)
 		for t := s.Start; ; {
-			t += sim.Time(rng.ExpFloat64() / s.Rate * float64(sim.Second))
+			t += sim.Time(rng.ExpFloat64() / s.PerSecond * float64(sim.Second))
 			if t >= end {
 				break
 			}
-			e := Event{At: t, Kind: s.Kind, Node: cands[rng.IntN(len(cands))], Arg: s.Arg, Factor: s.Factor}
-			if e.Kind == CorruptDurable && e.Node == 0 && len(cands) > 1 {
-				e.Node = cands[1+rng.IntN(len(cands)-1)] // Origin has no corruptible store: pick a Lite
+			e := Event{At: t, Kind: s.Kind, Node: cands[rng.IntN(len(cands))], For: s.For, N: int64(s.N), Factor: s.Factor}
+			if e.Kind == CorruptDurable && e.Node == in.roles.Origin && len(cands) > 1 {
+				// Origin has no corruptible store: pick a Lite (Origin
+				// comes first among the candidates).
+				e.Node = cands[1+rng.IntN(len(cands)-1)]
 			}
 			w.At(t, func(*sim.World) { in.fire(e) })
 		}
@@ -187,14 +242,14 @@ func (in *Injector) Attach(w *sim.World) {
 func (in *Injector) record(e Event) {
 	in.events = append(in.events, e)
 	if in.w != nil {
-		in.w.RecordFault(e.Node, e.Peer, 0, string(e.Kind), uint64(e.Arg), uint64(e.Type))
+		in.w.RecordFault(e.Node, e.Peer, 0, string(e.Kind), e.arg(), uint64(e.Type))
 	}
 }
 
 // fire applies a node fault. Anything it starts ends by heal at the latest.
 func (in *Injector) fire(e Event) {
 	w, heal := in.w, in.plan.Heal
-	until := min(w.Now()+e.Arg, heal)
+	until := min(w.Now()+e.For, heal)
 	in.record(e)
 	switch e.Kind {
 	case Partition, PartitionOneWay:
@@ -210,32 +265,32 @@ func (in *Injector) fire(e Event) {
 		w.Crash(e.Node)
 		if e.Kind == CorruptDurable {
 			if d, ok := w.Node(e.Node).(DurableCorruptor); ok {
-				d.CorruptDurable(sim.Stream(uint64(e.At), fmt.Sprintf("faults/corrupt/%d", e.Node)))
+				d.CorruptDurable(sim.StreamSeed(uint64(e.At), fmt.Sprintf("faults/corrupt/%d", e.Node)))
 			}
 		}
 		w.At(until, func(w *sim.World) { w.Restart(e.Node) })
 	case SlowConsumer:
-		d, ok := w.Node(e.Node).(DrainRater)
+		d, ok := w.Node(e.Node).(Slower)
 		if !ok {
 			return
 		}
 		st := in.slow[e.Node]
 		if st == nil {
-			st = &slowState{base: d.DrainRate()}
+			st = &slowState{}
 			in.slow[e.Node] = st
 		}
 		st.active++
-		d.SetDrainRate(st.base * e.Factor)
+		d.SlowDown(e.Factor)
 		w.At(until, func(*sim.World) {
 			if st.active--; st.active == 0 {
-				d.SetDrainRate(st.base)
+				d.SlowDown(1)
 			}
 		})
 	case Burst:
-		w.Burst(e.Node, int(e.Arg))
+		w.Burst(e.Node, int(e.N))
 	case ClockSkew:
 		if c, ok := w.Node(e.Node).(ClockSkewer); ok {
-			c.SetClockSkew(e.Arg)
+			c.SetClockSkew(e.For)
 			w.At(min(w.Now()+5*sim.Second, heal), func(*sim.World) { c.SetClockSkew(0) })
 		}
 	}
@@ -307,7 +362,7 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 		return out
 	}
 	for i, s := range in.plan.Specs {
-		if !s.Kind.IsFrame() || now < s.Start || now >= s.end(in.plan.Heal) || !s.Target.matchesFrame(p.From, p.To) ||
+		if !s.Kind.IsFrame() || now < s.Start || now >= s.end(in.plan.Heal) || !s.Target.matchesFrame(in.roles, p.From, p.To) ||
 			s.Type != 0 && s.Type != p.Type {
 			continue
 		}
@@ -315,11 +370,16 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 			continue
 		}
 		rng := in.rngs[i]
-		if rng.Float64() >= s.Rate {
+		if rng.Float64() >= s.Probability {
 			continue
 		}
 		e := base
-		e.Kind, e.Arg = s.Kind, in.draw(rng, s, p)
+		e.Kind = s.Kind
+		if d := in.draw(rng, s, p); s.Kind.Counts() {
+			e.N = d
+		} else {
+			e.For = sim.Time(d)
+		}
 		if out = in.apply(e, p, out); len(out) == 0 {
 			return out
 		}
@@ -327,36 +387,39 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 	return out
 }
 
-// draw picks the random parameter of a frame fault.
-func (in *Injector) draw(rng *rand.Rand, s Spec, p *sim.Packet) sim.Time {
+// draw picks the random parameter of a frame fault: a duration in
+// nanoseconds for the kinds that delay, a number for the others.
+func (in *Injector) draw(rng *rand.Rand, s Spec, p *sim.Packet) int64 {
 	n := len(p.Bytes)
 	switch s.Kind {
 	case Duplicate:
-		return cmp0(s.Arg, 3*sim.Millisecond)
+		return int64(cmp0(s.For, 3*sim.Millisecond))
 	case Delay:
-		return cmp0(s.Arg, 200*sim.Millisecond)
+		return int64(cmp0(s.For, 200*sim.Millisecond))
 	case Reorder:
-		return sim.Time(rng.Int64N(int64(cmp0(s.Arg, 50*sim.Millisecond))))
+		return rng.Int64N(int64(cmp0(s.For, 50*sim.Millisecond)))
 	case BitFlip:
 		if n > wire.HeaderLen {
-			return sim.Time(wire.HeaderLen*8 + rng.IntN((n-wire.HeaderLen)*8))
+			return int64(wire.HeaderLen*8 + rng.IntN((n-wire.HeaderLen)*8))
 		}
-		return sim.Time(rng.IntN(n * 8))
+		return int64(rng.IntN(n * 8))
 	case BadType:
 		for {
 			if b := wire.MsgType(rng.IntN(256)); !b.Known() {
-				return sim.Time(b)
+				return int64(b)
 			}
 		}
 	case BadLength:
-		return sim.Time(rng.Uint32N(uint32(2*n + 16)))
+		return int64(rng.Uint32N(uint32(2*n + 16)))
 	case Truncate:
-		return sim.Time(rng.IntN(max(n-1, 1)))
+		return int64(rng.IntN(max(n-1, 1)))
 	case ForgeDelta:
-		return sim.Time(rng.Uint32())
+		return int64(rng.Uint32())
 	case RewindLSN:
-		return cmp0(s.Arg, 5)
-
+		if s.N != 0 {
+			return int64(s.N)
+		}
+		return 5
 	}
 	return 0
 }
@@ -397,20 +460,20 @@ func (in *Injector) apply(e Event, p *sim.Packet, out []sim.Delivery) []sim.Deli
 		return out[:0]
 	case Duplicate:
 		d := out[len(out)-1]
-		d.Delay += e.Arg
+		d.Delay += e.For
 		return append(out, d)
 	case Delay:
 		for i := range out {
-			out[i].Delay += e.Arg
+			out[i].Delay += e.For
 		}
 	case Reorder:
 		for i := range out {
-			out[i].Delay += e.Arg
+			out[i].Delay += e.For
 			out[i].Unordered = true
 		}
 	case BitFlip:
 		mutate(func(b []byte) []byte {
-			if bit := int(e.Arg); bit/8 < len(b) {
+			if bit := int(e.N); bit >= 0 && bit/8 < len(b) {
 				b[bit/8] ^= 1 << (bit % 8)
 			}
 			return b
@@ -418,19 +481,19 @@ func (in *Injector) apply(e Event, p *sim.Packet, out []sim.Delivery) []sim.Deli
 	case BadType:
 		mutate(func(b []byte) []byte {
 			if len(b) > 0 { // an earlier fault on this frame may have truncated it to nothing
-				b[0] = byte(e.Arg)
+				b[0] = byte(e.N)
 			}
 			return b
 		})
 	case BadLength:
 		mutate(func(b []byte) []byte {
 			if len(b) >= wire.HeaderLen {
-				binary.LittleEndian.PutUint32(b[1:], uint32(e.Arg))
+				binary.LittleEndian.PutUint32(b[1:], uint32(e.N))
 			}
 			return b
 		})
 	case Truncate:
-		mutate(func(b []byte) []byte { return b[:min(int(e.Arg), len(b))] })
+		mutate(func(b []byte) []byte { return b[:max(0, min(int(e.N), len(b)))] })
 	case ReplayOld:
 		if old := in.history[[2]sim.NodeID{p.From, p.To}].oldest(); old != nil {
 			out = append(out, sim.Delivery{Bytes: append([]byte(nil), old...), Delay: sim.Millisecond, Altered: true})
@@ -471,7 +534,7 @@ func rewrite(e Event, b []byte) []byte {
 			return nil
 		}
 		m.Delta = append([]byte(nil), m.Delta...)
-		m.Delta[1+int(e.Arg)%(len(m.Delta)-1)] ^= 0x5a // past the op byte: a different value
+		m.Delta[1+int(uint64(e.N)%uint64(len(m.Delta)-1))] ^= 0x5a // past the op byte: a different value
 		if m.Checksum != 0 {
 			m.Seal() // the buggy sender checksums what it sends
 		}
@@ -479,9 +542,9 @@ func rewrite(e Event, b []byte) []byte {
 		switch {
 		case e.Kind == ForgeDelta && len(m.Delta) > 0:
 			m.Delta = append([]byte(nil), m.Delta...)
-			m.Delta[int(e.Arg)%len(m.Delta)] ^= 0x5a
+			m.Delta[int(uint64(e.N)%uint64(len(m.Delta)))] ^= 0x5a
 		case e.Kind == RewindLSN && m.LSN > 1:
-			m.LSN -= min(uint64(e.Arg), m.LSN-1)
+			m.LSN -= min(uint64(e.N), m.LSN-1)
 		default:
 			return nil
 		}

@@ -83,12 +83,46 @@ func (k Kind) valid() bool {
 	return false
 }
 
+// Counts reports whether k's argument is a count (a bit index, a byte, a
+// length, a number of writes or LSNs) rather than a duration.
+func (k Kind) Counts() bool {
+	switch k {
+	case BitFlip, BadType, BadLength, Truncate, ForgeDelta, RewindLSN, Burst:
+		return true
+	}
+	return false
+}
+
+// Roles says which node is the Origin and which are the Lites: the
+// topology's numbering, through which targets and node faults resolve.
+type Roles struct {
+	Origin sim.NodeID
+	Lites  []sim.NodeID // Lite i (from 0) is Lites[i]
+}
+
+// Nodes lists every node: the Origin, then the Lites.
+func (r Roles) Nodes() []sim.NodeID { return append([]sim.NodeID{r.Origin}, r.Lites...) }
+
+// has reports whether n is a node of the run.
+func (r Roles) has(n sim.NodeID) bool {
+	if n == r.Origin {
+		return true
+	}
+	for _, l := range r.Lites {
+		if l == n {
+			return true
+		}
+	}
+	return false
+}
+
 // Target says where a fault applies. Written as "all", "origin", "lites",
-// "lite:N" (N from 1) or "link:A->B" with A and B node ids (0 is Origin).
+// "lite:N" (the Nth Lite, from 1) or "link:A->B" with A and B node ids.
 type Target struct {
 	Spec string
 	kind targetKind
-	a, b sim.NodeID
+	n    int        // lite:N
+	a, b sim.NodeID // link:A->B
 }
 
 type targetKind uint8
@@ -116,7 +150,7 @@ func ParseTarget(s string) (Target, error) {
 		if err != nil || n < 1 {
 			return t, fmt.Errorf("target %q: want lite:N with N >= 1", s)
 		}
-		t.kind, t.a = tLite, sim.NodeID(n)
+		t.kind, t.n = tLite, n
 	case strings.HasPrefix(s, "link:"):
 		a, b, ok := strings.Cut(s[5:], "->")
 		x, err1 := strconv.Atoi(a)
@@ -131,52 +165,62 @@ func ParseTarget(s string) (Target, error) {
 	return t, nil
 }
 
+// lite is the node of lite:N (-1 when the run has fewer Lites).
+func (t Target) lite(r Roles) sim.NodeID {
+	if t.n < 1 || t.n > len(r.Lites) {
+		return -1
+	}
+	return r.Lites[t.n-1]
+}
+
 // matchesFrame reports whether a frame from→to is targeted.
-func (t Target) matchesFrame(from, to sim.NodeID) bool {
+func (t Target) matchesFrame(r Roles, from, to sim.NodeID) bool {
 	switch t.kind {
 	case tOrigin:
-		return from == 0 || to == 0
+		return from == r.Origin || to == r.Origin
 	case tLite:
-		return from == t.a || to == t.a
+		l := t.lite(r)
+		return from == l || to == l
 	case tLink:
 		return from == t.a && to == t.b
 	}
 	return true // all, lites: every frame has a Lite end
 }
 
-// nodes returns the candidate nodes of a node fault among n nodes (0 is
-// Origin); an event picks one of them.
-func (t Target) nodes(n int) []sim.NodeID {
+// nodes returns the candidate nodes of a node fault (an event picks one
+// of them), the Origin first where it is one.
+func (t Target) nodes(r Roles) []sim.NodeID {
 	switch t.kind {
 	case tOrigin:
-		return []sim.NodeID{0}
+		return []sim.NodeID{r.Origin}
 	case tLite:
-		return []sim.NodeID{t.a}
+		return []sim.NodeID{t.lite(r)}
 	case tLink:
 		return []sim.NodeID{t.a}
 	case tLites:
-		out := make([]sim.NodeID, 0, n-1)
-		for i := 1; i < n; i++ {
-			out = append(out, sim.NodeID(i))
-		}
-		return out
+		return append([]sim.NodeID(nil), r.Lites...)
 	}
-	out := make([]sim.NodeID, n)
-	for i := range out {
-		out[i] = sim.NodeID(i)
-	}
-	return out
+	return r.Nodes()
 }
 
 // Spec is one injector: a kind, an intensity, a window and a target.
 type Spec struct {
-	Kind   Kind
-	Rate   float64  // frame kinds: probability per frame (0..1]; node kinds: events per simulated second
-	Start  sim.Time // window start
-	End    sim.Time // window end; 0 means the plan's heal time
-	Target Target
-	Arg    sim.Time // magnitude: delay, downtime, duration, skew; writes for Burst
-	Factor float64  // SlowConsumer: fraction of the drain rate kept (0..1)
+	Kind Kind
+	// Probability is a frame fault's chance per frame, in (0, 1].
+	Probability float64
+	// PerSecond is a node fault's mean rate, in events per simulated
+	// second (a Poisson process within the window).
+	PerSecond float64
+	Start     sim.Time // window start
+	End       sim.Time // window end; 0 means the plan's heal time
+	Target    Target
+	// For is how long: a delay, a reorder's bound, a duplicate's lag, a
+	// partition, a downtime, a slow-down, a clock's offset.
+	For sim.Time
+	// N is a count: a burst's writes, a rewind's LSNs.
+	N int
+	// Factor is SlowConsumer's fraction of the drain rate kept (0..1).
+	Factor float64
 	// Type limits a frame fault to frames of one message type (0: any),
 	// e.g. dropping only Throttle frames to lose a release.
 	Type wire.MsgType
@@ -188,38 +232,71 @@ type Plan struct {
 	Heal  sim.Time
 }
 
-// Validate reports the first spec that makes no sense, naming it.
-func (p Plan) Validate(nodes int) error {
+// Validate reports the first spec that makes no sense, naming it, for a
+// run whose nodes play roles r.
+func (p Plan) Validate(r Roles) error {
 	if p.Heal <= 0 {
 		return fmt.Errorf("heal time %v: must be positive", p.Heal)
 	}
 	for i, s := range p.Specs {
-		where := fmt.Sprintf("fault %d (%s)", i+1, s.Kind)
-		switch {
-		case !s.Kind.valid():
-			return fmt.Errorf("fault %d: unknown kind %q", i+1, s.Kind)
-		case s.Rate <= 0 || s.Kind.IsFrame() && s.Rate > 1:
-			return fmt.Errorf("%s: rate %g: want a probability in (0, 1] for frame faults, events/s > 0 for node faults", where, s.Rate)
-		case s.Start < 0 || s.End < 0 || s.End != 0 && s.End <= s.Start:
-			return fmt.Errorf("%s: window [%v, %v) is empty or negative", where, s.Start, s.End)
-		case s.Start >= p.Heal:
-			return fmt.Errorf("%s: starts at %v, at or after heal (%v)", where, s.Start, p.Heal)
-		case s.Arg < 0:
-			return fmt.Errorf("%s: arg %v must not be negative", where, s.Arg)
-		case s.Kind == SlowConsumer && (s.Factor <= 0 || s.Factor >= 1):
-			return fmt.Errorf("%s: factor %g: want 0 < factor < 1", where, s.Factor)
-		case s.Type != 0 && !s.Kind.IsFrame():
-			return fmt.Errorf("%s: type applies to frame faults only", where)
-		case s.Type != 0 && !s.Type.Known():
-			return fmt.Errorf("%s: type 0x%02x is not a message type", where, byte(s.Type))
+		if err := s.validate(p.Heal, r); err != nil {
+			return fmt.Errorf("fault %d (%s): %w", i+1, s.Kind, err)
 		}
-		for _, n := range s.Target.nodes(nodes) {
-			if int(n) >= nodes {
-				return fmt.Errorf("%s: target %s names node %d, the run has %d nodes (0..%d)", where, s.Target.Spec, n, nodes, nodes-1)
+	}
+	return nil
+}
+
+// SpecError is a problem with one field of a Spec.
+type SpecError struct {
+	Field string // kind, probability, per_second, start, target, for, n, factor, type
+	Msg   string
+}
+
+func (e *SpecError) Error() string { return e.Msg }
+
+func specErr(field, format string, args ...any) error {
+	return &SpecError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s Spec) validate(heal sim.Time, r Roles) error {
+	frame := s.Kind.IsFrame()
+	switch {
+	case !s.Kind.valid():
+		return specErr("kind", "unknown kind %q", s.Kind)
+	case frame && (s.Probability <= 0 || s.Probability > 1):
+		return specErr("probability", "probability %g: want a probability per frame in (0, 1]", s.Probability)
+	case frame && s.PerSecond != 0:
+		return specErr("per_second", "a frame fault has a probability per frame, not a rate per second")
+	case !frame && s.PerSecond <= 0:
+		return specErr("per_second", "rate %g: want events per second > 0", s.PerSecond)
+	case !frame && s.Probability != 0:
+		return specErr("probability", "a node fault has a rate per second, not a probability per frame")
+	case s.Start < 0 || s.End < 0 || s.End != 0 && s.End <= s.Start:
+		return specErr("start", "window [%v, %v) is empty or negative", s.Start, s.End)
+	case s.Start >= heal:
+		return specErr("start", "starts at %v, at or after heal (%v)", s.Start, heal)
+	case s.For < 0:
+		return specErr("for", "duration %v must not be negative", s.For)
+	case s.N < 0:
+		return specErr("n", "count %d must not be negative", s.N)
+	case s.Kind == SlowConsumer && (s.Factor <= 0 || s.Factor >= 1):
+		return specErr("factor", "factor %g: want 0 < factor < 1", s.Factor)
+	case s.Type != 0 && !frame:
+		return specErr("type", "a message type applies to frame faults only, not %s", s.Kind)
+	case s.Type != 0 && !s.Type.Known():
+		return specErr("type", "type 0x%02x is not a message type", byte(s.Type))
+	}
+	n := len(r.Lites) + 1
+	switch s.Target.kind {
+	case tLite:
+		if s.Target.lite(r) < 0 {
+			return specErr("target", "target %s names Lite %d, the run has %d Lites", s.Target.Spec, s.Target.n, len(r.Lites))
+		}
+	case tLink:
+		for _, x := range []sim.NodeID{s.Target.a, s.Target.b} {
+			if !r.has(x) {
+				return specErr("target", "target %s names node %d, the run has %d nodes (0..%d)", s.Target.Spec, x, n, n-1)
 			}
-		}
-		if s.Target.kind == tLink && int(s.Target.b) >= nodes {
-			return fmt.Errorf("%s: target %s names node %d, the run has %d nodes", where, s.Target.Spec, s.Target.b, nodes)
 		}
 	}
 	return nil

@@ -46,41 +46,41 @@ func swarmSpec(rng *rand.Rand, k Kind, heal sim.Time, lites int) Spec {
 	ms := func(lo, hi int64) sim.Time { return sim.Time(lo+rng.Int64N(hi-lo)) * sim.Millisecond }
 	switch k {
 	case Drop, Duplicate, Reorder, BitFlip:
-		s.Rate = logUniform(rng, 0.002, 0.08)
+		s.Probability = logUniform(rng, 0.002, 0.08)
 		if k == Reorder {
-			s.Arg = ms(5, 100)
+			s.For = ms(5, 100)
 		}
 	case BadType, BadLength, Truncate:
-		s.Rate = logUniform(rng, 0.001, 0.02)
+		s.Probability = logUniform(rng, 0.001, 0.02)
 	case ForgeDelta, ReplayOld, RewindLSN:
-		s.Rate = logUniform(rng, 0.002, 0.05)
+		s.Probability = logUniform(rng, 0.002, 0.05)
 	case StaleClock, DelayEngage, ResyncAncient:
-		s.Rate = logUniform(rng, 0.05, 0.5)
+		s.Probability = logUniform(rng, 0.05, 0.5)
 	case Delay:
-		s.Rate, s.Arg = logUniform(rng, 0.002, 0.02), ms(50, 1000)
+		s.Probability, s.For = logUniform(rng, 0.002, 0.02), ms(50, 1000)
 	case Partition, PartitionOneWay:
-		s.Rate, s.Arg = logUniform(rng, 0.05, 0.5), ms(200, 5000)
+		s.PerSecond, s.For = logUniform(rng, 0.05, 0.5), ms(200, 5000)
 	case Reset:
-		s.Rate = logUniform(rng, 0.05, 1)
+		s.PerSecond = logUniform(rng, 0.05, 1)
 	case Crash:
-		s.Rate, s.Arg = logUniform(rng, 0.02, 0.3), ms(100, 3000)
+		s.PerSecond, s.For = logUniform(rng, 0.02, 0.3), ms(100, 3000)
 		if rng.IntN(4) == 0 {
 			s.Target, _ = ParseTarget("origin")
 		}
 	case CorruptDurable:
-		s.Rate, s.Arg = logUniform(rng, 0.02, 0.2), ms(100, 2000)
+		s.PerSecond, s.For = logUniform(rng, 0.02, 0.2), ms(100, 2000)
 		if s.Target.kind == tAll {
 			s.Target, _ = ParseTarget("lites")
 		}
 	case SlowConsumer:
-		s.Rate, s.Arg, s.Factor = logUniform(rng, 0.05, 0.5), ms(500, 5000), logUniform(rng, 0.005, 0.3)
+		s.PerSecond, s.For, s.Factor = logUniform(rng, 0.05, 0.5), ms(500, 5000), logUniform(rng, 0.005, 0.3)
 		if s.Target.kind == tAll {
 			s.Target, _ = ParseTarget("lites")
 		}
 	case Burst:
-		s.Rate, s.Arg = logUniform(rng, 0.05, 1), sim.Time(20+rng.IntN(500))
+		s.PerSecond, s.N = logUniform(rng, 0.05, 1), 20+rng.IntN(500)
 	case ClockSkew:
-		s.Rate, s.Arg = logUniform(rng, 0.05, 0.5), ms(1000, 600000)
+		s.PerSecond, s.For = logUniform(rng, 0.05, 0.5), ms(1000, 600000)
 		if s.Target.kind == tAll {
 			s.Target, _ = ParseTarget("lites")
 		}
@@ -98,13 +98,13 @@ func Chaos(p float64, resets float64, heal sim.Time) Plan {
 	plan := Plan{Heal: heal}
 	if p > 0 {
 		for _, k := range []Kind{Drop, Duplicate, Reorder, BitFlip} {
-			plan.Specs = append(plan.Specs, Spec{Kind: k, Rate: p, Target: all})
+			plan.Specs = append(plan.Specs, Spec{Kind: k, Probability: p, Target: all})
 		}
 	}
 	if resets > 0 {
 		plan.Specs = append(plan.Specs,
-			Spec{Kind: Reset, Rate: resets, Target: lites},
-			Spec{Kind: Crash, Rate: 0.1, Target: all, Arg: 500 * sim.Millisecond})
+			Spec{Kind: Reset, PerSecond: resets, Target: lites},
+			Spec{Kind: Crash, PerSecond: 0.1, Target: all, For: 500 * sim.Millisecond})
 	}
 	return plan
 }

@@ -123,25 +123,26 @@ func faultRows(r *results.Run) []FaultRow {
 	var rows []FaultRow
 	nodes := map[string][]int{}
 	for _, e := range r.Faults {
-		at := secs(float64(e.AtNs) / 1e9)
-		i, ok := idx[e.Kind]
+		at := secs(e.At.Seconds())
+		kind := string(e.Kind)
+		i, ok := idx[kind]
 		if !ok {
 			i = len(rows)
-			idx[e.Kind] = i
+			idx[kind] = i
 			shape := "instant"
-			if windowKinds[e.Kind] {
+			if windowKinds[kind] {
 				shape = "window"
 			}
-			rows = append(rows, FaultRow{Kind: e.Kind, First: at, Shape: shape})
+			rows = append(rows, FaultRow{Kind: kind, First: at, Shape: shape})
 		}
 		rows[i].Count++
 		rows[i].Last = at
-		n := e.Node
+		n := int(e.Node)
 		if n == 0 && e.Peer != 0 {
-			n = e.Peer
+			n = int(e.Peer)
 		}
-		if !slices.Contains(nodes[e.Kind], n) {
-			nodes[e.Kind] = append(nodes[e.Kind], n)
+		if !slices.Contains(nodes[kind], n) {
+			nodes[kind] = append(nodes[kind], n)
 		}
 	}
 	for i := range rows {

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/results"
-	"github.com/syncsim/syncsim/scenarios"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -28,11 +28,11 @@ func tinyRun() *results.Run {
 	r := &results.Run{Scenario: "tiny", Seed: 3, Pass: true, TraceHash: "00000000000000ff", HealS: 1, BudgetS: 2,
 		ConvergeAfter: &conv, EndS: 1.1, Replay: "simrun run -scenario tiny -seed 3",
 		Queue: &results.Queue{Capacity: 100, High: 75, Low: 25},
-		Faults: []scenarios.ScriptEvent{
-			{AtNs: 200e6, Kind: "partition", Node: 1, Arg: 300e6},  // 0.2..0.5
-			{AtNs: 350e6, Kind: "drop", Node: 0, Peer: 2, Type: 3}, // an instant
-			{AtNs: 400e6, Kind: "partition", Node: 1, Arg: 300e6},  // 0.4..0.7: merges into 0.2..0.7
-			{AtNs: 900e6, Kind: "crash", Node: 0, Arg: 1e9},        // 0.9..1.9, clipped at heal: 0.9..1.0
+		Faults: []faults.Event{
+			{At: 200e6, Kind: "partition", Node: 1, For: 300e6},  // 0.2..0.5
+			{At: 350e6, Kind: "drop", Node: 0, Peer: 2, Type: 3}, // an instant
+			{At: 400e6, Kind: "partition", Node: 1, For: 300e6},  // 0.4..0.7: merges into 0.2..0.7
+			{At: 900e6, Kind: "crash", Node: 0, For: 1e9},        // 0.9..1.9, clipped at heal: 0.9..1.0
 		}}
 	ts := []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1}
 	series := func(name string, node int, vs ...float64) {
@@ -91,13 +91,13 @@ func tinySweep() *results.Sweep {
 	c := func(v float64) *float64 { return &v }
 	return &results.Sweep{Scenario: "tiny", Seeds: []uint64{1, 2, 3, 4, 5}, Runs: []results.Run{
 		{Scenario: "tiny", Seed: 1, Pass: true, ConvergeAfter: c(0.1), EndS: 1.1, WallS: 0.01,
-			Faults: []scenarios.ScriptEvent{{Kind: "drop"}, {Kind: "drop"}}},
+			Faults: []faults.Event{{Kind: "drop"}, {Kind: "drop"}}},
 		{Scenario: "tiny", Seed: 2, Pass: true, ConvergeAfter: c(0.3), EndS: 1.3, WallS: 0.02,
-			Faults: []scenarios.ScriptEvent{{Kind: "partition"}}},
+			Faults: []faults.Event{{Kind: "partition"}}},
 		{Scenario: "tiny", Seed: 3, Pass: true, ConvergeAfter: c(0.3), EndS: 1.3, WallS: 0.013},
 		{Scenario: "tiny", Seed: 4, EndS: 3, WallS: 0.03, Replay: "simrun run -scenario tiny -seed 4", Shrink: "simrun shrink -scenario tiny -seed 4",
 			Violation: &results.Violation{Property: "convergence", AtS: 3, Node: "lite1", Message: "not converged"},
-			Faults:    []scenarios.ScriptEvent{{Kind: "partition"}, {Kind: "drop"}}},
+			Faults:    []faults.Event{{Kind: "partition"}, {Kind: "drop"}}},
 		{Scenario: "tiny", Seed: 5, EndS: 0.5, WallS: 0.005, Replay: "simrun run -scenario tiny -seed 5",
 			Violation: &results.Violation{Property: "acked-not-lost", AtS: 0.5, Node: "origin", Message: "lost"}},
 	}}

@@ -94,8 +94,8 @@ func (d *runData) name() string { return fmt.Sprintf("%s seed %d", scenarioName(
 // scenarioName is the scenario's own name, or the base name of the file
 // or name it was run as: a long path would not fit a title.
 func scenarioName(r *results.Run) string {
-	if r.Definition != nil && r.Definition.Name != "" {
-		return r.Definition.Name
+	if n := r.DefinitionName(); n != "" {
+		return n
 	}
 	return filepath.Base(r.Scenario)
 }
@@ -280,28 +280,28 @@ func (d *runData) faultSpans(f *Figure) {
 	var kindOrder []string
 	instants := 0
 	for _, e := range d.r.Faults {
-		at := float64(e.AtNs) / 1e9
-		if !windowKinds[e.Kind] {
+		at, kind := e.At.Seconds(), string(e.Kind)
+		if !windowKinds[kind] {
 			f.Spans = append(f.Spans, Span{Color: "fault:instant", From: at, To: at})
 			instants++
 			continue
 		}
-		dur := float64(e.Arg) / 1e9
-		if e.Kind == "clock-skew" {
+		dur := e.For.Seconds()
+		if kind == "clock-skew" {
 			dur = clockSkewFor
 		}
 		to := at + dur
 		if d.r.HealS > 0 {
 			to = math.Min(to, math.Max(d.r.HealS, at))
 		}
-		k := key{e.Kind, e.Node}
+		k := key{kind, int(e.Node)}
 		if wins[k] == nil {
 			order = append(order, k)
 		}
 		wins[k] = append(wins[k], [2]float64{at, to})
-		if !kinds[e.Kind] {
-			kinds[e.Kind] = true
-			kindOrder = append(kindOrder, e.Kind)
+		if !kinds[kind] {
+			kinds[kind] = true
+			kindOrder = append(kindOrder, kind)
 		}
 	}
 	for _, k := range order {
@@ -473,7 +473,7 @@ func (d *runData) faultFigure() Figure {
 	f := Figure{ID: "faults", Title: "Fault timeline: " + d.name(), X: timeAxis(d.end)}
 	nodes := d.lites[len(d.lites)-1]
 	for _, e := range d.r.Faults {
-		nodes = max(nodes, e.Node, e.Peer)
+		nodes = max(nodes, int(e.Node), int(e.Peer))
 	}
 	// Row of node n: Origin on top (row nodes), lite1 below it, ...
 	rowOf := func(n int) float64 {
@@ -485,15 +485,15 @@ func (d *runData) faultFigure() Figure {
 	count := map[string]int{}
 	var kinds []string
 	for _, e := range d.r.Faults {
-		at := float64(e.AtNs) / 1e9
-		node := e.Node
+		at, kind := e.At.Seconds(), string(e.Kind)
+		node := int(e.Node)
 		if node == 0 && e.Peer != 0 {
-			node = e.Peer
+			node = int(e.Peer)
 		}
 		to := at
-		if windowKinds[e.Kind] {
-			dur := float64(e.Arg) / 1e9
-			if e.Kind == "clock-skew" {
+		if windowKinds[kind] {
+			dur := e.For.Seconds()
+			if kind == "clock-skew" {
 				dur = clockSkewFor
 			}
 			to = at + dur
@@ -502,11 +502,11 @@ func (d *runData) faultFigure() Figure {
 			}
 		}
 		y := rowOf(node)
-		f.Rects = append(f.Rects, Rect{Color: "fault:" + e.Kind, X0: at, X1: to, Y0: y - 0.35, Y1: y + 0.35})
-		if count[e.Kind] == 0 {
-			kinds = append(kinds, e.Kind)
+		f.Rects = append(f.Rects, Rect{Color: "fault:" + kind, X0: at, X1: to, Y0: y - 0.35, Y1: y + 0.35})
+		if count[kind] == 0 {
+			kinds = append(kinds, kind)
 		}
-		count[e.Kind]++
+		count[kind]++
 	}
 	for _, k := range kinds {
 		kind := "tick"

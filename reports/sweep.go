@@ -222,13 +222,14 @@ func faultKindFigure(s *results.Sweep) (Figure, bool) {
 	for _, r := range s.Runs {
 		seen := map[string]bool{}
 		for _, e := range r.Faults {
-			if seen[e.Kind] {
+			kind := string(e.Kind)
+			if seen[kind] {
 				continue
 			}
-			seen[e.Kind] = true
-			runs[e.Kind]++
+			seen[kind] = true
+			runs[kind]++
 			if !r.Pass {
-				failed[e.Kind]++
+				failed[kind]++
 			}
 		}
 	}

@@ -1,7 +1,8 @@
 // Package results holds the JSON forms of simrun's results: one run
 // (simrun run -json) and a sweep (simrun sweep -json, simrun merge). They
-// live apart from the command so that reports/ (plots, HTML) and tests can
-// read result files without importing package main.
+// live apart from the command and from the scenarios, so that reports/
+// (plots, HTML) and tests read result files without the simulator: a
+// scenario's definition is kept as the JSON it was.
 //
 // Decode reads either kind and says which one it was; the error for a
 // file that is neither names what was expected.
@@ -13,35 +14,68 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/internal/jsonpos"
 	"github.com/syncsim/syncsim/sim"
 )
 
 // Run is one run's result as written by -json and read by replay, merge,
 // plot and the reports.
 type Run struct {
-	Scenario      string                  `json:"scenario"`
-	Definition    *scenarios.Scenario     `json:"definition,omitempty"`
-	Seed          uint64                  `json:"seed"`
-	Pass          bool                    `json:"pass"`
-	TraceHash     string                  `json:"trace_hash"`
-	HealS         float64                 `json:"heal_s"`
-	BudgetS       float64                 `json:"budget_s"`
-	ConvergeAfter *float64                `json:"converge_after_heal_s"`
-	Violation     *Violation              `json:"violation,omitempty"`
-	EndS          float64                 `json:"end_s"`
-	Counters      sim.Counters            `json:"counters"`
-	Faults        []scenarios.ScriptEvent `json:"faults"`
-	Marks         map[string]uint64       `json:"marks"`
-	Metrics       Metrics                 `json:"metrics"`
-	Replay        string                  `json:"replay"`
-	Shrink        string                  `json:"shrink,omitempty"`
+	Scenario string `json:"scenario"`
+	// Definition is the scenario file's JSON, so the run replays even
+	// when the named scenario has changed since.
+	Definition json.RawMessage `json:"definition,omitempty"`
+	// Implementations names the implementation of each role; Checked the
+	// properties the run checked and Unchecked those it did not, and why.
+	Implementations *Impls            `json:"implementations,omitempty"`
+	Checked         []string          `json:"checked,omitempty"`
+	Unchecked       []Unchecked       `json:"unchecked,omitempty"`
+	Seed            uint64            `json:"seed"`
+	Pass            bool              `json:"pass"`
+	TraceHash       string            `json:"trace_hash"`
+	HealS           float64           `json:"heal_s"`
+	BudgetS         float64           `json:"budget_s"`
+	ConvergeAfter   *float64          `json:"converge_after_heal_s"`
+	Violation       *Violation        `json:"violation,omitempty"`
+	EndS            float64           `json:"end_s"`
+	Counters        sim.Counters      `json:"counters"`
+	Faults          []faults.Event    `json:"faults"`
+	Marks           map[string]uint64 `json:"marks"`
+	Metrics         Metrics           `json:"metrics"`
+	Replay          string            `json:"replay"`
+	Shrink          string            `json:"shrink,omitempty"`
 	// Queue is the Lites' incoming queue geometry (written with series).
 	Queue  *Queue   `json:"queue,omitempty"`
 	Series []Series `json:"series,omitempty"`
 	// WallS is the wall-clock time the run took (sweeps only): the one
 	// figure in a result that is not a function of scenario and seed.
 	WallS float64 `json:"wall_s,omitempty"`
+}
+
+// Impls names the implementation of each role.
+type Impls struct {
+	Origin string `json:"origin"`
+	Lite   string `json:"lite"`
+}
+
+// Unchecked is a property a run did not check, and why.
+type Unchecked struct {
+	Property string `json:"property"`
+	Why      string `json:"why"`
+}
+
+// DefinitionName is the name in the run's scenario definition ("" if none).
+func (r *Run) DefinitionName() string { return definitionName(r.Definition) }
+
+func definitionName(def json.RawMessage) string {
+	var d struct {
+		Name string `json:"name"`
+	}
+	if len(def) == 0 || json.Unmarshal(def, &d) != nil {
+		return ""
+	}
+	return d.Name
 }
 
 // Metrics is a run's measured costs of converging.
@@ -80,12 +114,12 @@ type Queue struct {
 
 // Sweep is a sweep's (or a shard's) result file; merge reads several.
 type Sweep struct {
-	Scenario    string              `json:"scenario"`
-	Definition  *scenarios.Scenario `json:"definition,omitempty"`
-	Seeds       []uint64            `json:"seeds_planned"`
-	Shard       string              `json:"shard,omitempty"`
-	Interrupted bool                `json:"interrupted,omitempty"`
-	Runs        []Run               `json:"runs"`
+	Scenario    string          `json:"scenario"`
+	Definition  json.RawMessage `json:"definition,omitempty"`
+	Seeds       []uint64        `json:"seeds_planned"`
+	Shard       string          `json:"shard,omitempty"`
+	Interrupted bool            `json:"interrupted,omitempty"`
+	Runs        []Run           `json:"runs"`
 }
 
 // ErrNotResult is returned (wrapped) by Decode for JSON that is neither a
@@ -123,17 +157,9 @@ func Decode(data []byte) (*Run, *Sweep, error) {
 // jsonError adds the line and column to a decoding error that has an
 // offset.
 func jsonError(data []byte, err error) error {
-	var off int64 = -1
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		off = syn.Offset
-	case errors.As(err, &typ):
-		off = typ.Offset
-	}
+	off := jsonpos.Offset(err)
 	if off < 0 || off > int64(len(data)) {
 		return fmt.Errorf("malformed JSON: %w", err)
 	}
-	return fmt.Errorf("line %s: malformed JSON: %w", scenarios.LineCol(data, off), err)
+	return fmt.Errorf("line %s: malformed JSON: %w", jsonpos.LineCol(data, off), err)
 }

@@ -11,10 +11,10 @@ import (
 
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/internal/jsonpos"
 	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
-	"github.com/syncsim/syncsim/wire"
 )
 
 // FieldError is a validation failure of one field.
@@ -34,10 +34,10 @@ func (s *Scenario) Validate() error {
 	switch {
 	case s.Name == "":
 		return fieldErr("name", "is required")
-	case s.Lites < 0 || s.Lites > 4096:
-		return fieldErr("lites", "%d: want 1..4096 (0 for the default)", s.Lites)
-	case s.Collections < 0 || s.Collections > 1024:
-		return fieldErr("collections", "%d: want 1..1024 (0 for the default)", s.Collections)
+	case s.Lites < 0 || s.Lites > topology.MaxLites:
+		return fieldErr("lites", "%d: want 1..%d (0 for the default)", s.Lites, topology.MaxLites)
+	case s.Collections < 0 || s.Collections > topology.MaxCollections:
+		return fieldErr("collections", "%d: want 1..%d (0 for the default)", s.Collections, topology.MaxCollections)
 	case s.Docs < 0:
 		return fieldErr("docs", "%d: must not be negative", s.Docs)
 	case s.LiteRate < 0:
@@ -64,54 +64,43 @@ func (s *Scenario) Validate() error {
 			}
 		}
 	}
-	switch s.Expect {
-	case "", "pass", check.AckedNotLost, check.AppliedOnce, check.NoBadChecksum, check.InOrderApply,
-		check.ThrottleRate, check.QueueCapacity, check.Convergence:
-	default:
-		return fieldErr("expect", "%q: want \"pass\" or a property name (%s)", s.Expect, strings.Join(Properties(), ", "))
+	if _, ok := check.Lookup(s.Expect); !ok && s.Expect != "" && s.Expect != "pass" && s.Expect != check.NodeError {
+		return fieldErr("expect", "%q: want \"pass\" or a property name (%s)", s.Expect, strings.Join(check.Names(), ", "))
 	}
 	heal := sim.Time(s.WriteFor)
 	if heal == 0 {
-		heal = 5 * sim.Second // topology.Defaults().WriteFor
+		heal = topology.Defaults().WriteFor
 	}
 	lites := s.Lites
 	if lites == 0 {
-		lites = 3
+		lites = topology.Defaults().Lites
 	}
+	roles := topology.Roles(lites)
 	for i, f := range s.Faults {
 		at := fmt.Sprintf("faults[%d]", i)
-		k := faults.Kind(f.Kind)
 		if f.Kind == "" {
 			return fieldErr(at+".kind", "is required")
 		}
-		if _, err := faults.ParseTarget(f.Target); err != nil {
-			return fieldErr(at+".target", "%v", err)
-		}
-		typ, err := frameType(f.Type)
+		k := faults.Kind(f.Kind)
+		sp, err := f.spec()
 		if err != nil {
-			return fieldErr(at+".type", "%v", err)
+			return prefixField(at, err)
 		}
-		if typ != 0 && !k.IsFrame() {
-			return fieldErr(at+".type", "applies to frame faults only, not %s", f.Kind)
+		switch {
+		case f.Arg != 0 && k.Counts():
+			return fieldErr(at+".arg", "%s takes a count, not a duration: use arg_n", f.Kind)
+		case f.ArgN != 0 && !k.Counts():
+			return fieldErr(at+".arg_n", "%s takes a duration, not a count: use arg", f.Kind)
 		}
-		one := faults.Plan{Heal: heal, Specs: []faults.Spec{{Kind: k, Rate: f.Rate, Start: sim.Time(f.Start), End: sim.Time(f.End),
-			Arg: sim.Time(f.Arg), Factor: f.Factor}}}
-		one.Specs[0].Target, _ = faults.ParseTarget(f.Target)
-		if err := one.Validate(lites + 1); err != nil {
-			msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "fault 1: "), fmt.Sprintf("fault 1 (%s): ", k))
-			field := at
-			switch {
-			case strings.Contains(msg, "unknown kind"):
-				field += ".kind"
+		if err := (faults.Plan{Heal: heal, Specs: []faults.Spec{sp}}).Validate(roles); err != nil {
+			var se *faults.SpecError
+			if !errors.As(err, &se) {
+				return fieldErr(at, "%v", err)
+			}
+			msg := se.Msg
+			field := at + "." + fileField(se.Field)
+			if se.Field == "kind" {
 				msg += " (kinds: " + kindList() + ")"
-			case strings.Contains(msg, "rate"):
-				field += ".rate"
-			case strings.Contains(msg, "window") || strings.Contains(msg, "heal"):
-				field += ".start"
-			case strings.Contains(msg, "factor"):
-				field += ".factor"
-			case strings.Contains(msg, "target"):
-				field += ".target"
 			}
 			return fieldErr(field, "%s", msg)
 		}
@@ -129,17 +118,17 @@ func (s *Scenario) Validate() error {
 	}
 	for i, e := range s.Script {
 		at := fmt.Sprintf("script[%d]", i)
-		k := faults.Kind(e.Kind)
+		k := e.Kind
 		if !k.IsFrame() && !isNodeKind(k) {
-			return fieldErr(at+".kind", "unknown kind %q", e.Kind)
+			return fieldErr(at+".kind", "unknown kind %q (kinds: %s)", e.Kind, kindList())
 		}
-		if e.AtNs < 0 || (s.WriteFor != 0 && sim.Time(e.AtNs) >= sim.Time(s.WriteFor)) {
-			return fieldErr(at+".at_ns", "%d is outside [0, write_for)", e.AtNs)
+		if e.At < 0 || (s.WriteFor != 0 && e.At >= sim.Time(s.WriteFor)) {
+			return fieldErr(at+".at_ns", "%d is outside [0, write_for)", e.At)
 		}
-		if e.Node < 0 || e.Node > lites || e.Peer < 0 || e.Peer > lites {
+		if e.Node < 0 || int(e.Node) > lites || e.Peer < 0 || int(e.Peer) > lites {
 			return fieldErr(at+".node", "node %d / peer %d: the run has nodes 0..%d", e.Node, e.Peer, lites)
 		}
-		if e.Type < 0 || e.Type > 255 || k.IsFrame() && !wire.MsgType(e.Type).Known() {
+		if k.IsFrame() && !e.Type.Known() {
 			return fieldErr(at+".type", "%d is not a message type byte", e.Type)
 		}
 	}
@@ -172,13 +161,27 @@ func kindList() string {
 	return strings.Join(out, ", ")
 }
 
-// Properties lists the property names a regression may expect to fail.
-func Properties() []string {
-	return []string{check.AckedNotLost, check.AppliedOnce, check.NoBadChecksum, check.InOrderApply,
-		check.ThrottleRate, check.QueueCapacity, check.Convergence}
+// fileField is the scenario file's name for a faults.Spec field.
+func fileField(f string) string {
+	switch f {
+	case "probability", "per_second":
+		return "rate"
+	case "for":
+		return "arg"
+	case "n":
+		return "arg_n"
+	}
+	return f
 }
 
-func typeByte(t int) wire.MsgType { return wire.MsgType(t) }
+// prefixField puts a FaultSpec field error under its place in the file.
+func prefixField(at string, err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: at + "." + fe.Field, Msg: fe.Msg}
+	}
+	return fieldErr(at, "%v", err)
+}
 
 // Parse reads a scenario from JSON; errors name the file, the line and
 // column where the format allows, and the field.
@@ -250,17 +253,4 @@ func keyOffset(data []byte, key string) int64 {
 }
 
 // LineCol names byte offset off of data as "line:column", both from 1.
-func LineCol(data []byte, off int64) string {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	line, col := 1, 1
-	for _, c := range data[:off] {
-		if c == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("%d:%d", line, col)
-}
+func LineCol(data []byte, off int64) string { return jsonpos.LineCol(data, off) }

@@ -11,6 +11,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
@@ -190,57 +191,69 @@ func ms(t *rapid.T, lo, hi int64) sim.Time {
 // focus Lite, the most common frame type and the smallest arg.
 func genEvent(lites int, f focus, m menu) *rapid.Generator[faults.Event] {
 	return rapid.Custom(func(t *rapid.T) faults.Event {
-		e := faults.Event{Kind: m.kind(t), At: f.at(t)}
-		lite := f.node(t, lites)
-		if typ, ok := m.only[e.Kind]; ok && e.Kind.IsFrame() {
-			e.Node, e.Peer, e.Type = lite, 0, typ
-			if !slices.Contains(upTypes, typ) {
-				e.Node, e.Peer = 0, lite
-			}
-			e.Arg = ms(t, 1, 500)
-			return e
-		}
-		if e.Kind.IsFrame() {
-			if bit.Draw(t, "upstream") {
-				e.Node, e.Peer, e.Type = lite, 0, upTypes[weighted(t, upWeights)]
-			} else {
-				e.Node, e.Peer, e.Type = 0, lite, downTypes[weighted(t, downWeights)]
-			}
-			e.Arg = sim.Time(uniform(t, 1<<10)) // bit index, delay, length...: the fault clamps it
-			switch e.Kind {
-			case faults.Duplicate, faults.Delay, faults.Reorder:
-				e.Arg = ms(t, 1, 500)
-			case faults.BitFlip:
-				e.Arg = sim.Time(int64(wire.HeaderLen*8) + uniform(t, 400-int64(wire.HeaderLen*8)+1))
-			case faults.BadType:
-				e.Arg = 0x99 // not a message type
-			case faults.Truncate:
-				e.Arg = sim.Time(uniform(t, 21))
-			case faults.RewindLSN:
-				e.Arg = sim.Time(1 + uniform(t, 10))
-			}
-			return e
-		}
-		e.Node = lite
-		if e.Kind == faults.Crash && bit.Draw(t, "origin") {
-			e.Node = 0
-		}
-		switch e.Kind {
-		case faults.Burst:
-			e.Arg = sim.Time(1 + uniform(t, 300))
-		case faults.ClockSkew:
-			e.Arg = sim.Time(uniform(t, 601)) * sim.Second
-			if bit.Draw(t, "behind") {
-				e.Arg = -e.Arg
-			}
-		default:
-			e.Arg = ms(t, 1, 3000)
-		}
-		if e.Kind == faults.SlowConsumer {
-			e.Factor = float64(1+uniform(t, 50)) / 100 // 0.01..0.5
+		e := drawEvent(t, lites, f, m)
+		// What was drawn is a duration or a count, as the kind says.
+		if e.Kind.Counts() {
+			e.N, e.For = int64(e.For), 0
 		}
 		return e
 	})
+}
+
+// drawEvent draws an event's fields, its argument in For whatever its
+// kind (genEvent moves a count to N): the draws stay those the saved
+// counterexamples under testdata/rapid replay.
+func drawEvent(t *rapid.T, lites int, f focus, m menu) faults.Event {
+	e := faults.Event{Kind: m.kind(t), At: f.at(t)}
+	lite := f.node(t, lites)
+	if typ, ok := m.only[e.Kind]; ok && e.Kind.IsFrame() {
+		e.Node, e.Peer, e.Type = lite, 0, typ
+		if !slices.Contains(upTypes, typ) {
+			e.Node, e.Peer = 0, lite
+		}
+		e.For = ms(t, 1, 500)
+		return e
+	}
+	if e.Kind.IsFrame() {
+		if bit.Draw(t, "upstream") {
+			e.Node, e.Peer, e.Type = lite, 0, upTypes[weighted(t, upWeights)]
+		} else {
+			e.Node, e.Peer, e.Type = 0, lite, downTypes[weighted(t, downWeights)]
+		}
+		e.For = sim.Time(uniform(t, 1<<10)) // bit index, delay, length...: the fault clamps it
+		switch e.Kind {
+		case faults.Duplicate, faults.Delay, faults.Reorder:
+			e.For = ms(t, 1, 500)
+		case faults.BitFlip:
+			e.For = sim.Time(int64(wire.HeaderLen*8) + uniform(t, 400-int64(wire.HeaderLen*8)+1))
+		case faults.BadType:
+			e.For = 0x99 // not a message type
+		case faults.Truncate:
+			e.For = sim.Time(uniform(t, 21))
+		case faults.RewindLSN:
+			e.For = sim.Time(1 + uniform(t, 10))
+		}
+		return e
+	}
+	e.Node = lite
+	if e.Kind == faults.Crash && bit.Draw(t, "origin") {
+		e.Node = 0
+	}
+	switch e.Kind {
+	case faults.Burst:
+		e.For = sim.Time(1 + uniform(t, 300))
+	case faults.ClockSkew:
+		e.For = sim.Time(uniform(t, 601)) * sim.Second
+		if bit.Draw(t, "behind") {
+			e.For = -e.For
+		}
+	default:
+		e.For = ms(t, 1, 3000)
+	}
+	if e.Kind == faults.SlowConsumer {
+		e.Factor = float64(1+uniform(t, 50)) / 100 // 0.01..0.5
+	}
+	return e
 }
 
 // genSchedule draws a fault schedule (sorted by time, as a recorded one
@@ -256,7 +269,7 @@ func genSchedule(lites int, heal sim.Time, m menu) *rapid.Generator[[]faults.Eve
 
 // genParams draws a workload and topology and attaches a drawn schedule.
 func genParams(t *rapid.T) topology.Params {
-	p := topology.Defaults()
+	p := defaults()
 	p.Seed = rapid.Uint64().Draw(t, "seed")
 	p.Lites = rapid.IntRange(1, 4).Draw(t, "lites")
 	p.Collections = rapid.IntRange(1, 3).Draw(t, "collections")
@@ -296,4 +309,12 @@ func TestRapidReferenceConverges(t *testing.T) {
 			t.Fatalf("%v\n%s", r.Violation, describe(p))
 		}
 	})
+}
+
+// defaults is topology.Defaults with the reference nodes in both roles.
+func defaults() topology.Params {
+	p := topology.Defaults()
+	var ref reference.Config
+	p.Origin, p.Lite = ref.OriginImpl(), ref.LiteImpl()
+	return p
 }

@@ -47,8 +47,8 @@ type Scenario struct {
 	Bug string `json:"bug,omitempty"`
 	// Script, when present, replaces the plan with this recorded schedule
 	// (written by simrun shrink); Seed is the seed it was recorded with.
-	Script []ScriptEvent `json:"script,omitempty"`
-	Seed   uint64        `json:"seed,omitempty"`
+	Script []faults.Event `json:"script,omitempty"`
+	Seed   uint64         `json:"seed,omitempty"`
 	// Require maps a coverage mark (simrun marks) to the fraction of a
 	// sweep's seeds that must hit it; a sweep below it fails.
 	Require map[string]float64 `json:"require,omitempty"`
@@ -73,7 +73,10 @@ type Gates struct {
 	MaxStarve Duration `json:"max_starve,omitempty"`
 }
 
-// FaultSpec is a faults.Spec as written in a file.
+// FaultSpec is a faults.Spec as written in a file. Rate is a probability
+// per frame for a frame fault and events per second for a node fault (the
+// kind says which); Arg is a duration and ArgN a count, each for the
+// kinds that take one.
 type FaultSpec struct {
 	Kind   string   `json:"kind"`
 	Rate   float64  `json:"rate"`
@@ -81,21 +84,33 @@ type FaultSpec struct {
 	End    Duration `json:"end,omitempty"`
 	Target string   `json:"target,omitempty"` // all, origin, lites, lite:N, link:A->B
 	Arg    Duration `json:"arg,omitempty"`    // delay, downtime, duration or skew, as a duration
-	ArgN   int64    `json:"arg_n,omitempty"`  // burst: number of writes
+	ArgN   int64    `json:"arg_n,omitempty"`  // burst: number of writes; rewind-lsn: LSNs
 	Factor float64  `json:"factor,omitempty"` // slow-consumer: fraction of the drain rate kept
 	Type   string   `json:"type,omitempty"`   // frame faults: only frames of this message type (e.g. "Throttle")
 }
 
-// ScriptEvent is a faults.Event as written in a file.
-type ScriptEvent struct {
-	AtNs   int64   `json:"at_ns"`
-	Kind   string  `json:"kind"`
-	Node   int     `json:"node"`
-	Peer   int     `json:"peer,omitempty"`
-	Type   int     `json:"type,omitempty"`
-	Nth    int     `json:"nth,omitempty"`
-	Arg    int64   `json:"arg,omitempty"`
-	Factor float64 `json:"factor,omitempty"`
+// spec converts f to a faults.Spec; errors name the field.
+func (f FaultSpec) spec() (faults.Spec, error) {
+	k := faults.Kind(f.Kind)
+	tg, err := faults.ParseTarget(f.Target)
+	if err != nil {
+		return faults.Spec{}, fieldErr("target", "%v", err)
+	}
+	typ, err := frameType(f.Type)
+	if err != nil {
+		return faults.Spec{}, fieldErr("type", "%v", err)
+	}
+	sp := faults.Spec{Kind: k, Start: sim.Time(f.Start), End: sim.Time(f.End), Target: tg, For: sim.Time(f.Arg),
+		N: int(f.ArgN), Factor: f.Factor, Type: typ}
+	if k.IsFrame() {
+		sp.Probability = f.Rate
+	} else {
+		sp.PerSecond = f.Rate
+	}
+	if int64(sp.N) != f.ArgN {
+		return sp, fieldErr("arg_n", "%d is too large", f.ArgN)
+	}
+	return sp, nil
 }
 
 // Duration is a time.Duration written as "10s", "250ms".
@@ -117,29 +132,6 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
-}
-
-// Events converts the script to fault events.
-func (s *Scenario) Events() []faults.Event {
-	if s.Script == nil {
-		return nil
-	}
-	out := make([]faults.Event, len(s.Script))
-	for i, e := range s.Script {
-		out[i] = faults.Event{At: sim.Time(e.AtNs), Kind: faults.Kind(e.Kind), Node: sim.NodeID(e.Node),
-			Peer: sim.NodeID(e.Peer), Type: typeByte(e.Type), Nth: e.Nth, Arg: sim.Time(e.Arg), Factor: e.Factor}
-	}
-	return out
-}
-
-// ScriptOf converts recorded events to their file form.
-func ScriptOf(events []faults.Event) []ScriptEvent {
-	out := make([]ScriptEvent, len(events))
-	for i, e := range events {
-		out[i] = ScriptEvent{AtNs: int64(e.At), Kind: string(e.Kind), Node: int(e.Node), Peer: int(e.Peer),
-			Type: int(e.Type), Nth: e.Nth, Arg: int64(e.Arg), Factor: e.Factor}
-	}
-	return out
 }
 
 // Run runs s at seed: Params, then topology.Run.
@@ -175,21 +167,30 @@ func (s *Scenario) Params(seed uint64) (topology.Params, error) {
 	if s.Budget != 0 {
 		p.Budget = sim.Time(s.Budget)
 	}
-	p.Lite.DrainRate = s.LiteDrainRate
-	p.Origin.RetainLog = s.RetainLog
-	p.Lite.QueueCap = s.LiteQueue
+	ref := s.Reference()
+	if s.Bug != "" {
+		if err := reference.Apply(s.Bug, &ref); err != nil {
+			return p, fmt.Errorf("bug: %w", err)
+		}
+	}
+	p.Origin, p.Lite = ref.OriginImpl(), ref.LiteImpl()
 	plan, err := s.plan(p.WriteFor, p.Lites, seed)
 	if err != nil {
 		return p, err
 	}
 	p.Faults = plan
-	p.Script = s.Events()
-	if s.Bug != "" {
-		if err := reference.Apply(s.Bug, &p); err != nil {
-			return p, fmt.Errorf("bug: %w", err)
-		}
-	}
+	p.Script = s.Script
 	return p, p.Validate()
+}
+
+// Reference is the reference nodes' configuration this scenario tunes
+// (before any planted bug).
+func (s *Scenario) Reference() reference.Config {
+	var ref reference.Config
+	ref.Lite.DrainRate = s.LiteDrainRate
+	ref.Lite.QueueCap = s.LiteQueue
+	ref.Origin.RetainLog = s.RetainLog
+	return ref
 }
 
 func frameType(name string) (wire.MsgType, error) {
@@ -211,20 +212,11 @@ func (s *Scenario) plan(heal sim.Time, lites int, seed uint64) (faults.Plan, err
 	}
 	plan := faults.Plan{Heal: heal}
 	for i, f := range s.Faults {
-		tg, err := faults.ParseTarget(f.Target)
+		sp, err := f.spec()
 		if err != nil {
-			return plan, fmt.Errorf("faults[%d].target: %w", i, err)
+			return plan, prefixField(fmt.Sprintf("faults[%d]", i), err)
 		}
-		arg := sim.Time(f.Arg)
-		if f.ArgN != 0 {
-			arg = sim.Time(f.ArgN)
-		}
-		typ, err := frameType(f.Type)
-		if err != nil {
-			return plan, fmt.Errorf("faults[%d].type: %w", i, err)
-		}
-		plan.Specs = append(plan.Specs, faults.Spec{Kind: faults.Kind(f.Kind), Rate: f.Rate, Start: sim.Time(f.Start),
-			End: sim.Time(f.End), Target: tg, Arg: arg, Factor: f.Factor, Type: typ})
+		plan.Specs = append(plan.Specs, sp)
 	}
 	return plan, nil
 }

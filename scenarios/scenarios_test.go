@@ -93,7 +93,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{`{"name": "x", "require": {"nope": 0.5}}`, `require: unknown mark "nope"`},
 		{`{"name": "x", "require": {"reconnect": 2}}`, "require: reconnect: fraction 2"},
 		{`{"name": "x", "faults": [{"kind": "drop", "rate": 0.1, "type": "Nonsense"}]}`, "faults[0].type"},
-		{`{"name": "x", "faults": [{"kind": "crash", "rate": 0.1, "type": "Throttle"}]}`, "faults[0].type: applies to frame faults only"},
+		{`{"name": "x", "faults": [{"kind": "crash", "rate": 0.1, "type": "Throttle"}]}`, "faults[0].type: a message type applies to frame faults only, not crash"},
 		{`{"name": "x", "script": [{"at_ns": -1, "kind": "drop", "node": 0, "type": 16}]}`, "script[0].at_ns"},
 		{`{"name": "x", "script": [{"at_ns": 1, "kind": "drop", "node": 0, "type": 153}]}`, "script[0].type"},
 	} {

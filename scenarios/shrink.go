@@ -11,10 +11,7 @@ import (
 // Scripted returns sc with its faults replaced by the recorded schedule
 // events, replayed exactly (no swarm, no plan).
 func (s Scenario) Scripted(events []faults.Event) Scenario {
-	s.Swarm, s.Faults, s.Script = false, nil, ScriptOf(events)
-	if s.Script == nil {
-		s.Script = []ScriptEvent{}
-	}
+	s.Swarm, s.Faults, s.Script = false, nil, append([]faults.Event{}, events...)
 	return s
 }
 

@@ -12,15 +12,16 @@ import (
 // entry, in map iteration order, which Go randomises run to run.
 type mapOrder struct{ conn ConnID }
 
-func (m *mapOrder) Crash() {}
-func (m *mapOrder) Step(now Time, in *Input, out *Outbox) {
+func (m *mapOrder) Crash()       {}
+func (m *mapOrder) Probe(*Probe) {}
+func (m *mapOrder) Step(now Time, in *Input, fx *Effects) {
 	switch in.Kind {
 	case InStart:
-		out.Dial(0)
+		fx.Dial(0)
 	case InConnUp:
 		set := map[uint64]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true}
 		for k := range set {
-			out.Send(in.Conn, &wire.PingPong{TimestampMs: k})
+			fx.Send(in.Conn, &wire.PingPong{TimestampMs: k})
 		}
 	}
 }

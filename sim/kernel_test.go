@@ -114,30 +114,31 @@ type echo struct {
 	downs int
 }
 
-func (e *echo) Crash() {}
-func (e *echo) Step(now Time, in *Input, out *Outbox) {
+func (e *echo) Crash()       {}
+func (e *echo) Probe(*Probe) {}
+func (e *echo) Step(now Time, in *Input, fx *Effects) {
 	switch in.Kind {
 	case InStart:
 		if e.dial {
-			out.Dial(0)
+			fx.Dial(0)
 		}
 	case InConnUp:
 		e.conn = in.Conn
 		if e.dial {
 			for i := 1; i <= e.n; i++ {
-				out.Send(in.Conn, &wire.PingPong{TimestampMs: uint64(i)})
+				fx.Send(in.Conn, &wire.PingPong{TimestampMs: uint64(i)})
 			}
 		}
 	case InConnDown:
 		e.downs++
 	case InFrame:
-		m, err := out.Codec().Decode(in.Frame)
+		m, err := fx.Codec().Decode(in.Frame)
 		if err != nil {
 			panic(err)
 		}
 		p := m.(*wire.PingPong)
 		if !p.IsPong {
-			out.Send(in.Conn, &wire.PingPong{TimestampMs: p.TimestampMs, IsPong: true})
+			fx.Send(in.Conn, &wire.PingPong{TimestampMs: p.TimestampMs, IsPong: true})
 		} else {
 			e.got = append(e.got, p.TimestampMs)
 		}
@@ -214,25 +215,27 @@ type recorder struct {
 	onDown func(ConnID)
 }
 
-func (r *recorder) Crash() { r.inner.Crash() }
-func (r *recorder) Step(now Time, in *Input, out *Outbox) {
+func (r *recorder) Crash()       { r.inner.Crash() }
+func (r *recorder) Probe(*Probe) {}
+func (r *recorder) Step(now Time, in *Input, fx *Effects) {
 	if in.Kind == InConnDown {
 		r.onDown(in.Conn)
 	}
-	r.inner.Step(now, in, out)
+	r.inner.Step(now, in, fx)
 }
 
 // ticker sets a timer every 10 ms and counts firings.
 type ticker struct{ fired, crashed int }
 
-func (k *ticker) Crash() { k.crashed++ }
-func (k *ticker) Step(now Time, in *Input, out *Outbox) {
+func (k *ticker) Crash()       { k.crashed++ }
+func (k *ticker) Probe(*Probe) {}
+func (k *ticker) Step(now Time, in *Input, fx *Effects) {
 	switch in.Kind {
 	case InStart, InRestart:
-		out.SetTimer(10*Millisecond, 0)
+		fx.SetTimer(10*Millisecond, 0)
 	case InTimer:
 		k.fired++
-		out.SetTimer(10*Millisecond, 0)
+		fx.SetTimer(10*Millisecond, 0)
 	}
 }
 
@@ -276,17 +279,18 @@ type peekNode struct {
 	errs  []error
 }
 
-func (p *peekNode) Crash() {}
-func (p *peekNode) Step(_ Time, in *Input, out *Outbox) {
+func (p *peekNode) Crash()       {}
+func (p *peekNode) Probe(*Probe) {}
+func (p *peekNode) Step(_ Time, in *Input, fx *Effects) {
 	if in.Kind != InFrame {
 		return
 	}
 	if p.other != nil {
-		m, _ := out.Decode(p.other)
+		m, _ := fx.Decode(p.other)
 		p.got = append(p.got, m.(*wire.DeltaPush).MutationID)
 		p.delta = append(p.delta, m.(*wire.DeltaPush).Delta)
 	}
-	m, err := out.Decode(in.Frame)
+	m, err := fx.Decode(in.Frame)
 	p.errs = append(p.errs, err)
 	if err == nil {
 		p.got = append(p.got, m.(*wire.DeltaPush).MutationID)
@@ -297,14 +301,15 @@ func (p *peekNode) Step(_ Time, in *Input, out *Outbox) {
 // pusher dials node 0 and sends the frames it holds, raw.
 type pusher struct{ frames [][]byte }
 
-func (p *pusher) Crash() {}
-func (p *pusher) Step(_ Time, in *Input, out *Outbox) {
+func (p *pusher) Crash()       {}
+func (p *pusher) Probe(*Probe) {}
+func (p *pusher) Step(_ Time, in *Input, fx *Effects) {
 	switch in.Kind {
 	case InStart:
-		out.Dial(0)
+		fx.Dial(0)
 	case InConnUp:
 		for _, f := range p.frames {
-			out.SendRaw(in.Conn, f)
+			fx.SendRaw(in.Conn, f)
 		}
 	}
 }
@@ -328,9 +333,9 @@ func (k *peeker) Step(_ Time, node NodeID, in *Input, _ bool) {
 		k.ids = append(k.ids, m.(*wire.DeltaPush).MutationID)
 	}
 }
-func (k *peeker) Observe(Time, *Observation) {}
-func (k *peeker) Sent(Time, *Packet)         {}
-func (k *peeker) AfterStep(Time, NodeID)     {}
+func (k *peeker) Event(Time, NodeID, Event) {}
+func (k *peeker) Sent(Time, *Packet)        {}
+func (k *peeker) AfterStep(Time, NodeID)    {}
 
 func TestPeekSharesTheNodesDecode(t *testing.T) {
 	push := func(id uint64) []byte {
@@ -395,7 +400,7 @@ func TestPeekSharesTheNodesDecode(t *testing.T) {
 
 func TestTraceHashSeesEveryField(t *testing.T) {
 	base := rec{t: 5 * Millisecond, a: 3, b: 4, c: 5, s: "c0", doc: "d17", node: 1, peer: 2, conn: 3,
-		crc: 0xdeadbeef, len: 60, kind: trInput, in: InWrite, obs: ObsApply, typ: wire.TypeShapeDelta}
+		crc: 0xdeadbeef, len: 60, kind: trInput, in: InWrite, ev: evwApply, typ: wire.TypeShapeDelta}
 	hash := func(rs ...rec) uint64 {
 		var tr tracer
 		tr.init(nil)
@@ -421,7 +426,7 @@ func TestTraceHashSeesEveryField(t *testing.T) {
 		{"len", func(r *rec, x uint64) { r.len ^= int32(x) }},
 		{"kind", func(r *rec, x uint64) { r.kind ^= trKind(x) }},
 		{"input", func(r *rec, x uint64) { r.in ^= InputKind(x) }},
-		{"obs", func(r *rec, x uint64) { r.obs ^= ObsKind(x) }},
+		{"event kind", func(r *rec, x uint64) { r.ev ^= uint8(x) }},
 		{"type", func(r *rec, x uint64) { r.typ ^= wire.MsgType(x) }},
 	} {
 		for _, x := range []uint64{1, 1 << 7, 1 << 15, 1 << 31, 1 << 63, ^uint64(0)} {
@@ -475,20 +480,21 @@ type lazyNode struct {
 	got []uint64
 }
 
-func (l *lazyNode) Crash() {}
-func (l *lazyNode) Step(_ Time, in *Input, out *Outbox) {
+func (l *lazyNode) Crash()       {}
+func (l *lazyNode) Probe(*Probe) {}
+func (l *lazyNode) Step(_ Time, in *Input, fx *Effects) {
 	if in.Kind != InFrame {
 		return
 	}
 	l.n++
 	if l.n%2 == 0 {
-		m, err := out.Decode(in.Frame)
+		m, err := fx.Decode(in.Frame)
 		if err != nil {
 			panic(err)
 		}
 		l.got = append(l.got, m.(*wire.DeltaPush).MutationID)
 	}
-	out.Send(in.Conn, &wire.PingPong{IsPong: true})
+	fx.Send(in.Conn, &wire.PingPong{IsPong: true})
 }
 
 // stepper sends push 1, then push k+1 on each pong: each push is sent
@@ -498,14 +504,15 @@ type stepper struct {
 	sent uint64
 }
 
-func (s *stepper) Crash() {}
-func (s *stepper) Step(_ Time, in *Input, out *Outbox) {
+func (s *stepper) Crash()       {}
+func (s *stepper) Probe(*Probe) {}
+func (s *stepper) Step(_ Time, in *Input, fx *Effects) {
 	if (in.Kind == InConnUp || in.Kind == InFrame) && s.sent < 6 {
 		s.sent++
-		out.SendRaw(in.Conn, s.push(s.sent))
+		fx.SendRaw(in.Conn, s.push(s.sent))
 	}
 	if in.Kind == InStart {
-		out.Dial(0)
+		fx.Dial(0)
 	}
 }
 

@@ -18,7 +18,7 @@ const (
 	InConnUp                        // a connection (Conn) to Peer opened
 	InConnDown                      // a connection closed or reset; Conn is dead
 	InFrame                         // frame bytes arrived on Conn
-	InTimer                         // a timer set with Outbox.SetTimer fired
+	InTimer                         // a timer set with Effects.SetTimer fired
 	InWrite                         // the workload asks for a local write
 )
 
@@ -50,21 +50,125 @@ type Input struct {
 	Write Write
 }
 
-// Node is a pure state machine. It must keep durable state (what survives a
-// crash) apart from volatile state; on InRestart only durable state may be
-// used. Step must not retain in.Frame.
+// Node is the contract every implementation under test meets, modelled on
+// etcd raft's RawNode: a pure state machine. Step handles one input at the
+// virtual time now and records what the node does in fx; the kernel
+// applies those effects after Step returns, in the order recorded, so
+// nothing outside the node (checkers, faults, counters) ever runs on its
+// stack. A node owns no clock, no randomness it was not handed (Env.Rand)
+// and no I/O.
+//
+// A node keeps durable state (what survives a crash) apart from volatile
+// state. Crash drops the volatile part; the kernel then closes the node's
+// connections and discards its timers, and no input follows until
+// InRestart, which may use durable state only. Probe reports the node's
+// state for convergence and sampling; it must not change the node, and is
+// never called during a Step or on a crashed node.
 type Node interface {
-	Step(now Time, in *Input, out *Outbox)
-	// Crash drops volatile state. The kernel closes the node's connections
-	// and discards its timers; no input follows until InRestart.
+	Step(now Time, in *Input, fx *Effects)
 	Crash()
+	Probe(p *Probe)
 }
 
-// Outbox collects what a node does in one step.
-type Outbox struct {
-	w    *World
-	node NodeID
-	dec  *wire.Scratch // made on first use
+// Probe is a node's answer to the harness's question "where are you?":
+// per collection the LSN it has reached and the digest of its documents
+// there (docs/digest.md specifies the digest), and what it still has
+// pending. The harness judges convergence by comparing every Lite's
+// answer with Origin's. Fields that do not apply to a role stay zero.
+type Probe struct {
+	// Collections: a Lite's subscribed collections, Origin's served ones,
+	// in the order of Env.Collections.
+	Collections []CollectionState
+	// A Lite's pending work: connected means its handshake was accepted on
+	// a live connection; Unacked counts mutations neither acked nor
+	// rejected; Resyncing counts resync requests not yet answered;
+	// QueueDepth is the incoming deltas not yet applied; Throttled says it
+	// has asked Origin to slow down and not released it.
+	Connected  bool
+	Unacked    int
+	Resyncing  int
+	QueueDepth int
+	Throttled  bool
+	// Sessions: Origin's sessions, in accept order.
+	Sessions []SessionState
+}
+
+// CollectionState is one collection in a Probe.
+type CollectionState struct {
+	Name   string
+	LSN    uint64
+	Digest uint64
+}
+
+// SessionState is one of Origin's sessions in a Probe: the connection,
+// the Lite on it, whether Origin paces it and at what rate (deltas/s),
+// and how many log entries it still owes it.
+type SessionState struct {
+	Conn      ConnID
+	Peer      NodeID
+	Throttled bool
+	Rate      float64
+	Backlog   uint64
+}
+
+// Reset empties p for reuse, keeping the capacity of its slices.
+func (p *Probe) Reset() {
+	*p = Probe{Collections: p.Collections[:0], Sessions: p.Sessions[:0]}
+}
+
+// Collection returns the state of collection name, if p has it.
+func (p *Probe) Collection(name string) (CollectionState, bool) {
+	for _, c := range p.Collections {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return CollectionState{}, false
+}
+
+// EffectKind says what an effect does.
+type EffectKind uint8
+
+// The effects a step can record.
+const (
+	EffectSend  EffectKind = iota + 1 // Frame goes out on Conn
+	EffectTimer                       // InTimer with Tag fires After from now
+	EffectDial                        // open a connection to Peer; InConnUp or InConnDown follows
+	EffectClose                       // close Conn; the peer sees InConnDown
+	EffectEvent                       // Event is reported
+)
+
+var effectNames = [...]string{EffectSend: "send", EffectTimer: "timer", EffectDial: "dial", EffectClose: "close", EffectEvent: "event"}
+
+func (k EffectKind) String() string {
+	if int(k) < len(effectNames) && effectNames[k] != "" {
+		return effectNames[k]
+	}
+	return "effect?"
+}
+
+// Effect is one thing a step did. Only the fields of its Kind are set.
+type Effect struct {
+	Kind  EffectKind
+	Conn  ConnID // send, close
+	Peer  NodeID // dial
+	After Time   // timer
+	Tag   uint64 // timer
+	Frame []byte // send: the frame's bytes, valid until the next Reset
+	Event Event  // event: valid until the next Reset
+	words int    // event: where Effects keeps its trace words
+}
+
+// Effects records what a node does in one step; see Node. The kernel owns
+// one and resets it before every step. A test or a tool that drives a node
+// by hand makes one with NewEffects, calls Reset before each step and
+// reads List after it.
+type Effects struct {
+	list  []Effect
+	codec *wire.Codec
+	dec   *wire.Scratch // made on first use
+	pool  *framePool
+	ev    events
 	// The input frame a Monitor already decoded this step (World.Peek),
 	// handed to the node's own Decode of it instead of decoding twice.
 	peeked    []byte
@@ -72,101 +176,125 @@ type Outbox struct {
 	peekedErr error
 }
 
-// Send encodes m and sends it on conn. Sending on a dead or unknown
-// connection is silently dropped, as a write to a reset socket is.
-func (o *Outbox) Send(conn ConnID, m wire.Message) {
-	o.w.send(o.node, conn, m)
+// NewEffects returns an empty recorder whose Send encodes with codec (nil:
+// wire.Default).
+func NewEffects(codec *wire.Codec) *Effects {
+	if codec == nil {
+		codec = wire.Default
+	}
+	return &Effects{codec: codec, pool: &framePool{}}
 }
 
-// SendRaw sends already-encoded frame bytes (copied).
-func (o *Outbox) SendRaw(conn ConnID, frame []byte) {
-	o.w.sendRaw(o.node, conn, frame)
+// List is what the step recorded, in order.
+func (fx *Effects) List() []Effect { return fx.list }
+
+// Reset forgets the recorded effects, recycling their frame buffers.
+func (fx *Effects) Reset() {
+	for i := range fx.list {
+		if f := fx.list[i].Frame; f != nil {
+			fx.pool.put(f)
+			fx.list[i].Frame = nil
+		}
+	}
+	fx.reuse()
+}
+
+// reuse empties the recorder for the next step; the kernel calls it once it
+// has taken every frame. Stale pointers left in the backing arrays point
+// into this recorder's own storage, so nothing is cleared.
+func (fx *Effects) reuse() {
+	fx.list = fx.list[:0]
+	if fx.ev.used != 0 {
+		fx.ev.reset()
+	}
+	if fx.peeked != nil {
+		fx.unpeek()
+	}
+}
+
+// Send encodes m and sends it on conn. Sending on a dead or unknown
+// connection is silently dropped, as a write to a reset socket is. A
+// message that does not encode is reported as a DecodeError event (a bug
+// in the node worth a loud, replayable report) and not sent.
+func (fx *Effects) Send(conn ConnID, m wire.Message) {
+	b, err := fx.codec.AppendFrame(fx.pool.get(), m)
+	if err != nil {
+		fx.pool.put(b)
+		fx.Emit(&DecodeError{Error: "encode: " + err.Error()})
+		return
+	}
+	fx.list = append(fx.list, Effect{Kind: EffectSend, Conn: conn, Frame: b})
+}
+
+// SendRaw sends already-encoded frame bytes (copied: the caller may reuse
+// frame at once). An empty frame is not sent.
+func (fx *Effects) SendRaw(conn ConnID, frame []byte) {
+	if len(frame) == 0 {
+		return
+	}
+	fx.list = append(fx.list, Effect{Kind: EffectSend, Conn: conn, Frame: append(fx.pool.get(), frame...)})
 }
 
 // SetTimer fires InTimer with tag after d. Timers cannot be cancelled; a
 // node ignores stale ones (e.g. by putting a generation in the tag).
-func (o *Outbox) SetTimer(d Time, tag uint64) { o.w.setTimer(o.node, d, tag) }
+func (fx *Effects) SetTimer(d Time, tag uint64) {
+	fx.list = append(fx.list, Effect{Kind: EffectTimer, After: d, Tag: tag})
+}
 
 // Dial opens a connection to peer; InConnUp or InConnDown follows.
-func (o *Outbox) Dial(peer NodeID) { o.w.dial(o.node, peer) }
+func (fx *Effects) Dial(peer NodeID) { fx.list = append(fx.list, Effect{Kind: EffectDial, Peer: peer}) }
 
 // Close closes conn; the peer sees InConnDown.
-func (o *Outbox) Close(conn ConnID) { o.w.closeConn(conn, o.node) }
+func (fx *Effects) Close(conn ConnID) {
+	fx.list = append(fx.list, Effect{Kind: EffectClose, Conn: conn})
+}
 
-// Observe records an observation for the checkers and the trace.
-func (o *Outbox) Observe(ob Observation) {
-	ob.Node = o.node
-	o.w.observe(ob)
+// Emit reports an event. e is copied (pass a pointer to a literal:
+// fx.Emit(&sim.Applied{Collection: c, LSN: n}) allocates nothing).
+func (fx *Effects) Emit(e Event) {
+	ev, words := fx.ev.keep(e)
+	fx.list = append(fx.list, Effect{Kind: EffectEvent, Event: ev, words: words})
 }
 
 // Codec is the run's wire codec.
-func (o *Outbox) Codec() *wire.Codec { return o.w.codec }
+func (fx *Effects) Codec() *wire.Codec { return fx.codec }
 
-// Decode decodes one frame with the run's codec into a message the kernel
-// keeps for this node and reuses: it is valid until the node's next Decode,
-// so a node copies what it keeps. Strings and bin fields (copies of the
-// frame's bytes, not views) survive a struct copy; an optional integer
-// (*int64) does not: keep its value. Decoding this way allocates nothing
-// for the message itself.
-func (o *Outbox) Decode(frame []byte) (wire.Message, error) {
-	if o.peeked != nil {
-		m, err, same := o.peekedMsg, o.peekedErr, len(frame) == len(o.peeked) && &frame[0] == &o.peeked[0]
-		o.unpeek()
+// Decode decodes one frame with the run's codec into a message that is
+// reused: it is valid until the next Decode, so a node copies what it
+// keeps. Strings and bin fields (copies of the frame's bytes, not views)
+// survive a struct copy; an optional integer (*int64) does not: keep its
+// value. Decoding this way allocates nothing for the message itself.
+func (fx *Effects) Decode(frame []byte) (wire.Message, error) {
+	if fx.peeked != nil {
+		m, err, same := fx.peekedMsg, fx.peekedErr, len(frame) == len(fx.peeked) && &frame[0] == &fx.peeked[0]
+		fx.unpeek()
 		if same {
 			return m, err
 		}
 	}
-	if o.dec == nil {
-		o.dec = o.w.codec.NewScratch()
+	if fx.dec == nil {
+		fx.dec = fx.codec.NewScratch()
 	}
-	return o.dec.Decode(frame)
+	return fx.dec.Decode(frame)
 }
 
-func (o *Outbox) unpeek() { o.peeked, o.peekedMsg, o.peekedErr = nil, nil, nil }
+func (fx *Effects) unpeek() { fx.peeked, fx.peekedMsg, fx.peekedErr = nil, nil, nil }
 
-// ObsKind names an observation.
-type ObsKind uint8
+// framePool recycles frame buffers: a sent frame's bytes live until its
+// delivery has been stepped, then hold the next frame.
+type framePool struct{ bufs [][]byte }
 
-// Observation kinds emitted by the reference nodes. A, B and C carry
-// numbers whose meaning each kind documents; S a collection or reason.
-const (
-	ObsCommit           ObsKind = iota + 1 // Origin committed: A=LSN, B=peer (0 local), C=mutation id; S=collection
-	ObsDedup                               // Origin skipped a duplicate: A=peer, C=mutation id
-	ObsApply                               // Lite applied a delta: A=LSN; S=collection
-	ObsSnapshot                            // Lite loaded a snapshot: A=snapshot LSN; S=collection
-	ObsResyncSent                          // ResyncRequest sent: A=from, B=attempt; S=collection/reason
-	ObsResyncAnswered                      // a resync this node asked for was satisfied: A=LSN reached; S=collection
-	ObsResyncServed                        // Origin answered a resync: A=from, B=frames sent (0 = snapshot); S=collection
-	ObsThrottleOn                          // Origin throttles a session: A=conn, B=rate, C=peer node
-	ObsThrottleOff                         // Origin released a session's throttle: A=peer node, B=conn (C=1 when by lease expiry)
-	ObsReconnect                           // Lite dialled again: A=attempt
-	ObsAcked                               // Lite saw its mutation acked: C=mutation id, A=LSN
-	ObsChecksumBad                         // a checksum failed: C=mutation id
-	ObsQueueOverflow                       // Lite's incoming queue was full: A=LSN dropped; S=collection
-	ObsDecodeError                         // a frame failed to decode; S=error
-	ObsDigestMismatch                      // anti-entropy found divergent state; S=collection
-	ObsCorruptedState                      // cold start found corrupted durable state
-	ObsSnapshotFallback                    // Origin sends a snapshot because its log no longer reaches back to A (oldest kept: B); S=collection
-	ObsResend                              // Origin is about to re-send a ShapeDelta it sent before on this session: A=LSN; S=collection
-)
-
-var obsNames = [...]string{ObsCommit: "commit", ObsDedup: "dedup", ObsApply: "apply", ObsSnapshot: "snapshot",
-	ObsResyncSent: "resync-sent", ObsResyncAnswered: "resync-answered", ObsResyncServed: "resync-served",
-	ObsThrottleOn: "throttle-on", ObsThrottleOff: "throttle-off", ObsReconnect: "reconnect", ObsAcked: "acked",
-	ObsChecksumBad: "checksum-bad", ObsQueueOverflow: "queue-overflow", ObsDecodeError: "decode-error",
-	ObsDigestMismatch: "digest-mismatch", ObsCorruptedState: "corrupted-state", ObsSnapshotFallback: "snapshot-fallback", ObsResend: "resend"}
-
-func (k ObsKind) String() string {
-	if int(k) < len(obsNames) && obsNames[k] != "" {
-		return obsNames[k]
+func (p *framePool) get() []byte {
+	if n := len(p.bufs); n > 0 {
+		b := p.bufs[n-1]
+		p.bufs = p.bufs[:n-1]
+		return b[:0]
 	}
-	return "obs?"
+	return make([]byte, 0, 128)
 }
 
-// Observation is a fact a node reports about itself.
-type Observation struct {
-	Kind    ObsKind
-	Node    NodeID
-	A, B, C uint64
-	S       string
+func (p *framePool) put(b []byte) {
+	if cap(b) <= 64<<10 && len(p.bufs) < 4096 {
+		p.bufs = append(p.bufs, b)
+	}
 }

@@ -40,8 +40,15 @@ func Stream(seed uint64, name string) *rand.Rand { return rand.New(Source(seed, 
 // Source is Stream's generator itself, for a hot loop that draws raw words:
 // calling it directly skips the Rand's interface call and draws the same
 // values as the Stream built on it.
-func Source(seed uint64, name string) *rand.PCG {
+func Source(seed uint64, name string) *rand.PCG { return rand.NewPCG(seed, nameHash(name)) }
+
+// StreamSeed is the 128-bit seed of Stream(seed, name): the two words of
+// its PCG, for handing a stream to code that builds its own generator.
+func StreamSeed(seed uint64, name string) [2]uint64 { return [2]uint64{seed, nameHash(name)} }
+
+// nameHash is FNV-1a 64 of name: the second word of a stream's seed.
+func nameHash(name string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	return rand.NewPCG(seed, h.Sum64())
+	return h.Sum64()
 }

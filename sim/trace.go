@@ -21,28 +21,36 @@ const (
 	trClose                     // a connection closed
 	trCrash                     // a node crashed
 	trRestart                   // a node restarted
-	trObs                       // a node observation
+	trEvent                     // a node's event
 	trFault                     // a fault decision (recorded by faults)
 )
 
 var trNames = [...]string{trInput: "input", trSend: "send", trDrop: "drop", trLost: "lost", trClose: "close",
-	trCrash: "crash", trRestart: "restart", trObs: "obs", trFault: "fault"}
+	trCrash: "crash", trRestart: "restart", trEvent: "event", trFault: "fault"}
 
 // TraceEvent is one entry of the trace, as written to a trace file and kept
-// in the tail shown with a violation.
+// in the tail shown with a violation. Only the fields of its Kind are set.
 type TraceEvent struct {
-	T       Time
-	Kind    string
-	Node    NodeID
-	Peer    NodeID
-	Conn    ConnID
-	Input   InputKind
-	Type    wire.MsgType
-	Len     int
-	CRC     uint32 // CRC32C of the frame bytes for inputs carrying a frame
-	Obs     ObsKind
-	A, B, C uint64
-	S       string
+	T    Time
+	Kind string // input, send, drop, lost, close, crash, restart, event, fault
+	Node NodeID
+	Peer NodeID // send, drop, lost, close, fault: the other end
+	Conn ConnID
+	// input
+	Input InputKind
+	Timer uint64 // a timer's tag
+	Write string // a write's collection/document
+	// input (a frame, or a write's value), send, drop, lost
+	Type wire.MsgType
+	Len  int
+	CRC  uint32 // input: CRC32C of the frame or the written value
+	By   NodeID // close: the end that closed it (-1: a reset)
+	// event
+	Event Event
+	// fault: its kind, what was drawn, the frame type it hit
+	Fault     string
+	Arg       uint64
+	FaultType wire.MsgType
 }
 
 // String renders the event as one JSON object (the trace file's line).
@@ -59,17 +67,30 @@ func (e *TraceEvent) String() string {
 		b = append(b, `,"in":"`...)
 		b = append(b, e.Input.String()...)
 		b = append(b, '"')
-		if e.Input == InFrame {
+		switch {
+		case e.Input == InFrame:
 			b = fmt.Appendf(b, `,"conn":%d,"type":"%s","len":%d,"crc":%d`, e.Conn, e.Type, e.Len, e.CRC)
-		} else if e.Input == InTimer {
-			b = fmt.Appendf(b, `,"timer":%d`, e.A)
-		} else if e.Conn != 0 {
+		case e.Input == InTimer:
+			b = fmt.Appendf(b, `,"timer":%d`, e.Timer)
+		case e.Input == InWrite:
+			b = fmt.Appendf(b, `,"write":%q,"len":%d,"crc":%d`, e.Write, e.Len, e.CRC)
+		case e.Conn != 0:
 			b = fmt.Appendf(b, `,"conn":%d`, e.Conn)
 		}
-	case "obs":
-		b = fmt.Appendf(b, `,"obs":"%s","a":%d,"b":%d,"c":%d,"s":%q`, e.Obs, e.A, e.B, e.C, e.S)
+	case "event":
+		if e.Event != nil {
+			b = append(b, ',')
+			b = append(b, MarshalEvent(e.Event)[1:]...)
+			return string(b)
+		}
 	case "fault":
-		b = fmt.Appendf(b, `,"peer":%d,"conn":%d,"a":%d,"b":%d,"s":%q`, e.Peer, e.Conn, e.A, e.B, e.S)
+		b = fmt.Appendf(b, `,"peer":%d,"conn":%d,"fault":%q,"arg":%d`, e.Peer, e.Conn, e.Fault, e.Arg)
+		if e.FaultType != 0 {
+			b = fmt.Appendf(b, `,"type":"%s"`, e.FaultType)
+		}
+	case "close":
+		b = fmt.Appendf(b, `,"peer":%d,"conn":%d,"by":%d`, e.Peer, e.Conn, e.By)
+	case "crash", "restart":
 	default:
 		b = fmt.Appendf(b, `,"peer":%d,"conn":%d,"type":"%s","len":%d`, e.Peer, e.Conn, e.Type, e.Len)
 	}
@@ -98,15 +119,31 @@ type rec struct {
 	len        int32
 	kind       trKind
 	in         InputKind
-	obs        ObsKind
+	ev         uint8   // an event's kind in the hash (eventWords.kind)
+	evID       eventID // and its type, to rebuild it for the tail
 	typ        wire.MsgType
 }
 
 func (r *rec) event() TraceEvent {
-	e := TraceEvent{T: r.t, Kind: trNames[r.kind], Node: NodeID(r.node), Peer: NodeID(r.peer), Conn: ConnID(r.conn),
-		Input: r.in, Type: r.typ, Len: int(r.len), CRC: r.crc, Obs: r.obs, A: r.a, B: r.b, C: r.c, S: r.s}
-	if r.kind == trInput && r.in == InWrite {
-		e.S += "/" + r.doc
+	e := TraceEvent{T: r.t, Kind: trNames[r.kind], Node: NodeID(r.node), Peer: NodeID(r.peer), Conn: ConnID(r.conn)}
+	switch r.kind {
+	case trInput:
+		e.Input, e.Type, e.Len, e.CRC = r.in, r.typ, int(r.len), r.crc
+		switch r.in {
+		case InTimer:
+			e.Timer = r.a
+		case InWrite:
+			e.Write = r.s + "/" + r.doc
+		}
+	case trEvent:
+		e.Peer = 0
+		e.Event = eventFromWords(eventWords{kind: r.ev, id: r.evID, a: r.a, b: r.b, c: r.c, s: r.s})
+	case trFault:
+		e.Fault, e.Arg, e.FaultType = r.s, r.a, wire.MsgType(r.b)
+	case trClose:
+		e.By = NodeID(r.len)
+	default:
+		e.Type, e.Len = r.typ, int(r.len)
 	}
 	return e
 }
@@ -175,7 +212,7 @@ func (t *tracer) next() *rec {
 // words go through independent multiplies and only the first lane carries
 // the running hash, so an event costs about two multiplies of latency.
 func (t *tracer) commit(r *rec) {
-	w1 := uint64(r.kind)<<56 | uint64(r.in)<<48 | uint64(r.obs)<<40 | uint64(r.typ)<<32 | uint64(uint32(r.node))
+	w1 := uint64(r.kind)<<56 | uint64(r.in)<<48 | uint64(r.ev)<<40 | uint64(r.typ)<<32 | uint64(uint32(r.node))
 	w2 := uint64(uint32(r.peer))<<32 | uint64(r.crc)
 	w3 := uint64(r.conn)<<32 | uint64(uint32(r.len))
 	x := mum(t.hash^uint64(r.t)^k0, w1^k1) ^ mum(w2^k2, w3^k3) ^ mum(r.a^k4, r.b^k5)
@@ -220,12 +257,12 @@ func (t *tracer) input(now Time, node NodeID, in *Input) {
 	t.commit(r)
 }
 
-func (t *tracer) observation(now Time, ob *Observation) {
+func (t *tracer) observation(now Time, node NodeID, wd *eventWords) {
 	if !tracing {
 		return
 	}
 	r := t.next()
-	*r = rec{t: now, kind: trObs, node: int32(ob.Node), obs: ob.Kind, a: ob.A, b: ob.B, c: ob.C, s: ob.S}
+	*r = rec{t: now, kind: trEvent, node: int32(node), ev: wd.kind, evID: wd.id, a: wd.a, b: wd.b, c: wd.c, s: wd.s}
 	t.commit(r)
 }
 

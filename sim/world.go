@@ -37,19 +37,23 @@ type Config struct {
 	Monitor Monitor
 }
 
-// Monitor watches a run from outside the nodes.
+// Monitor watches a run from outside the nodes: it sees each input before
+// the node does and each effect as the kernel applies it, after the step
+// has returned. It never runs on a node's stack, and must not change the
+// world except through Stop.
 type Monitor interface {
 	// Step is called before node is stepped with in; altered says the
 	// frame (for InFrame) was changed in transit by a fault, which the
 	// node itself cannot know. To read the frame, decode it with
 	// World.Peek: the node then reuses that decode.
 	Step(now Time, node NodeID, in *Input, altered bool)
-	// Observe is called for every observation, as it is made.
-	Observe(now Time, ob *Observation)
+	// Event is called for every event node emitted. ev is valid only
+	// during the call.
+	Event(now Time, node NodeID, ev Event)
 	// Sent is called for every frame a node sends, before interception.
 	// It must neither modify nor retain p.Bytes.
 	Sent(now Time, p *Packet)
-	// AfterStep is called after node was stepped.
+	// AfterStep is called once every effect of node's step is applied.
 	AfterStep(now Time, node NodeID)
 }
 
@@ -84,7 +88,7 @@ type World struct {
 	conns    []*conn // indexed by ConnID-1
 	calls    []func(*World)
 	free     []uint64 // reusable slots of calls
-	outs     []Outbox
+	fx       *Effects // the step in progress records here; one step runs at a time
 	dels     []Delivery
 	in       Input
 	trace    tracer
@@ -95,18 +99,17 @@ type World struct {
 	// message type (what the protocol then has to repair).
 	lostBytes [256]uint64
 	stopped   bool
-	encBuf    []byte
+	failure   *NodeFailure
 	pkt       Packet
-	ob        Observation
-	bufs      [][]byte // recycled frame buffers: a delivered frame's bytes are dead after its step
 	series    seriesSet
 }
 
 type nodeState struct {
-	spec  NodeSpec
-	up    bool
-	gen   uint32 // incarnation; bumps on crash so stale timers die
-	conns []ConnID
+	spec   NodeSpec
+	failer Failer // the node, when it can fail (nil for most)
+	up     bool
+	gen    uint32 // incarnation; bumps on crash so stale timers die
+	conns  []ConnID
 }
 
 // New builds a world. It panics only on a programming error in cfg (no
@@ -127,12 +130,11 @@ func New(cfg Config) *World {
 	if cfg.SampleEvery == 0 {
 		cfg.SampleEvery = 100 * Millisecond
 	}
-	w := &World{cfg: cfg, codec: cfg.Codec, icpt: cfg.Interceptor, netRand: Stream(cfg.Seed, "network")}
+	w := &World{cfg: cfg, codec: cfg.Codec, icpt: cfg.Interceptor, netRand: Stream(cfg.Seed, "network"), fx: NewEffects(cfg.Codec)}
 	w.nodes = make([]nodeState, len(cfg.Nodes))
-	w.outs = make([]Outbox, len(cfg.Nodes))
 	for i, s := range cfg.Nodes {
 		w.nodes[i] = nodeState{spec: s, up: true}
-		w.outs[i] = Outbox{w: w, node: NodeID(i)}
+		w.nodes[i].failer, _ = s.Node.(Failer)
 	}
 	w.sentDeltas = make([]uint64, len(cfg.Nodes)*len(cfg.Nodes))
 	w.trace.init(cfg.Trace)
@@ -148,8 +150,51 @@ func (w *World) Seed() uint64 { return w.cfg.Seed }
 // NumNodes is the number of nodes.
 func (w *World) NumNodes() int { return len(w.nodes) }
 
-// Node returns node id's state machine (for inspection by hooks and checks).
+// Node returns node id's state machine, for the hooks that act on a node
+// between its steps (faults that slow or skew it).
 func (w *World) Node(id NodeID) Node { return w.nodes[id].spec.Node }
+
+// Probe asks node id for its state (see Probe), filling p; it returns
+// false, leaving p reset, when the node is down. It must not be called
+// during a step: it is for hooks and samplers, between events.
+func (w *World) Probe(id NodeID, p *Probe) bool {
+	p.Reset()
+	if !w.nodes[id].up {
+		return false
+	}
+	w.nodes[id].spec.Node.Probe(p)
+	w.checkFailure(id, "probe")
+	return true
+}
+
+// NodeFailure is a node that broke down (see Failer): which, when, doing
+// what, and why.
+type NodeFailure struct {
+	Node  NodeID
+	Name  string
+	At    Time
+	Doing string // the input it was stepped with ("frame", "timer", ...) or "probe"
+	Err   error
+}
+
+func (f *NodeFailure) Error() string {
+	return fmt.Sprintf("%s failed at %v (%s): %v", f.Name, f.At, f.Doing, f.Err)
+}
+
+// Failure is the first node failure of the run, or nil.
+func (w *World) Failure() *NodeFailure { return w.failure }
+
+// checkFailure ends the run if node id, one that can fail, has.
+func (w *World) checkFailure(id NodeID, doing string) {
+	f := w.nodes[id].failer
+	if f == nil || w.failure != nil {
+		return
+	}
+	if err := f.Failure(); err != nil {
+		w.failure = &NodeFailure{Node: id, Name: w.nodes[id].spec.Name, At: w.now, Doing: doing, Err: err}
+		w.stopped = true
+	}
+}
 
 // NodeName returns node id's name.
 func (w *World) NodeName(id NodeID) string { return w.nodes[id].spec.Name }
@@ -213,6 +258,9 @@ func (w *World) Crash(id NodeID) {
 		w.closeConn(c, id)
 	}
 	ns.spec.Node.Crash()
+	if ns.failer != nil {
+		w.checkFailure(id, "crash")
+	}
 }
 
 // Restart brings a crashed node back with InRestart.
@@ -249,21 +297,13 @@ func (w *World) latency(from, to NodeID) Time {
 	return d
 }
 
-func (w *World) send(from NodeID, c ConnID, m wire.Message) {
-	b, err := w.codec.AppendFrame(w.encBuf[:0], m)
-	if err != nil {
-		// A reference node built an unencodable message: a bug worth a
-		// loud, replayable report rather than a silent drop.
-		w.observe(Observation{Kind: ObsDecodeError, Node: from, S: "encode: " + err.Error()})
-		return
-	}
-	w.encBuf = b
-	w.sendRaw(from, c, b)
-}
-
-func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
+// sendFrame sends the frame a step produced on connection id. The frame is
+// a pool buffer that the kernel now owns: it becomes the first delivery's
+// bytes, or goes back to the pool.
+func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
 	c := w.conn(id)
-	if c == nil || !c.up || len(frame) == 0 {
+	if c == nil || !c.up {
+		w.putBuf(frame)
 		return
 	}
 	to := c.ends[1-c.end(from)]
@@ -283,6 +323,7 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 		w.lostBytes[t] += uint64(len(frame))
 		w.counters.FramesDropped++
 		w.trace.event(w.now, trDrop, from, to, id, t, len(frame))
+		w.putBuf(frame)
 		return
 	}
 	if len(w.dels) > 1 {
@@ -290,6 +331,7 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 	}
 	recv := c.end(to)
 	base := w.latency(from, to)
+	owned := frame // handed to the first delivery of the unchanged bytes
 	for i := range w.dels {
 		d := &w.dels[i]
 		at := w.now + base + d.Delay
@@ -305,27 +347,29 @@ func (w *World) sendRaw(from NodeID, id ConnID, frame []byte) {
 				w.lostBytes[t] += uint64(len(frame))
 			}
 		}
-		// The frame must outlive this step: copy it once per delivery.
-		buf := append(w.getBuf(), d.Bytes...)
+		// The frame must outlive this step: a delivery of the sent bytes
+		// takes the buffer itself, any other a copy.
+		var buf []byte
+		if owned != nil && sameBytes(d.Bytes, owned) {
+			buf, owned = owned, nil
+		} else {
+			buf = append(w.getBuf(), d.Bytes...)
+		}
 		w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf, altered: d.Altered})
 		w.trace.event(w.now, trSend, from, to, id, t, len(buf))
 	}
-}
-
-func (w *World) getBuf() []byte {
-	if n := len(w.bufs); n > 0 {
-		b := w.bufs[n-1]
-		w.bufs = w.bufs[:n-1]
-		return b[:0]
-	}
-	return make([]byte, 0, 128)
-}
-
-func (w *World) putBuf(b []byte) {
-	if cap(b) <= 64<<10 && len(w.bufs) < 4096 {
-		w.bufs = append(w.bufs, b)
+	if owned != nil {
+		w.putBuf(owned)
 	}
 }
+
+// sameBytes reports whether a and b are the same slice of memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func (w *World) getBuf() []byte  { return w.fx.pool.get() }
+func (w *World) putBuf(b []byte) { w.fx.pool.put(b) }
 
 func (w *World) conn(id ConnID) *conn {
 	if id == 0 || int(id) > len(w.conns) {
@@ -388,43 +432,50 @@ func (w *World) closeConn(id ConnID, by NodeID) {
 	w.conns[id-1] = &conn{id: id} // drop the old record; the id stays dead
 }
 
-func (w *World) observe(ob Observation) {
-	switch ob.Kind {
-	case ObsResyncSent:
+// event applies an event effect: the run's counters, the trace, the
+// monitor.
+func (w *World) event(node NodeID, ev Event, wd *eventWords) {
+	switch wd.kind {
+	case evwResyncSent: // a Lite's ResyncSent and Origin's ResendAsked
 		w.counters.ResyncRequested++
-	case ObsResyncAnswered:
+	case evwResyncAnswered:
 		w.counters.ResyncAnswered++
-	case ObsResyncServed:
+	case evwResyncServed:
 		w.counters.ResyncServed++
-	case ObsThrottleOn:
+	case evwThrottleOn:
 		w.counters.ThrottleOn++
-	case ObsThrottleOff:
+	case evwThrottleOff:
 		w.counters.ThrottleOff++
-	case ObsReconnect:
+	case evwReconnect:
 		w.counters.Reconnects++
-	case ObsDecodeError:
+	case evwDecodeError:
 		w.counters.DecodeErrors++
 	}
-	// Through a World field, not &ob: a local's address passed to an
-	// interface method escapes, and this runs for every observation.
-	w.ob = ob
-	w.trace.observation(w.now, &w.ob)
+	w.trace.observation(w.now, node, wd)
 	if w.cfg.Monitor != nil {
-		w.cfg.Monitor.Observe(w.now, &w.ob)
+		w.cfg.Monitor.Event(w.now, node, ev)
 	}
 }
 
 func (w *World) step(id NodeID, in *Input) { w.stepAltered(id, in, false) }
+
+// Inject steps node id with in at once, as if the kernel had delivered it,
+// and applies its effects. It is for test rigs that drive a node by hand
+// from a kernel callback; a run's own inputs come from its events.
+func (w *World) Inject(id NodeID, in Input) {
+	w.in = in
+	w.step(id, &w.in)
+}
 
 // Peek decodes the frame node is about to be stepped with, for a Monitor's
 // Step, with the run's codec and the node's own decoder: the node's Decode
 // of the same frame then gets this message without decoding it again. The
 // message is valid until the step ends, and must not be modified.
 func (w *World) Peek(node NodeID, frame []byte) (wire.Message, error) {
-	o := &w.outs[node]
-	m, err := o.Decode(frame)
+	fx := w.fx
+	m, err := fx.Decode(frame)
 	if len(frame) > 0 {
-		o.peeked, o.peekedMsg, o.peekedErr = frame, m, err
+		fx.peeked, fx.peekedMsg, fx.peekedErr = frame, m, err
 	}
 	return m, err
 }
@@ -435,14 +486,38 @@ func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.Step(w.now, id, in, altered)
 	}
-	ns.spec.Node.Step(w.now, in, &w.outs[id])
+	fx := w.fx
+	ns.spec.Node.Step(w.now, in, fx)
+	w.apply(id, fx)
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.AfterStep(w.now, id)
 	}
+	if ns.failer != nil {
+		w.checkFailure(id, in.Kind.String())
+	}
 	// A peek is for this step's frame only, whichever hook made it: the
 	// frame's buffer is recycled after the step.
-	if o := &w.outs[id]; o.peeked != nil {
-		o.unpeek()
+	fx.reuse()
+}
+
+// apply carries out a step's effects, in the order the node recorded them.
+func (w *World) apply(id NodeID, fx *Effects) {
+	for i := range fx.list {
+		e := &fx.list[i]
+		switch e.Kind {
+		case EffectSend:
+			f := e.Frame
+			e.Frame = nil // the kernel owns it now
+			w.sendFrame(id, e.Conn, f)
+		case EffectTimer:
+			w.setTimer(id, e.After, e.Tag)
+		case EffectDial:
+			w.dial(id, e.Peer)
+		case EffectClose:
+			w.closeConn(e.Conn, id)
+		case EffectEvent:
+			w.event(id, e.Event, &fx.ev.words[e.words])
+		}
 	}
 }
 

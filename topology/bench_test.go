@@ -12,7 +12,7 @@ import (
 // busy is the no-fault 3-Lite run with enough writes that frames, not
 // housekeeping ticks, dominate.
 func busy(seed uint64, writeFor sim.Time) Params {
-	p := Defaults()
+	p := refDefaults()
 	p.Seed, p.Lites = seed, 3
 	p.LiteRate, p.OriginRate = 300, 600
 	p.WriteFor = writeFor

@@ -12,7 +12,7 @@ import (
 // bit flip at probability p each), Lite connection resets at 0.5/s and node
 // crashes at 0.1/s, all healing when writes stop at 10 s.
 func chaosParams(seed uint64, p float64) Params {
-	ps := Defaults()
+	ps := refDefaults()
 	ps.Seed = seed
 	ps.WriteFor = 10 * sim.Second
 	ps.Faults = faults.Chaos(p, 0.5, ps.WriteFor)
@@ -46,7 +46,7 @@ func (g *bytesGuard) AllowDial(now sim.Time, from, to sim.NodeID) bool {
 func TestFaultsLeaveSentBytesAlone(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		p := chaosParams(seed, 0.15)
-		inj := faults.New(p.Faults, p.Seed)
+		inj := faults.New(p.Faults, p.Seed, Roles(p.Lites))
 		guard := &bytesGuard{t: t, inner: inj}
 		p.Interceptor = guard
 		p.Setup = func(c *Cluster) { inj.Attach(c.World) }

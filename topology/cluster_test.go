@@ -21,9 +21,10 @@ var update = flag.Bool("update", false, "rewrite testdata/hashes.golden and traj
 // full snapshot encoding: independent of the digest Divergence relies on.
 func sameState(t *testing.T, c *Cluster) {
 	t.Helper()
-	for i, l := range c.Lites {
+	for i := range c.P.Lites {
+		l := liteNode(c, i)
 		for _, coll := range c.Collections() {
-			want := c.Origin.Collection(coll).Snapshot()
+			want := originNode(c).Collection(coll).Snapshot()
 			if got := l.Collection(coll).Snapshot(); !bytes.Equal(got, want) {
 				t.Errorf("lite%d %s: %d bytes of state, origin has %d (different contents)", i+1, coll, len(got), len(want))
 			}
@@ -34,7 +35,7 @@ func sameState(t *testing.T, c *Cluster) {
 func TestNoFaultConvergence(t *testing.T) {
 	for _, n := range []int{1, 3, 16} {
 		t.Run(fmt.Sprintf("lites=%d", n), func(t *testing.T) {
-			p := Defaults()
+			p := refDefaults()
 			p.Seed, p.Lites = 11, n
 			c, err := New(p)
 			if err != nil {
@@ -48,8 +49,8 @@ func TestNoFaultConvergence(t *testing.T) {
 				t.Errorf("converged at %v, want within 1 s of writes stopping at %v", r.ConvergedAt, p.WriteFor)
 			}
 			sameState(t, c)
-			for _, l := range c.Lites {
-				if st := l.Status(); st.Unacked != 0 || st.Resyncing != 0 || st.QueueDepth != 0 {
+			for i := range p.Lites {
+				if st := probe(c, LiteID(i)); st.Unacked != 0 || st.Resyncing != 0 || st.QueueDepth != 0 {
 					t.Errorf("pending work: %+v", st)
 				}
 			}
@@ -63,7 +64,7 @@ func TestNoFaultConvergence(t *testing.T) {
 // Every Lite write is applied at Origin exactly once: the commits carrying
 // a peer's mutations number exactly that Lite's writes.
 func TestEveryLiteWriteCommittedOnce(t *testing.T) {
-	p := Defaults()
+	p := refDefaults()
 	p.Seed = 5
 	var trace bytes.Buffer
 	p.Trace = &trace
@@ -77,8 +78,8 @@ func TestEveryLiteWriteCommittedOnce(t *testing.T) {
 		switch {
 		case strings.Contains(line, `"in":"write"`) && !strings.Contains(line, `"node":0,`):
 			writes[field(line, "node")]++
-		case strings.Contains(line, `"obs":"commit"`) && !strings.Contains(line, `"b":0,`):
-			commits[field(line, "b")]++
+		case strings.Contains(line, `"event":"committed"`) && !strings.Contains(line, `"peer":0,`):
+			commits[field(line, "peer")]++
 		}
 	}
 	if len(writes) != p.Lites {
@@ -103,13 +104,13 @@ func field(line, key string) string {
 // A planted divergence must be reported: the convergence check is only
 // worth something if it fails when the state differs.
 func TestDivergenceDetectsPlantedBug(t *testing.T) {
-	p := Defaults()
+	p := refDefaults()
 	p.Seed = 3
 	c, _ := New(p)
 	if r := c.Run(); !r.Converged {
 		t.Fatal(r.Divergence)
 	}
-	c.Lites[1].Collection("c0").Put("d0", []byte("planted"))
+	liteNode(c, 1).Collection("c0").Put("d0", []byte("planted"))
 	if d := c.Divergence(); !strings.Contains(d, "lite2 holds different c0 contents") {
 		t.Fatalf("Divergence() = %q", d)
 	}
@@ -150,8 +151,8 @@ type pinned struct {
 }
 
 var pins = []pinned{
-	{"nofault-3lites-seed1", func() Params { p := Defaults(); p.Seed = 1; return p }},
-	{"nofault-16lites-seed2", func() Params { p := Defaults(); p.Seed, p.Lites = 2, 16; return p }},
+	{"nofault-3lites-seed1", func() Params { p := refDefaults(); p.Seed = 1; return p }},
+	{"nofault-16lites-seed2", func() Params { p := refDefaults(); p.Seed, p.Lites = 2, 16; return p }},
 	{"chaos-3lites-seed7", func() Params { return chaosParams(7, 0.03) }},
 	// Heavy chaos: corrupted frames reach the decoder, so decode-error
 	// texts (folded into the hash) are pinned too.
@@ -240,7 +241,7 @@ func golden(t *testing.T, name, what, got string) {
 }
 
 func TestDifferentSeedsDiffer(t *testing.T) {
-	a, b := Defaults(), Defaults()
+	a, b := refDefaults(), refDefaults()
 	a.Seed, b.Seed = 1, 2
 	if hashOf(t, a) == hashOf(t, b) {
 		t.Fatal("seeds 1 and 2 gave the same trace hash")
@@ -249,7 +250,7 @@ func TestDifferentSeedsDiffer(t *testing.T) {
 
 func TestTraceFileMatchesHash(t *testing.T) {
 	// Tracing to a file must not change the run.
-	p := Defaults()
+	p := refDefaults()
 	p.Seed = 9
 	plain := hashOf(t, p)
 	var buf bytes.Buffer
@@ -273,7 +274,7 @@ func TestParamsValidate(t *testing.T) {
 		{func(p *Params) { p.LiteRate = -1 }, "rates"},
 		{func(p *Params) { p.Budget = 0 }, "budget"},
 	} {
-		p := Defaults()
+		p := refDefaults()
 		tc.mut(&p)
 		if _, err := New(p); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("err = %v, want it to mention %q", err, tc.want)
@@ -285,7 +286,7 @@ func TestWorkloadDrawsOneStream(t *testing.T) {
 	// The workload draws value bytes from src and everything else from
 	// rng: they must be one generator, so that each draw advances the
 	// other's state exactly as the single Stream the workload used to be.
-	p := Defaults()
+	p := refDefaults()
 	p.Seed = 11
 	w := newWorkload(p, []string{"c0"})
 	got := []uint64{w.rng.Uint64(), w.src.Uint64(), w.rng.Uint64(), w.src.Uint64()}

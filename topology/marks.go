@@ -70,51 +70,30 @@ func LookupMark(name string) (Mark, bool) {
 
 func (k counter) mark(m Mark) { k.c.marks[m]++ }
 
-func (k counter) markObservation(ob *sim.Observation) {
-	switch ob.Kind {
-	case sim.ObsResyncSent:
-		if ob.Node == OriginID {
-			return // Origin's requests for pushes: counted by the Lite's re-sends
-		}
-		if ob.B > 1 {
-			k.mark(MarkResyncRetried)
-		} else {
-			k.mark(MarkResyncSent)
-			if ob.A > 0 {
-				k.mark(MarkGapDetected)
-			}
-		}
-	case sim.ObsResyncAnswered:
-		k.mark(MarkResyncAnswered)
-	case sim.ObsResyncServed:
-		if ob.B == 0 {
+// markEvent counts the marks of the events counter.Event leaves to it.
+func (k counter) markEvent(ev sim.Event) {
+	switch e := ev.(type) {
+	case *sim.ResyncServed:
+		if e.Frames == 0 {
 			k.mark(MarkResyncServedSnapshot)
 		} else {
 			k.mark(MarkResyncServedResend)
 		}
-	case sim.ObsSnapshotFallback:
+	case *sim.SnapshotFallback:
 		k.mark(MarkSnapshotFallback)
-	case sim.ObsChecksumBad:
+	case *sim.ChecksumFailed:
 		k.mark(MarkChecksumMismatchUp)
-	case sim.ObsDigestMismatch:
+	case *sim.DigestMismatch:
 		k.mark(MarkDigestMismatchDown)
-	case sim.ObsCorruptedState:
+	case *sim.CorruptedState:
 		k.mark(MarkCorruptedStateColdStart)
-	case sim.ObsDedup:
+	case *sim.Deduped:
 		k.mark(MarkDedupSkip)
-	case sim.ObsThrottleOn:
-		k.mark(MarkThrottleEngaged)
-	case sim.ObsThrottleOff:
-		if ob.C == 1 {
-			k.mark(MarkThrottleLeaseExpired)
-		} else {
-			k.mark(MarkThrottleReleased)
-		}
-	case sim.ObsQueueOverflow:
+	case *sim.QueueOverflow:
 		k.mark(MarkQueueOverflow)
-	case sim.ObsReconnect:
+	case *sim.Reconnecting:
 		k.mark(MarkReconnect)
-	case sim.ObsDecodeError:
+	case *sim.DecodeError:
 		k.mark(MarkDecodeError)
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 // swarmParams is a 3-Lite run whose fault mix the seed picks.
 func swarmParams(seed uint64) Params {
-	p := Defaults()
+	p := refDefaults()
 	p.Seed = seed
 	p.WriteFor = 10 * sim.Second
 	p.Faults = faults.Swarm(seed, p.WriteFor, p.Lites)

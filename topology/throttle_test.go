@@ -2,6 +2,8 @@ package topology
 
 import (
 	"bytes"
+	"github.com/syncsim/syncsim/nodes/lite"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"strings"
 	"testing"
 
@@ -22,11 +24,11 @@ func seriesOf(r Result, name string, node sim.NodeID) []sim.Point {
 // token bucket's burst), and everything must still converge after the
 // throttle is released.
 func TestSlowConsumerThrottles(t *testing.T) {
-	p := Defaults()
+	p := refDefaults()
 	p.Seed, p.Lites, p.Collections = 4, 1, 1
 	p.LiteRate, p.OriginRate = 0, 400
 	p.WriteFor, p.Budget = 5*sim.Second, 60*sim.Second
-	p.Lite.DrainRate = 100
+	p = withRef(p, reference.Config{Lite: lite.Config{DrainRate: 100}})
 	c, _ := New(p)
 	r := c.Run()
 	if !r.Converged {
@@ -56,16 +58,15 @@ func TestSlowConsumerThrottles(t *testing.T) {
 // Without its Throttle messages the same Lite overflows its queue: proof
 // that the test above measures the throttle, not a lucky rate.
 func TestSlowConsumerWithoutThrottleOverflows(t *testing.T) {
-	p := Defaults()
+	p := refDefaults()
 	p.Seed, p.Lites, p.Collections = 4, 1, 1
 	p.LiteRate, p.OriginRate = 0, 400
 	p.WriteFor, p.Budget = 5*sim.Second, 60*sim.Second
-	p.Lite.DrainRate = 100
-	p.Lite.HighWater = 1 << 30 // never engage
+	p = withRef(p, reference.Config{Lite: lite.Config{DrainRate: 100, HighWater: 1 << 30}}) // never engage
 	var trace bytes.Buffer
 	p.Trace = &trace
 	r, _ := Run(p)
-	if r.Counters.ThrottleOn != 0 || !strings.Contains(trace.String(), `"obs":"queue-overflow"`) {
+	if r.Counters.ThrottleOn != 0 || !strings.Contains(trace.String(), `"event":"queue-overflow"`) {
 		t.Fatalf("throttle on %d; overflow seen: %v", r.Counters.ThrottleOn, strings.Contains(trace.String(), "queue-overflow"))
 	}
 }
@@ -74,15 +75,15 @@ func TestSlowConsumerWithoutThrottleOverflows(t *testing.T) {
 // restart, ask for a full re-sync (CorruptedState, from 0) and converge.
 func TestCorruptedDurableStateColdStart(t *testing.T) {
 	for _, corrupt := range []bool{true, false} {
-		p := Defaults()
+		p := refDefaults()
 		p.Seed = 6
 		var trace bytes.Buffer
 		p.Trace = &trace
 		p.Setup = func(c *Cluster) {
-			l := c.Lites[0]
+			l := liteNode(c, 0)
 			c.World.At(2*sim.Second, func(w *sim.World) { w.Crash(LiteID(0)) })
 			if corrupt {
-				c.World.At(2100*sim.Millisecond, func(w *sim.World) { l.CorruptDurable(sim.Stream(6, "test/corrupt")) })
+				c.World.At(2100*sim.Millisecond, func(w *sim.World) { l.CorruptDurable(sim.StreamSeed(6, "test/corrupt")) })
 			}
 			c.World.At(2500*sim.Millisecond, func(w *sim.World) { w.Restart(LiteID(0)) })
 		}
@@ -92,8 +93,8 @@ func TestCorruptedDurableStateColdStart(t *testing.T) {
 			t.Fatalf("corrupt=%v: not converged: %s", corrupt, r.Divergence)
 		}
 		sameState(t, c)
-		detected := strings.Contains(trace.String(), `"node":1,"obs":"corrupted-state"`)
-		fullResync := strings.Contains(trace.String(), `"node":1,"obs":"resync-sent","a":0,`)
+		detected := strings.Contains(trace.String(), `"node":1,"event":"corrupted-state"`)
+		fullResync := strings.Contains(trace.String(), `"node":1,"event":"resync-sent","collection":"c0","from":0,`)
 		if detected != corrupt || fullResync != corrupt {
 			t.Fatalf("corrupt=%v: corrupted-state observed %v, full resync sent %v", corrupt, detected, fullResync)
 		}
@@ -103,14 +104,14 @@ func TestCorruptedDurableStateColdStart(t *testing.T) {
 // A Lite whose device clock is off by a minute gets clock-skew warnings in
 // its acks; one with a true clock gets none.
 func TestClockSkewIsWarned(t *testing.T) {
-	p := Defaults()
+	p := refDefaults()
 	p.Seed = 8
-	p.Setup = func(c *Cluster) { c.Lites[0].SetClockSkew(sim.Minute) }
+	p.Setup = func(c *Cluster) { liteNode(c, 0).SetClockSkew(sim.Minute) }
 	c, _ := New(p)
 	if r := c.Run(); !r.Pass() {
 		t.Fatal(r.Violation)
 	}
-	if c.Lites[0].SkewWarnings() == 0 || c.Lites[1].SkewWarnings() != 0 {
-		t.Fatalf("warnings: skewed lite %d, true lite %d", c.Lites[0].SkewWarnings(), c.Lites[1].SkewWarnings())
+	if liteNode(c, 0).SkewWarnings() == 0 || liteNode(c, 1).SkewWarnings() != 0 {
+		t.Fatalf("warnings: skewed lite %d, true lite %d", liteNode(c, 0).SkewWarnings(), liteNode(c, 1).SkewWarnings())
 	}
 }

@@ -606,7 +606,7 @@ func TestScratchReuse(t *testing.T) {
 		t.Fatalf("a struct copy lost its strings or bytes: %+v", push)
 	}
 	if *kept.ClockSkewWarningMs != 222 {
-		t.Fatalf("the kept copy's option reads %d: the documented hazard (it points into the Scratch) is gone; update the docs of Scratch and sim.Outbox.Decode", *kept.ClockSkewWarningMs)
+		t.Fatalf("the kept copy's option reads %d: the documented hazard (it points into the Scratch) is gone; update the docs of Scratch and sim.Effects.Decode", *kept.ClockSkewWarningMs)
 	}
 }
 

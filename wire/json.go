@@ -330,10 +330,32 @@ func MessageFromJSON(t MsgType, data []byte) (Message, error) {
 	return m, nil
 }
 
-// MessageToJSON renders a message's body in its JSON form.
+// MessageToJSON renders a message's body in its JSON form, which
+// MessageFromJSON reads back. A nil list or map is written as [] or {} (the
+// wire does not tell nil from empty, and serde refuses null for either).
 func MessageToJSON(m Message) ([]byte, error) {
 	if o, ok := m.(*Opaque); ok {
 		return o.Body.MarshalJSON()
 	}
-	return json.Marshal(m)
+	v := reflect.ValueOf(m).Elem()
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	emptyNils(c)
+	return json.Marshal(c.Addr().Interface())
+}
+
+// emptyNils replaces the nil lists of strings and the nil maps in the
+// struct v (a settable copy) and its nested structs with empty ones.
+func emptyNils(v reflect.Value) {
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch {
+		case f.Kind() == reflect.Struct:
+			emptyNils(f)
+		case f.Kind() == reflect.Slice && f.IsNil() && f.Type().Elem().Kind() == reflect.String:
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+		case f.Kind() == reflect.Map && f.IsNil():
+			f.Set(reflect.MakeMap(f.Type()))
+		}
+	}
 }

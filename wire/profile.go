@@ -1,5 +1,7 @@
 package wire
 
+import "strings"
+
 // UnitVariantStyle is how an enum variant without fields is written.
 type UnitVariantStyle uint8
 
@@ -61,3 +63,24 @@ func (c *Codec) Profile() Profile { return c.profile }
 
 // MaxBody returns the largest length field the codec accepts.
 func (c *Codec) MaxBody() int { return c.maxBody }
+
+// ProfileByName finds a profile by name, case-insensitively.
+func ProfileByName(name string) (Profile, bool) {
+	for _, p := range Profiles() {
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+	}
+	return Profile{}, false
+}
+
+// Describe says in a few words how p differs.
+func (p Profile) Describe() string {
+	switch p.UnitVariants {
+	case UnitArrayNil:
+		return `enum variants without fields written as [name, nil]`
+	case UnitBareString:
+		return `enum variants without fields written as the bare name`
+	}
+	return "(no description)"
+}

@@ -6,43 +6,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
-	"time"
 
 	"github.com/syncsim/syncsim/nodes/reference"
+	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/scenarios"
-	"github.com/syncsim/syncsim/topology"
 )
 
-// HuntJSON is one bug hunted in one scenario: the seeds it took, from each
-// starting point, to the first failing run (0: not within the limit).
-type HuntJSON struct {
-	Scenario   string `json:"scenario"`
-	Detected   bool   `json:"detected"`
-	SeedsToHit []int  `json:"seeds_to_hit"`
-	Median     int    `json:"median_seeds"` // 0 when missed from most starting points
-	FirstSeed  uint64 `json:"first_seed,omitempty"`
-	Property   string `json:"property,omitempty"`
-	// The first failure's fault schedule, shrunk as simrun shrink does.
-	ShrunkFrom int    `json:"shrunk_from,omitempty"`
-	ShrunkTo   int    `json:"shrunk_to,omitempty"`
-	ShrinkRuns int    `json:"shrink_runs,omitempty"`
-	Replay     string `json:"replay,omitempty"`
-	Shrink     string `json:"shrink,omitempty"`
-}
-
-// CatalogueRowJSON is one planted bug's score.
-type CatalogueRowJSON struct {
-	Bug        string     `json:"bug"`
-	Summary    string     `json:"summary"`
-	NodeDB2026 bool       `json:"nodedb_2026"`
-	Expected   string     `json:"expected_property,omitempty"`
-	Hunts      []HuntJSON `json:"hunts"`
-	WallS      float64    `json:"wall_s"`
-}
+// CatalogueRowJSON is one planted bug's score, as -json writes it.
+type CatalogueRowJSON = runner.CatalogueRow
 
 func runCatalogue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "simrun catalogue"
@@ -104,23 +78,9 @@ Flags:
 		}
 		fixed = s
 	}
-	hunts := func(b reference.Bug) ([]scenarios.Scenario, error) {
-		if fixed != nil {
-			return []scenarios.Scenario{*fixed}, nil
-		}
-		var out []scenarios.Scenario
-		for _, n := range uniq("swarm", b.Hunt) {
-			s, err := scenarios.Lookup(n)
-			if err != nil {
-				return nil, fmt.Errorf("bug %s: %w", b.Name, err)
-			}
-			out = append(out, *s)
-		}
-		return out, nil
-	}
 	plan := make([][]scenarios.Scenario, len(all))
 	for i, b := range all {
-		h, err := hunts(b)
+		h, err := runner.HuntsFor(b, fixed)
 		if err != nil {
 			return failf(stderr, name, "%v", err)
 		}
@@ -140,7 +100,7 @@ Flags:
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				row, err := scoreBug(ctx, all[i], plan[i], *limit, *starts, *shrinkRuns)
+				row, err := runner.Score(ctx, all[i], plan[i], *limit, *starts, *shrinkRuns)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("bug %s: %w", all[i].Name, err)
@@ -189,48 +149,6 @@ Flags:
 	return exitOK
 }
 
-// scoreBug hunts b in each scenario; nil, nil when interrupted before the
-// end.
-func scoreBug(ctx context.Context, b reference.Bug, hunts []scenarios.Scenario, limit, starts, shrinkRuns int) (*CatalogueRowJSON, error) {
-	begin := time.Now() // wall time is reported, never simulated
-	row := &CatalogueRowJSON{Bug: b.Name, Summary: b.Summary, NodeDB2026: b.NodeDB2026, Expected: b.Property}
-	for _, base := range hunts {
-		sc := base
-		sc.Bug = b.Name
-		h := HuntJSON{Scenario: base.Name}
-		var first topology.Result
-		for k := 0; k < starts; k++ {
-			from := uint64(1 + 10000*k)
-			seed, r, found, err := scenarios.FirstFailure(ctx, sc, from, limit)
-			if ctx.Err() != nil {
-				return nil, nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			hit := 0
-			if found {
-				hit = int(seed-from) + 1
-				if !h.Detected {
-					h.Detected, h.FirstSeed, h.Property, first = true, seed, r.Violation.Property, r
-				}
-			}
-			h.SeedsToHit = append(h.SeedsToHit, hit)
-		}
-		h.Median = median(h.SeedsToHit)
-		if h.Detected {
-			if sh, err := scenarios.Shrink(sc, h.FirstSeed, first, shrinkRuns); err == nil {
-				h.ShrunkFrom, h.ShrunkTo, h.ShrinkRuns = len(sh.From), len(sh.To), sh.Runs
-			}
-			h.Replay = fmt.Sprintf("simrun run -scenario %s -seed %d -bug %s", base.Name, h.FirstSeed, b.Name)
-			h.Shrink = fmt.Sprintf("simrun shrink -scenario %s -seed %d -bug %s", base.Name, h.FirstSeed, b.Name)
-		}
-		row.Hunts = append(row.Hunts, h)
-	}
-	row.WallS = time.Since(begin).Seconds()
-	return row, nil
-}
-
 // printCatalogue prints the score table and returns how many bugs escaped
 // every hunt.
 func printCatalogue(w io.Writer, rows []CatalogueRowJSON, limit, starts int) int {
@@ -238,7 +156,6 @@ func printCatalogue(w io.Writer, rows []CatalogueRowJSON, limit, starts int) int
 	fmt.Fprintln(tw, "bug\tnodedb\thunt\tcaught\tmedian seeds\tproperty\tshrunk events\twall")
 	escaped := 0
 	for _, r := range rows {
-		caught := false
 		for i, h := range r.Hunts {
 			bug, nodedb, shrunk, wall := r.Bug, yesNo(r.NodeDB2026), "", ""
 			if i > 0 {
@@ -255,10 +172,9 @@ func printCatalogue(w io.Writer, rows []CatalogueRowJSON, limit, starts int) int
 			if h.Median > 0 {
 				med = fmt.Sprint(h.Median)
 			}
-			caught = caught || h.Detected
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", bug, nodedb, h.Scenario, got, med, dash(h.Property), dash(shrunk), wall)
 		}
-		if !caught {
+		if !r.Caught() {
 			escaped++
 		}
 	}
@@ -276,36 +192,6 @@ func hits(v []int) int {
 		}
 	}
 	return n
-}
-
-// median of the seeds-to-detection counts; a miss (0) counts as worse than
-// any hit, and a median that is a miss is reported as 0.
-func median(v []int) int {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	const miss = 1 << 30
-	for i, x := range s {
-		if x == 0 {
-			s[i] = miss
-		}
-	}
-	slices.Sort(s)
-	if m := s[(len(s)-1)/2]; m != miss {
-		return m
-	}
-	return 0
-}
-
-func uniq(names ...string) []string {
-	var out []string
-	for _, n := range names {
-		if n != "" && !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 func yesNo(b bool) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/syncsim/syncsim/reports"
 	"github.com/syncsim/syncsim/results"
+	"github.com/syncsim/syncsim/runner"
 )
 
 func runPlot(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -97,12 +98,12 @@ func writeSweepReport(dir string, t target, s SweepJSON, stdout io.Writer) error
 		if r.Pass || len(links) == failureReports || r.Violation == nil || r.Violation.Property == "error" {
 			continue
 		}
-		res, err := t.runOnce(r.Seed, nil)
+		res, err := t.Run(r.Seed, nil)
 		if err != nil {
 			return fmt.Errorf("-report: seed %d: %w", r.Seed, err)
 		}
 		sub := fmt.Sprintf("seed-%d", r.Seed)
-		rj := resultJSON(t, r.Seed, res, true)
+		rj := runner.Result(t, r.Seed, res, true)
 		if _, err := reports.WriteRun(filepath.Join(dir, sub), &rj); err != nil {
 			return fmt.Errorf("-report %s: seed %d: %w", dir, r.Seed, err)
 		}

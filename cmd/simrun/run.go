@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/syncsim/syncsim/faults"
-	"github.com/syncsim/syncsim/nodes/lite"
 	"github.com/syncsim/syncsim/results"
-	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
 )
@@ -21,13 +19,8 @@ import (
 // exitFail is the status of runs that completed but failed a property.
 const exitFail = 1
 
-// target is what a run or sweep is pointed at: a scenario (named or from a
-// file) and how to name it in replay commands.
-type target struct {
-	arg string // as given: a name or a path
-	bug string // -bug as given, switched on in sc
-	sc  *scenarios.Scenario
-}
+// target is a resolved scenario with the planted bugs -bug named.
+type target = runner.Target
 
 // bugFlag adds -bug to a subcommand that runs a scenario.
 func bugFlag(fs *flag.FlagSet) *string {
@@ -35,71 +28,13 @@ func bugFlag(fs *flag.FlagSet) *string {
 		"added to those the scenario file names; none switches those off")
 }
 
-// bugArg is the -bug part of a replay command.
-func (t target) bugArg() string {
-	if t.bug == "" {
-		return ""
-	}
-	return " -bug " + shellQuote(t.bug)
-}
-
-// resolve finds the scenario arg names and switches on the planted bugs
-// -bug names in it (bug may be empty; "none" switches off the bugs the
-// scenario file names).
+// resolve is runner.Resolve with its error reported as name's one line.
 func resolve(name, arg, bug string, stderr io.Writer) (target, int, bool) {
-	sc, err := scenarios.Resolve(arg)
+	t, err := runner.Resolve(arg, bug)
 	if err != nil {
 		return target{}, failf(stderr, name, "%v", err), false
 	}
-	if bug == "none" {
-		sc.Bug = ""
-	} else if slices.Contains(strings.Split(bug, ","), "none") {
-		return target{}, failf(stderr, name, "-bug: none switches every bug off and goes alone, not in %q", bug), false
-	} else if bug != "" {
-		if sc.Bug != "" {
-			sc.Bug += ","
-		}
-		sc.Bug += bug
-		if err := sc.Validate(); err != nil {
-			return target{}, failf(stderr, name, "-bug: %v", err), false
-		}
-	}
-	return target{arg: arg, bug: bug, sc: sc}, 0, true
-}
-
-func (t target) replay(seed uint64) string {
-	return fmt.Sprintf("simrun run -scenario %s -seed %d%s", shellQuote(t.arg), seed, t.bugArg())
-}
-
-func (t target) shrink(seed uint64) string {
-	return fmt.Sprintf("simrun shrink -scenario %s -seed %d%s", shellQuote(t.arg), seed, t.bugArg())
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// runOnce runs seed of t, optionally streaming the trace to w.
-func (t target) runOnce(seed uint64, trace io.Writer) (topology.Result, error) {
-	p, err := t.sc.Params(seed)
-	if err != nil {
-		return topology.Result{}, err
-	}
-	p.Trace = trace
-	c, err := topology.New(p)
-	if err != nil {
-		return topology.Result{}, err
-	}
-	r := c.Run()
-	if err := c.World.TraceErr(); err != nil {
-		return r, fmt.Errorf("writing trace: %w", err)
-	}
-	return r, nil
+	return t, 0, true
 }
 
 func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -141,8 +76,8 @@ Examples:
 	if !ok {
 		return code
 	}
-	if t.sc.Seed != 0 && !flagSet(fs, "seed") {
-		*seed = t.sc.Seed // a shrunk scenario file carries the seed it fails with
+	if t.Sc.Seed != 0 && !flagSet(fs, "seed") {
+		*seed = t.Sc.Seed // a shrunk scenario file carries the seed it fails with
 	}
 	var trace io.Writer
 	if *traceFile != "" {
@@ -153,23 +88,23 @@ Examples:
 		defer f.Close()
 		trace = f
 	}
-	r, err := t.runOnce(*seed, trace)
+	r, err := t.Run(*seed, trace)
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}
 	printResult(stdout, t, *seed, r)
 	if *jsonFile != "" {
-		if err := writeJSON(*jsonFile, resultJSON(t, *seed, r, true)); err != nil {
+		if err := writeJSON(*jsonFile, runner.Result(t, *seed, r, true)); err != nil {
 			return fail(stderr, name, err)
 		}
 	}
 	if *reportDir != "" {
-		if err := writeRunReport(*reportDir, resultJSON(t, *seed, r, true), stdout); err != nil {
+		if err := writeRunReport(*reportDir, runner.Result(t, *seed, r, true), stdout); err != nil {
 			return fail(stderr, name, err)
 		}
 	}
 	if *determinism {
-		if diff, err := determinismDiff(t, *seed); err != nil {
+		if diff, err := runner.DeterminismDiff(t, *seed); err != nil {
 			return failf(stderr, name, "%v", err)
 		} else if diff != "" {
 			fmt.Fprintf(stdout, "NONDETERMINISTIC  %s\n", diff)
@@ -192,22 +127,28 @@ func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
 func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 	k := r.Counters
 	heal := sim.Time(0)
-	if p, err := t.sc.Params(seed); err == nil {
+	if p, err := t.Sc.Params(seed); err == nil {
 		heal = p.WriteFor
 	}
 	switch {
+	case r.Pass() && r.Converged:
+		fmt.Fprintf(w, "PASS  %s seed %d: converged %v after heal (at %v)\n", t.Sc.Name, seed, r.ConvergedAt-heal, r.ConvergedAt)
 	case r.Pass():
-		fmt.Fprintf(w, "PASS  %s seed %d: converged %v after heal (at %v)\n", t.sc.Name, seed, r.ConvergedAt-heal, r.ConvergedAt)
+		fmt.Fprintf(w, "PASS  %s seed %d: no property violated (convergence not checked)\n", t.Sc.Name, seed)
 	case r.Violation != nil:
-		fmt.Fprintf(w, "FAIL  %s seed %d: %s\n", t.sc.Name, seed, r.Violation)
+		fmt.Fprintf(w, "FAIL  %s seed %d: %s\n", t.Sc.Name, seed, r.Violation)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "trace hash\t%016x\n", r.Hash)
+	fmt.Fprintf(tw, "nodes\torigin %s\tlites %s\n", r.Impls.Origin, r.Impls.Lite)
+	for _, u := range r.Unchecked {
+		fmt.Fprintf(tw, "not checked\t%s: %s\n", u.Property, u.Why)
+	}
 	fmt.Fprintf(tw, "frames\tsent %d\tdelivered %d\tdropped %d\tcorrupted %d\tduplicated %d\tundecodable %d\n",
 		k.FramesSent, k.FramesDelivered, k.FramesDropped, k.FramesCorrupted, k.FramesDuplicated, k.DecodeErrors)
 	fmt.Fprintf(tw, "resync\trequested %d\tanswered %d\tserved %d\n", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)
 	fmt.Fprintf(tw, "throttle\ton %d\toff %d\n", k.ThrottleOn, k.ThrottleOff)
-	fmt.Fprintf(tw, "nodes\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
+	fmt.Fprintf(tw, "activity\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
 	fmt.Fprintf(tw, "faults\t%s\n", faultSummary(r.Schedule))
 	fmt.Fprintf(tw, "repair\tresync bytes %d\tfor %d bytes lost\tlongest throttled silence %v\n",
 		r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, r.Metrics.MaxStarve)
@@ -216,9 +157,9 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 		fmt.Fprintln(w)
 		fmt.Fprint(w, r.Violation.Report(50))
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "shrink: %s\n", t.shrink(seed))
+		fmt.Fprintf(w, "shrink: %s\n", t.ShrinkCmd(seed))
 	}
-	fmt.Fprintf(w, "replay: %s\n", t.replay(seed))
+	fmt.Fprintf(w, "replay: %s\n", t.Replay(seed))
 }
 
 // faultSummary counts the faults that fired, by kind, in first-fired order.
@@ -241,62 +182,11 @@ func faultSummary(events []faults.Event) string {
 	return strings.Join(parts, ", ")
 }
 
-// The result file forms live in package results, so that reports/ can
-// read them; the names here are the ones this command has always used.
+// The result file forms live in package results.
 type (
-	RunJSON       = results.Run
-	MetricsJSON   = results.Metrics
-	ViolationJSON = results.Violation
-	SeriesJSON    = results.Series
+	RunJSON   = results.Run
+	SweepJSON = results.Sweep
 )
-
-func resultJSON(t target, seed uint64, r topology.Result, full bool) RunJSON {
-	out := RunJSON{Scenario: t.arg, Seed: seed, Pass: r.Pass(), TraceHash: fmt.Sprintf("%016x", r.Hash),
-		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.replay(seed), Faults: scenarios.ScriptOf(r.Schedule), Marks: r.Marks,
-		Metrics: MetricsJSON{ResyncBytes: r.Metrics.ResyncBytes, RepairedBytes: r.Metrics.RepairedBytes,
-			ResyncRatio: r.Metrics.ResyncRatio(), MaxStarveS: r.Metrics.MaxStarve.Seconds()}}
-	if full {
-		out.Definition = t.sc
-	}
-	if p, err := t.sc.Params(seed); err == nil {
-		out.HealS, out.BudgetS = p.WriteFor.Seconds(), p.Budget.Seconds()
-		if full {
-			q := queueOf(p.Lite)
-			out.Queue = &q
-		}
-		if r.Pass() {
-			after := (r.ConvergedAt - p.WriteFor).Seconds()
-			out.ConvergeAfter = &after
-		}
-	}
-	if !r.Pass() {
-		out.Shrink = t.shrink(seed)
-	}
-	if v := r.Violation; v != nil {
-		out.Violation = &ViolationJSON{Property: v.Property, AtS: v.At.Seconds(), Node: v.NodeName, Message: v.Message}
-		if full {
-			for i := range v.Tail {
-				out.Violation.Tail = append(out.Violation.Tail, v.Tail[i].String())
-			}
-		}
-	}
-	if full {
-		for _, s := range r.Series {
-			js := SeriesJSON{Name: s.Name, Node: int(s.Node), EveryS: s.Every.Seconds()}
-			for _, p := range s.Points {
-				js.Points = append(js.Points, [2]float64{p.T.Seconds(), p.V})
-			}
-			out.Series = append(out.Series, js)
-		}
-	}
-	return out
-}
-
-// queueOf is the incoming queue geometry of a Lite built with cfg.
-func queueOf(cfg lite.Config) results.Queue {
-	c := cfg.WithDefaults()
-	return results.Queue{Capacity: c.QueueCap, High: c.HighWater, Low: c.LowWater}
-}
 
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", " ")

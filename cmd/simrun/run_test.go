@@ -228,7 +228,7 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{[]string{"run", "-scenario", bad("range.json", "{\"name\": \"x\",\n\"lites\": 5000}")}, "range.json:2:1: lites: 5000: want 1..4096"},
 		{[]string{"run", "-scenario", bad("dur.json", "{\"name\": \"x\", \"budget\": \"soon\"}")}, `bad duration "soon"`},
 		{[]string{"run", "-scenario", bad("kind.json", "{\"name\": \"x\", \"faults\": [{\"kind\": \"meteor\", \"rate\": 1}]}")}, `faults[0].kind: unknown kind "meteor"`},
-		{[]string{"run", "-scenario", bad("rate.json", "{\"name\": \"x\", \"faults\": [{\"kind\": \"drop\", \"rate\": 2}]}")}, "faults[0].rate: rate 2"},
+		{[]string{"run", "-scenario", bad("rate.json", "{\"name\": \"x\", \"faults\": [{\"kind\": \"drop\", \"rate\": 2}]}")}, "faults[0].rate: probability 2"},
 		{[]string{"run", "-scenario", bad("target.json", "{\"name\": \"x\", \"faults\": [{\"kind\": \"drop\", \"rate\": 0.1, \"target\": \"lite:9\"}]}")}, "faults[0].target"},
 		{[]string{"run", "-scenario", bad("swarmfaults.json", "{\"name\": \"x\", \"swarm\": true, \"faults\": [{\"kind\": \"drop\", \"rate\": 0.1}]}")}, "swarm: swarm picks its own faults"},
 		{[]string{"run", "-scenario", bad("expect.json", "{\"name\": \"x\", \"expect\": \"magic\"}")}, `expect: "magic"`},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/topology"
 )
@@ -105,15 +106,15 @@ func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var replays []string
 	for _, sc := range scenarios.Named() {
 		sc := sc
-		t := target{arg: sc.Name, sc: &sc}
+		t := runner.Of(&sc)
 		var conv []float64
 		var frames, resyncs, nfaults uint64
 		for seed := uint64(1); seed <= uint64(*seeds); seed++ {
-			r, err := t.runOnce(seed, nil)
+			r, err := t.Run(seed, nil)
 			if err != nil {
 				return failf(stderr, name, "%s: %v", sc.Name, err)
 			}
-			rj := resultJSON(t, seed, r, false)
+			rj := runner.Result(t, seed, r, false)
 			frames += r.Counters.FramesDelivered
 			resyncs += r.Counters.ResyncAnswered
 			nfaults += uint64(len(r.Schedule))
@@ -127,7 +128,7 @@ func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		p50, mx := "-", "-"
 		if len(conv) > 0 {
 			slices.Sort(conv)
-			p50, mx = secs(pct(conv, 50)), secs(conv[len(conv)-1])
+			p50, mx = secs(runner.Pct(conv, 50)), secs(conv[len(conv)-1])
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t\n", sc.Name, *seeds, len(conv), *seeds-len(conv), p50, mx, frames, resyncs, nfaults)
 	}
@@ -183,7 +184,11 @@ Examples:
 	}
 	var t target
 	if want.Definition != nil {
-		t = target{arg: want.Scenario, sc: want.Definition}
+		sc, err := scenarios.Parse(*resultFile+": definition", want.Definition)
+		if err != nil {
+			return failf(stderr, name, "%v", err)
+		}
+		t = target{Arg: want.Scenario, Sc: sc}
 	} else {
 		var code int
 		var ok bool
@@ -191,16 +196,16 @@ Examples:
 			return code
 		}
 	}
-	r, err := t.runOnce(want.Seed, nil)
+	r, err := t.Run(want.Seed, nil)
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}
 	got := fmt.Sprintf("%016x", r.Hash)
 	if got != want.TraceHash {
-		fmt.Fprintf(stdout, "DIFFERENT  %s seed %d: trace hash %s, recorded %s (the code or the scenario changed since;\n           a shrunk schedule file replays across versions: simrun run -scenario FILE)\n", t.sc.Name, want.Seed, got, want.TraceHash)
+		fmt.Fprintf(stdout, "DIFFERENT  %s seed %d: trace hash %s, recorded %s (the code or the scenario changed since;\n           a shrunk schedule file replays across versions: simrun run -scenario FILE)\n", t.Sc.Name, want.Seed, got, want.TraceHash)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "IDENTICAL  %s seed %d: trace hash %s", t.sc.Name, want.Seed, got)
+	fmt.Fprintf(stdout, "IDENTICAL  %s seed %d: trace hash %s", t.Sc.Name, want.Seed, got)
 	if *resultFile != "" && want.Pass != r.Pass() {
 		fmt.Fprintf(stdout, ", but the outcome differs (recorded pass=%v)\n", want.Pass)
 		return exitFail
@@ -233,10 +238,8 @@ Example:
 	if len(pos) == 0 {
 		return failf(stderr, name, "want one or more sweep result files (run %s -h for help)", name)
 	}
-	var merged SweepJSON
-	seen := map[uint64]bool{}
-	interrupted := false
-	for i, path := range pos {
+	var shards []runner.Shard
+	for _, path := range pos {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return fail(stderr, name, err)
@@ -245,33 +248,17 @@ Example:
 		if err := json.Unmarshal(b, &s); err != nil || s.Scenario == "" {
 			return failf(stderr, name, "%s is not a sweep result written by simrun sweep -json", path)
 		}
-		if i == 0 {
-			merged.Scenario, merged.Definition = s.Scenario, s.Definition
-		} else if s.Scenario != merged.Scenario {
-			return failf(stderr, name, "%s is a sweep of %q, %s of %q: merge one scenario at a time", path, s.Scenario, pos[0], merged.Scenario)
-		}
-		interrupted = interrupted || s.Interrupted
-		for _, r := range s.Runs {
-			if seen[r.Seed] {
-				return failf(stderr, name, "seed %d appears in more than one file (overlapping shards?)", r.Seed)
-			}
-			seen[r.Seed] = true
-			merged.Runs = append(merged.Runs, r)
-		}
-		merged.Seeds = append(merged.Seeds, s.Seeds...)
+		shards = append(shards, runner.Shard{Path: path, Sweep: &s})
 	}
-	slices.SortFunc(merged.Runs, func(a, b RunJSON) int { return int(a.Seed) - int(b.Seed) })
-	slices.Sort(merged.Seeds)
-	var missing []uint64
-	for _, s := range merged.Seeds {
-		if !seen[s] {
-			missing = append(missing, s)
-		}
+	merged, missing, err := runner.Merge(shards)
+	if err != nil {
+		return failf(stderr, name, "%v", err)
 	}
-	merged.Interrupted = interrupted
-	t := target{arg: merged.Scenario, sc: merged.Definition}
-	if t.sc == nil {
-		t.sc = &scenarios.Scenario{Name: merged.Scenario}
+	t := target{Arg: merged.Scenario, Sc: &scenarios.Scenario{Name: merged.Scenario}}
+	if merged.Definition != nil {
+		if sc, err := scenarios.Parse("definition", merged.Definition); err == nil {
+			t.Sc = sc
+		}
 	}
 	failed := summarize(stdout, t, merged)
 	if len(missing) > 0 {
@@ -321,33 +308,33 @@ Example:
 	if !ok {
 		return code
 	}
-	r, err := t.runOnce(*seed, nil)
+	r, err := t.Run(*seed, nil)
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}
 	if r.Pass() {
-		fmt.Fprintf(stdout, "%s seed %d passes: nothing to shrink\n", t.sc.Name, *seed)
+		fmt.Fprintf(stdout, "%s seed %d passes: nothing to shrink\n", t.Sc.Name, *seed)
 		return exitFail
 	}
-	sh, err := scenarios.Shrink(*t.sc, *seed, r, *budget)
+	sh, err := scenarios.Shrink(*t.Sc, *seed, r, *budget)
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}
 	orig, small, prop, runs := sh.From, sh.To, sh.Property, sh.Runs
-	sc := *t.sc
-	sc.Name = fmt.Sprintf("%s-seed%d-shrunk", t.sc.Name, *seed)
-	sc.Description = fmt.Sprintf("%s seed %d shrunk from %d to %d fault events; fails %s", t.sc.Name, *seed, len(orig), len(small), prop)
+	sc := *t.Sc
+	sc.Name = fmt.Sprintf("%s-seed%d-shrunk", t.Sc.Name, *seed)
+	sc.Description = fmt.Sprintf("%s seed %d shrunk from %d to %d fault events; fails %s", t.Sc.Name, *seed, len(orig), len(small), prop)
 	sc = sc.Scripted(small)
 	sc.Seed, sc.Expect = *seed, prop
 	path := *outFile
 	if path == "" {
-		path = fmt.Sprintf("shrunk-%s-%d.json", strings.ReplaceAll(t.sc.Name, "/", "_"), *seed)
+		path = fmt.Sprintf("shrunk-%s-%d.json", strings.ReplaceAll(t.Sc.Name, "/", "_"), *seed)
 	}
 	if err := os.WriteFile(path, scenarios.Marshal(&sc), 0o644); err != nil {
 		return fail(stderr, name, err)
 	}
 	fmt.Fprintf(stdout, "shrunk %s seed %d: %d fault events -> %d (%.0f%% smaller) in %d trial runs; still fails %s\n",
-		t.sc.Name, *seed, len(orig), len(small), 100*(1-float64(len(small))/float64(max(len(orig), 1))), runs, prop)
+		t.Sc.Name, *seed, len(orig), len(small), 100*(1-float64(len(small))/float64(max(len(orig), 1))), runs, prop)
 	for _, e := range small {
 		fmt.Fprintf(stdout, "  %s\n", e)
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/syncsim/syncsim/wire"
 )
@@ -138,7 +137,7 @@ Flags (-max-body is for decode only):
 		if p == wire.Default.Profile() {
 			def = " (the default)"
 		}
-		fmt.Fprintf(&b, "  %s%s: %s\n", p.Name, def, describeProfile(p))
+		fmt.Fprintf(&b, "  %s%s: %s\n", p.Name, def, p.Describe())
 	}
 	b.WriteString("\nExamples:\n" + wireEncodeExamples + wireDecodeExamples)
 	io.WriteString(w, b.String())
@@ -259,7 +258,7 @@ func wireDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = decodeStream(c, stdin, out)
 	} else {
 		var b []byte
-		if b, err = parseHex(pos[0]); err != nil {
+		if b, err = wire.ParseHex(pos[0]); err != nil {
 			return fail(stderr, name, err)
 		}
 		err = decodeBytes(c, b, out)
@@ -313,7 +312,7 @@ func decodeStream(c *wire.Codec, r io.Reader, out io.Writer) error {
 		if !errors.As(err, &we) {
 			return fmt.Errorf("reading stdin: %w", err)
 		}
-		if n == 0 && looksLikeHexText(rec.head) {
+		if n == 0 && wire.LooksLikeHex(rec.head) {
 			return fmt.Errorf("%w (stdin looks like hex text, but decode - reads raw bytes: pass the hex as the argument instead)", err)
 		}
 		return err
@@ -346,72 +345,6 @@ func (h *headRecorder) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func looksLikeHexText(b []byte) bool {
-	if len(b) < 2 {
-		return false
-	}
-	for _, c := range b {
-		if _, ok := hexDigit(c); !ok && !isSpace(c) && c != 'x' && c != 'X' {
-			return false
-		}
-	}
-	return true
-}
-
-// parseHex decodes s: pairs of hex digits, whitespace anywhere ignored, an
-// optional 0x (or 0X) before the first digit. Errors name the position in
-// s, counting bytes from 0.
-func parseHex(s string) ([]byte, error) {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	if i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') {
-		i += 2
-	}
-	out := make([]byte, 0, (len(s)-i)/2)
-	var hi byte
-	digits, last := 0, 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if isSpace(c) {
-			continue
-		}
-		v, ok := hexDigit(c)
-		if !ok {
-			r, _ := utf8.DecodeRuneInString(s[i:])
-			return nil, fmt.Errorf("invalid hex: %q at position %d (counting from 0) is not a hex digit", r, i)
-		}
-		if digits%2 == 0 {
-			hi = v
-		} else {
-			out = append(out, hi<<4|v)
-		}
-		digits++
-		last = i
-	}
-	if digits%2 != 0 {
-		return nil, fmt.Errorf("invalid hex: odd number of hex digits (%d); the digit at position %d (counting from 0) has no partner", digits, last)
-	}
-	return out, nil
-}
-
-func hexDigit(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
-}
-
 // profileFlag is -profile: one of wire.Profiles(), chosen by name.
 type profileFlag struct{ p wire.Profile }
 
@@ -423,13 +356,12 @@ func (f *profileFlag) String() string {
 }
 
 func (f *profileFlag) Set(s string) error {
-	for _, p := range wire.Profiles() {
-		if strings.EqualFold(p.Name, s) {
-			f.p = p
-			return nil
-		}
+	p, ok := wire.ProfileByName(s)
+	if !ok {
+		return fmt.Errorf("unknown profile; valid profiles: %s", profileNames())
 	}
-	return fmt.Errorf("unknown profile; valid profiles: %s", profileNames())
+	f.p = p
+	return nil
 }
 
 func profileNames() string {
@@ -438,16 +370,6 @@ func profileNames() string {
 		names = append(names, p.Name)
 	}
 	return strings.Join(names, ", ")
-}
-
-func describeProfile(p wire.Profile) string {
-	switch p.UnitVariants {
-	case wire.UnitArrayNil:
-		return `enum variants without fields written as [name, nil]`
-	case wire.UnitBareString:
-		return `enum variants without fields written as the bare name`
-	}
-	return "(no description)"
 }
 
 // indent indents every non-empty line of s.

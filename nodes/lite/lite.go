@@ -9,6 +9,7 @@ package lite
 import (
 	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 
@@ -223,13 +224,14 @@ type Lite struct {
 	skew       sim.Time       // device clock offset (clock-skew faults)
 	skewWarned uint64         // acks that carried a clock-skew warning
 	gate       bool           // Bugs.SingleShotGate: a resync was asked on this connection
+	rate       float64        // deltas applied per second now: DrainRate, or less while slowed
 }
 
 // New returns a Lite. rng is the node's own random stream (for reconnect
 // jitter); the kernel hands it over so the node never touches a global one.
 func New(cfg Config, rng interface{ Int64N(int64) int64 }) *Lite {
 	cfg.defaults()
-	l := &Lite{cfg: cfg, byColl: map[string]int{}, nextMID: 1, rng: rng}
+	l := &Lite{cfg: cfg, byColl: map[string]int{}, nextMID: 1, rng: rng, rate: cfg.DrainRate}
 	for i, c := range cfg.Collections {
 		l.byColl[c] = i
 		l.shapes = append(l.shapes, &shape{coll: c, id: model.ShapeID(c), state: model.NewCollection(c)})
@@ -277,9 +279,10 @@ func (l *Lite) durableSum() uint64 {
 }
 
 // CorruptDurable damages the durable state of a crashed Lite the way a torn
-// write would: it changes one stored document behind the checksum's back.
-// The fault injector calls it between Crash and Restart.
-func (l *Lite) CorruptDurable(rng interface{ IntN(int) int }) {
+// write would: it changes one stored document behind the checksum's back,
+// where seed says. The fault injector calls it between Crash and Restart.
+func (l *Lite) CorruptDurable(seed [2]uint64) {
+	rng := rand.New(rand.NewPCG(seed[0], seed[1]))
 	s := l.shapes[rng.IntN(len(l.shapes))]
 	s.state.Put(fmt.Sprintf("torn-%d", rng.IntN(1<<20)), []byte{0xde, 0xad})
 }
@@ -287,7 +290,7 @@ func (l *Lite) CorruptDurable(rng interface{ IntN(int) int }) {
 // coldStart runs at InRestart: if the durable state fails its checksum the
 // Lite wipes it and, once connected, asks for everything again with
 // ResyncRequest{CorruptedState, from 0}.
-func (l *Lite) coldStart(out *sim.Outbox) {
+func (l *Lite) coldStart(fx *sim.Effects) {
 	if !l.sealed {
 		return
 	}
@@ -295,7 +298,7 @@ func (l *Lite) coldStart(out *sim.Outbox) {
 	if l.durableSum() == l.seal || l.cfg.Bugs.NoIntegrity {
 		return
 	}
-	out.Observe(sim.Observation{Kind: sim.ObsCorruptedState})
+	fx.Emit(&sim.CorruptedState{})
 	for _, s := range l.shapes {
 		s.state, s.last, s.wipedMax = model.NewCollection(s.coll), 0, 0
 	}
@@ -309,30 +312,30 @@ const (
 	tagReconnect
 )
 
-func (l *Lite) timer(out *sim.Outbox, d sim.Time, kind uint64) { out.SetTimer(d, l.gen<<8|kind) }
+func (l *Lite) timer(fx *sim.Effects, d sim.Time, kind uint64) { fx.SetTimer(d, l.gen<<8|kind) }
 
 // Step implements sim.Node.
-func (l *Lite) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
+func (l *Lite) Step(now sim.Time, in *sim.Input, fx *sim.Effects) {
 	l.now = now
 	switch in.Kind {
 	case sim.InStart, sim.InRestart:
-		l.coldStart(out)
-		l.timer(out, l.cfg.Tick, tagTick)
-		l.dial(out)
+		l.coldStart(fx)
+		l.timer(fx, l.cfg.Tick, tagTick)
+		l.dial(fx)
 	case sim.InConnUp:
 		if in.Conn == 0 || !l.dialing {
 			return
 		}
 		l.dialing, l.conn, l.attempt, l.lastHeard, l.since = false, in.Conn, 0, now, now
-		out.Send(l.conn, l.handshake())
+		fx.Send(l.conn, l.handshake())
 	case sim.InConnDown:
 		if in.Conn == l.conn || (l.dialing && in.Conn == 0) {
-			l.lost(out)
+			l.lost(fx)
 		}
 	case sim.InFrame:
 		if in.Conn == l.conn {
 			l.lastHeard = now
-			l.frame(in.Frame, out)
+			l.frame(in.Frame, fx)
 		}
 	case sim.InTimer:
 		if in.Timer>>8 != l.gen {
@@ -340,34 +343,34 @@ func (l *Lite) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
 		}
 		switch in.Timer & 0xff {
 		case tagTick:
-			l.tick(out)
+			l.tick(fx)
 		case tagReconnect:
-			l.dial(out)
+			l.dial(fx)
 		}
 	case sim.InWrite:
-		l.write(in.Write, out)
+		l.write(in.Write, fx)
 	}
 }
 
-func (l *Lite) dial(out *sim.Outbox) {
+func (l *Lite) dial(fx *sim.Effects) {
 	if l.conn != 0 || l.dialing {
 		return
 	}
 	l.dialing = true
-	out.Dial(l.cfg.Origin)
+	fx.Dial(l.cfg.Origin)
 }
 
 // lost handles a dead connection: reset what the connection carried and
 // reconnect after min(base·2^attempt, max) plus jitter.
-func (l *Lite) lost(out *sim.Outbox) {
+func (l *Lite) lost(fx *sim.Effects) {
 	l.resetVolatile()
 	l.attempt++
 	d := l.cfg.BackoffBase << min(l.attempt-1, 20)
 	d = min(d, l.cfg.BackoffMax)
 	d += sim.Time(l.rng.Int64N(int64(d)/2 + 1))
-	l.timer(out, l.cfg.Tick, tagTick)
-	l.timer(out, d, tagReconnect)
-	out.Observe(sim.Observation{Kind: sim.ObsReconnect, A: uint64(l.attempt)})
+	l.timer(fx, l.cfg.Tick, tagTick)
+	l.timer(fx, d, tagReconnect)
+	fx.Emit(&sim.Reconnecting{Attempt: uint64(l.attempt)})
 }
 
 func (l *Lite) handshake() *wire.Handshake {
@@ -381,18 +384,18 @@ func (l *Lite) handshake() *wire.Handshake {
 		LiteID: strconv.FormatUint(l.cfg.PeerID, 10), Epoch: 1, WireVersion: 1}
 }
 
-func (l *Lite) write(w sim.Write, out *sim.Outbox) {
+func (l *Lite) write(w sim.Write, fx *sim.Effects) {
 	if _, ok := l.byColl[w.Collection]; !ok {
 		return
 	}
 	l.unacked = append(l.unacked, mutation{id: l.nextMID, coll: w.Collection, doc: w.DocID, delta: model.EncodeDelta(w.Value)})
 	l.nextMID++
-	l.pushDue(out)
+	l.pushDue(fx)
 }
 
 // pushDue sends unacked mutations that were never sent on this connection
 // or whose ack is overdue, oldest first, within the in-flight window.
-func (l *Lite) pushDue(out *sim.Outbox) {
+func (l *Lite) pushDue(fx *sim.Effects) {
 	if !l.ready {
 		return
 	}
@@ -404,23 +407,23 @@ func (l *Lite) pushDue(out *sim.Outbox) {
 		if m.sent && (l.now-m.sentAt < l.cfg.AckTimeout || l.cfg.Bugs.NoPushRetry) {
 			continue
 		}
-		l.sendPush(m, out)
+		l.sendPush(m, fx)
 	}
 }
 
-func (l *Lite) sendPush(m *mutation, out *sim.Outbox) {
+func (l *Lite) sendPush(m *mutation, fx *sim.Effects) {
 	m.sent, m.sentAt = true, l.now
 	l.device = int64((l.now + l.skew) / sim.Millisecond) // the device's own idea of the time
 	l.push = wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id,
 		DeviceValidTimeMs: &l.device}
 	l.push.Seal()
-	out.Send(l.conn, &l.push)
+	fx.Send(l.conn, &l.push)
 }
 
-func (l *Lite) frame(b []byte, out *sim.Outbox) {
-	m, err := out.Decode(b) // valid until the next frame: keep copies only
+func (l *Lite) frame(b []byte, fx *sim.Effects) {
+	m, err := fx.Decode(b) // valid until the next frame: keep copies only
 	if err != nil {
-		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: err.Error()})
+		fx.Emit(&sim.DecodeError{Error: err.Error()})
 		return
 	}
 	switch m := m.(type) {
@@ -430,47 +433,47 @@ func (l *Lite) frame(b []byte, out *sim.Outbox) {
 		}
 		if !l.ready {
 			l.ready = true
-			l.subscribe(out)
+			l.subscribe(fx)
 			if l.coldResync {
 				l.coldResync = false
 				for _, s := range l.shapes {
-					l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+					l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, fx)
 				}
 			}
-			l.pushDue(out)
+			l.pushDue(fx)
 		}
 	case *wire.ShapeSnapshot:
-		l.snapshot(m, out)
+		l.snapshot(m, fx)
 	case *wire.ShapeDelta:
-		l.enqueue(m.ShapeID, deltaOf(m), out)
+		l.enqueue(m.ShapeID, deltaOf(m), fx)
 	case *wire.DeltaAck:
 		if m.ClockSkewWarningMs != nil {
 			l.skewWarned++
 		}
-		l.acked(m.MutationID, m.LSN, false, out)
+		l.acked(m.MutationID, m.LSN, false, fx)
 	case *wire.DeltaReject:
-		l.acked(m.MutationID, 0, true, out)
+		l.acked(m.MutationID, 0, true, fx)
 	case *wire.ResyncRequest:
 		// Origin lost or refused some of our pushes: re-send from there.
 		if !l.cfg.Bugs.IgnoreResync {
-			l.resend(m.FromMutationID, out)
+			l.resend(m.FromMutationID, fx)
 		}
 	case *wire.VectorClockSync:
-		l.antiEntropy(m, out)
+		l.antiEntropy(m, fx)
 	case *wire.PingPong:
 		if !m.IsPong {
-			out.Send(l.conn, &wire.PingPong{TimestampMs: m.TimestampMs, IsPong: true})
+			fx.Send(l.conn, &wire.PingPong{TimestampMs: m.TimestampMs, IsPong: true})
 		}
 	}
 }
 
 // subscribe (re-)sends ShapeSubscribe for every shape Origin has not yet
 // shown it serves on this connection.
-func (l *Lite) subscribe(out *sim.Outbox) {
+func (l *Lite) subscribe(fx *sim.Effects) {
 	l.since = l.now
 	for _, s := range l.shapes {
 		if !s.live {
-			out.Send(l.conn, &wire.ShapeSubscribe{Shape: wire.ShapeDefinition{ShapeID: model.ShapeID(s.coll),
+			fx.Send(l.conn, &wire.ShapeSubscribe{Shape: wire.ShapeDefinition{ShapeID: model.ShapeID(s.coll),
 				TenantID: 1, ShapeType: wire.ShapeType{Collection: s.coll}}})
 		}
 	}
@@ -486,12 +489,16 @@ const markSpacing = 200 * sim.Millisecond
 
 // acked retires exactly mutation id. Acks are not taken as cumulative: a
 // corrupted ack id would otherwise retire mutations never applied.
-func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
+func (l *Lite) acked(id, lsn uint64, rejected bool, fx *sim.Effects) {
 	for i, u := range l.unacked {
 		if u.id != id {
 			continue
 		}
-		out.Observe(sim.Observation{Kind: sim.ObsAcked, A: lsn, B: boolU(rejected), C: u.id})
+		if rejected {
+			fx.Emit(&sim.Rejected{Mutation: u.id})
+		} else {
+			fx.Emit(&sim.Acked{Mutation: u.id, LSN: lsn})
+		}
 		if !rejected {
 			l.maxAcked = max(l.maxAcked, u.id)
 		}
@@ -510,7 +517,7 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 		// a corrupted frame. Believe the rejection.
 		for i := range l.recent {
 			if l.recent[i].id == id {
-				out.Observe(sim.Observation{Kind: sim.ObsAcked, A: lsn, B: 1, C: id})
+				fx.Emit(&sim.Rejected{Mutation: id})
 				l.recent[i].id = 0 // never re-sent
 				return
 			}
@@ -521,7 +528,7 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, out *sim.Outbox) {
 // resend answers Origin's ResyncRequest: every mutation from id on, from the
 // acked ones kept in recent and the unacked list, in id order (Origin applies in
 // order and would drop an early arrival), at most MaxInFlight of them.
-func (l *Lite) resend(from uint64, out *sim.Outbox) {
+func (l *Lite) resend(from uint64, fx *sim.Effects) {
 	var due []*mutation
 	for k := range l.recent {
 		if u := &l.recent[k]; u.id >= from {
@@ -535,26 +542,19 @@ func (l *Lite) resend(from uint64, out *sim.Outbox) {
 	}
 	slices.SortFunc(due, func(a, b *mutation) int { return cmp.Compare(a.id, b.id) })
 	for _, u := range due[:min(len(due), l.cfg.MaxInFlight)] {
-		l.sendPush(u, out)
+		l.sendPush(u, fx)
 	}
 }
 
-func boolU(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
+func (l *Lite) snapshot(m *wire.ShapeSnapshot, fx *sim.Effects) {
 	s := l.shapeByID(m.ShapeID)
 	if s == nil {
 		return
 	}
 	c, err := model.LoadSnapshot(s.coll, m.Data, m.DocCount)
 	if err != nil {
-		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: err.Error()})
-		l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+		fx.Emit(&sim.DecodeError{Error: err.Error()})
+		l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, fx)
 		return
 	}
 	// An older snapshot (overtaken by later deltas) re-bases us
@@ -569,7 +569,7 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
 			delete(s.reorder, lsn)
 		}
 	}
-	out.Observe(sim.Observation{Kind: sim.ObsSnapshot, A: s.last, S: s.coll})
+	fx.Emit(&sim.SnapshotLoaded{Collection: s.coll, LSN: s.last})
 	l.gate = false
 	if l.cfg.Bugs.SnapshotClearsGap {
 		for _, o := range l.shapes {
@@ -584,9 +584,9 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, out *sim.Outbox) {
 	}
 	if s.resync != nil {
 		s.resync = nil
-		out.Observe(sim.Observation{Kind: sim.ObsResyncAnswered, A: s.last, S: s.coll})
+		fx.Emit(&sim.ResyncAnswered{Collection: s.coll, LSN: s.last})
 	}
-	l.applyReady(s, out)
+	l.applyReady(s, fx)
 }
 
 func (l *Lite) shapeByID(id string) *shape {
@@ -601,41 +601,41 @@ func (l *Lite) shapeByID(id string) *shape {
 // enqueue puts a delta on the bounded incoming queue; a full queue drops
 // it (the gap it leaves is repaired by resync) and the throttle engages
 // above the high-water mark.
-func (l *Lite) enqueue(shapeID string, d heldDelta, out *sim.Outbox) {
+func (l *Lite) enqueue(shapeID string, d heldDelta, fx *sim.Effects) {
 	s := l.shapeByID(shapeID)
 	if s == nil {
 		return
 	}
 	if l.queueLen() >= l.cfg.QueueCap {
-		out.Observe(sim.Observation{Kind: sim.ObsQueueOverflow, A: d.lsn, S: s.coll})
+		fx.Emit(&sim.QueueOverflow{Collection: s.coll, LSN: d.lsn})
 		return
 	}
 	l.queue = append(l.queue, queued{s, d})
 	if !l.throttled && l.queueLen() >= l.cfg.HighWater && !l.cfg.Bugs.NeverThrottle {
-		l.setThrottle(true, out)
+		l.setThrottle(true, fx)
 	}
 }
 
 func (l *Lite) queueLen() int { return len(l.queue) - l.qhead }
 
-func (l *Lite) setThrottle(on bool, out *sim.Outbox) {
+func (l *Lite) setThrottle(on bool, fx *sim.Effects) {
 	l.throttled, l.throttleAt = on, l.now
 	rate := uint64(0)
 	if on {
-		rate = uint64(l.cfg.DrainRate)
+		rate = uint64(l.rate)
 	}
-	out.Send(l.conn, &wire.Throttle{Throttle: on, QueueDepth: uint64(l.queueLen()), SuggestedRate: rate})
+	fx.Send(l.conn, &wire.Throttle{Throttle: on, QueueDepth: uint64(l.queueLen()), SuggestedRate: rate})
 }
 
-// drain applies up to DrainRate·Tick queued deltas.
-func (l *Lite) drain(out *sim.Outbox) {
-	l.budget = min(l.budget+l.cfg.DrainRate*l.cfg.Tick.Seconds(), float64(l.cfg.QueueCap))
+// drain applies up to rate·Tick queued deltas.
+func (l *Lite) drain(fx *sim.Effects) {
+	l.budget = min(l.budget+l.rate*l.cfg.Tick.Seconds(), float64(l.cfg.QueueCap))
 	for l.budget >= 1 && l.queueLen() > 0 {
 		q := l.queue[l.qhead]
 		l.queue[l.qhead] = queued{}
 		l.qhead++
 		l.budget--
-		l.process(q.s, &q.d, out)
+		l.process(q.s, &q.d, fx)
 	}
 	if l.qhead == len(l.queue) {
 		l.queue, l.qhead = l.queue[:0], 0
@@ -650,57 +650,57 @@ func (l *Lite) drain(out *sim.Outbox) {
 
 // process applies a delta in LSN order: old ones are ignored (never a
 // rewind), early ones wait in the reorder buffer and open a resync.
-func (l *Lite) process(s *shape, d *heldDelta, out *sim.Outbox) {
+func (l *Lite) process(s *shape, d *heldDelta, fx *sim.Effects) {
 	switch {
 	case d.lsn <= s.last:
 		if l.cfg.Bugs.RewindOnReorder {
-			l.apply(s, d, out)
+			l.apply(s, d, fx)
 		}
 		return
 	case d.lsn > s.last+1:
 		if l.cfg.Bugs.ApplyPastGap {
 			if s.resync == nil {
-				l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.lsn}, s.last+1, d.lsn-1, out)
+				l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.lsn}, s.last+1, d.lsn-1, fx)
 			}
-			l.apply(s, d, out)
+			l.apply(s, d, fx)
 			return
 		}
 		if len(s.reorder) < l.cfg.ReorderCap {
 			s.reorder[d.lsn] = *d
 		}
 		if s.resync == nil {
-			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.lsn}, s.last+1, d.lsn-1, out)
+			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: d.lsn}, s.last+1, d.lsn-1, fx)
 		}
 		return
 	}
-	l.apply(s, d, out)
-	l.applyReady(s, out)
+	l.apply(s, d, fx)
+	l.applyReady(s, fx)
 }
 
-func (l *Lite) apply(s *shape, d *heldDelta, out *sim.Outbox) {
+func (l *Lite) apply(s *shape, d *heldDelta, fx *sim.Effects) {
 	if d.del {
 		s.state.Put(d.doc, nil)
 	} else {
 		s.state.Put(d.doc, d.value)
 	}
 	s.last = d.lsn
-	out.Observe(sim.Observation{Kind: sim.ObsApply, A: d.lsn, S: s.coll})
+	fx.Emit(&sim.Applied{Collection: s.coll, LSN: d.lsn})
 }
 
 // applyReady applies buffered deltas that are now in order, then settles
 // the shape's resync and digest check.
-func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
+func (l *Lite) applyReady(s *shape, fx *sim.Effects) {
 	for {
 		d, ok := s.reorder[s.last+1]
 		if !ok {
 			break
 		}
 		delete(s.reorder, s.last+1)
-		l.apply(s, &d, out)
+		l.apply(s, &d, fx)
 	}
 	if r := s.resync; r != nil && r.msg.Reason.Kind == wire.SequenceGap && s.last >= r.target {
 		s.resync = nil
-		out.Observe(sim.Observation{Kind: sim.ObsResyncAnswered, A: s.last, S: s.coll})
+		fx.Emit(&sim.ResyncAnswered{Collection: s.coll, LSN: s.last})
 	}
 	if s.resync == nil && len(s.reorder) > 0 {
 		// Deltas wait above a gap that no open request covers (it opened
@@ -711,22 +711,22 @@ func (l *Lite) applyReady(s *shape, out *sim.Outbox) {
 				lowest = lsn
 			}
 		}
-		l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: lowest}, s.last+1, lowest-1, out)
+		l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: lowest}, s.last+1, lowest-1, fx)
 	}
 	if s.check.armed && s.last == s.check.lsn {
 		s.check.armed = false
 		if s.state.Digest() != s.check.digest && !l.cfg.Bugs.NoIntegrity {
 			// Contents differ at the same LSN: no re-send can fix that,
 			// only a snapshot (replacing any narrower resync in flight).
-			out.Observe(sim.Observation{Kind: sim.ObsDigestMismatch, A: s.last, S: s.coll})
-			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+			fx.Emit(&sim.DigestMismatch{Collection: s.coll, LSN: s.last})
+			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, fx)
 		}
 	}
 }
 
 // askResync sends a ResyncRequest for one shape and keeps it until
 // answered, retrying with backoff (NodeDB's single-shot gate never retries).
-func (l *Lite) askResync(s *shape, reason wire.ResyncReason, from, target uint64, out *sim.Outbox) {
+func (l *Lite) askResync(s *shape, reason wire.ResyncReason, from, target uint64, fx *sim.Effects) {
 	if l.cfg.Bugs.SingleShotGate {
 		if l.gate {
 			return
@@ -735,10 +735,10 @@ func (l *Lite) askResync(s *shape, reason wire.ResyncReason, from, target uint64
 	}
 	s.resync = &resync{msg: wire.ResyncRequest{Reason: reason, FromMutationID: from, Collection: s.coll},
 		target: target, delay: l.cfg.ResyncBase}
-	l.sendResync(s, out)
+	l.sendResync(s, fx)
 }
 
-func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
+func (l *Lite) sendResync(s *shape, fx *sim.Effects) {
 	r := s.resync
 	if r.attempts > 0 && r.msg.Reason.Kind == wire.SequenceGap && s.last+1 > r.msg.FromMutationID {
 		// Ask again for what is still missing only: re-asking from the
@@ -754,18 +754,18 @@ func (l *Lite) sendResync(s *shape, out *sim.Outbox) {
 		// Still unanswered: perhaps Origin lost our subscription (a
 		// subscribe corrupted in transit). Repeating it is harmless.
 		s.live = false
-		l.subscribe(out)
+		l.subscribe(fx)
 	}
-	out.Send(l.conn, &r.msg)
-	out.Observe(sim.Observation{Kind: sim.ObsResyncSent, A: r.msg.FromMutationID, B: r.attempts, S: s.coll})
+	fx.Send(l.conn, &r.msg)
+	fx.Emit(&sim.ResyncSent{Collection: s.coll, From: r.msg.FromMutationID, Attempt: r.attempts})
 }
 
 // antiEntropy compares Origin's clock (the last LSN it sent us, and the
 // digest after it) with what arrived: frames on a connection are FIFO, so
 // anything at or below that LSN that has not arrived was lost.
-func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
+func (l *Lite) antiEntropy(m *wire.VectorClockSync, fx *sim.Effects) {
 	if mark, ok := m.Clocks[model.AppliedKey]; ok {
-		l.appliedMark(mark, out)
+		l.appliedMark(mark, fx)
 	}
 	for _, s := range l.shapes {
 		sent, ok := m.Clocks[s.coll]
@@ -788,7 +788,7 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 		if s.last > sent && s.resync == nil && !l.cfg.Bugs.NoIntegrity {
 			// Our tracker is past anything Origin sent (a corrupted
 			// snapshot LSN): our state cannot be trusted.
-			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, out)
+			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, fx)
 			continue
 		}
 		if d, ok := m.Clocks[model.DigestKey(s.coll)]; ok && sent >= s.last {
@@ -796,15 +796,15 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, out *sim.Outbox) {
 		}
 		s.wipedMax = min(s.wipedMax, max(s.last, sent))
 		if s.resync == nil && l.highestHeld(s, sent) < sent {
-			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: sent}, s.last+1, sent, out)
+			l.askResync(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: s.last + 1, Received: sent}, s.last+1, sent, fx)
 		}
-		l.applyReady(s, out)
+		l.applyReady(s, fx)
 	}
 }
 
 // appliedMark acts on Origin's applied mark for our mutations, from its
 // clock.
-func (l *Lite) appliedMark(mark uint64, out *sim.Outbox) {
+func (l *Lite) appliedMark(mark uint64, fx *sim.Effects) {
 	if l.now-l.prevMarkAt >= markSpacing {
 		// Forget acked mutations at or below the mark as it stood in this
 		// clock and an earlier one: a clock corrupted in transit cannot
@@ -825,7 +825,7 @@ func (l *Lite) appliedMark(mark uint64, out *sim.Outbox) {
 		// again at every clock until the mark passes our highest ack: one
 		// re-send is capped at MaxInFlight and may not reach it (swarm
 		// seed 954 lost a falsely acked mutation that way).
-		l.resend(mark+1, out)
+		l.resend(mark+1, fx)
 	}
 }
 
@@ -849,73 +849,56 @@ func (l *Lite) highestHeld(s *shape, sent uint64) uint64 {
 	return h
 }
 
-func (l *Lite) tick(out *sim.Outbox) {
-	l.timer(out, l.cfg.Tick, tagTick)
+func (l *Lite) tick(fx *sim.Effects) {
+	l.timer(fx, l.cfg.Tick, tagTick)
 	if l.conn == 0 {
 		return
 	}
 	if l.now-l.lastHeard >= l.cfg.DeadAfter {
-		out.Close(l.conn)
-		l.lost(out)
+		fx.Close(l.conn)
+		l.lost(fx)
 		return
 	}
 	if l.now-l.since >= l.cfg.Reannounce {
 		if !l.ready {
 			// Handshake or its ack was lost: start over.
-			out.Close(l.conn)
-			l.lost(out)
+			fx.Close(l.conn)
+			l.lost(fx)
 			return
 		}
-		l.subscribe(out)
+		l.subscribe(fx)
 	}
-	l.drain(out)
+	l.drain(fx)
 	if l.throttled {
 		switch depth := l.queueLen(); {
 		case depth <= l.cfg.LowWater:
-			l.setThrottle(false, out)
+			l.setThrottle(false, fx)
 		case l.now-l.throttleAt >= l.cfg.Reannounce:
-			l.setThrottle(true, out) // keep the lease alive; repeat if lost
+			l.setThrottle(true, fx) // keep the lease alive; repeat if lost
 		}
 	}
 	for _, s := range l.shapes {
 		if r := s.resync; r != nil && l.ready && l.now >= r.nextAt && !l.cfg.Bugs.SingleShotGate {
-			l.sendResync(s, out)
+			l.sendResync(s, fx)
 		}
 	}
-	l.pushDue(out)
+	l.pushDue(fx)
 	if l.now-l.lastPing >= l.cfg.PingEvery {
 		l.lastPing = l.now
-		out.Send(l.conn, &wire.PingPong{TimestampMs: uint64(l.now / sim.Millisecond)})
+		fx.Send(l.conn, &wire.PingPong{TimestampMs: uint64(l.now / sim.Millisecond)})
 	}
 }
 
-// Status is what checkers and samplers read of a Lite.
-type Status struct {
-	Connected  bool
-	QueueDepth int
-	Throttled  bool
-	Unacked    int
-	Resyncing  int // shapes with an outstanding resync
-}
-
-// Status reports the Lite's current state.
-func (l *Lite) Status() Status {
-	st := Status{Connected: l.ready, QueueDepth: l.queueLen(), Throttled: l.throttled, Unacked: len(l.unacked)}
+// Probe implements sim.Node: per shape its LSN and digest, and what is
+// still pending.
+func (l *Lite) Probe(p *sim.Probe) {
 	for _, s := range l.shapes {
+		p.Collections = append(p.Collections, sim.CollectionState{Name: s.coll, LSN: s.last, Digest: s.state.Digest()})
 		if s.resync != nil {
-			st.Resyncing++
+			p.Resyncing++
 		}
 	}
-	return st
-}
-
-// Applied returns the last applied LSN and digest of collection c.
-func (l *Lite) Applied(c string) (lsn, digest uint64, ok bool) {
-	i, ok := l.byColl[c]
-	if !ok {
-		return 0, 0, false
-	}
-	return l.shapes[i].last, l.shapes[i].state.Digest(), true
+	p.Connected, p.Unacked, p.QueueDepth, p.Throttled = l.ready, len(l.unacked), l.queueLen(), l.throttled
 }
 
 // Collection returns the Lite's synced copy of collection c (nil if not
@@ -930,16 +913,9 @@ func (l *Lite) Collection(c string) *model.Collection {
 // Collections lists the subscribed collections.
 func (l *Lite) Collections() []string { return l.cfg.Collections }
 
-// SetDrainRate changes how fast the Lite applies deltas (slow-consumer
-// faults use it).
-func (l *Lite) SetDrainRate(r float64) { l.cfg.DrainRate = r }
-
-// QueueDepth reports the incoming queue's depth and hard capacity (the
-// queue-capacity checker reads it after every step).
-func (l *Lite) QueueDepth() (depth, capacity int) { return l.queueLen(), l.cfg.QueueCap }
-
-// DrainRate is the current drain rate (slow-consumer faults restore it).
-func (l *Lite) DrainRate() float64 { return l.cfg.DrainRate }
+// SlowDown makes the Lite apply deltas at factor of its configured rate
+// (slow-consumer faults; 1 restores it). The throttle it asks for follows.
+func (l *Lite) SlowDown(factor float64) { l.rate = l.cfg.DrainRate * factor }
 
 // SetClockSkew offsets the Lite's device clock (clock-skew faults): pushes
 // then carry a device_valid_time_ms that far from the true time.

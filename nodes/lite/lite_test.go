@@ -2,7 +2,6 @@ package lite
 
 import (
 	"hash/crc32"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -64,8 +63,8 @@ func delta(coll string, lsn uint64, doc, value string) *wire.ShapeDelta {
 
 func appliedLSNs(r *simtest.Rig) []uint64 {
 	var out []uint64
-	for _, o := range r.ObsOf(sim.ObsApply) {
-		out = append(out, o.A)
+	for _, e := range simtest.EventsOf[*sim.Applied](r) {
+		out = append(out, e.LSN)
 	}
 	return out
 }
@@ -79,8 +78,22 @@ func doc(t *testing.T, l *Lite, coll, id string) string {
 	return string(v)
 }
 
+// status is the Lite's answer to the harness's probe.
+func status(l *Lite) sim.Probe {
+	var p sim.Probe
+	l.Probe(&p)
+	return p
+}
+
+// applied is the LSN and digest the Lite's probe reports for collection c.
+func applied(l *Lite, c string) (lsn, digest uint64, ok bool) {
+	p := status(l)
+	st, ok := p.Collection(c)
+	return st.LSN, st.Digest, ok
+}
+
 func appliedLSN(l *Lite, c string) uint64 {
-	lsn, _, _ := l.Applied(c)
+	lsn, _, _ := applied(l, c)
 	return lsn
 }
 
@@ -116,11 +129,11 @@ func TestHandshakeCarriesClockAndShapes(t *testing.T) {
 	}
 
 	// Nothing is subscribed (or pushed) until the ack; a failed ack is no ack.
-	l.Step(r.Now(), &sim.Input{Kind: sim.InWrite, Write: sim.Write{Collection: "c0", DocID: "d", Value: []byte("v")}}, r.Out)
+	r.Input(sim.Input{Kind: sim.InWrite, Write: sim.Write{Collection: "c0", DocID: "d", Value: []byte("v")}})
 	m := r.Mark()
 	r.Deliver(conn, &wire.HandshakeAck{Success: false, Error: ptr("denied")})
-	if len(r.Sent) != m || l.Status().Connected {
-		t.Fatalf("a failed HandshakeAck made the Lite send %d frames / connected=%v", len(r.Sent)-m, l.Status().Connected)
+	if len(r.Sent) != m || status(l).Connected {
+		t.Fatalf("a failed HandshakeAck made the Lite send %d frames / connected=%v", len(r.Sent)-m, status(l).Connected)
 	}
 	r.Deliver(conn, &wire.HandshakeAck{Success: true, SessionID: "s"})
 	subs := simtest.FramesOf[*wire.ShapeSubscribe](r, m)
@@ -135,12 +148,35 @@ func TestHandshakeCarriesClockAndShapes(t *testing.T) {
 	if p := simtest.FramesOf[*wire.DeltaPush](r, m); len(p) != 1 {
 		t.Errorf("the write made before the ack was pushed %d times after it, want 1", len(p))
 	}
-	if !l.Status().Connected {
+	if !status(l).Connected {
 		t.Error("not connected after the ack")
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ackEvents are the Lite's Acked and Rejected events, in order.
+func ackEvents(r *simtest.Rig) []sim.Event {
+	var out []sim.Event
+	for _, e := range r.Events {
+		switch e.Event.(type) {
+		case *sim.Acked, *sim.Rejected:
+			out = append(out, e.Event)
+		}
+	}
+	return out
+}
+
+func eventsString(es []sim.Event) string {
+	s := "["
+	for i, e := range es {
+		if i > 0 {
+			s += " "
+		}
+		s += string(sim.MarshalEvent(e))
+	}
+	return s + "]"
+}
 
 // Subscribe is repeated every Reannounce until Origin shows (by listing the
 // collection in its VectorClockSync) that it serves the shape.
@@ -180,7 +216,7 @@ func TestAppliesInLSNOrder(t *testing.T) {
 			if got := doc(t, l, "c0", "a"); got != "z" {
 				t.Fatalf("doc a = %q, want z (the value at LSN 3)", got)
 			}
-			if lsn, _, _ := l.Applied("c0"); lsn != 3 {
+			if lsn, _, _ := applied(l, "c0"); lsn != 3 {
 				t.Fatalf("applied LSN %d, want 3", lsn)
 			}
 		})
@@ -215,10 +251,10 @@ func TestGapAsksResyncAndBuffers(t *testing.T) {
 			if len(got) != 1 || !reflect.DeepEqual(*got[0], tc.want) {
 				t.Fatalf("resync requests %+v, want one %+v", got, tc.want)
 			}
-			if lsn, _, _ := l.Applied("c0"); lsn != tc.applied {
+			if lsn, _, _ := applied(l, "c0"); lsn != tc.applied {
 				t.Fatalf("applied up to %d, want %d (the delta above the gap waits)", lsn, tc.applied)
 			}
-			if st := l.Status(); st.Resyncing != 1 {
+			if st := status(l); st.Resyncing != 1 {
 				t.Fatalf("status %+v, want one shape resyncing", st)
 			}
 			// The missing deltas arrive: everything applies in order,
@@ -228,12 +264,12 @@ func TestGapAsksResyncAndBuffers(t *testing.T) {
 				r.Deliver(conn, delta("c0", lsn, "d", "v"))
 			}
 			r.Advance(10 * ms)
-			if lsn, _, _ := l.Applied("c0"); lsn != last {
+			if lsn, _, _ := applied(l, "c0"); lsn != last {
 				t.Fatalf("applied up to %d after the gap filled, want %d", lsn, last)
 			}
-			ans := r.ObsOf(sim.ObsResyncAnswered)
-			if len(ans) != 1 || ans[0].A != last || ans[0].S != "c0" {
-				t.Fatalf("resync-answered %+v, want one at %d", ans, last)
+			ans := simtest.EventsOf[*sim.ResyncAnswered](r)
+			if len(ans) != 1 || ans[0].LSN != last || ans[0].Collection != "c0" {
+				t.Fatalf("resync-answered %+v, want one at %d", simtest.Vals(ans), last)
 			}
 		})
 	}
@@ -262,10 +298,10 @@ func TestGapResyncRetriedWithBackoff(t *testing.T) {
 			t.Fatalf("attempt %d = %+v, want %+v", i+1, *q, want)
 		}
 	}
-	sentObs := r.ObsOf(sim.ObsResyncSent)
+	sentObs := simtest.EventsOf[*sim.ResyncSent](r)
 	for i, o := range sentObs {
-		if o.A != 2 || o.B != uint64(i+1) {
-			t.Fatalf("resync-sent %d: from %d attempt %d, want from 2 attempt %d", i, o.A, o.B, i+1)
+		if o.From != 2 || o.Attempt != uint64(i+1) || o.Collection != "c0" {
+			t.Fatalf("resync-sent %d: %+v, want from 2 attempt %d of c0", i, *o, i+1)
 		}
 	}
 	for lsn := uint64(2); lsn <= 4; lsn++ {
@@ -313,7 +349,7 @@ func TestClockFindsLostTail(t *testing.T) {
 			r.Deliver(conn, &wire.VectorClockSync{Clocks: map[string]uint64{"c0": 4}})
 			r.Deliver(conn, delta("c0", 2, "a", "2"))
 			r.Advance(10 * ms)
-			if lsn, _, _ := l.Applied("c0"); lsn != 3 {
+			if lsn, _, _ := applied(l, "c0"); lsn != 3 {
 				t.Fatalf("applied up to %d, want 3", lsn)
 			}
 			m := r.Mark()
@@ -326,7 +362,7 @@ func TestClockFindsLostTail(t *testing.T) {
 			}
 			r.Deliver(conn, delta("c0", 4, "a", "4"))
 			r.Advance(10 * ms)
-			if lsn, _, _ := l.Applied("c0"); lsn != 4 || doc(t, l, "c0", "a") != "4" {
+			if lsn, _, _ := applied(l, "c0"); lsn != 4 || doc(t, l, "c0", "a") != "4" {
 				t.Fatalf("applied up to %d (doc a = %q), want 4", lsn, doc(t, l, "c0", "a"))
 			}
 		})
@@ -346,7 +382,7 @@ func TestClockCountsQueuedTail(t *testing.T) {
 	if got := simtest.FramesOf[*wire.ResyncRequest](r, m); len(got) != 0 {
 		t.Fatalf("the clock at 2 with 2 queued asked %+v, want nothing", simtest.Vals(got))
 	}
-	if lsn, _, _ := l.Applied("c0"); lsn != 2 {
+	if lsn, _, _ := applied(l, "c0"); lsn != 2 {
 		t.Fatalf("applied up to %d, want 2", lsn)
 	}
 }
@@ -369,7 +405,7 @@ func TestOldDeltaIgnored(t *testing.T) {
 			if got := doc(t, l, "c0", "a"); got != "z" {
 				t.Fatalf("replayed LSN %d: doc a = %q, want z", old, got)
 			}
-			if lsn, _, _ := l.Applied("c0"); lsn != 3 {
+			if lsn, _, _ := applied(l, "c0"); lsn != 3 {
 				t.Fatalf("replayed LSN %d: applied LSN %d, want 3", old, lsn)
 			}
 			r.Deliver(conn, delta("c0", 4, "a", "w"))
@@ -391,14 +427,14 @@ func TestSnapshotRebases(t *testing.T) {
 	r.Deliver(conn, delta("c0", 2, "b", "2"))
 	r.Deliver(conn, delta("c0", 12, "c", "12")) // gap: 3..11 missing
 	r.Advance(10 * ms)
-	if l.Status().Resyncing != 1 {
+	if status(l).Resyncing != 1 {
 		t.Fatal("no resync open for the gap")
 	}
 	// Snapshot at 11 holding {a: s, z: q} (sorted: a then z).
 	data := []byte{1, 'a', 1, 's', 1, 'z', 1, 'q'}
 	r.Deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", Data: data, SnapshotLSN: 11, DocCount: 2})
 	// The snapshot replaces the state, then the buffered delta 12 applies.
-	if lsn, _, _ := l.Applied("c0"); lsn != 12 {
+	if lsn, _, _ := applied(l, "c0"); lsn != 12 {
 		t.Fatalf("applied LSN %d after the snapshot, want 12 (snapshot 11 + buffered 12)", lsn)
 	}
 	for id, want := range map[string]string{"a": "s", "z": "q", "c": "12", "b": "<absent>"} {
@@ -406,11 +442,11 @@ func TestSnapshotRebases(t *testing.T) {
 			t.Errorf("doc %s = %q, want %q", id, got, want)
 		}
 	}
-	if s := r.ObsOf(sim.ObsSnapshot); len(s) != 1 || s[0].A != 11 {
-		t.Errorf("snapshot observations %+v, want one at 11", s)
+	if s := simtest.EventsOf[*sim.SnapshotLoaded](r); len(s) != 1 || s[0].LSN != 11 || s[0].Collection != "c0" {
+		t.Errorf("snapshot-loaded events %+v, want one of c0 at 11", simtest.Vals(s))
 	}
-	if a := r.ObsOf(sim.ObsResyncAnswered); len(a) != 1 || l.Status().Resyncing != 0 {
-		t.Errorf("resync answered %+v, resyncing %d: the snapshot must close the request", a, l.Status().Resyncing)
+	if a := simtest.EventsOf[*sim.ResyncAnswered](r); len(a) != 1 || status(l).Resyncing != 0 {
+		t.Errorf("resync answered %+v, resyncing %d: the snapshot must close the request", simtest.Vals(a), status(l).Resyncing)
 	}
 	r.Deliver(conn, delta("c0", 11, "a", "OLD"))
 	r.Deliver(conn, delta("c0", 13, "d", "13"))
@@ -428,11 +464,11 @@ func TestSnapshotForOneShapeLeavesOtherGap(t *testing.T) {
 	r.Deliver(conn, delta("c1", 1, "a", "1"))
 	r.Deliver(conn, delta("c1", 3, "a", "3")) // gap at 2
 	r.Advance(10 * ms)
-	if st := l.Status(); st.Resyncing != 1 {
+	if st := status(l); st.Resyncing != 1 {
 		t.Fatalf("status %+v, want c1 resyncing", st)
 	}
 	r.Deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", SnapshotLSN: 4})
-	if st := l.Status(); st.Resyncing != 1 {
+	if st := status(l); st.Resyncing != 1 {
 		t.Fatalf("after c0's snapshot: status %+v, want c1 still resyncing", st)
 	}
 	m := r.Mark()
@@ -459,15 +495,15 @@ func TestBadSnapshotAsksFullResync(t *testing.T) {
 	r.Advance(10 * ms)
 	m := r.Mark()
 	r.Deliver(conn, &wire.ShapeSnapshot{ShapeID: "shape:c0", Data: []byte{1, 'a', 1, 's'}, SnapshotLSN: 9, DocCount: 2})
-	if lsn, _, _ := l.Applied("c0"); lsn != 1 || doc(t, l, "c0", "a") != "1" {
+	if lsn, _, _ := applied(l, "c0"); lsn != 1 || doc(t, l, "c0", "a") != "1" {
 		t.Fatalf("a bad snapshot changed the state (applied %d)", lsn)
 	}
 	want := wire.ResyncRequest{Reason: wire.ResyncReason{Kind: wire.CorruptedState}, FromMutationID: 0, Collection: "c0"}
 	if q := simtest.FramesOf[*wire.ResyncRequest](r, m); len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
 		t.Fatalf("requests %+v, want %+v", simtest.Vals(q), want)
 	}
-	if len(r.ObsOf(sim.ObsDecodeError)) != 1 {
-		t.Fatal("no decode-error observation for the bad snapshot")
+	if len(simtest.EventsOf[*sim.DecodeError](r)) != 1 {
+		t.Fatal("no decode-error event for the bad snapshot")
 	}
 }
 
@@ -526,8 +562,8 @@ func TestWritePushes(t *testing.T) {
 			t.Errorf("push %d on conn %d, want %d", i, r.Sent[m+i].Conn, conn)
 		}
 	}
-	if l.Status().Unacked != 3 {
-		t.Fatalf("unacked %d, want 3", l.Status().Unacked)
+	if status(l).Unacked != 3 {
+		t.Fatalf("unacked %d, want 3", status(l).Unacked)
 	}
 }
 
@@ -568,18 +604,18 @@ func TestAckRetiresExactlyAndRejectRetires(t *testing.T) {
 		write(r, "c0", d, "v")
 	}
 	r.Deliver(conn, &wire.DeltaAck{MutationID: 3, LSN: 30})
-	acked := r.ObsOf(sim.ObsAcked)
-	if len(acked) != 1 || acked[0].C != 3 || acked[0].A != 30 || acked[0].B != 0 {
-		t.Fatalf("acked %+v, want mutation 3 at LSN 30", acked)
+	acked := ackEvents(r)
+	if want := []sim.Event{&sim.Acked{Mutation: 3, LSN: 30}}; !reflect.DeepEqual(acked, want) {
+		t.Fatalf("acked %s, want mutation 3 at LSN 30", eventsString(acked))
 	}
-	if n := l.Status().Unacked; n != 3 {
+	if n := status(l).Unacked; n != 3 {
 		t.Fatalf("unacked %d after acking 3, want 3 (1, 2 and 4: acks are not cumulative)", n)
 	}
 	r.Deliver(conn, &wire.DeltaReject{MutationID: 1, Reason: "no"})
 	r.Deliver(conn, &wire.DeltaAck{MutationID: 99, LSN: 1}) // unknown: ignored
-	acked = r.ObsOf(sim.ObsAcked)
-	if len(acked) != 2 || acked[1].C != 1 || acked[1].B != 1 {
-		t.Fatalf("acked %+v, want mutation 1 rejected (B=1)", acked)
+	acked = ackEvents(r)
+	if want := []sim.Event{&sim.Acked{Mutation: 3, LSN: 30}, &sim.Rejected{Mutation: 1}}; !reflect.DeepEqual(acked, want) {
+		t.Fatalf("acked %s, want mutation 3 acked, then mutation 1 rejected", eventsString(acked))
 	}
 	m := r.Mark()
 	r.Advance(sim.Second + 10*ms)
@@ -679,13 +715,11 @@ func TestAckedKeptUntilAppliedMarkPasses(t *testing.T) {
 	}
 }
 
-// BUG (reported): lite.resend documents "every mutation from id on ... in
-// id order", but it sends the recently-acked ones first and the unacked
-// list second. When an ack arrives for a later mutation while an earlier
-// one is still unacked, Origin's ResyncRequest is answered out of order,
-// and Origin (which applies strictly in order) drops the early arrival and
-// has to ask again.
-func TestBugOriginResyncResendIsNotInIDOrder(t *testing.T) {
+// Origin's ResyncRequest is answered in mutation id order, the recently
+// acked and the unacked mutations merged: Origin applies strictly in order
+// and would drop an early arrival. (Found by this test: the acked ones
+// were once sent first.)
+func TestOriginResyncResendIsInIDOrder(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
 	for _, d := range []string{"a", "b", "c"} {
@@ -700,14 +734,11 @@ func TestBugOriginResyncResendIsNotInIDOrder(t *testing.T) {
 	_ = l
 }
 
-// BUG (reported; the Lite half of origin's TestBugEmptyDeltaRejectionIsNotFinal):
-// a DeltaReject retires a mutation, but the retired mutation goes into the
-// list of acked mutations that answers Origin's ResyncRequest with its id
-// intact, so a later request from at or below its id sends the rejected
-// mutation again (the list's own comment, for a rejection of an
-// already-acked mutation, says a rejected one is "never re-sent"). Against an Origin that does not
-// remember that rejection, the rejected mutation is then applied.
-func TestBugRejectedMutationResentOnOriginResync(t *testing.T) {
+// A rejected mutation is never re-sent, whatever Origin's ResyncRequest
+// asks for (the Lite half of origin's TestEmptyDeltaRejectionIsFinal).
+// (Found by this test: a retired mutation once kept its id in the list
+// that answers Origin's requests.)
+func TestRejectedMutationNotResentOnOriginResync(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
 	write(r, "c0", "a", "v") // 1
@@ -747,15 +778,15 @@ func TestThrottleHysteresis(t *testing.T) {
 	if len(th) != 1 || *th[0] != (wire.Throttle{Throttle: true, QueueDepth: 6, SuggestedRate: 100}) {
 		t.Fatalf("throttle %+v at depth 6, want one {true 6 100}", simtest.Vals(th))
 	}
-	if !l.Status().Throttled {
+	if !status(l).Throttled {
 		t.Fatal("status not throttled")
 	}
 	// Drain tick by tick: no release while the depth is above 2.
-	for tick := 0; tick < 20 && l.Status().Throttled; tick++ {
-		before := l.Status().QueueDepth
+	for tick := 0; tick < 20 && status(l).Throttled; tick++ {
+		before := status(l).QueueDepth
 		m2 := r.Mark()
 		r.Advance(10 * ms)
-		after := l.Status().QueueDepth
+		after := status(l).QueueDepth
 		for _, x := range simtest.FramesOf[*wire.Throttle](r, m2) {
 			if x.Throttle || after > 2 || x.QueueDepth != uint64(after) {
 				t.Fatalf("at depth %d->%d sent %+v; want only a release at depth <= 2", before, after, x)
@@ -769,7 +800,7 @@ func TestThrottleHysteresis(t *testing.T) {
 	// Hysteresis upward too: refilling to 5 after the release does not
 	// re-engage; 6 does.
 	r.Advance(100 * ms)
-	if d := l.Status().QueueDepth; d != 0 {
+	if d := status(l).QueueDepth; d != 0 {
 		t.Fatalf("queue depth %d, want drained", d)
 	}
 	m = r.Mark()
@@ -816,7 +847,7 @@ func TestThrottleReannounced(t *testing.T) {
 	}
 }
 
-// A full queue drops the incoming delta (observed), and the hole it leaves
+// A full queue drops the incoming delta (reported), and the hole it leaves
 // is asked for again once a later delta shows the gap.
 func TestQueueOverflowDropsDelta(t *testing.T) {
 	l, r := newLite(t, Config{QueueCap: 4, DrainRate: 100})
@@ -824,11 +855,11 @@ func TestQueueOverflowDropsDelta(t *testing.T) {
 	for lsn := uint64(1); lsn <= 5; lsn++ {
 		r.Deliver(conn, delta("c0", lsn, "d"+string(rune('0'+lsn)), "v"))
 	}
-	ov := r.ObsOf(sim.ObsQueueOverflow)
-	if len(ov) != 1 || ov[0].A != 5 || ov[0].S != "c0" {
-		t.Fatalf("overflow observations %+v, want one for LSN 5 of c0", ov)
+	ov := simtest.EventsOf[*sim.QueueOverflow](r)
+	if len(ov) != 1 || *ov[0] != (sim.QueueOverflow{Collection: "c0", LSN: 5}) {
+		t.Fatalf("overflow events %+v, want one for LSN 5 of c0", simtest.Vals(ov))
 	}
-	if d, c := l.QueueDepth(); d != 4 || c != 4 {
+	if d, c := status(l).QueueDepth, l.cfg.QueueCap; d != 4 || c != 4 {
 		t.Fatalf("queue %d/%d, want 4/4", d, c)
 	}
 	r.Advance(100 * ms)
@@ -858,18 +889,18 @@ func TestRestartKeepsDurableState(t *testing.T) {
 	}
 	r.Advance(10 * ms)
 	write(r, "c0", "mine", "v") // mutation 1, never acked
-	lsn0, dig0, _ := l.Applied("c0")
+	lsn0, dig0, _ := applied(l, "c0")
 	l.Crash()
-	if l.Status().Connected {
+	if status(l).Connected {
 		t.Fatal("connected after a crash")
 	}
 	r.Advance(100 * ms)
 	m, ups := r.Mark(), len(r.Ups)
 	r.Input(sim.Input{Kind: sim.InRestart})
-	if n := len(r.ObsOf(sim.ObsCorruptedState)); n != 0 {
-		t.Fatalf("%d corrupted-state observations after a clean crash", n)
+	if n := len(simtest.EventsOf[*sim.CorruptedState](r)); n != 0 {
+		t.Fatalf("%d corrupted-state events after a clean crash", n)
 	}
-	if lsn, dig, _ := l.Applied("c0"); lsn != lsn0 || dig != dig0 || lsn != 3 {
+	if lsn, dig, _ := applied(l, "c0"); lsn != lsn0 || dig != dig0 || lsn != 3 {
 		t.Fatalf("after restart applied %d digest %x, want %d %x", lsn, dig, lsn0, dig0)
 	}
 	r.Advance(5 * ms)
@@ -897,14 +928,14 @@ func TestCorruptDurableColdStart(t *testing.T) {
 	}
 	r.Advance(10 * ms)
 	l.Crash()
-	l.CorruptDurable(rand.New(rand.NewPCG(1, 2)))
+	l.CorruptDurable([2]uint64{1, 2})
 	m := r.Mark()
 	r.Input(sim.Input{Kind: sim.InRestart})
-	if n := len(r.ObsOf(sim.ObsCorruptedState)); n != 1 {
-		t.Fatalf("%d corrupted-state observations, want 1", n)
+	if n := len(simtest.EventsOf[*sim.CorruptedState](r)); n != 1 {
+		t.Fatalf("%d corrupted-state events, want 1", n)
 	}
 	for _, c := range []string{"c0", "c1"} {
-		if lsn, dig, _ := l.Applied(c); lsn != 0 || dig != 0 {
+		if lsn, dig, _ := applied(l, c); lsn != 0 || dig != 0 {
 			t.Fatalf("%s after a corrupted restart: lsn %d digest %x, want wiped", c, lsn, dig)
 		}
 	}
@@ -931,8 +962,8 @@ func TestCorruptDurableColdStart(t *testing.T) {
 	// A second, clean restart does not ask again.
 	l.Crash()
 	r.Input(sim.Input{Kind: sim.InRestart})
-	if n := len(r.ObsOf(sim.ObsCorruptedState)); n != 1 {
-		t.Fatalf("%d corrupted-state observations after a clean restart, want still 1", n)
+	if n := len(simtest.EventsOf[*sim.CorruptedState](r)); n != 1 {
+		t.Fatalf("%d corrupted-state events after a clean restart, want still 1", n)
 	}
 }
 
@@ -963,10 +994,10 @@ func TestReconnectBackoff(t *testing.T) {
 					t.Fatalf("backoff before dial %d = %v, want %v (dials at %v)", i+2, got, want, r.Dials)
 				}
 			}
-			rc := r.ObsOf(sim.ObsReconnect)
+			rc := simtest.EventsOf[*sim.Reconnecting](r)
 			for i := range tc.want {
-				if rc[i].A != uint64(i+1) {
-					t.Fatalf("reconnect %d observed attempt %d", i, rc[i].A)
+				if rc[i].Attempt != uint64(i+1) {
+					t.Fatalf("reconnect %d reported attempt %d", i, rc[i].Attempt)
 				}
 			}
 			// Let the next dial through; once open, a drop starts over at
@@ -983,10 +1014,10 @@ func TestReconnectBackoff(t *testing.T) {
 			r.Deliver(conn, &wire.HandshakeAck{Success: true})
 			r.Input(sim.Input{Kind: sim.InConnDown, Conn: conn})
 			down := r.Now()
-			if rc := r.ObsOf(sim.ObsReconnect); rc[len(rc)-1].A != 1 {
-				t.Fatalf("reconnect after an open connection is attempt %d, want 1", rc[len(rc)-1].A)
+			if rc := simtest.EventsOf[*sim.Reconnecting](r); rc[len(rc)-1].Attempt != 1 {
+				t.Fatalf("reconnect after an open connection is attempt %d, want 1", rc[len(rc)-1].Attempt)
 			}
-			if l.Status().Connected {
+			if status(l).Connected {
 				t.Fatal("still connected after conn-down")
 			}
 			r.Advance(sim.Second)
@@ -1008,11 +1039,11 @@ func TestHandshakeAckLostRedials(t *testing.T) {
 	r.Advance(5 * ms) // conn-up at 2 ms, handshake sent
 	conn := r.Ups[0].Conn
 	r.Advance(2 * sim.Second) // 2.005 s: still waiting
-	if !slices.Contains(r.W.Conns(0), conn) || len(r.ObsOf(sim.ObsReconnect)) != 0 {
+	if !slices.Contains(r.W.Conns(0), conn) || len(simtest.EventsOf[*sim.Reconnecting](r)) != 0 {
 		t.Fatal("gave up before 2 s")
 	}
 	r.Advance(10 * ms) // the tick at 2.010 s is the first 2 s after conn-up
-	if slices.Contains(r.W.Conns(0), conn) || len(r.ObsOf(sim.ObsReconnect)) != 1 {
+	if slices.Contains(r.W.Conns(0), conn) || len(simtest.EventsOf[*sim.Reconnecting](r)) != 1 {
 		t.Fatal("still waiting for the HandshakeAck after 2 s")
 	}
 	r.Advance(200 * ms)
@@ -1030,11 +1061,11 @@ func TestSilentConnectionDeclaredDead(t *testing.T) {
 	r.Advance(3 * sim.Second)
 	r.Deliver(conn, &wire.PingPong{TimestampMs: 1, IsPong: true}) // 3.005 s
 	r.Advance(4*sim.Second - 10*ms)                               // 6.995 s
-	if !l.Status().Connected || len(r.ObsOf(sim.ObsReconnect)) != 0 {
+	if !status(l).Connected || len(simtest.EventsOf[*sim.Reconnecting](r)) != 0 {
 		t.Fatal("declared dead less than 4 s after the last frame")
 	}
 	r.Advance(20 * ms) // the tick at 7.010 s
-	if l.Status().Connected || slices.Contains(r.W.Conns(0), conn) || len(r.ObsOf(sim.ObsReconnect)) != 1 {
+	if status(l).Connected || slices.Contains(r.W.Conns(0), conn) || len(simtest.EventsOf[*sim.Reconnecting](r)) != 1 {
 		t.Fatal("still connected 4 s after the last frame")
 	}
 }
@@ -1044,13 +1075,13 @@ func TestStaleConnDownIgnored(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)
 	r.Input(sim.Input{Kind: sim.InConnDown, Conn: conn + 100})
-	if !l.Status().Connected || len(r.ObsOf(sim.ObsReconnect)) != 0 {
+	if !status(l).Connected || len(simtest.EventsOf[*sim.Reconnecting](r)) != 0 {
 		t.Fatal("a conn-down for another connection reset the Lite")
 	}
 	// Frames on another connection are ignored too.
 	r.Deliver(conn+100, delta("c0", 1, "a", "x"))
 	r.Advance(10 * ms)
-	if lsn, _, _ := l.Applied("c0"); lsn != 0 {
+	if lsn, _, _ := applied(l, "c0"); lsn != 0 {
 		t.Fatal("applied a delta from another connection")
 	}
 }

@@ -314,3 +314,22 @@ func TestDeltaRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// TestDigestWorkedExample pins docs/digest.md's example, whose values were
+// computed from the written definition by an independent implementation:
+// a node in another language that follows the document gets these.
+func TestDigestWorkedExample(t *testing.T) {
+	c := NewCollection("c")
+	c.Put("d1", []byte("hello"))
+	if got := c.Digest(); got != 0xc42ef3f5f8fde4d3 {
+		t.Errorf("digest of {d1: hello} = %#x, want 0xc42ef3f5f8fde4d3", got)
+	}
+	c.Put("d2", []byte("world"))
+	if got := c.Digest(); got != 0xf3902df350dc1869 {
+		t.Errorf("digest of {d1: hello, d2: world} = %#x, want 0xf3902df350dc1869", got)
+	}
+	c.Put("d1", nil)
+	if got := c.Digest(); got != 0x2f6139fd57de3396 {
+		t.Errorf("after deleting d1: %#x, want 0x2f6139fd57de3396", got)
+	}
+}

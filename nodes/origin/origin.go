@@ -66,6 +66,13 @@ type Bugs struct {
 	RateLimit bool
 }
 
+// WithDefaults returns c with its zero fields set to the defaults, as New
+// applies them.
+func (c Config) WithDefaults() Config {
+	c.defaults()
+	return c
+}
+
 func (c *Config) defaults() {
 	if c.RetainLog == 0 {
 		c.RetainLog = 1024
@@ -261,33 +268,23 @@ func (o *Origin) Collection(name string) *model.Collection {
 	return nil
 }
 
-// Throttled reports whether any session is currently throttled.
-func (o *Origin) Throttled() bool {
+// Probe implements sim.Node: per collection its head LSN and digest, and
+// per session its pacing and backlog.
+func (o *Origin) Probe(p *sim.Probe) {
+	for _, c := range o.colls {
+		p.Collections = append(p.Collections, sim.CollectionState{Name: c.state.Name, LSN: c.head, Digest: c.state.Digest()})
+	}
 	for _, s := range o.sessions {
+		st := sim.SessionState{Conn: s.conn, Peer: s.node, Throttled: s.throttled, Backlog: o.backlog(s)}
 		if s.throttled {
-			return true
+			st.Rate = s.rate
 		}
+		p.Sessions = append(p.Sessions, st)
 	}
-	return false
 }
 
-// ThrottleRate returns the throttle state towards node n.
-func (o *Origin) ThrottleRate(n sim.NodeID) (bool, float64) {
-	for _, s := range o.sessions {
-		if s.node == n && s.throttled {
-			return true, s.rate
-		}
-	}
-	return false, 0
-}
-
-// Backlog is the number of log entries Origin still owes the session on
-// conn (0 for an unknown session).
-func (o *Origin) Backlog(conn sim.ConnID) uint64 {
-	s := o.session(conn)
-	if s == nil {
-		return 0
-	}
+// backlog is the number of log entries Origin still owes session s.
+func (o *Origin) backlog(s *session) uint64 {
 	var n uint64
 	for i, c := range o.colls {
 		if s.subscribed[i] && s.cursor[i] > 0 && s.cursor[i] <= c.head {
@@ -308,11 +305,11 @@ func (o *Origin) Applied(peerID uint64) uint64 {
 const tagTick = 1
 
 // Step implements sim.Node.
-func (o *Origin) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
+func (o *Origin) Step(now sim.Time, in *sim.Input, fx *sim.Effects) {
 	o.now = now
 	switch in.Kind {
 	case sim.InStart, sim.InRestart:
-		o.startTick(out)
+		o.startTick(fx)
 	case sim.InConnUp:
 		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now, pushTokens: rateBurst, pushAt: now,
 			subscribed: make([]bool, len(o.colls)), cursor: make([]uint64, len(o.colls)), snapshot: make([]bool, len(o.colls)),
@@ -322,23 +319,23 @@ func (o *Origin) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
 	case sim.InFrame:
 		if s := o.session(in.Conn); s != nil {
 			s.lastHeard = now
-			o.frame(s, in.Frame, out)
+			o.frame(s, in.Frame, fx)
 		}
 	case sim.InTimer:
 		if in.Timer>>8 == o.gen && in.Timer&0xff == tagTick {
-			o.tick(out)
+			o.tick(fx)
 		}
 	case sim.InWrite:
 		if i, ok := o.index[in.Write.Collection]; ok {
-			o.commit(i, in.Write.DocID, in.Write.Value, 0, 0, out)
+			o.commit(i, in.Write.DocID, in.Write.Value, 0, 0, fx)
 		}
 	}
 }
 
-func (o *Origin) startTick(out *sim.Outbox) {
+func (o *Origin) startTick(fx *sim.Effects) {
 	if !o.ticking {
 		o.ticking = true
-		out.SetTimer(o.cfg.Tick, o.gen<<8|tagTick)
+		fx.SetTimer(o.cfg.Tick, o.gen<<8|tagTick)
 	}
 }
 
@@ -360,37 +357,37 @@ func (o *Origin) dropSession(c sim.ConnID) {
 	}
 }
 
-func (o *Origin) frame(s *session, b []byte, out *sim.Outbox) {
-	m, err := out.Decode(b) // valid until the next frame: keep copies only
+func (o *Origin) frame(s *session, b []byte, fx *sim.Effects) {
+	m, err := fx.Decode(b) // valid until the next frame: keep copies only
 	if err != nil {
 		// An undecodable frame is lost; the Lite's retries and resyncs
 		// repair whatever it carried.
-		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: err.Error()})
+		fx.Emit(&sim.DecodeError{Error: err.Error()})
 		return
 	}
 	switch m := m.(type) {
 	case *wire.Handshake:
-		o.handshake(s, m, out)
+		o.handshake(s, m, fx)
 	case *wire.ShapeSubscribe:
-		o.subscribe(s, m, out)
+		o.subscribe(s, m, fx)
 	case *wire.DeltaPush:
-		o.push(s, m, out)
+		o.push(s, m, fx)
 	case *wire.ResyncRequest:
 		if !o.cfg.Bugs.IgnoreResync {
-			o.resync(s, m, out)
+			o.resync(s, m, fx)
 		}
 	case *wire.Throttle:
 		if !o.cfg.Bugs.IgnoreThrottle {
-			o.throttle(s, m, out)
+			o.throttle(s, m, fx)
 		}
 	case *wire.PingPong:
 		if !m.IsPong {
-			out.Send(s.conn, &wire.PingPong{TimestampMs: m.TimestampMs, IsPong: true})
+			fx.Send(s.conn, &wire.PingPong{TimestampMs: m.TimestampMs, IsPong: true})
 		}
 	}
 }
 
-func (o *Origin) handshake(s *session, m *wire.Handshake, out *sim.Outbox) {
+func (o *Origin) handshake(s *session, m *wire.Handshake, fx *sim.Effects) {
 	s.ready = true
 	s.peerID, _ = strconv.ParseUint(m.LiteID, 10, 64)
 	s.known = map[string]uint64{}
@@ -401,14 +398,14 @@ func (o *Origin) handshake(s *session, m *wire.Handshake, out *sim.Outbox) {
 	for _, c := range o.colls {
 		clock[c.state.Name] = c.head
 	}
-	out.Send(s.conn, &wire.HandshakeAck{Success: true, SessionID: fmt.Sprintf("s%d", s.conn),
+	fx.Send(s.conn, &wire.HandshakeAck{Success: true, SessionID: fmt.Sprintf("s%d", s.conn),
 		ServerClock: clock, ServerWireVersion: 1})
 }
 
 // subscribe starts the shape's stream where the Lite left off: from the
 // LSN its handshake carried when the log still reaches back, else with a
 // snapshot. (NodeDB 2026 does neither: it replays nothing on reconnect.)
-func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, out *sim.Outbox) {
+func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, fx *sim.Effects) {
 	i, ok := o.index[m.Shape.ShapeType.Collection]
 	if !s.ready || !ok {
 		return
@@ -428,15 +425,15 @@ func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, out *sim.Outbox) 
 	default:
 		s.snapshot[i] = true
 		if known > 0 && known+1 < c.first() {
-			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: known + 1, B: c.first(), S: c.state.Name})
+			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: known + 1, Oldest: c.first()})
 		}
 	}
-	o.pump(s, out)
+	o.pump(s, fx)
 }
 
-func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
+func (o *Origin) push(s *session, m *wire.DeltaPush, fx *sim.Effects) {
 	reject := func(why string) {
-		out.Send(s.conn, &wire.DeltaReject{MutationID: m.MutationID, Reason: why})
+		fx.Send(s.conn, &wire.DeltaReject{MutationID: m.MutationID, Reason: why})
 	}
 	switch {
 	case !s.ready:
@@ -446,23 +443,23 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		// heard of the mutation, would wait for it before applying the
 		// next ones (swarm of rapid, seed 137688737). Drop the session
 		// instead: the Lite reconnects, handshakes and re-sends.
-		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: fmt.Sprintf("DeltaPush %d of peer %d before the handshake", m.MutationID, m.PeerID)})
-		out.Close(s.conn)
+		fx.Emit(&sim.DecodeError{Error: fmt.Sprintf("DeltaPush %d of peer %d before the handshake", m.MutationID, m.PeerID)})
+		fx.Close(s.conn)
 		o.dropSession(s.conn)
 		return
 	case !m.ChecksumOK() && !o.cfg.Bugs.SkipCRCCheck:
 		// Checked before emptiness: a delta emptied in transit keeps the
 		// checksum of what it was, and must be re-sent, not rejected.
-		out.Observe(sim.Observation{Kind: sim.ObsChecksumBad, C: m.MutationID, S: m.Collection})
-		o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, m.Collection, out)
+		fx.Emit(&sim.ChecksumFailed{Collection: m.Collection, Mutation: m.MutationID})
+		o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, m.Collection, fx)
 		return
 	}
 	if m.PeerID != s.peerID {
 		// Not this session's peer: this frame or the handshake was
 		// corrupted. Acting on it would ack or apply for someone else, so
 		// drop the session; the Lite reconnects and handshakes again.
-		out.Observe(sim.Observation{Kind: sim.ObsDecodeError, S: fmt.Sprintf("DeltaPush for peer %d on the session of peer %d", m.PeerID, s.peerID)})
-		out.Close(s.conn)
+		fx.Emit(&sim.DecodeError{Error: fmt.Sprintf("DeltaPush for peer %d on the session of peer %d", m.PeerID, s.peerID)})
+		fx.Close(s.conn)
 		o.dropSession(s.conn)
 		return
 	}
@@ -481,9 +478,9 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		if bugs.NoDedup {
 			break
 		}
-		out.Observe(sim.Observation{Kind: sim.ObsDedup, A: m.PeerID, C: m.MutationID})
+		fx.Emit(&sim.Deduped{Peer: m.PeerID, Mutation: m.MutationID})
 		o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: p.lastLSN}
-		out.Send(s.conn, &o.ack)
+		fx.Send(s.conn, &o.ack)
 		return
 	case bugs.DedupBeforeApply:
 		p.applied = m.MutationID // marked before the apply below is known to happen
@@ -494,7 +491,7 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		// otherwise ask 63 times).
 		if s.lastGapAsk != p.applied+1 || o.now-s.lastGapAt >= 500*sim.Millisecond {
 			s.lastGapAsk, s.lastGapAt = p.applied+1, o.now
-			o.askResend(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: p.applied + 1, Received: m.MutationID}, p.applied+1, "", out)
+			o.askResend(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: p.applied + 1, Received: m.MutationID}, p.applied+1, "", fx)
 		}
 		return
 	}
@@ -514,7 +511,7 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		// 27051). Ask for the mutation again until the name is believed.
 		switch o.doubt(p, m) {
 		case askAgain:
-			o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, "", out)
+			o.askResend(s, wire.ResyncReason{Kind: wire.ChecksumMismatch, MutationID: m.MutationID}, m.MutationID, "", fx)
 		case believed:
 			p.reject(m.MutationID, "unknown collection "+m.Collection)
 			reject(p.rejected[m.MutationID])
@@ -527,10 +524,10 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, out *sim.Outbox) {
 		reject(p.rejected[m.MutationID])
 		return
 	}
-	lsn := o.commit(i, m.DocumentID, value, m.PeerID, m.MutationID, out)
+	lsn := o.commit(i, m.DocumentID, value, m.PeerID, m.MutationID, fx)
 	p.applied, p.lastLSN = max(p.applied, m.MutationID), lsn
 	o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: lsn, ClockSkewWarningMs: o.skew(m)}
-	out.Send(s.conn, &o.ack)
+	fx.Send(s.conn, &o.ack)
 }
 
 // doubtVerdict is what Origin does with a push naming an unknown collection.
@@ -596,24 +593,24 @@ func (o *Origin) skew(m *wire.DeltaPush) *int64 {
 	return nil
 }
 
-func (o *Origin) askResend(s *session, r wire.ResyncReason, from uint64, coll string, out *sim.Outbox) {
-	out.Send(s.conn, &wire.ResyncRequest{Reason: r, FromMutationID: from, Collection: coll})
-	out.Observe(sim.Observation{Kind: sim.ObsResyncSent, A: from, S: r.Kind.String()})
+func (o *Origin) askResend(s *session, r wire.ResyncReason, from uint64, coll string, fx *sim.Effects) {
+	fx.Send(s.conn, &wire.ResyncRequest{Reason: r, FromMutationID: from, Collection: coll})
+	fx.Emit(&sim.ResendAsked{Reason: r.Kind.String(), From: from})
 }
 
 // commit applies a change, assigns the collection's next LSN, logs it and
 // fans it out by pumping every subscribed session.
-func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, out *sim.Outbox) uint64 {
+func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, fx *sim.Effects) uint64 {
 	c := o.colls[i]
 	c.head++
 	c.state.Put(doc, value)
 	// The log shares value with the state: neither ever modifies it.
 	e := c.at(c.head)
 	*e = entry{lsn: c.head, doc: doc, value: value, digest: c.state.Digest(), frame: e.frame[:0]}
-	out.Observe(sim.Observation{Kind: sim.ObsCommit, A: c.head, B: peerID, C: mid, S: c.state.Name})
+	fx.Emit(&sim.Committed{Collection: c.state.Name, LSN: c.head, Peer: peerID, Mutation: mid})
 	for _, s := range o.sessions {
 		if s.subscribed[i] {
-			o.pump(s, out)
+			o.pump(s, fx)
 		}
 	}
 	return c.head
@@ -621,7 +618,7 @@ func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, out
 
 // resync answers a ResyncRequest by moving the cursor back to from, or by a
 // snapshot when from is 0 or the log no longer reaches back.
-func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
+func (o *Origin) resync(s *session, m *wire.ResyncRequest, fx *sim.Effects) {
 	for i, c := range o.colls {
 		if !s.subscribed[i] || (m.Collection != "" && m.Collection != c.state.Name) {
 			continue
@@ -630,9 +627,9 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
 		if from == 0 || from < c.first() || from > c.head+1 {
 			s.snapshot[i] = true
 			if from > 0 && from < c.first() {
-				out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: from, B: c.first(), S: c.state.Name})
+				fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: from, Oldest: c.first()})
 			}
-			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: 0, S: c.state.Name})
+			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from})
 		} else if r := m.Reason; r.Kind == wire.SequenceGap && r.Received >= from && s.cursor[i] > from {
 			// The request names the gap: re-send just [from, received] (a
 			// gap found by a delta holds that delta; one found by the
@@ -640,23 +637,23 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, out *sim.Outbox) {
 			// follows was delivered.
 			to := min(r.Received, s.cursor[i]-1)
 			s.repair[i] = append(s.repair[i], span{from, to})
-			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: to - from + 1, S: c.state.Name})
+			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from, Frames: to - from + 1})
 		} else {
 			if from < s.cursor[i] {
 				s.cursor[i] = from
 			}
-			out.Observe(sim.Observation{Kind: sim.ObsResyncServed, A: from, B: c.head - from + 1, S: c.state.Name})
+			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from, Frames: c.head - from + 1})
 		}
 	}
-	o.pump(s, out)
+	o.pump(s, fx)
 }
 
-func (o *Origin) throttle(s *session, m *wire.Throttle, out *sim.Outbox) {
+func (o *Origin) throttle(s *session, m *wire.Throttle, fx *sim.Effects) {
 	if !m.Throttle {
 		if s.throttled {
 			s.throttled = false
-			out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node), B: uint64(s.conn)})
-			o.pump(s, out)
+			fx.Emit(&sim.ThrottleOff{Conn: s.conn, Peer: s.node})
+			o.pump(s, fx)
 		}
 		return
 	}
@@ -668,7 +665,7 @@ func (o *Origin) throttle(s *session, m *wire.Throttle, out *sim.Outbox) {
 		if !s.throttled {
 			s.tokens, s.refillAt = o.cfg.ThrottleBurst, o.now
 		}
-		out.Observe(sim.Observation{Kind: sim.ObsThrottleOn, A: uint64(s.conn), B: uint64(rate), C: uint64(s.node)})
+		fx.Emit(&sim.ThrottleOn{Conn: s.conn, Peer: s.node, Rate: uint64(rate)})
 	}
 	if s.throttled {
 		o.refill(s) // tokens earned so far were earned at the old rate
@@ -679,7 +676,7 @@ func (o *Origin) throttle(s *session, m *wire.Throttle, out *sim.Outbox) {
 
 // pump sends what the session is owed: snapshots first, then log entries
 // from each cursor, as far as the throttle allows.
-func (o *Origin) pump(s *session, out *sim.Outbox) {
+func (o *Origin) pump(s *session, fx *sim.Effects) {
 	if !s.ready {
 		return
 	}
@@ -690,19 +687,19 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 		s.cursor[i] = o.skipBehindLog(c, s.cursor[i])
 		if s.cursor[i] > 0 && s.cursor[i] < c.first() {
 			s.snapshot[i] = true // fell behind the retained log
-			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: s.cursor[i], B: c.first(), S: c.state.Name})
+			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: s.cursor[i], Oldest: c.first()})
 		}
 		if s.snapshot[i] {
 			s.snapshot[i] = false
 			s.repair[i] = s.repair[i][:0]
-			out.Send(s.conn, &wire.ShapeSnapshot{ShapeID: c.shape, Data: c.state.Snapshot(),
+			fx.Send(s.conn, &wire.ShapeSnapshot{ShapeID: c.shape, Data: c.state.Snapshot(),
 				SnapshotLSN: c.head, DocCount: uint64(c.state.Len())})
 			s.cursor[i] = c.head + 1
 		}
 		if s.throttled {
 			o.refill(s)
 		}
-		if !o.sendRepairs(s, i, c, out) {
+		if !o.sendRepairs(s, i, c, fx) {
 			return // out of tokens
 		}
 		for s.cursor[i] <= c.head {
@@ -712,7 +709,7 @@ func (o *Origin) pump(s *session, out *sim.Outbox) {
 				}
 				s.tokens--
 			}
-			o.sendEntry(s, i, c, c.at(s.cursor[i]), out)
+			o.sendEntry(s, i, c, c.at(s.cursor[i]), fx)
 			s.cursor[i]++
 		}
 	}
@@ -731,15 +728,15 @@ func (o *Origin) skipBehindLog(c *coll, lsn uint64) uint64 {
 // sendRepairs re-sends the session's pending repair ranges of collection i
 // (falling back to a snapshot for any part the log no longer holds). It
 // returns false when the throttle ran out of tokens.
-func (o *Origin) sendRepairs(s *session, i int, c *coll, out *sim.Outbox) bool {
+func (o *Origin) sendRepairs(s *session, i int, c *coll, fx *sim.Effects) bool {
 	for len(s.repair[i]) > 0 {
 		r := &s.repair[i][0]
 		r.from = o.skipBehindLog(c, r.from)
 		if r.from < c.first() {
 			s.repair[i] = s.repair[i][:0]
 			s.snapshot[i] = true
-			out.Observe(sim.Observation{Kind: sim.ObsSnapshotFallback, A: r.from, B: c.first(), S: c.state.Name})
-			o.pump(s, out)
+			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: r.from, Oldest: c.first()})
+			o.pump(s, fx)
 			return false
 		}
 		for ; r.from <= r.to && r.from <= c.head; r.from++ {
@@ -749,7 +746,7 @@ func (o *Origin) sendRepairs(s *session, i int, c *coll, out *sim.Outbox) bool {
 				}
 				s.tokens--
 			}
-			o.sendEntry(s, i, c, c.at(r.from), out)
+			o.sendEntry(s, i, c, c.at(r.from), fx)
 		}
 		s.repair[i] = s.repair[i][1:]
 	}
@@ -765,11 +762,11 @@ func (o *Origin) refill(s *session) {
 }
 
 // sendEntry sends one log entry to the session as a ShapeDelta.
-func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, out *sim.Outbox) {
+func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, fx *sim.Effects) {
 	if e.lsn <= s.sentMax[i] {
 		// Announced just before the frame, so observers can charge its
 		// bytes to resync.
-		out.Observe(sim.Observation{Kind: sim.ObsResend, A: e.lsn, S: c.state.Name})
+		fx.Emit(&sim.Resending{Collection: c.state.Name, LSN: e.lsn})
 	}
 	s.sentMax[i] = max(s.sentMax[i], e.lsn)
 	if len(e.frame) == 0 {
@@ -785,22 +782,22 @@ func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, out *sim.Outbox
 		if need := 64 + len(c.shape) + len(c.state.Name) + len(e.doc) + len(e.value); cap(buf) < need {
 			buf = make([]byte, 0, max(need, 128))
 		}
-		f, err := out.Codec().AppendFrame(buf, &o.delta)
+		f, err := fx.Codec().AppendFrame(buf, &o.delta)
 		if err != nil {
-			out.Send(s.conn, &o.delta) // the kernel reports the encode error
+			fx.Send(s.conn, &o.delta) // the kernel reports the encode error
 			return
 		}
 		e.frame = f
 	}
-	out.SendRaw(s.conn, e.frame)
+	fx.SendRaw(s.conn, e.frame)
 }
 
-func (o *Origin) tick(out *sim.Outbox) {
-	out.SetTimer(o.cfg.Tick, o.gen<<8|tagTick)
+func (o *Origin) tick(fx *sim.Effects) {
+	fx.SetTimer(o.cfg.Tick, o.gen<<8|tagTick)
 	for i := 0; i < len(o.sessions); i++ {
 		s := o.sessions[i]
 		if o.now-s.lastHeard >= o.cfg.IdleTimeout {
-			out.Close(s.conn)
+			fx.Close(s.conn)
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
 			i--
 			continue
@@ -808,20 +805,20 @@ func (o *Origin) tick(out *sim.Outbox) {
 		if s.throttled && !o.cfg.Bugs.NoLease {
 			if o.now >= s.leaseUntil {
 				s.throttled = false
-				out.Observe(sim.Observation{Kind: sim.ObsThrottleOff, A: uint64(s.node), B: uint64(s.conn), C: 1})
+				fx.Emit(&sim.ThrottleOff{Conn: s.conn, Peer: s.node, ByLease: true})
 			}
 		}
-		o.pump(s, out)
+		o.pump(s, fx)
 		if s.ready && o.now >= s.nextSync && !o.cfg.Bugs.NoAntiEntropy {
 			s.nextSync = o.now + o.cfg.SyncEvery
-			o.sync(s, out)
+			o.sync(s, fx)
 		}
 	}
 }
 
 // sync sends the anti-entropy clock: per subscribed collection, the last
 // LSN sent to this session and the digest after it.
-func (o *Origin) sync(s *session, out *sim.Outbox) {
+func (o *Origin) sync(s *session, fx *sim.Effects) {
 	clocks := map[string]uint64{}
 	for i, c := range o.colls {
 		if !s.subscribed[i] || s.snapshot[i] || s.cursor[i] == 0 {
@@ -839,6 +836,6 @@ func (o *Origin) sync(s *session, out *sim.Outbox) {
 		clocks[model.AppliedKey] = p.applied
 	}
 	if len(clocks) > 0 {
-		out.Send(s.conn, &wire.VectorClockSync{Clocks: clocks, SenderID: 0})
+		fx.Send(s.conn, &wire.VectorClockSync{Clocks: clocks, SenderID: 0})
 	}
 }

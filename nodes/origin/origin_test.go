@@ -35,7 +35,7 @@ func newOrigin(t *testing.T, cfg Config) (*Origin, *simtest.Rig) {
 func open(t *testing.T, r *simtest.Rig) sim.ConnID {
 	t.Helper()
 	n := len(r.Ups)
-	r.PeerOut.Dial(0)
+	r.PeerDo(func(fx *sim.Effects) { fx.Dial(0) })
 	r.Advance(5 * ms)
 	if len(r.Ups) != n+1 {
 		t.Fatal("Origin saw no connection")
@@ -119,6 +119,34 @@ func docs(c *model.Collection, ids ...string) map[string]string {
 	return out
 }
 
+// probe is Origin's answer to the harness's probe.
+func probe(o *Origin) sim.Probe {
+	var p sim.Probe
+	o.Probe(&p)
+	return p
+}
+
+// anyThrottled reports whether Origin paces any session.
+func anyThrottled(o *Origin) bool {
+	for _, s := range probe(o).Sessions {
+		if s.Throttled {
+			return true
+		}
+	}
+	return false
+}
+
+// throttleRate is the pacing of Origin's session with node n: whether it
+// is throttled, and at what rate.
+func throttleRate(o *Origin, n sim.NodeID) (bool, float64) {
+	for _, s := range probe(o).Sessions {
+		if s.Peer == n && s.Throttled {
+			return true, s.Rate
+		}
+	}
+	return false, 0
+}
+
 func gap(expected, received uint64) wire.ResyncReason {
 	return wire.ResyncReason{Kind: wire.SequenceGap, Expected: expected, Received: received}
 }
@@ -155,11 +183,11 @@ func TestSubscribeResumeOrSnapshot(t *testing.T) {
 		known    uint64
 		deltas   []uint64 // ShapeDelta LSNs sent at once
 		snapshot bool
-		fallback *sim.Observation // A = first LSN wanted, B = oldest kept
+		fallback *sim.SnapshotFallback // From = first LSN wanted, Oldest = oldest kept
 	}{
 		{known: 0, snapshot: true},
-		{known: 2, snapshot: true, fallback: &sim.Observation{Kind: sim.ObsSnapshotFallback, A: 3, B: 7, S: "c0"}},
-		{known: 5, snapshot: true, fallback: &sim.Observation{Kind: sim.ObsSnapshotFallback, A: 6, B: 7, S: "c0"}},
+		{known: 2, snapshot: true, fallback: &sim.SnapshotFallback{Collection: "c0", From: 3, Oldest: 7}},
+		{known: 5, snapshot: true, fallback: &sim.SnapshotFallback{Collection: "c0", From: 6, Oldest: 7}},
 		{known: 6, deltas: seq(7, 10)},
 		{known: 8, deltas: seq(9, 10)},
 		{known: 10},
@@ -197,13 +225,9 @@ func TestSubscribeResumeOrSnapshot(t *testing.T) {
 			if got := lsnsOf(simtest.FramesOf[*wire.ShapeDelta](r, m)); !slices.Equal(got, tc.deltas) {
 				t.Fatalf("deltas %v, want %v", got, tc.deltas)
 			}
-			var fb []sim.Observation
-			for _, x := range r.ObsOf(sim.ObsSnapshotFallback) {
-				x.Node = 0
-				fb = append(fb, x)
-			}
+			fb := simtest.Vals(simtest.EventsOf[*sim.SnapshotFallback](r))
 			if (tc.fallback == nil) != (len(fb) == 0) || (tc.fallback != nil && (len(fb) != 1 || fb[0] != *tc.fallback)) {
-				t.Fatalf("fallback observations %+v, want %+v", fb, tc.fallback)
+				t.Fatalf("fallback events %+v, want %+v", fb, tc.fallback)
 			}
 			// From here on, every commit streams.
 			m = r.Mark()
@@ -262,14 +286,10 @@ func TestPushAppliesInOrderAndAcks(t *testing.T) {
 	if !reflect.DeepEqual(acks, want) {
 		t.Fatalf("acks %+v, want %+v", acks, want)
 	}
-	var commits []sim.Observation
-	for _, c := range r.ObsOf(sim.ObsCommit)[1:] { // [0] is the local commit
-		c.Node = 0
-		commits = append(commits, c)
-	}
-	wantC := []sim.Observation{
-		{Kind: sim.ObsCommit, A: 2, B: 7, C: 1, S: "c0"}, {Kind: sim.ObsCommit, A: 3, B: 7, C: 2, S: "c0"},
-		{Kind: sim.ObsCommit, A: 1, B: 7, C: 3, S: "c1"}, {Kind: sim.ObsCommit, A: 4, B: 7, C: 4, S: "c0"},
+	commits := simtest.Vals(simtest.EventsOf[*sim.Committed](r)[1:]) // [0] is the local commit
+	wantC := []sim.Committed{
+		{Collection: "c0", LSN: 2, Peer: 7, Mutation: 1}, {Collection: "c0", LSN: 3, Peer: 7, Mutation: 2},
+		{Collection: "c1", LSN: 1, Peer: 7, Mutation: 3}, {Collection: "c0", LSN: 4, Peer: 7, Mutation: 4},
 	}
 	if !reflect.DeepEqual(commits, wantC) {
 		t.Fatalf("commits %+v, want %+v", commits, wantC)
@@ -321,22 +341,22 @@ func TestDuplicatePushAckedNotApplied(t *testing.T) {
 	conn := joined(t, r, 7, "c0", 0)
 	r.Deliver(conn, pushMsg(7, 1, "c0", "a", "x"))
 	r.Deliver(conn, pushMsg(7, 2, "c0", "a", "y"))
-	m, commits := r.Mark(), len(r.ObsOf(sim.ObsCommit))
+	m, commits := r.Mark(), len(simtest.EventsOf[*sim.Committed](r))
 	r.Deliver(conn, pushMsg(7, 1, "c0", "a", "x"))
 	r.Deliver(conn, pushMsg(7, 2, "c0", "a", "y"))
 	acks := simtest.FramesOf[*wire.DeltaAck](r, m)
 	if len(acks) != 2 || acks[0].MutationID != 1 || acks[1].MutationID != 2 {
 		t.Fatalf("acks %+v, want 1 and 2 again", simtest.Vals(acks))
 	}
-	if n := len(r.ObsOf(sim.ObsCommit)); n != commits || o.Head("c0") != 2 {
+	if n := len(simtest.EventsOf[*sim.Committed](r)); n != commits || o.Head("c0") != 2 {
 		t.Fatalf("duplicates committed (commits %d -> %d, head %d)", commits, n, o.Head("c0"))
 	}
 	if got := docs(o.Collection("c0"), "a")["a"]; got != "y" {
 		t.Fatalf("a = %q, want y (mutation 1 re-applied over 2?)", got)
 	}
-	dd := r.ObsOf(sim.ObsDedup)
-	if len(dd) != 2 || dd[0].A != 7 || dd[0].C != 1 || dd[1].C != 2 {
-		t.Fatalf("dedup observations %+v, want peer 7 mutations 1 and 2", dd)
+	dd := simtest.Vals(simtest.EventsOf[*sim.Deduped](r))
+	if want := []sim.Deduped{{Peer: 7, Mutation: 1}, {Peer: 7, Mutation: 2}}; !slices.Equal(dd, want) {
+		t.Fatalf("dedup events %+v, want peer 7 mutations 1 and 2", dd)
 	}
 	if n := len(simtest.FramesOf[*wire.ShapeDelta](r, m)); n != 0 {
 		t.Fatalf("%d deltas streamed for duplicates", n)
@@ -357,8 +377,8 @@ func TestOutOfOrderPushAsksGap(t *testing.T) {
 	if len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
 		t.Fatalf("requests %+v, want one %+v", simtest.Vals(q), want)
 	}
-	if rs := r.ObsOf(sim.ObsResyncSent); len(rs) != 1 || rs[0].A != 2 || rs[0].S != "SequenceGap" {
-		t.Fatalf("resync-sent %+v", rs)
+	if rs := simtest.EventsOf[*sim.ResendAsked](r); len(rs) != 1 || rs[0].From != 2 || rs[0].Reason != "SequenceGap" {
+		t.Fatalf("resend-asked %+v, want one from 2 for SequenceGap", simtest.Vals(rs))
 	}
 	if n := len(simtest.FramesOf[*wire.DeltaAck](r, m)) + len(simtest.FramesOf[*wire.DeltaReject](r, m)); n != 0 || o.Head("c0") != 1 || o.Applied(7) != 1 {
 		t.Fatalf("out-of-order pushes answered %d times, head %d, applied %d; want no answer, 1, 1", n, o.Head("c0"), o.Applied(7))
@@ -417,8 +437,8 @@ func TestPushChecksum(t *testing.T) {
 			if q := simtest.FramesOf[*wire.ResyncRequest](r, m); len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
 				t.Fatalf("requests %+v, want %+v", simtest.Vals(q), want)
 			}
-			if cb := r.ObsOf(sim.ObsChecksumBad); len(cb) != 1 || cb[0].C != 1 {
-				t.Fatalf("checksum-bad observations %+v", cb)
+			if cb := simtest.EventsOf[*sim.ChecksumFailed](r); len(cb) != 1 || cb[0].Mutation != 1 {
+				t.Fatalf("checksum-failed events %+v, want one for mutation 1", simtest.Vals(cb))
 			}
 			// The good copy then applies.
 			r.Deliver(conn, pushMsg(7, 1, "c0", "a", "x"))
@@ -506,19 +526,13 @@ func TestUnknownCollectionAskedAgain(t *testing.T) {
 	}
 }
 
-// BUG (reported): a rejection is meant to be final (peer.rejected: "a
-// re-sent copy of a rejected mutation is rejected again rather than
-// acked"), but the "empty delta" rejection is neither remembered nor does
-// it move the applied mark. A DeltaPush whose delta was emptied in transit
-// (its checksum, of the real delta, no longer matches; the empty check
-// comes first) is rejected; the Lite retires the mutation as rejected; the
-// copy it re-sends later (a SequenceGap answer re-sends from its list of
-// retired mutations) is then applied and acked. The mutation ends up both
-// rejected and applied, which the convergence definition excludes. Either
-// fix passes: treat an empty delta with a non-zero checksum as a checksum
-// mismatch (ask for a re-send instead of rejecting), or make the rejection
-// final.
-func TestBugEmptyDeltaRejectionIsNotFinal(t *testing.T) {
+// A rejection is final: the "empty delta" rejection is remembered, so a
+// copy of the mutation re-sent later (a SequenceGap answer re-sends from
+// the Lite's list of retired mutations) is rejected again, never applied.
+// (Found by these tests: the rejection was once neither remembered nor
+// moved the applied mark, and the mutation ended both rejected and
+// applied.)
+func TestEmptyDeltaRejectionIsFinal(t *testing.T) {
 	o, r := newOrigin(t, Config{})
 	conn := joined(t, r, 7, "c0", 0)
 	m := r.Mark()
@@ -554,8 +568,8 @@ func TestPushFromOtherPeerClosesSession(t *testing.T) {
 	if len(r.PeerDowns) != 1 || r.PeerDowns[0].Conn != conn {
 		t.Fatalf("peer saw conn-downs %+v, want %d", r.PeerDowns, conn)
 	}
-	if len(r.ObsOf(sim.ObsDecodeError)) != 1 {
-		t.Fatal("no observation of the mismatch")
+	if len(simtest.EventsOf[*sim.DecodeError](r)) != 1 {
+		t.Fatal("no decode-error event for the mismatch")
 	}
 	// The session is gone: its frames are ignored.
 	r.Deliver(conn, pushMsg(7, 1, "c0", "a", "x"))
@@ -663,7 +677,7 @@ func TestResyncSequenceGapResendsRange(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, r, conn := streamed(t, Config{}, 10)
-			m, obs := r.Mark(), len(r.Obs)
+			m, evs := r.Mark(), len(r.Events)
 			r.Deliver(conn, &tc.req)
 			ds := simtest.FramesOf[*wire.ShapeDelta](r, m)
 			if got := lsnsOf(ds); !slices.Equal(got, tc.want) {
@@ -675,17 +689,17 @@ func TestResyncSequenceGapResendsRange(t *testing.T) {
 				}
 			}
 			var resends []uint64
-			for _, x := range r.Obs[obs:] {
-				if x.Kind == sim.ObsResend {
-					resends = append(resends, x.A)
+			for _, x := range r.Events[evs:] {
+				if e, ok := x.Event.(*sim.Resending); ok {
+					resends = append(resends, e.LSN)
 				}
 			}
 			if !slices.Equal(resends, tc.want) {
-				t.Fatalf("resend observations %v, want %v", resends, tc.want)
+				t.Fatalf("resending events %v, want %v", resends, tc.want)
 			}
-			served := r.ObsOf(sim.ObsResyncServed)
-			if len(served) != 1 || served[0].A != tc.want[0] || served[0].B != uint64(len(tc.want)) || served[0].S != "c0" {
-				t.Fatalf("resync-served %+v, want from %d, %d frames", served, tc.want[0], len(tc.want))
+			served := simtest.EventsOf[*sim.ResyncServed](r)
+			if len(served) != 1 || served[0].From != tc.want[0] || served[0].Frames != uint64(len(tc.want)) || served[0].Collection != "c0" {
+				t.Fatalf("resync-served %+v, want from %d, %d frames", simtest.Vals(served), tc.want[0], len(tc.want))
 			}
 			m = r.Mark()
 			commit(r, "c0", "d11", "v11")
@@ -722,13 +736,13 @@ func TestResyncSnapshot(t *testing.T) {
 			if n := len(simtest.FramesOf[*wire.ShapeDelta](r, m)); n != 0 {
 				t.Fatalf("%d deltas with the snapshot", n)
 			}
-			served := r.ObsOf(sim.ObsResyncServed)
-			if len(served) != 1 || served[0].B != 0 {
-				t.Fatalf("resync-served %+v, want B=0 (snapshot)", served)
+			served := simtest.EventsOf[*sim.ResyncServed](r)
+			if len(served) != 1 || served[0].Frames != 0 {
+				t.Fatalf("resync-served %+v, want Frames=0 (snapshot)", simtest.Vals(served))
 			}
-			fb := r.ObsOf(sim.ObsSnapshotFallback)
-			if tc.fallback != (len(fb) == 1) || (tc.fallback && (fb[0].A != 2 || fb[0].B != 7)) {
-				t.Fatalf("fallback observations %+v, want %v (from 2, oldest 7)", fb, tc.fallback)
+			fb := simtest.EventsOf[*sim.SnapshotFallback](r)
+			if tc.fallback != (len(fb) == 1) || (tc.fallback && (fb[0].From != 2 || fb[0].Oldest != 7)) {
+				t.Fatalf("fallback events %+v, want %v (from 2, oldest 7)", simtest.Vals(fb), tc.fallback)
 			}
 		})
 	}
@@ -772,12 +786,12 @@ func commitN(r *simtest.Rig, n int) {
 // second (counted over simulated time), until the lease of 5 s runs out.
 func TestThrottlePacesToSuggestedRate(t *testing.T) {
 	o, r, conn, t0 := throttled(t, Config{}, 10)
-	on := r.ObsOf(sim.ObsThrottleOn)
-	if len(on) != 1 || on[0].A != uint64(conn) || on[0].B != 10 || on[0].C != 1 {
-		t.Fatalf("throttle-on %+v, want conn %d rate 10 node 1", on, conn)
+	on := simtest.EventsOf[*sim.ThrottleOn](r)
+	if len(on) != 1 || *on[0] != (sim.ThrottleOn{Conn: conn, Peer: 1, Rate: 10}) {
+		t.Fatalf("throttle-on %+v, want conn %d rate 10 node 1", simtest.Vals(on), conn)
 	}
-	if th, rate := o.ThrottleRate(1); !th || rate != 10 {
-		t.Fatalf("ThrottleRate = %v %v", th, rate)
+	if th, rate := throttleRate(o, 1); !th || rate != 10 {
+		t.Fatalf("throttle rate towards node 1 = %v %v", th, rate)
 	}
 	m := r.Mark()
 	commitN(r, 100)
@@ -794,14 +808,14 @@ func TestThrottlePacesToSuggestedRate(t *testing.T) {
 			t.Fatalf("%v after the throttle: %d deltas sent, want %d (at most, two less at least)", after, n, hi)
 		}
 	}
-	if len(r.ObsOf(sim.ObsThrottleOff)) != 0 {
+	if len(simtest.EventsOf[*sim.ThrottleOff](r)) != 0 {
 		t.Fatal("released before the lease ran out")
 	}
 	// No re-announce: the lease expires at 5 s and the rest goes at once.
 	r.Advance(t0 + 5*sim.Second + 20*ms - r.Now())
-	off := r.ObsOf(sim.ObsThrottleOff)
-	if len(off) != 1 || off[0].A != 1 || off[0].B != uint64(conn) || off[0].C != 1 {
-		t.Fatalf("throttle-off %+v, want node 1 conn %d by lease (C=1)", off, conn)
+	off := simtest.EventsOf[*sim.ThrottleOff](r)
+	if len(off) != 1 || *off[0] != (sim.ThrottleOff{Conn: conn, Peer: 1, ByLease: true}) {
+		t.Fatalf("throttle-off %+v, want node 1 conn %d by lease", simtest.Vals(off), conn)
 	}
 	if n := count(); n != 100 {
 		t.Fatalf("%d deltas sent after the lease expired, want all 100", n)
@@ -825,8 +839,8 @@ func TestThrottleBurstIsCapped(t *testing.T) {
 
 func TestThrottleDefaultRate(t *testing.T) {
 	_, r, _, _ := throttled(t, Config{DefaultRate: 20}, 0)
-	if on := r.ObsOf(sim.ObsThrottleOn); len(on) != 1 || on[0].B != 20 {
-		t.Fatalf("throttle-on %+v, want the default rate 20 for suggested 0", on)
+	if on := simtest.EventsOf[*sim.ThrottleOn](r); len(on) != 1 || on[0].Rate != 20 {
+		t.Fatalf("throttle-on %+v, want the default rate 20 for suggested 0", simtest.Vals(on))
 	}
 }
 
@@ -836,20 +850,20 @@ func TestThrottleReleasedByThrottleFalse(t *testing.T) {
 	commitN(r, 100)
 	r.Advance(sim.Second)
 	r.Deliver(conn, &wire.Throttle{Throttle: false, QueueDepth: 3})
-	off := r.ObsOf(sim.ObsThrottleOff)
-	if len(off) != 1 || off[0].A != 1 || off[0].B != uint64(conn) || off[0].C != 0 {
-		t.Fatalf("throttle-off %+v, want node 1 conn %d, not by lease", off, conn)
+	off := simtest.EventsOf[*sim.ThrottleOff](r)
+	if len(off) != 1 || *off[0] != (sim.ThrottleOff{Conn: conn, Peer: 1, ByLease: false}) {
+		t.Fatalf("throttle-off %+v, want node 1 conn %d, not by lease", simtest.Vals(off), conn)
 	}
 	if n := len(simtest.FramesOf[*wire.ShapeDelta](r, m)); n != 100 {
 		t.Fatalf("%d deltas right after the release, want all 100", n)
 	}
-	if o.Throttled() {
+	if anyThrottled(o) {
 		t.Fatal("still throttled")
 	}
 	// A second release changes nothing.
 	r.Deliver(conn, &wire.Throttle{Throttle: false})
-	if n := len(r.ObsOf(sim.ObsThrottleOff)); n != 1 {
-		t.Fatalf("%d throttle-off observations, want 1", n)
+	if n := len(simtest.EventsOf[*sim.ThrottleOff](r)); n != 1 {
+		t.Fatalf("%d throttle-off events, want 1", n)
 	}
 }
 
@@ -858,16 +872,16 @@ func TestThrottleLeaseRenewedByReannounce(t *testing.T) {
 	_, r, conn, t0 := throttled(t, Config{}, 10)
 	r.Advance(3 * sim.Second)
 	r.Deliver(conn, &wire.Throttle{Throttle: true, QueueDepth: 900, SuggestedRate: 10})
-	if n := len(r.ObsOf(sim.ObsThrottleOn)); n != 1 {
-		t.Fatalf("%d throttle-on observations: a same-rate re-announce is not a new engage", n)
+	if n := len(simtest.EventsOf[*sim.ThrottleOn](r)); n != 1 {
+		t.Fatalf("%d throttle-on events: a same-rate re-announce is not a new engage", n)
 	}
 	r.Advance(t0 + 7900*ms - r.Now())
-	if n := len(r.ObsOf(sim.ObsThrottleOff)); n != 0 {
+	if n := len(simtest.EventsOf[*sim.ThrottleOff](r)); n != 0 {
 		t.Fatal("released before 5 s after the re-announce")
 	}
 	r.Advance(200 * ms)
-	if off := r.ObsOf(sim.ObsThrottleOff); len(off) != 1 || off[0].C != 1 {
-		t.Fatalf("throttle-off %+v, want one by lease at 8 s", off)
+	if off := simtest.EventsOf[*sim.ThrottleOff](r); len(off) != 1 || !off[0].ByLease {
+		t.Fatalf("throttle-off %+v, want one by lease at 8 s", simtest.Vals(off))
 	}
 }
 
@@ -1008,7 +1022,7 @@ func TestCrashKeepsDurableState(t *testing.T) {
 		t.Fatalf("resubscribing at head sent %d frames", n)
 	}
 	r.Deliver(conn, pushMsg(7, 2, "c0", "b", "y"))
-	if dd := r.ObsOf(sim.ObsDedup); len(dd) != 1 || o.Head("c0") != 2 || o.Digest("c0") != dig {
+	if dd := simtest.EventsOf[*sim.Deduped](r); len(dd) != 1 || o.Head("c0") != 2 || o.Digest("c0") != dig {
 		t.Fatal("the dedup mark did not survive the crash")
 	}
 	r.Deliver(conn, pushMsg(7, 3, "c0", "c", "z"))

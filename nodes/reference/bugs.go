@@ -1,9 +1,3 @@
-// Package bugs is the planted-bug catalogue: named defects that can be
-// switched on in the reference nodes, so that the harness can show which
-// checker catches each one and how fast (its own mutation score). Several
-// are NodeDB's real 2026 behaviour, and the nodedb-2026 profile switches on
-// all of those together (../shared/PROTOCOL.md, "Behaviour seen in NodeDB's
-// implementation").
 package reference
 
 import (
@@ -14,7 +8,6 @@ import (
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/nodes/lite"
 	"github.com/syncsim/syncsim/nodes/origin"
-	"github.com/syncsim/syncsim/topology"
 )
 
 // Bug is one planted bug, or a profile of several.
@@ -32,8 +25,11 @@ type Bug struct {
 	on func(*lite.Bugs, *origin.Bugs)
 }
 
-// Configure switches the bug on in p's nodes (adding to any already on).
-func (b Bug) Configure(p *topology.Params) { b.on(&p.Lite.Bugs, &p.Origin.Bugs) }
+// Configure switches the bug on in c's nodes (adding to any already on).
+func (b Bug) Configure(c *Config) {
+	b.on(&c.Lite.Bugs, &c.Origin.Bugs)
+	c.Bugs = append(c.Bugs, b.Name)
+}
 
 var catalogue = []Bug{
 	{Name: "no-dedup", Summary: "Origin applies a re-sent mutation again",
@@ -113,13 +109,13 @@ func Names() []string {
 }
 
 // Apply switches on the bugs or profiles named in a comma-separated list.
-func Apply(list string, p *topology.Params) error {
+func Apply(list string, c *Config) error {
 	for _, name := range strings.Split(list, ",") {
 		b, err := Lookup(strings.TrimSpace(name))
 		if err != nil {
 			return err
 		}
-		b.Configure(p)
+		b.Configure(c)
 	}
 	return nil
 }

@@ -1,91 +1,23 @@
 package reference_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
+	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/nodes/lite"
 	"github.com/syncsim/syncsim/nodes/origin"
 	"github.com/syncsim/syncsim/nodes/reference"
-	"github.com/syncsim/syncsim/scenarios"
-	"github.com/syncsim/syncsim/topology"
+	"github.com/syncsim/syncsim/sim"
 )
-
-// TestEachBugIsCaughtByItsProperty is the catalogue's proof: for every
-// planted bug, its scenario with the bug switched on fails, within a few
-// seeds, the very property the catalogue says catches it; and the first
-// failing seed passes with the bug off, so the failure is the bug's doing.
-func TestEachBugIsCaughtByItsProperty(t *testing.T) {
-	const limit = 100
-	for _, b := range reference.Catalogue() {
-		t.Run(b.Name, func(t *testing.T) {
-			sc, err := scenarios.Lookup(b.Hunt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			withBug := *sc
-			withBug.Bug = b.Name
-			seed, r, found, err := scenarios.FirstFailure(context.Background(), withBug, 1, limit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if found {
-				if got := r.Violation.Property; got != b.Property {
-					t.Fatalf("seed %d: %s broke %s, want %s: %v", seed, b.Name, got, b.Property, r.Violation)
-				}
-				if ref := run(t, *sc, seed); !ref.Pass() {
-					t.Fatalf("seed %d fails without the bug too: %v", seed, ref.Violation)
-				}
-				t.Logf("%s: caught by %s at seed %d of %s: %s", b.Name, b.Property, seed, b.Hunt, r.Violation.Message)
-				return
-			}
-			t.Fatalf("%s: %d seeds of %s and no property failed", b.Name, limit, b.Hunt)
-		})
-	}
-}
-
-// TestNodeDB2026FailsToConverge: NodeDB's 2026 behaviour breaks a property
-// under ordinary faults (the harness's headline finding), and not without
-// faults (it works on a perfect network).
-func TestNodeDB2026FailsToConverge(t *testing.T) {
-	for _, tc := range []struct {
-		scenario string
-		fails    bool
-	}{{"baseline", false}, {"lossy", true}, {"reorder", true}, {"swarm", true}} {
-		sc, err := scenarios.Lookup(tc.scenario)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc.Bug = reference.Profile
-		failed := 0
-		for seed := uint64(1); seed <= 5; seed++ {
-			if !run(t, *sc, seed).Pass() {
-				failed++
-			}
-		}
-		if got := failed > 0; got != tc.fails {
-			t.Errorf("%s: %d of 5 seeds failed under nodedb-2026, want failures: %v", tc.scenario, failed, tc.fails)
-		}
-	}
-}
-
-func run(t *testing.T, sc scenarios.Scenario, seed uint64) topology.Result {
-	t.Helper()
-	r, err := sc.Run(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 // TestProfileIsExactlyNodeDBBugs: the profile switches on every bug marked
 // as NodeDB's 2026 behaviour and none of the others.
 func TestProfileIsExactlyNodeDBBugs(t *testing.T) {
-	var prof topology.Params
+	var prof reference.Config
 	reference.NodeDB2026().Configure(&prof)
 	for _, b := range reference.Catalogue() {
-		var p topology.Params
+		var p reference.Config
 		b.Configure(&p)
 		if p.Lite.Bugs == (lite.Bugs{}) && p.Origin.Bugs == (origin.Bugs{}) {
 			t.Errorf("%s switches nothing on", b.Name)
@@ -112,7 +44,7 @@ func TestLookupAndApply(t *testing.T) {
 		{"no-such-bug", `no planted bug named "no-such-bug" (known: apply-past-gap,`},
 		{"no-dedup,", `no planted bug named ""`},
 	} {
-		var p topology.Params
+		var p reference.Config
 		err := reference.Apply(tc.list, &p)
 		switch {
 		case tc.wantErr == "" && err != nil:
@@ -121,14 +53,54 @@ func TestLookupAndApply(t *testing.T) {
 			t.Errorf("Apply(%q) = %v, want an error containing %q", tc.list, err, tc.wantErr)
 		}
 	}
-	var p topology.Params
+	var p reference.Config
 	if err := reference.Apply("no-dedup,skip-crc-check", &p); err != nil {
 		t.Fatal(err)
+	}
+	if got := p.Name(); got != "reference+no-dedup,skip-crc-check" {
+		t.Errorf("name %q", got)
 	}
 	if want := (origin.Bugs{NoDedup: true, SkipCRCCheck: true}); p.Origin.Bugs != want || p.Lite.Bugs != (lite.Bugs{}) {
 		t.Errorf("two bugs: origin %+v lite %+v, want origin %+v only", p.Origin.Bugs, p.Lite.Bugs, want)
 	}
 	if names := reference.Names(); len(names) != len(reference.Catalogue())+1 {
 		t.Errorf("Names() = %v: want every bug and the profile", names)
+	}
+}
+
+// The reference nodes claim what they are built to keep, on the terms of
+// their configuration, and say so in their name when bugs are planted.
+func TestImplsClaimTheirProperties(t *testing.T) {
+	var c reference.Config
+	c.Origin.ThrottleBurst, c.Lite.QueueCap = 12, 64
+	o, l := c.OriginImpl(), c.LiteImpl()
+	for _, p := range []string{check.AckedNotLost, check.AppliedOnce, check.NoBadChecksum, check.ThrottleRate, check.Convergence} {
+		if !o.Claims.Claims(p) {
+			t.Errorf("origin does not claim %s", p)
+		}
+	}
+	for _, p := range []string{check.InOrderApply, check.QueueCapacity, check.Convergence} {
+		if !l.Claims.Claims(p) {
+			t.Errorf("lite does not claim %s", p)
+		}
+	}
+	if want := (sim.ThrottleTerms{DefaultRate: 50, Burst: 12, Lease: 5 * sim.Second}); o.Claims.Throttle == nil || *o.Claims.Throttle != want {
+		t.Errorf("throttle terms %+v, want %+v", o.Claims.Throttle, want)
+	}
+	if want := (sim.QueueTerms{Capacity: 64, HighWater: 48, LowWater: 16}); l.Claims.Queue == nil || *l.Claims.Queue != want {
+		t.Errorf("queue terms %+v, want %+v", l.Claims.Queue, want)
+	}
+	if o.Name != "reference" {
+		t.Errorf("name %q", o.Name)
+	}
+	// The factory builds a node from the Env.
+	n, err := l.New(sim.Env{ID: 2, Name: "lite2", Role: sim.RoleLite, Origin: 0, PeerID: 2, Collections: []string{"c0"}, Rand: sim.Stream(1, "x")})
+	if err != nil || n == nil {
+		t.Fatalf("New: %v %v", n, err)
+	}
+	var p sim.Probe
+	n.Probe(&p)
+	if len(p.Collections) != 1 || p.Collections[0].Name != "c0" || p.Connected {
+		t.Fatalf("probe of a fresh lite: %+v", p)
 	}
 }

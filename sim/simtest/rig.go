@@ -1,18 +1,20 @@
 // Package simtest drives one node under test outside a full topology, for
 // the unit tests of the reference nodes.
 //
-// A sim.Outbox can only be made by the kernel (its fields are unexported
-// and point into a *sim.World), so a Rig builds a real world with two
-// nodes: node 0 is a probe around the node under test, node 1 (Peer) a
+// A Rig builds a real world with two nodes, so that the node's effects are
+// applied by the kernel (timers fire, dials open connections after a round
+// trip): node 0 is a probe around the node under test, node 1 (Peer) a
 // silent stand-in for its peer. The kernel runs as a coroutine (iter.Pull)
 // that the test resumes to let simulated time pass; while it is paused the
-// world is quiescent and the test steps the node directly with sim.Input
-// values and the Outbox the kernel handed to the probe. What the node does
-// is recorded where the kernel reports it: frames by the Monitor (then
-// dropped by the Interceptor, so nothing reaches either node unless the
-// test delivers it), dials by the Interceptor, timers when they fire (the
-// probe records, then forwards them to the node), observations by the
-// Monitor.
+// world is quiescent and the test steps the node with sim.Input values
+// (World.Inject). What the node does is recorded where the kernel reports
+// it: frames by the Monitor (then dropped by the Interceptor, so nothing
+// reaches either node unless the test delivers it), dials by the
+// Interceptor, timers when they fire (the probe records, then forwards them
+// to the node), events by the Monitor.
+//
+// The transcript tests (RunTranscripts) need no kernel: they step the node
+// with a bare sim.Effects and print what it recorded.
 package simtest
 
 import (
@@ -33,10 +35,10 @@ type Frame struct {
 	M    wire.Message
 }
 
-// Obs is an observation the node under test made.
-type Obs struct {
-	At sim.Time
-	sim.Observation
+// Ev is an event the node under test emitted (a copy).
+type Ev struct {
+	At    sim.Time
+	Event sim.Event
 }
 
 // Event is a connection event the kernel gave a node.
@@ -49,20 +51,20 @@ type Event struct {
 type Rig struct {
 	W         *sim.World
 	Node      sim.Node
-	Out       *sim.Outbox // node 0's, captured at its InStart
-	PeerOut   *sim.Outbox // node 1's
-	AllowDial bool        // whether the node's dials succeed
+	AllowDial bool // whether the node's dials succeed
 
 	Sent               []Frame
-	Obs                []Obs
+	Events             []Ev
 	Dials              []sim.Time
 	Fired              []sim.Time // timers fired at the node
 	Ups, Downs         []Event    // InConnUp, InConnDown from the kernel
 	PeerUps, PeerDowns []Event    // what the stand-in peer saw
 
-	t     *testing.T
-	yield func(struct{}) bool
-	next  func() (struct{}, bool)
+	t       *testing.T
+	yield   func(struct{}) bool
+	next    func() (struct{}, bool)
+	started bool
+	peerDo  func(fx *sim.Effects)
 }
 
 type probe struct {
@@ -76,13 +78,26 @@ func (p *probe) Crash() {
 	}
 }
 
-func (p *probe) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
+func (p *probe) Probe(pr *sim.Probe) {
+	if !p.peer {
+		p.r.Node.Probe(pr)
+	}
+}
+
+// peerStep is the timer tag with which the rig steps the stand-in peer to
+// make it act (Rig.PeerDo).
+const peerStep = ^uint64(0)
+
+func (p *probe) Step(now sim.Time, in *sim.Input, fx *sim.Effects) {
 	r := p.r
 	if p.peer {
 		switch in.Kind {
-		case sim.InStart: // node 1 starts after node 0: both outboxes are known
-			r.PeerOut = out
+		case sim.InStart: // node 1 starts after node 0
 			r.W.At(now, r.pause(3))
+		case sim.InTimer:
+			if in.Timer == peerStep && r.peerDo != nil {
+				r.peerDo(fx)
+			}
 		case sim.InConnUp:
 			r.PeerUps = append(r.PeerUps, Event{now, in.Conn})
 		case sim.InConnDown:
@@ -92,8 +107,9 @@ func (p *probe) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
 	}
 	switch in.Kind {
 	case sim.InStart:
-		r.Out = out
-		return // the test starts the node itself
+		if !r.started {
+			return // the kernel's start: the test starts the node itself
+		}
 	case sim.InTimer:
 		r.Fired = append(r.Fired, now)
 	case sim.InConnUp:
@@ -101,7 +117,7 @@ func (p *probe) Step(now sim.Time, in *sim.Input, out *sim.Outbox) {
 	case sim.InConnDown:
 		r.Downs = append(r.Downs, Event{now, in.Conn})
 	}
-	r.Node.Step(now, in, out)
+	r.Node.Step(now, in, fx)
 }
 
 // hooks is the Rig's kernel Monitor and Interceptor.
@@ -109,9 +125,9 @@ type hooks struct{ r *Rig }
 
 func (hooks) Step(sim.Time, sim.NodeID, *sim.Input, bool) {}
 func (hooks) AfterStep(sim.Time, sim.NodeID)              {}
-func (h hooks) Observe(now sim.Time, ob *sim.Observation) {
-	if ob.Node == 0 {
-		h.r.Obs = append(h.r.Obs, Obs{now, *ob})
+func (h hooks) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
+	if node == 0 {
+		h.r.Events = append(h.r.Events, Ev{now, sim.CloneEvent(ev)})
 	}
 }
 func (h hooks) Sent(now sim.Time, p *sim.Packet) {
@@ -157,9 +173,10 @@ func New(t *testing.T, node sim.Node, dialTimeout sim.Time) *Rig {
 	})
 	r.next = next
 	t.Cleanup(stop)
-	if _, ok := r.next(); !ok || r.Out == nil {
+	if _, ok := r.next(); !ok {
 		t.Fatal("rig: the kernel did not start")
 	}
+	r.started = true
 	return r
 }
 
@@ -190,8 +207,16 @@ func (r *Rig) Advance(d sim.Time) {
 	}
 }
 
-// Input steps the node directly with in.
-func (r *Rig) Input(in sim.Input) { r.Node.Step(r.Now(), &in, r.Out) }
+// Input steps the node with in, now; the kernel applies its effects.
+func (r *Rig) Input(in sim.Input) { r.W.Inject(0, in) }
+
+// PeerDo has the stand-in peer act now: do records its effects (e.g.
+// fx.Dial(0) to open a connection to the node under test).
+func (r *Rig) PeerDo(do func(fx *sim.Effects)) {
+	r.peerDo = do
+	r.W.Inject(Peer, sim.Input{Kind: sim.InTimer, Timer: peerStep})
+	r.peerDo = nil
+}
 
 // Deliver steps the node with m's frame on conn, then scribbles over the
 // frame as the kernel recycles frame buffers: a node that kept a slice of
@@ -211,12 +236,12 @@ func (r *Rig) Deliver(conn sim.ConnID, m wire.Message) {
 // Mark is a position in Sent, for FramesOf and TimesOf.
 func (r *Rig) Mark() int { return len(r.Sent) }
 
-// ObsOf returns the node's observations of kind k.
-func (r *Rig) ObsOf(k sim.ObsKind) []sim.Observation {
-	var out []sim.Observation
-	for _, o := range r.Obs {
-		if o.Kind == k {
-			out = append(out, o.Observation)
+// EventsOf returns the node's events of type T, in order.
+func EventsOf[T sim.Event](r *Rig) []T {
+	var out []T
+	for _, e := range r.Events {
+		if x, ok := e.Event.(T); ok {
+			out = append(out, x)
 		}
 	}
 	return out

@@ -1,0 +1,602 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Event is a fact a node reports about itself, for what no frame shows
+// (Origin's commit, a Lite's apply). Each kind of fact is its own type
+// with named fields; a node emits a pointer to one (Effects.Emit copies
+// it, so a literal costs no allocation). The set is closed: the JSON form
+// that external nodes print is the contract (MarshalEvent, ParseEvent).
+//
+// An Event handed to a Monitor is valid only during the call.
+type Event interface {
+	// EventName is the event's stable name in JSON and traces.
+	EventName() string
+	// words folds the fields into the trace hash.
+	words() eventWords
+}
+
+// eventWords is an event's fields as the trace hash folds them: a kind
+// byte, three numbers and a string. The layout of each kind is fixed (it
+// decides every trace hash), so a field added to an event must be folded
+// in a way that moves the hash (TestTraceHashSeesEveryEventField).
+type eventWords struct {
+	kind    uint8
+	a, b, c uint64
+	s       string
+	id      eventID // which type: not hashed (the layout of kind decides the hash)
+}
+
+// eventID numbers the event types, for the trace tail to rebuild an event
+// from its words; eventTypes[id-1] is the type.
+type eventID uint8
+
+const (
+	idCommitted eventID = iota + 1
+	idDeduped
+	idApplied
+	idSnapshotLoaded
+	idResyncSent
+	idResendAsked
+	idResyncAnswered
+	idResyncServed
+	idThrottleOn
+	idThrottleOff
+	idReconnecting
+	idAcked
+	idRejected
+	idChecksumFailed
+	idQueueOverflow
+	idDecodeError
+	idDigestMismatch
+	idCorruptedState
+	idSnapshotFallback
+	idResending
+)
+
+// The hash's event kinds. The numbers are fixed: they are in every trace
+// hash pinned anywhere.
+const (
+	evwCommit uint8 = iota + 1
+	evwDedup
+	evwApply
+	evwSnapshot
+	evwResyncSent
+	evwResyncAnswered
+	evwResyncServed
+	evwThrottleOn
+	evwThrottleOff
+	evwReconnect
+	evwAcked
+	evwChecksumBad
+	evwQueueOverflow
+	evwDecodeError
+	evwDigestMismatch
+	evwCorruptedState
+	evwSnapshotFallback
+	evwResend
+)
+
+// Committed: Origin committed a change to Collection at LSN. Peer and
+// Mutation name the Lite's mutation it applied (Peer 0: a local write).
+type Committed struct {
+	Collection string `json:"collection"`
+	LSN        uint64 `json:"lsn"`
+	Peer       uint64 `json:"peer"`
+	Mutation   uint64 `json:"mutation"`
+}
+
+// Deduped: Origin acked a copy of a mutation it had already applied,
+// without applying it again.
+type Deduped struct {
+	Peer     uint64 `json:"peer"`
+	Mutation uint64 `json:"mutation"`
+}
+
+// Applied: a Lite applied the change at LSN of Collection to its copy.
+type Applied struct {
+	Collection string `json:"collection"`
+	LSN        uint64 `json:"lsn"`
+}
+
+// SnapshotLoaded: a Lite replaced its copy of Collection with a snapshot
+// taken at LSN.
+type SnapshotLoaded struct {
+	Collection string `json:"collection"`
+	LSN        uint64 `json:"lsn"`
+}
+
+// ResyncSent: a Lite sent a ResyncRequest for Collection from LSN From;
+// Attempt counts the sends of the same request (1 is the first).
+type ResyncSent struct {
+	Collection string `json:"collection"`
+	From       uint64 `json:"from"`
+	Attempt    uint64 `json:"attempt"`
+}
+
+// ResendAsked: Origin asked a Lite to push its mutations again from
+// mutation id From (Reason is the ResyncReason's name).
+type ResendAsked struct {
+	Reason string `json:"reason"`
+	From   uint64 `json:"from"`
+}
+
+// ResyncAnswered: a resync this Lite asked for is satisfied: Collection
+// has reached LSN.
+type ResyncAnswered struct {
+	Collection string `json:"collection"`
+	LSN        uint64 `json:"lsn"`
+}
+
+// ResyncServed: Origin answered a ResyncRequest for Collection from From
+// by re-sending Frames deltas, or (Frames 0) with a snapshot.
+type ResyncServed struct {
+	Collection string `json:"collection"`
+	From       uint64 `json:"from"`
+	Frames     uint64 `json:"frames"`
+}
+
+// ThrottleOn: Origin paces the session on Conn, to Peer, at Rate deltas
+// per second.
+type ThrottleOn struct {
+	Conn ConnID `json:"conn"`
+	Peer NodeID `json:"peer"`
+	Rate uint64 `json:"rate"`
+}
+
+// ThrottleOff: Origin stopped pacing the session on Conn, released by the
+// Lite or (ByLease) because the throttle was not renewed in time.
+type ThrottleOff struct {
+	Conn    ConnID `json:"conn"`
+	Peer    NodeID `json:"peer"`
+	ByLease bool   `json:"by_lease"`
+}
+
+// Reconnecting: a Lite lost its connection and will dial again; Attempt
+// counts the attempts since the last connection that opened.
+type Reconnecting struct {
+	Attempt uint64 `json:"attempt"`
+}
+
+// Acked: a Lite took its mutation as applied by Origin (at LSN; 0 when
+// the ack gave none).
+type Acked struct {
+	Mutation uint64 `json:"mutation"`
+	LSN      uint64 `json:"lsn"`
+}
+
+// Rejected: a Lite took Origin's rejection of its mutation as final.
+type Rejected struct {
+	Mutation uint64 `json:"mutation"`
+}
+
+// ChecksumFailed: Origin refused a push whose CRC32C did not match its
+// delta.
+type ChecksumFailed struct {
+	Collection string `json:"collection"`
+	Mutation   uint64 `json:"mutation"`
+}
+
+// QueueOverflow: a Lite's incoming queue was full and the delta at LSN of
+// Collection was dropped.
+type QueueOverflow struct {
+	Collection string `json:"collection"`
+	LSN        uint64 `json:"lsn"`
+}
+
+// DecodeError: a frame did not decode, or decoded to something the node
+// cannot accept on its session; the node dropped it. Error says why.
+type DecodeError struct {
+	Error string `json:"error"`
+}
+
+// DigestMismatch: a Lite's copy of Collection at LSN differs from what
+// Origin's clock says it holds there.
+type DigestMismatch struct {
+	Collection string `json:"collection"`
+	LSN        uint64 `json:"lsn"`
+}
+
+// CorruptedState: at restart a Lite found its durable state corrupted and
+// wiped it.
+type CorruptedState struct{}
+
+// SnapshotFallback: Origin sends Collection as a snapshot because its log
+// no longer reaches back to From (Oldest is the oldest LSN it keeps).
+type SnapshotFallback struct {
+	Collection string `json:"collection"`
+	From       uint64 `json:"from"`
+	Oldest     uint64 `json:"oldest"`
+}
+
+// Resending: Origin's next frame re-sends the delta at LSN of Collection,
+// which it sent before on this session.
+type Resending struct {
+	Collection string `json:"collection"`
+	LSN        uint64 `json:"lsn"`
+}
+
+func (*Committed) EventName() string        { return "committed" }
+func (*Deduped) EventName() string          { return "deduped" }
+func (*Applied) EventName() string          { return "applied" }
+func (*SnapshotLoaded) EventName() string   { return "snapshot-loaded" }
+func (*ResyncSent) EventName() string       { return "resync-sent" }
+func (*ResendAsked) EventName() string      { return "resend-asked" }
+func (*ResyncAnswered) EventName() string   { return "resync-answered" }
+func (*ResyncServed) EventName() string     { return "resync-served" }
+func (*ThrottleOn) EventName() string       { return "throttle-on" }
+func (*ThrottleOff) EventName() string      { return "throttle-off" }
+func (*Reconnecting) EventName() string     { return "reconnecting" }
+func (*Acked) EventName() string            { return "acked" }
+func (*Rejected) EventName() string         { return "rejected" }
+func (*ChecksumFailed) EventName() string   { return "checksum-failed" }
+func (*QueueOverflow) EventName() string    { return "queue-overflow" }
+func (*DecodeError) EventName() string      { return "decode-error" }
+func (*DigestMismatch) EventName() string   { return "digest-mismatch" }
+func (*CorruptedState) EventName() string   { return "corrupted-state" }
+func (*SnapshotFallback) EventName() string { return "snapshot-fallback" }
+func (*Resending) EventName() string        { return "resending" }
+
+func (e *Committed) words() eventWords {
+	return eventWords{id: idCommitted, kind: evwCommit, a: e.LSN, b: e.Peer, c: e.Mutation, s: e.Collection}
+}
+func (e *Deduped) words() eventWords {
+	return eventWords{id: idDeduped, kind: evwDedup, a: e.Peer, c: e.Mutation}
+}
+func (e *Applied) words() eventWords {
+	return eventWords{id: idApplied, kind: evwApply, a: e.LSN, s: e.Collection}
+}
+func (e *SnapshotLoaded) words() eventWords {
+	return eventWords{id: idSnapshotLoaded, kind: evwSnapshot, a: e.LSN, s: e.Collection}
+}
+func (e *ResyncSent) words() eventWords {
+	return eventWords{id: idResyncSent, kind: evwResyncSent, a: e.From, b: e.Attempt, s: e.Collection}
+}
+
+// A Lite's request names a collection, Origin's a reason; both count as
+// resync requests and share the hash's kind.
+func (e *ResendAsked) words() eventWords {
+	return eventWords{id: idResendAsked, kind: evwResyncSent, a: e.From, s: e.Reason}
+}
+func (e *ResyncAnswered) words() eventWords {
+	return eventWords{id: idResyncAnswered, kind: evwResyncAnswered, a: e.LSN, s: e.Collection}
+}
+func (e *ResyncServed) words() eventWords {
+	return eventWords{id: idResyncServed, kind: evwResyncServed, a: e.From, b: e.Frames, s: e.Collection}
+}
+func (e *ThrottleOn) words() eventWords {
+	return eventWords{id: idThrottleOn, kind: evwThrottleOn, a: uint64(e.Conn), b: e.Rate, c: uint64(e.Peer)}
+}
+func (e *ThrottleOff) words() eventWords {
+	return eventWords{id: idThrottleOff, kind: evwThrottleOff, a: uint64(e.Peer), b: uint64(e.Conn), c: b2u(e.ByLease)}
+}
+func (e *Reconnecting) words() eventWords {
+	return eventWords{id: idReconnecting, kind: evwReconnect, a: e.Attempt}
+}
+func (e *Acked) words() eventWords {
+	return eventWords{id: idAcked, kind: evwAcked, a: e.LSN, c: e.Mutation}
+}
+func (e *Rejected) words() eventWords {
+	return eventWords{id: idRejected, kind: evwAcked, b: 1, c: e.Mutation}
+}
+func (e *ChecksumFailed) words() eventWords {
+	return eventWords{id: idChecksumFailed, kind: evwChecksumBad, c: e.Mutation, s: e.Collection}
+}
+func (e *QueueOverflow) words() eventWords {
+	return eventWords{id: idQueueOverflow, kind: evwQueueOverflow, a: e.LSN, s: e.Collection}
+}
+func (e *DecodeError) words() eventWords {
+	return eventWords{id: idDecodeError, kind: evwDecodeError, s: e.Error}
+}
+func (e *DigestMismatch) words() eventWords {
+	return eventWords{id: idDigestMismatch, kind: evwDigestMismatch, a: e.LSN, s: e.Collection}
+}
+func (*CorruptedState) words() eventWords {
+	return eventWords{id: idCorruptedState, kind: evwCorruptedState}
+}
+func (e *SnapshotFallback) words() eventWords {
+	return eventWords{id: idSnapshotFallback, kind: evwSnapshotFallback, a: e.From, b: e.Oldest, s: e.Collection}
+}
+func (e *Resending) words() eventWords {
+	return eventWords{id: idResending, kind: evwResend, a: e.LSN, s: e.Collection}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// eventFromWords rebuilds an event from its words (for the trace tail,
+// which keeps only those).
+func eventFromWords(w eventWords) Event {
+	switch w.id {
+	case idCommitted:
+		return &Committed{Collection: w.s, LSN: w.a, Peer: w.b, Mutation: w.c}
+	case idDeduped:
+		return &Deduped{Peer: w.a, Mutation: w.c}
+	case idApplied:
+		return &Applied{Collection: w.s, LSN: w.a}
+	case idSnapshotLoaded:
+		return &SnapshotLoaded{Collection: w.s, LSN: w.a}
+	case idResyncSent:
+		return &ResyncSent{Collection: w.s, From: w.a, Attempt: w.b}
+	case idResendAsked:
+		return &ResendAsked{Reason: w.s, From: w.a}
+	case idResyncAnswered:
+		return &ResyncAnswered{Collection: w.s, LSN: w.a}
+	case idResyncServed:
+		return &ResyncServed{Collection: w.s, From: w.a, Frames: w.b}
+	case idThrottleOn:
+		return &ThrottleOn{Conn: ConnID(w.a), Rate: w.b, Peer: NodeID(w.c)}
+	case idThrottleOff:
+		return &ThrottleOff{Peer: NodeID(w.a), Conn: ConnID(w.b), ByLease: w.c == 1}
+	case idReconnecting:
+		return &Reconnecting{Attempt: w.a}
+	case idAcked:
+		return &Acked{Mutation: w.c, LSN: w.a}
+	case idRejected:
+		return &Rejected{Mutation: w.c}
+	case idChecksumFailed:
+		return &ChecksumFailed{Collection: w.s, Mutation: w.c}
+	case idQueueOverflow:
+		return &QueueOverflow{Collection: w.s, LSN: w.a}
+	case idDecodeError:
+		return &DecodeError{Error: w.s}
+	case idDigestMismatch:
+		return &DigestMismatch{Collection: w.s, LSN: w.a}
+	case idCorruptedState:
+		return &CorruptedState{}
+	case idSnapshotFallback:
+		return &SnapshotFallback{Collection: w.s, From: w.a, Oldest: w.b}
+	case idResending:
+		return &Resending{Collection: w.s, LSN: w.a}
+	}
+	return nil
+}
+
+// eventTypes lists one zero value of every event, in a fixed order: the
+// registry ParseEvent and EventNames read.
+var eventTypes = []Event{&Committed{}, &Deduped{}, &Applied{}, &SnapshotLoaded{}, &ResyncSent{}, &ResendAsked{},
+	&ResyncAnswered{}, &ResyncServed{}, &ThrottleOn{}, &ThrottleOff{}, &Reconnecting{}, &Acked{}, &Rejected{},
+	&ChecksumFailed{}, &QueueOverflow{}, &DecodeError{}, &DigestMismatch{}, &CorruptedState{}, &SnapshotFallback{},
+	&Resending{}}
+
+// EventNames lists every event's name, in a fixed order.
+func EventNames() []string {
+	out := make([]string, len(eventTypes))
+	for i, e := range eventTypes {
+		out[i] = e.EventName()
+	}
+	return out
+}
+
+// newEvent returns a fresh event of the kind called name.
+func newEvent(name string) (Event, bool) {
+	for i, e := range eventTypes {
+		if e.EventName() == name {
+			return eventFromWords(eventWords{id: eventID(i + 1)}), true
+		}
+	}
+	return nil, false
+}
+
+// MarshalEvent writes e in its stable JSON form: an object whose "event"
+// member is the event's name, followed by its fields in declaration order,
+// e.g. {"event":"applied","collection":"c0","lsn":5}.
+func MarshalEvent(e Event) []byte {
+	body, err := json.Marshal(e)
+	if err != nil { // events hold strings, numbers and bools only
+		panic(fmt.Sprintf("sim: marshal %T: %v", e, err))
+	}
+	out := make([]byte, 0, len(body)+24)
+	out = append(out, `{"event":"`...)
+	out = append(out, e.EventName()...)
+	out = append(out, '"')
+	if len(body) > 2 {
+		out = append(out, ',')
+	}
+	return append(out, body[1:]...)
+}
+
+// ParseEvent reads an event in the form MarshalEvent writes. It is strict:
+// an unknown event name, an unknown field or a value of the wrong type is
+// an error that names it. Absent fields are zero.
+func ParseEvent(data []byte) (Event, error) { return ParseEventWith(data) }
+
+// ParseEventWith is ParseEvent for an object that may also hold the
+// members named in other (e.g. an external node's "fx"), which it ignores.
+func ParseEventWith(data []byte, other ...string) (Event, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, fmt.Errorf("event: %w", err)
+	}
+	rawName, ok := fields["event"]
+	if !ok {
+		return nil, errors.New(`event: no "event" member naming the event`)
+	}
+	var name string
+	if err := json.Unmarshal(rawName, &name); err != nil {
+		return nil, fmt.Errorf(`event: the "event" member is not a string: %s`, rawName)
+	}
+	e, ok := newEvent(name)
+	if !ok {
+		return nil, fmt.Errorf("event %q: unknown (known: %s)", name, strings.Join(EventNames(), ", "))
+	}
+	delete(fields, "event")
+	for _, o := range other {
+		delete(fields, o)
+	}
+	// Decode the fields alone, refusing any other member.
+	rest, _ := json.Marshal(fields)
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(e); err != nil {
+		return nil, fmt.Errorf("event %s: %w", name, err)
+	}
+	return e, nil
+}
+
+// events keeps copies of the events of one step, one slice per type, so
+// that emitting one allocates nothing once the slices have grown. A
+// pointer into a slice stays valid when a later append moves it (the old
+// array keeps the copied value), and until the next step resets it.
+type events struct {
+	committed      []Committed
+	deduped        []Deduped
+	applied        []Applied
+	snapshotLoaded []SnapshotLoaded
+	resyncSent     []ResyncSent
+	resendAsked    []ResendAsked
+	resyncAnswered []ResyncAnswered
+	resyncServed   []ResyncServed
+	throttleOn     []ThrottleOn
+	throttleOff    []ThrottleOff
+	reconnecting   []Reconnecting
+	acked          []Acked
+	rejected       []Rejected
+	checksumFailed []ChecksumFailed
+	queueOverflow  []QueueOverflow
+	decodeError    []DecodeError
+	digestMismatch []DigestMismatch
+	corrupted      []CorruptedState
+	fallback       []SnapshotFallback
+	resending      []Resending
+	words          []eventWords // of every event kept, in order
+	used           uint32       // a bit per slice above that holds events (by eventID)
+}
+
+func keep[T any](s *[]T, v *T) *T {
+	*s = append(*s, *v)
+	return &(*s)[len(*s)-1]
+}
+
+// word keeps an event's words and returns their index.
+func (k *events) word(w eventWords) int {
+	k.used |= 1 << w.id
+	k.words = append(k.words, w)
+	return len(k.words) - 1
+}
+
+// keep copies e into the step's storage and returns the copy. The type
+// switch, not a method of e, does the copy: e then does not escape, so
+// the caller's &Applied{...} stays on its stack.
+//
+// It also computes the event's trace words, by a direct call on its type,
+// and keeps them at the index it returns: the kernel reads them there
+// rather than through the interface.
+func (k *events) keep(e Event) (Event, int) {
+	// The three a run emits most (a delta applied, a commit, an ack) come
+	// first: a type assertion is one comparison, the switch a search.
+	if a, ok := e.(*Applied); ok {
+		x := keep(&k.applied, a)
+		return x, k.word(x.words())
+	}
+	if c, ok := e.(*Committed); ok {
+		x := keep(&k.committed, c)
+		return x, k.word(x.words())
+	}
+	if a, ok := e.(*Acked); ok {
+		x := keep(&k.acked, a)
+		return x, k.word(x.words())
+	}
+	switch e := e.(type) {
+	case *Committed:
+		x := keep(&k.committed, e)
+		return x, k.word(x.words())
+	case *Deduped:
+		x := keep(&k.deduped, e)
+		return x, k.word(x.words())
+	case *Applied:
+		x := keep(&k.applied, e)
+		return x, k.word(x.words())
+	case *SnapshotLoaded:
+		x := keep(&k.snapshotLoaded, e)
+		return x, k.word(x.words())
+	case *ResyncSent:
+		x := keep(&k.resyncSent, e)
+		return x, k.word(x.words())
+	case *ResendAsked:
+		x := keep(&k.resendAsked, e)
+		return x, k.word(x.words())
+	case *ResyncAnswered:
+		x := keep(&k.resyncAnswered, e)
+		return x, k.word(x.words())
+	case *ResyncServed:
+		x := keep(&k.resyncServed, e)
+		return x, k.word(x.words())
+	case *ThrottleOn:
+		x := keep(&k.throttleOn, e)
+		return x, k.word(x.words())
+	case *ThrottleOff:
+		x := keep(&k.throttleOff, e)
+		return x, k.word(x.words())
+	case *Reconnecting:
+		x := keep(&k.reconnecting, e)
+		return x, k.word(x.words())
+	case *Acked:
+		x := keep(&k.acked, e)
+		return x, k.word(x.words())
+	case *Rejected:
+		x := keep(&k.rejected, e)
+		return x, k.word(x.words())
+	case *ChecksumFailed:
+		x := keep(&k.checksumFailed, e)
+		return x, k.word(x.words())
+	case *QueueOverflow:
+		x := keep(&k.queueOverflow, e)
+		return x, k.word(x.words())
+	case *DecodeError:
+		x := keep(&k.decodeError, e)
+		return x, k.word(x.words())
+	case *DigestMismatch:
+		x := keep(&k.digestMismatch, e)
+		return x, k.word(x.words())
+	case *CorruptedState:
+		x := keep(&k.corrupted, e)
+		return x, k.word(x.words())
+	case *SnapshotFallback:
+		x := keep(&k.fallback, e)
+		return x, k.word(x.words())
+	case *Resending:
+		x := keep(&k.resending, e)
+		return x, k.word(x.words())
+	}
+	panic("sim: Emit of a nil event") // the interface is sealed: every other case is above
+}
+
+// reset empties the slices that hold events, keeping their capacity.
+func (k *events) reset() {
+	u := k.used
+	k.used = 0
+	k.words = k.words[:0]
+	if u&(1<<idApplied) != 0 {
+		k.applied = k.applied[:0]
+	}
+	if u&(1<<idCommitted) != 0 {
+		k.committed = k.committed[:0]
+	}
+	if u&(1<<idAcked) != 0 {
+		k.acked = k.acked[:0]
+	}
+	if u&^(1<<idApplied|1<<idCommitted|1<<idAcked) == 0 {
+		return
+	}
+	k.deduped, k.snapshotLoaded, k.resyncSent, k.resendAsked = k.deduped[:0], k.snapshotLoaded[:0], k.resyncSent[:0], k.resendAsked[:0]
+	k.resyncAnswered, k.resyncServed = k.resyncAnswered[:0], k.resyncServed[:0]
+	k.throttleOn, k.throttleOff, k.reconnecting = k.throttleOn[:0], k.throttleOff[:0], k.reconnecting[:0]
+	k.rejected, k.checksumFailed = k.rejected[:0], k.checksumFailed[:0]
+	k.queueOverflow, k.decodeError, k.digestMismatch = k.queueOverflow[:0], k.decodeError[:0], k.digestMismatch[:0]
+	k.corrupted, k.fallback, k.resending = k.corrupted[:0], k.fallback[:0], k.resending[:0]
+}
+
+// CloneEvent returns a copy of e that outlives the step (a Monitor that
+// keeps events copies them).
+func CloneEvent(e Event) Event { return eventFromWords(e.words()) }
