@@ -75,7 +75,7 @@ func RunPage(r *results.Run, figs []Figure) Page {
 	if r.Violation != nil {
 		p.Tail = r.Violation.Tail
 	}
-	k := r.Counters
+	k := r.Totals()
 	conv := "did not converge"
 	if r.ConvergeAfter != nil {
 		conv = secs(*r.ConvergeAfter)

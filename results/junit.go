@@ -1,53 +1,162 @@
 package results
 
 import (
+	"bufio"
 	"encoding/xml"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 )
 
-type junitSuite struct {
-	XMLName  xml.Name    `xml:"testsuite"`
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
+// The JUnit XML shape the CI servers read (Jenkins's and Ant's schema):
+// testsuites > testsuite > testcase > failure | error | skipped.
 type junitCase struct {
-	Name    string        `xml:"name,attr"`
-	Class   string        `xml:"classname,attr"`
-	Time    string        `xml:"time,attr"`
-	Failure *junitFailure `xml:"failure,omitempty"`
+	XMLName   xml.Name      `xml:"testcase"`
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 }
 
-type junitFailure struct {
+type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Body    string `xml:",chardata"`
 }
 
-// JUnit renders a sweep as a JUnit XML report: one test case per seed.
-func JUnit(s Sweep) ([]byte, error) {
-	js := junitSuite{Name: "simrun sweep " + s.Scenario, Tests: len(s.Runs)}
-	var total float64
-	for _, r := range s.Runs {
-		c := junitCase{Name: fmt.Sprintf("seed %d", r.Seed), Class: "syncsim." + s.Scenario, Time: fmt.Sprintf("%.3f", r.WallS)}
-		total += r.WallS
-		if !r.Pass {
-			js.Failures++
-			msg, typ := "did not pass", "failure"
-			if r.Violation != nil {
-				msg, typ = r.Violation.Message, r.Violation.Property
-			}
-			c.Failure = &junitFailure{Message: msg, Type: typ, Body: "replay: " + r.Replay}
-		}
-		js.Cases = append(js.Cases, c)
-	}
-	js.Time = fmt.Sprintf("%.3f", total)
-	b, err := xml.MarshalIndent(js, "", "  ")
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// JUnitWriter writes a sweep as a JUnit XML report, one test case per
+// seed, as the runs finish: the cases go to a temporary file, and Close
+// writes the report (whose header counts them) in place.
+type JUnitWriter struct {
+	path, suite, class string
+	cases              *os.File
+	w                  *bufio.Writer
+	start              time.Time
+	tests, failures    int
+	errors             int
+	seconds            float64
+	err                error
+}
+
+// CreateJUnit starts a report at path for the sweep of scenario (its name:
+// the class of every case is "syncsim." + name). start is the wall time the
+// sweep began, the report's timestamp. An error means the path cannot be
+// written: found before any run.
+func CreateJUnit(path, scenario string, start time.Time) (*JUnitWriter, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.cases")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	return append([]byte(xml.Header), append(b, '\n')...), nil
+	class := "syncsim." + strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, strings.TrimSuffix(filepath.Base(scenario), ".json"))
+	return &JUnitWriter{path: path, suite: "simrun sweep " + scenario, class: class, cases: f,
+		w: bufio.NewWriterSize(f, 64<<10), start: start}, nil
+}
+
+func (j *JUnitWriter) add(c junitCase) {
+	if j.err != nil {
+		return
+	}
+	b, err := xml.MarshalIndent(c, "    ", "  ")
+	if err != nil {
+		j.err = err
+		return
+	}
+	j.w.WriteString("\n    ")
+	_, j.err = j.w.Write(b)
+	j.tests++
+}
+
+// Add writes the case of one run: a failure for a broken property, an
+// error for a run that could not be made (its scenario did not build, a
+// node broke down).
+func (j *JUnitWriter) Add(r Run) error {
+	c := junitCase{Name: fmt.Sprintf("seed %d", r.Seed), ClassName: j.class, Time: fmt.Sprintf("%.3f", r.WallS)}
+	j.seconds += r.WallS
+	if !r.Pass {
+		msg, typ := "did not pass", "failure"
+		if r.Violation != nil {
+			msg, typ = r.Violation.Message, r.Violation.Property
+		}
+		p := &junitProblem{Message: msg, Type: typ, Body: "replay: " + r.Replay}
+		if typ == "error" || typ == "node-error" {
+			c.Error = p
+			j.errors++
+		} else {
+			c.Failure = p
+			j.failures++
+		}
+	}
+	j.add(c)
+	return j.err
+}
+
+// Close writes the report. notRun is the number of planned seeds that
+// did not run (an interrupted sweep), listed as one skipped case, so that
+// a report never looks complete when it is not; ranges describes them.
+func (j *JUnitWriter) Close(notRun uint64, ranges string) (err error) {
+	skipped := 0
+	if notRun > 0 {
+		j.add(junitCase{Name: fmt.Sprintf("%d seeds not run (interrupted)", notRun), ClassName: j.class, Time: "0",
+			Skipped: &junitSkipped{Message: "the sweep was interrupted before seeds " + ranges + " ran"}})
+		skipped = 1
+	}
+	defer os.Remove(j.cases.Name())
+	if j.err == nil {
+		j.err = j.w.Flush()
+	}
+	if j.err != nil {
+		j.cases.Close()
+		return fmt.Errorf("writing %s: %w", j.path, j.err)
+	}
+	out, err := os.CreateTemp(filepath.Dir(j.path), "."+filepath.Base(j.path)+".*.tmp")
+	if err != nil {
+		j.cases.Close()
+		return fmt.Errorf("writing %s: %w", j.path, err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(out.Name())
+		}
+	}()
+	attrs := fmt.Sprintf(`tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f"`, j.tests, j.failures, j.errors, skipped, j.seconds)
+	name, _ := xmlAttr(j.suite)
+	fmt.Fprintf(out, "%s<testsuites name=%s %s>\n  <testsuite name=%s %s timestamp=\"%s\">", xml.Header, name, attrs, name, attrs,
+		j.start.UTC().Format("2006-01-02T15:04:05"))
+	if _, err := j.cases.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, j.cases); err != nil {
+		return fmt.Errorf("writing %s: %w", j.path, err)
+	}
+	j.cases.Close()
+	if _, err := fmt.Fprintf(out, "\n  </testsuite>\n</testsuites>\n"); err != nil {
+		return fmt.Errorf("writing %s: %w", j.path, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", j.path, err)
+	}
+	return os.Rename(out.Name(), j.path)
+}
+
+// xmlAttr quotes s as an XML attribute value.
+func xmlAttr(s string) (string, error) {
+	var b strings.Builder
+	b.WriteByte('"')
+	err := xml.EscapeText(&b, []byte(s))
+	b.WriteByte('"')
+	return b.String(), err
 }

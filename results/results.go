@@ -22,29 +22,32 @@ import (
 // Run is one run's result as written by -json and read by replay, merge,
 // plot and the reports.
 type Run struct {
-	Scenario string `json:"scenario"`
+	Scenario string `json:"scenario,omitempty"`
 	// Definition is the scenario file's JSON, so the run replays even
 	// when the named scenario has changed since.
 	Definition json.RawMessage `json:"definition,omitempty"`
 	// Implementations names the implementation of each role; Checked the
 	// properties the run checked and Unchecked those it did not, and why.
-	Implementations *Impls            `json:"implementations,omitempty"`
-	Checked         []string          `json:"checked,omitempty"`
-	Unchecked       []Unchecked       `json:"unchecked,omitempty"`
-	Seed            uint64            `json:"seed"`
-	Pass            bool              `json:"pass"`
-	TraceHash       string            `json:"trace_hash"`
-	HealS           float64           `json:"heal_s"`
-	BudgetS         float64           `json:"budget_s"`
-	ConvergeAfter   *float64          `json:"converge_after_heal_s"`
-	Violation       *Violation        `json:"violation,omitempty"`
-	EndS            float64           `json:"end_s"`
-	Counters        sim.Counters      `json:"counters"`
-	Faults          []faults.Event    `json:"faults"`
-	Marks           map[string]uint64 `json:"marks"`
-	Metrics         Metrics           `json:"metrics"`
-	Replay          string            `json:"replay"`
-	Shrink          string            `json:"shrink,omitempty"`
+	Implementations *Impls         `json:"implementations,omitempty"`
+	Checked         []string       `json:"checked,omitempty"`
+	Unchecked       []Unchecked    `json:"unchecked,omitempty"`
+	Seed            uint64         `json:"seed"`
+	Pass            bool           `json:"pass"`
+	TraceHash       string         `json:"trace_hash"`
+	HealS           float64        `json:"heal_s,omitempty"`
+	BudgetS         float64        `json:"budget_s,omitempty"`
+	ConvergeAfter   *float64       `json:"converge_after_heal_s"`
+	Violation       *Violation     `json:"violation,omitempty"`
+	EndS            float64        `json:"end_s"`
+	Counters        *sim.Counters  `json:"counters,omitempty"`
+	Faults          []faults.Event `json:"faults,omitempty"`
+	// FaultKinds counts the faults by kind, in a compact record (which
+	// leaves Faults out).
+	FaultKinds map[string]int    `json:"fault_kinds,omitempty"`
+	Marks      map[string]uint64 `json:"marks,omitempty"`
+	Metrics    Metrics           `json:"metrics"`
+	Replay     string            `json:"replay,omitempty"`
+	Shrink     string            `json:"shrink,omitempty"`
 	// Queue is the Lites' incoming queue geometry (written with series).
 	Queue  *Queue   `json:"queue,omitempty"`
 	Series []Series `json:"series,omitempty"`
@@ -113,13 +116,47 @@ type Queue struct {
 }
 
 // Sweep is a sweep's (or a shard's) result file; merge reads several.
+// simrun sweep writes it as the runs finish (Done counts them), so a
+// file is complete when Done is the plan's length and it was not
+// interrupted.
 type Sweep struct {
-	Scenario    string          `json:"scenario"`
-	Definition  json.RawMessage `json:"definition,omitempty"`
-	Seeds       []uint64        `json:"seeds_planned"`
-	Shard       string          `json:"shard,omitempty"`
-	Interrupted bool            `json:"interrupted,omitempty"`
-	Runs        []Run           `json:"runs"`
+	Scenario   string          `json:"scenario"`
+	Definition json.RawMessage `json:"definition,omitempty"`
+	// What ran: the implementation of each role (planted bugs in the
+	// name), and the build of simrun that ran it.
+	Implementations *Impls `json:"implementations,omitempty"`
+	Version         string `json:"version,omitempty"`
+	Plan            *Plan  `json:"plan,omitempty"`
+	// Detail is "compact" (the default: passing runs keep their seed,
+	// hash, costs, marks and fault counts) or "full" (every run whole).
+	Detail      string `json:"detail,omitempty"`
+	Runs        []Run  `json:"runs"`
+	Done        uint64 `json:"done"`
+	Interrupted bool   `json:"interrupted,omitempty"`
+	// Seeds and Shard are how files written before plans said the same.
+	Seeds []uint64 `json:"seeds_planned,omitempty"`
+	Shard string   `json:"shard,omitempty"`
+}
+
+// Compact is r as a sweep keeps a passing run by default: what the
+// verdicts and the reports need (about 500 bytes), not its fault list,
+// counters or commands, which its seed replays.
+func Compact(r Run) Run {
+	c := Run{Seed: r.Seed, Pass: r.Pass, TraceHash: r.TraceHash, ConvergeAfter: r.ConvergeAfter, EndS: r.EndS,
+		Metrics: r.Metrics, Marks: r.Marks, WallS: r.WallS, FaultKinds: r.FaultCounts()}
+	return c
+}
+
+// FaultCounts counts r's faults by kind.
+func (r *Run) FaultCounts() map[string]int {
+	if r.FaultKinds != nil || len(r.Faults) == 0 {
+		return r.FaultKinds
+	}
+	m := map[string]int{}
+	for _, e := range r.Faults {
+		m[string(e.Kind)]++
+	}
+	return m
 }
 
 // ErrNotResult is returned (wrapped) by Decode for JSON that is neither a
@@ -162,4 +199,12 @@ func jsonError(data []byte, err error) error {
 		return fmt.Errorf("malformed JSON: %w", err)
 	}
 	return fmt.Errorf("line %s: malformed JSON: %w", jsonpos.LineCol(data, off), err)
+}
+
+// Totals is the run's counters (zero for a compact record).
+func (r *Run) Totals() sim.Counters {
+	if r.Counters == nil {
+		return sim.Counters{}
+	}
+	return *r.Counters
 }

@@ -103,7 +103,7 @@ func Score(ctx context.Context, b reference.Bug, hunts []scenarios.Scenario, lim
 			if sh, err := scenarios.Shrink(sc, h.FirstSeed, first, shrinkRuns); err == nil {
 				h.ShrunkFrom, h.ShrunkTo, h.ShrinkRuns = len(sh.From), len(sh.To), sh.Runs
 			}
-			t := Target{Arg: base.Name, Bug: b.Name, Sc: &sc}
+			t := Target{Arg: base.Name, Options: Options{Bug: b.Name}, Sc: &sc}
 			h.Replay, h.Shrink = t.Replay(h.FirstSeed), t.ShrinkCmd(h.FirstSeed)
 		}
 		row.Hunts = append(row.Hunts, h)

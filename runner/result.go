@@ -13,7 +13,7 @@ import (
 // Lites' queue geometry, the time series and the violation's trace tail.
 func Result(t Target, seed uint64, r topology.Result, full bool) results.Run {
 	out := results.Run{Scenario: t.Arg, Seed: seed, Pass: r.Pass(), TraceHash: fmt.Sprintf("%016x", r.Hash),
-		EndS: r.End.Seconds(), Counters: r.Counters, Replay: t.Replay(seed), Faults: r.Schedule, Marks: r.Marks,
+		EndS: r.End.Seconds(), Counters: &r.Counters, Replay: t.Replay(seed), Faults: r.Schedule, Marks: r.Marks,
 		Implementations: &results.Impls{Origin: r.Impls.Origin, Lite: r.Impls.Lite}, Checked: r.Checked,
 		Metrics: results.Metrics{ResyncBytes: r.Metrics.ResyncBytes, RepairedBytes: r.Metrics.RepairedBytes,
 			ResyncRatio: r.Metrics.ResyncRatio(), MaxStarveS: r.Metrics.MaxStarve.Seconds()}}

@@ -2,6 +2,10 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +15,7 @@ import (
 )
 
 func TestResolveAndCommands(t *testing.T) {
-	tg, err := Resolve("lossy", "no-dedup")
+	tg, err := Resolve("lossy", Options{Bug: "no-dedup"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,36 +36,34 @@ func TestResolveAndCommands(t *testing.T) {
 		{"lossy", "no-dedup,none", "none switches every bug off and goes alone"},
 		{"lossy", "bogus", `no planted bug named "bogus"`},
 	} {
-		if _, err := Resolve(tc.arg, tc.bug); err == nil || !strings.Contains(err.Error(), tc.err) {
+		if _, err := Resolve(tc.arg, Options{Bug: tc.bug}); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("Resolve(%q, %q) = %v, want %q", tc.arg, tc.bug, err, tc.err)
 		}
 	}
 }
 
-// A sweep returns its runs in seed order whatever order they finish in,
+// A sweep hands on its runs in seed order whatever order they finish in,
 // and stops starting seeds once cancelled.
 func TestSweepOrderAndCancel(t *testing.T) {
-	tg, err := Resolve("baseline", "")
+	tg, err := Resolve("baseline", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeds := []uint64{9, 3, 7, 1, 5}
-	done := 0
-	runs := Sweep(context.Background(), tg, seeds, SweepOptions{Workers: 3, Done: func(results.Run) { done++ }})
+	plan := results.Plan{From: 3, Count: 7, Shard: 1, Shards: 2} // seeds 3, 5, 7, 9
 	var got []uint64
-	for _, r := range runs {
+	n := Sweep(context.Background(), tg, plan, SweepOptions{Workers: 3, Each: func(r results.Run) {
 		got = append(got, r.Seed)
 		if !r.Pass || r.WallS <= 0 {
 			t.Errorf("seed %d: pass %v wall %v", r.Seed, r.Pass, r.WallS)
 		}
-	}
-	if !slices.Equal(got, seeds) || done != len(seeds) {
-		t.Fatalf("runs %v (%d reported), want %v", got, done, seeds)
+	}})
+	if want := []uint64{3, 5, 7, 9}; !slices.Equal(got, want) || n != 4 {
+		t.Fatalf("runs %v (%d reported), want %v", got, n, want)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if runs := Sweep(ctx, tg, seeds, SweepOptions{Workers: 1}); len(runs) >= len(seeds) {
-		t.Fatalf("a cancelled sweep ran %d of %d seeds", len(runs), len(seeds))
+	if n := Sweep(ctx, tg, results.Plan{From: 1, Count: 5, Shards: 1}, SweepOptions{Workers: 1, Each: func(results.Run) {}}); n >= 5 {
+		t.Fatalf("a cancelled sweep ran %d of 5 seeds", n)
 	}
 }
 
@@ -106,25 +108,68 @@ func TestVerdicts(t *testing.T) {
 	}
 }
 
-func TestMerge(t *testing.T) {
-	a := &results.Sweep{Scenario: "lossy", Seeds: []uint64{1, 3}, Runs: []results.Run{{Seed: 3}, {Seed: 1}}}
-	b := &results.Sweep{Scenario: "lossy", Seeds: []uint64{2, 4}, Runs: []results.Run{{Seed: 2}}, Interrupted: true}
-	m, missing, err := Merge([]Shard{{"a.json", a}, {"b.json", b}})
+// writeShard writes a sweep file of shard k/n of seeds 1..count holding
+// the runs of seeds (all passing) and returns its path.
+func writeShard(t *testing.T, dir, scenario string, k, n, count uint64, interrupted bool, seeds ...uint64) string {
+	t.Helper()
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d-%d.json", scenario, k, len(seeds)))
+	w, err := results.CreateSweep(path, results.Sweep{Scenario: scenario, Version: "v",
+		Plan: &results.Plan{From: 1, Count: count, Shard: k, Shards: n}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seeds []uint64
-	for _, r := range m.Runs {
-		seeds = append(seeds, r.Seed)
+	for _, s := range seeds {
+		if err := w.Add(results.Run{Seed: s, Pass: true}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !slices.Equal(seeds, []uint64{1, 2, 3}) || !slices.Equal(missing, []uint64{4}) || !m.Interrupted {
-		t.Fatalf("merged %v missing %v interrupted %v", seeds, missing, m.Interrupted)
+	if err := w.Close(interrupted); err != nil {
+		t.Fatal(err)
 	}
-	if _, _, err := Merge([]Shard{{"a.json", a}, {"a2.json", a}}); err == nil || !strings.Contains(err.Error(), "seed 3 appears in more than one file") {
-		t.Errorf("overlap: %v", err)
+	return path
+}
+
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	a := writeShard(t, dir, "lossy", 0, 2, 6, false, 2, 4, 6)
+	b := writeShard(t, dir, "lossy", 1, 2, 6, false, 1, 3, 5)
+	merge := func(paths ...string) ([]uint64, Merged, error) {
+		var seeds []uint64
+		heads := 0
+		m, err := Merge(paths, func(results.Sweep) { heads++ }, func(r results.Run) { seeds = append(seeds, r.Seed) })
+		if err == nil && heads != 1 {
+			t.Errorf("head handed on %d times", heads)
+		}
+		return seeds, m, err
 	}
-	other := &results.Sweep{Scenario: "swarm"}
-	if _, _, err := Merge([]Shard{{"a.json", a}, {"o.json", other}}); err == nil || !strings.Contains(err.Error(), `o.json is a sweep of "swarm"`) {
-		t.Errorf("mixed: %v", err)
+	seeds, m, err := merge(a, b)
+	if err != nil || len(m.Problems) > 0 || !slices.Equal(seeds, []uint64{1, 2, 3, 4, 5, 6}) || m.Head.Done != 6 || m.Head.Plan.Shards != 1 {
+		t.Fatalf("merged %v, %+v, %v", seeds, m, err)
+	}
+	short := writeShard(t, dir, "lossy", 1, 2, 6, true, 1)
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		want  string
+	}{
+		{"missing shard", []string{a}, "shards missing: 1/2"},
+		{"interrupted", []string{a, short}, "was interrupted: 1 of its 3 seeds ran"},
+		{"twice", []string{a, a, b}, "shard 0/2 is given twice"},
+		{"overlap", []string{a, a, b}, "seed 2 appears in more than one file"},
+		{"other sweep", []string{a, writeShard(t, dir, "swarm", 1, 2, 6, false, 1, 3, 5)}, `different sweeps: scenario "lossy", "swarm"`},
+		{"other plan", []string{a, writeShard(t, dir, "lossy", 1, 3, 6, false, 1, 4)}, "different sweeps: seeds"},
+	} {
+		_, m, err := merge(tc.paths...)
+		if err != nil || !slices.ContainsFunc(m.Problems, func(p string) bool { return strings.Contains(p, tc.want) }) {
+			t.Errorf("%s: problems %q, err %v; want %q", tc.name, m.Problems, err, tc.want)
+		}
+	}
+	junk := filepath.Join(dir, "junk.json")
+	os.WriteFile(junk, []byte(`{"scenario": 3}`), 0o644)
+	if _, _, err := merge(a, junk); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "junk.json") {
+		t.Errorf("junk: %v", err)
+	}
+	if _, _, err := merge(a, filepath.Join(dir, "absent.json")); err == nil || !strings.Contains(err.Error(), "absent.json") {
+		t.Errorf("absent: %v", err)
 	}
 }

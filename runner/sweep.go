@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -11,60 +12,89 @@ import (
 	"github.com/syncsim/syncsim/sim"
 )
 
+// MaxWorkers bounds SweepOptions.Workers: runs at once beyond a few per
+// core only cost memory.
+const MaxWorkers = 256
+
 // SweepOptions tune Sweep.
 type SweepOptions struct {
-	// Workers is the number of runs at once (at least 1); each run stays
+	// Workers is the number of runs at once (1..MaxWorkers); each run stays
 	// single-threaded, so parallelism changes nothing but wall time.
 	Workers int
 	// Determinism runs each seed twice more with traces and fails it on
 	// any difference.
 	Determinism bool
-	// Done, if set, is called after each run, one call at a time, in the
-	// order runs finish (for progress displays).
-	Done func(results.Run)
+	// Each is called for every run, in seed order, one call at a time.
+	Each func(results.Run)
 }
 
-// Sweep runs the seeds of t and returns their results in seed order. When
-// ctx is cancelled no further seed starts; the runs under way finish and
-// are returned, so the result may hold fewer runs than seeds.
-func Sweep(ctx context.Context, t Target, seeds []uint64, o SweepOptions) []results.Run {
-	workers := max(o.Workers, 1)
-	jobs := make(chan int)
-	done := make([]*results.Run, len(seeds))
+// Sweep runs the seeds of plan and hands each run's result to o.Each in
+// seed order, as they finish: memory stays flat however many seeds there
+// are (at most a few runs per worker wait to be handed on). When ctx is
+// cancelled no further seed starts; the runs under way finish and are
+// handed on. It returns how many runs it handed on.
+func Sweep(ctx context.Context, t Target, plan results.Plan, o SweepOptions) uint64 {
+	workers := min(max(o.Workers, 1), MaxWorkers)
+	if n := plan.Len(); n < uint64(workers) {
+		workers = int(n)
+	}
+	window := 4 * workers // runs finished or under way, not yet handed on
+	type job struct {
+		i    uint64
+		seed uint64
+	}
+	jobs := make(chan job)
 	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	done := map[uint64]results.Run{} // finished, waiting for an earlier seed
+	var next, fed uint64             // next index to hand on; indexes fed
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				rj := runSeed(t, seeds[i], o.Determinism)
+			for j := range jobs {
+				r := runSeed(t, j.seed, o.Determinism)
 				mu.Lock()
-				done[i] = &rj
-				if o.Done != nil {
-					o.Done(rj)
+				done[j.i] = r
+				for {
+					r, ok := done[next]
+					if !ok {
+						break
+					}
+					delete(done, next)
+					next++
+					if o.Each != nil {
+						o.Each(r)
+					}
 				}
+				cond.Broadcast()
 				mu.Unlock()
 			}
 		}()
 	}
+	stop := context.AfterFunc(ctx, func() { mu.Lock(); cond.Broadcast(); mu.Unlock() })
+	defer stop()
 feed:
-	for i := range seeds {
+	for s := range plan.Seeds() {
+		mu.Lock()
+		for fed-next >= uint64(window) && ctx.Err() == nil {
+			cond.Wait()
+		}
+		mu.Unlock()
+		if ctx.Err() != nil {
+			break
+		}
 		select {
-		case jobs <- i:
+		case jobs <- job{fed, s}:
+			fed++
 		case <-ctx.Done():
 			break feed
 		}
 	}
 	close(jobs)
 	wg.Wait()
-	var out []results.Run
-	for _, r := range done {
-		if r != nil {
-			out = append(out, *r)
-		}
-	}
-	return out
+	return next
 }
 
 // runSeed runs one seed of a sweep; a scenario that does not build is an
@@ -74,7 +104,8 @@ func runSeed(t Target, seed uint64, determinism bool) results.Run {
 	r, err := t.Run(seed, nil)
 	var rj results.Run
 	if err != nil {
-		rj = results.Run{Scenario: t.Arg, Seed: seed, Violation: &results.Violation{Property: "error", Message: err.Error()}}
+		rj = results.Run{Scenario: t.Arg, Seed: seed, Violation: &results.Violation{Property: "error", Message: err.Error()},
+			Replay: t.Replay(seed)}
 	} else {
 		rj = Result(t, seed, r, false)
 	}
@@ -107,4 +138,35 @@ func DeterminismDiff(t Target, seed uint64) (string, error) {
 		return fmt.Sprintf("seed %d: same trace, different hashes %016x and %016x", seed, ra.Hash, rb.Hash), nil
 	}
 	return "", nil
+}
+
+// Version names the build of simrun: its VCS revision (with +dirty for a
+// modified tree), from the build information the go command embeds.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+		return "unknown"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return rev
 }

@@ -1,11 +1,14 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/topology"
 )
@@ -15,54 +18,101 @@ import (
 // on top of the scenario's own.
 type Target struct {
 	Arg string // the scenario as given: a name or a path
-	Bug string // -bug as given ("" when none), already switched on in Sc
-	Sc  *scenarios.Scenario
+	Options
+	Sc *scenarios.Scenario // with Options applied
 }
 
-// Resolve finds the scenario arg names and switches on the planted bugs
-// bug names in it (bug may be empty; "none" switches off the bugs the
-// scenario file names).
-func Resolve(arg, bug string) (Target, error) {
+// Options are what a user gives on top of a scenario: planted bugs and
+// implementations, as simrun's flags of the same names.
+type Options struct {
+	// Bug names planted bugs (comma-separated), added to the scenario's;
+	// "none" switches those off.
+	Bug string
+	// LiteExec and OriginExec run the role as a program, one process per
+	// node: the words of a command line (split on spaces).
+	LiteExec, OriginExec string
+	// StepTimeout bounds an external node's step (0: the default).
+	StepTimeout time.Duration
+	// StateRoot keeps external nodes' state directories there.
+	StateRoot string
+}
+
+// Resolve finds the scenario arg names and applies o to it.
+func Resolve(arg string, o Options) (Target, error) {
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {
 		return Target{}, err
 	}
+	if err := o.apply(sc); err != nil {
+		return Target{}, err
+	}
+	return Target{Arg: arg, Options: o, Sc: sc}, nil
+}
+
+func (o Options) apply(sc *scenarios.Scenario) error {
+	for _, r := range []struct {
+		exec string
+		spec **scenarios.ImplSpec
+	}{{o.LiteExec, &sc.Lite}, {o.OriginExec, &sc.Origin}} {
+		if r.exec == "" {
+			continue
+		}
+		*r.spec = &scenarios.ImplSpec{Exec: strings.Fields(r.exec)}
+	}
+	for _, spec := range []*scenarios.ImplSpec{sc.Lite, sc.Origin} {
+		if spec != nil && o.StepTimeout > 0 {
+			spec.StepTimeout = scenarios.Duration(o.StepTimeout)
+		}
+	}
+	sc.StateRoot = o.StateRoot
+	bug := o.Bug
 	switch {
 	case bug == "none":
 		sc.Bug = ""
 	case slices.Contains(strings.Split(bug, ","), "none"):
-		return Target{}, fmt.Errorf("-bug: none switches every bug off and goes alone, not in %q", bug)
+		return fmt.Errorf("-bug: none switches every bug off and goes alone, not in %q", bug)
 	case bug != "":
 		if sc.Bug != "" {
 			sc.Bug += ","
 		}
 		sc.Bug += bug
-		if err := sc.Validate(); err != nil {
-			return Target{}, fmt.Errorf("-bug: %w", err)
-		}
 	}
-	return Target{Arg: arg, Bug: bug, Sc: sc}, nil
+	if err := sc.Validate(); err != nil {
+		var fe *scenarios.FieldError
+		if errors.As(err, &fe) && fe.Field == "bug" {
+			return fmt.Errorf("-bug: %w", err)
+		}
+		return err
+	}
+	return nil
 }
 
 // Of is a Target for a scenario built in Go (its replay commands name it
 // by its Name, which only works for a named scenario or a saved file).
 func Of(sc *scenarios.Scenario) Target { return Target{Arg: sc.Name, Sc: sc} }
 
-func (t Target) bugArg() string {
-	if t.Bug == "" {
-		return ""
+// flags are the options as simrun flags, for the commands that replay.
+func (t Target) flags() string {
+	var b strings.Builder
+	for _, f := range []struct{ name, v string }{{"bug", t.Bug}, {"lite-exec", t.LiteExec}, {"origin-exec", t.OriginExec}} {
+		if f.v != "" {
+			b.WriteString(" -" + f.name + " " + ShellQuote(f.v))
+		}
 	}
-	return " -bug " + ShellQuote(t.Bug)
+	if t.StepTimeout > 0 {
+		b.WriteString(" -step-timeout " + t.StepTimeout.String())
+	}
+	return b.String()
 }
 
 // Replay is the command that runs seed of t again.
 func (t Target) Replay(seed uint64) string {
-	return fmt.Sprintf("simrun run -scenario %s -seed %d%s", ShellQuote(t.Arg), seed, t.bugArg())
+	return fmt.Sprintf("simrun run -scenario %s -seed %d%s", ShellQuote(t.Arg), seed, t.flags())
 }
 
 // ShrinkCmd is the command that shrinks seed of t's failure.
 func (t Target) ShrinkCmd(seed uint64) string {
-	return fmt.Sprintf("simrun shrink -scenario %s -seed %d%s", ShellQuote(t.Arg), seed, t.bugArg())
+	return fmt.Sprintf("simrun shrink -scenario %s -seed %d%s", ShellQuote(t.Arg), seed, t.flags())
 }
 
 // ShellQuote quotes s for a POSIX shell when it needs it.
@@ -91,4 +141,14 @@ func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
 		return r, fmt.Errorf("writing trace: %w", err)
 	}
 	return r, nil
+}
+
+// Impls names the implementation of each role of t's runs, as a sweep's
+// file records what ran.
+func Impls(t Target) *results.Impls {
+	p, err := t.Sc.Params(1)
+	if err != nil {
+		return nil
+	}
+	return &results.Impls{Origin: p.Origin.Name, Lite: p.Lite.Name}
 }

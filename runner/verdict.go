@@ -19,47 +19,27 @@ type Summary struct {
 	// ByProperty lists the failed seeds by the property they broke, in
 	// the order the properties first appear.
 	ByProperty []Failures
-	// Replays are the commands that replay the failed runs, in seed order.
+	// Replays are the commands that replay the failed runs, in seed order
+	// (the first thousand).
 	Replays []string
 	WallS   float64 // wall time spent in runs
 }
 
-// Failures are the seeds that broke one property.
+// Failures are the seeds that broke one property: Count of them, the
+// first of which are listed.
 type Failures struct {
 	Property string
+	Count    int
 	Seeds    []uint64
 }
 
 // Summarize judges a sweep's runs.
 func Summarize(s results.Sweep) Summary {
-	var sum Summary
-	at := map[string]int{}
+	t := NewTally(nil)
 	for _, r := range s.Runs {
-		sum.Runs++
-		sum.WallS += r.WallS
-		if r.Pass {
-			sum.Passed++
-			if r.ConvergeAfter != nil {
-				sum.Converge = append(sum.Converge, *r.ConvergeAfter)
-			}
-			continue
-		}
-		sum.Failed++
-		sum.Replays = append(sum.Replays, r.Replay)
-		p := "unknown"
-		if r.Violation != nil {
-			p = r.Violation.Property
-		}
-		i, ok := at[p]
-		if !ok {
-			i = len(sum.ByProperty)
-			at[p] = i
-			sum.ByProperty = append(sum.ByProperty, Failures{Property: p})
-		}
-		sum.ByProperty[i].Seeds = append(sum.ByProperty[i].Seeds, r.Seed)
+		t.Add(r)
 	}
-	slices.Sort(sum.Converge)
-	return sum
+	return t.Summary()
 }
 
 // Pct is the nearest-rank percentile p (0..100) of sorted values.
@@ -83,24 +63,11 @@ type MarkCoverage struct {
 // Coverage reports every mark over the sweep's runs against sc's
 // requirements (nil when the sweep has no runs).
 func Coverage(sc *scenarios.Scenario, s results.Sweep) []MarkCoverage {
-	if len(s.Runs) == 0 {
-		return nil
-	}
-	hits := map[string]int{}
+	t := NewTally(sc)
 	for _, r := range s.Runs {
-		for m := range r.Marks {
-			hits[m]++
-		}
+		t.Add(r)
 	}
-	var out []MarkCoverage
-	for _, m := range topology.Marks() {
-		c := MarkCoverage{Name: m.Name, What: m.What, Fraction: float64(hits[m.Name]) / float64(len(s.Runs))}
-		if need, ok := sc.Require[m.Name]; ok {
-			c.Required, c.Missed = need, c.Fraction < need
-		}
-		out = append(out, c)
-	}
-	return out
+	return t.Coverage()
 }
 
 // Costs are a sweep's measured costs of converging, each sorted, and the
@@ -123,39 +90,139 @@ type GateBreak struct {
 
 // Gates measures the sweep's costs and checks sc's gates.
 func Gates(sc *scenarios.Scenario, s results.Sweep) Costs {
-	var c Costs
+	t := NewTally(sc)
 	for _, r := range s.Runs {
-		if r.ConvergeAfter != nil {
-			c.Converge = append(c.Converge, *r.ConvergeAfter)
+		t.Add(r)
+	}
+	return t.Costs()
+}
+
+// keepAtMost bounds what a tally keeps per failure list: the counts stay
+// exact, the seeds and commands listed stop there.
+const keepAtMost = 1000
+
+// Tally takes a sweep's runs one at a time and keeps what its verdicts
+// need: counts, the few numbers per run the percentiles need (24 bytes),
+// and the first failures. Memory stays flat in the number of seeds
+// otherwise.
+type Tally struct {
+	sc       *scenarios.Scenario
+	sum      Summary
+	at       map[string]int // property -> index in sum.ByProperty
+	hits     map[string]int
+	runs     int
+	ratio    []float64
+	starve   []float64
+	broken   []GateBreak // per-run gate breaks (the p99 one is judged at the end)
+	overBy   []uint64    // seeds whose time to converge is over the p99 gate
+	p99Bound float64
+}
+
+// NewTally returns an empty tally for scenario sc (nil: no gates or
+// requirements).
+func NewTally(sc *scenarios.Scenario) *Tally {
+	t := &Tally{sc: sc, at: map[string]int{}, hits: map[string]int{}}
+	if sc != nil && sc.Gates != nil {
+		t.p99Bound = time.Duration(sc.Gates.ConvergeP99).Seconds()
+	}
+	return t
+}
+
+// Add counts one run.
+func (t *Tally) Add(r results.Run) {
+	s := &t.sum
+	t.runs++
+	s.Runs++
+	s.WallS += r.WallS
+	for m := range r.Marks {
+		t.hits[m]++
+	}
+	t.ratio = append(t.ratio, r.Metrics.ResyncRatio)
+	t.starve = append(t.starve, r.Metrics.MaxStarveS)
+	if r.ConvergeAfter != nil && r.Pass {
+		s.Converge = append(s.Converge, *r.ConvergeAfter)
+		if t.p99Bound > 0 && *r.ConvergeAfter > t.p99Bound && len(t.overBy) < keepAtMost {
+			t.overBy = append(t.overBy, r.Seed)
 		}
-		c.ResyncRatio = append(c.ResyncRatio, r.Metrics.ResyncRatio)
-		c.MaxStarve = append(c.MaxStarve, r.Metrics.MaxStarveS)
 	}
-	for _, v := range [][]float64{c.Converge, c.ResyncRatio, c.MaxStarve} {
-		slices.Sort(v)
-	}
-	g := sc.Gates
-	if g == nil || len(s.Runs) == 0 {
-		return c
-	}
-	if b := time.Duration(g.ConvergeP99).Seconds(); b > 0 && len(c.Converge) > 0 && Pct(c.Converge, 99) > b {
-		gb := GateBreak{Gate: "converge-p99", Value: Pct(c.Converge, 99), Bound: b}
-		for _, r := range s.Runs {
-			if r.ConvergeAfter != nil && *r.ConvergeAfter > b {
-				gb.Seeds = append(gb.Seeds, r.Seed)
-			}
-		}
-		c.Broken = append(c.Broken, gb)
-	}
-	for _, r := range s.Runs {
+	if g := t.gates(); g != nil && len(t.broken) < keepAtMost {
 		if g.ResyncRatio > 0 && r.Metrics.ResyncRatio > g.ResyncRatio {
-			c.Broken = append(c.Broken, GateBreak{Gate: "resync-ratio", Value: r.Metrics.ResyncRatio, Bound: g.ResyncRatio,
+			t.broken = append(t.broken, GateBreak{Gate: "resync-ratio", Value: r.Metrics.ResyncRatio, Bound: g.ResyncRatio,
 				Seeds: []uint64{r.Seed}, Replay: r.Replay})
 		}
 		if b := time.Duration(g.MaxStarve).Seconds(); b > 0 && r.Metrics.MaxStarveS > b {
-			c.Broken = append(c.Broken, GateBreak{Gate: "max-starve", Value: r.Metrics.MaxStarveS, Bound: b,
+			t.broken = append(t.broken, GateBreak{Gate: "max-starve", Value: r.Metrics.MaxStarveS, Bound: b,
 				Seeds: []uint64{r.Seed}, Replay: r.Replay})
 		}
 	}
+	if r.Pass {
+		s.Passed++
+		return
+	}
+	s.Failed++
+	if len(s.Replays) < keepAtMost {
+		s.Replays = append(s.Replays, r.Replay)
+	}
+	p := "unknown"
+	if r.Violation != nil {
+		p = r.Violation.Property
+	}
+	i, ok := t.at[p]
+	if !ok {
+		i = len(s.ByProperty)
+		t.at[p] = i
+		s.ByProperty = append(s.ByProperty, Failures{Property: p})
+	}
+	f := &s.ByProperty[i]
+	f.Count++
+	if len(f.Seeds) < keepAtMost {
+		f.Seeds = append(f.Seeds, r.Seed)
+	}
+}
+
+func (t *Tally) gates() *scenarios.Gates {
+	if t.sc == nil {
+		return nil
+	}
+	return t.sc.Gates
+}
+
+// Summary is the sweep's outcome so far.
+func (t *Tally) Summary() Summary {
+	s := t.sum
+	s.Converge = slices.Clone(s.Converge)
+	slices.Sort(s.Converge)
+	return s
+}
+
+// Coverage is every mark's fraction of runs against the scenario's
+// requirements (nil when no run has been counted).
+func (t *Tally) Coverage() []MarkCoverage {
+	if t.runs == 0 {
+		return nil
+	}
+	var out []MarkCoverage
+	for _, m := range topology.Marks() {
+		c := MarkCoverage{Name: m.Name, What: m.What, Fraction: float64(t.hits[m.Name]) / float64(t.runs)}
+		if t.sc != nil {
+			if need, ok := t.sc.Require[m.Name]; ok {
+				c.Required, c.Missed = need, c.Fraction < need
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Costs are the measured costs and the gates broken.
+func (t *Tally) Costs() Costs {
+	c := Costs{Converge: slices.Clone(t.sum.Converge), ResyncRatio: slices.Clone(t.ratio), MaxStarve: slices.Clone(t.starve)}
+	for _, v := range [][]float64{c.Converge, c.ResyncRatio, c.MaxStarve} {
+		slices.Sort(v)
+	}
+	if t.p99Bound > 0 && len(c.Converge) > 0 && Pct(c.Converge, 99) > t.p99Bound {
+		c.Broken = append(c.Broken, GateBreak{Gate: "converge-p99", Value: Pct(c.Converge, 99), Bound: t.p99Bound, Seeds: t.overBy})
+	}
+	c.Broken = append(c.Broken, t.broken...)
 	return c
 }

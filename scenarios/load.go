@@ -57,6 +57,21 @@ func (s *Scenario) Validate() error {
 	case s.Swarm && len(s.Faults) > 0:
 		return fieldErr("swarm", "swarm picks its own faults: remove \"faults\" or set swarm to false")
 	}
+	for _, r := range []struct {
+		spec *ImplSpec
+		name string
+	}{{s.Origin, "origin"}, {s.Lite, "lite"}} {
+		switch {
+		case r.spec == nil:
+		case len(r.spec.Exec) == 0 || r.spec.Exec[0] == "":
+			return fieldErr(r.name+".exec", "is required: the program and its arguments, e.g. [\"python3\", \"lite.py\"]")
+		case r.spec.StepTimeout < 0:
+			return fieldErr(r.name+".step_timeout", "must not be negative")
+		}
+	}
+	if s.Bug != "" && (s.Origin != nil && s.Lite != nil) {
+		return fieldErr("bug", "planted bugs are switched on in the reference nodes, and neither role is one here")
+	}
 	if s.Bug != "" {
 		for _, name := range strings.Split(s.Bug, ",") {
 			if _, err := reference.Lookup(strings.TrimSpace(name)); err != nil {

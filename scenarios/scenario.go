@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/external"
 	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
@@ -45,6 +46,15 @@ type Scenario struct {
 	// Bug names planted bugs or the nodedb-2026 profile (comma-separated;
 	// simrun catalogue -list shows them), switched on in the nodes.
 	Bug string `json:"bug,omitempty"`
+	// Origin and Lite name the implementation of each role when it is not
+	// the reference node: a program run as one process per node (see
+	// docs/external-nodes.md).
+	Origin *ImplSpec `json:"origin,omitempty"`
+	Lite   *ImplSpec `json:"lite,omitempty"`
+	// StateRoot, when set, is where external nodes' state directories are
+	// made and kept after the run (simrun's -keep-state); not part of the
+	// file.
+	StateRoot string `json:"-"`
 	// Script, when present, replaces the plan with this recorded schedule
 	// (written by simrun shrink); Seed is the seed it was recorded with.
 	Script []faults.Event `json:"script,omitempty"`
@@ -57,6 +67,18 @@ type Scenario struct {
 	// Expect is the outcome a regression must keep: "pass", or the
 	// property that must be violated (e.g. "acked-not-lost").
 	Expect string `json:"expect,omitempty"`
+}
+
+// ImplSpec is an implementation of a role given as a program.
+type ImplSpec struct {
+	// Exec is the program and its arguments, run from the current
+	// directory, e.g. ["python3", "examples/lite/lite.py"].
+	Exec []string `json:"exec"`
+	// Env is added to the program's environment ("NAME=value").
+	Env []string `json:"env,omitempty"`
+	// StepTimeout is the wall-clock time it may take over one step
+	// (default 10s).
+	StepTimeout Duration `json:"step_timeout,omitempty"`
 }
 
 // Gates are bounds a sweep holds the runs of a scenario to; a zero field
@@ -174,6 +196,21 @@ func (s *Scenario) Params(seed uint64) (topology.Params, error) {
 		}
 	}
 	p.Origin, p.Lite = ref.OriginImpl(), ref.LiteImpl()
+	for _, r := range []struct {
+		spec *ImplSpec
+		impl *sim.Impl
+		name string
+	}{{s.Origin, &p.Origin, "origin"}, {s.Lite, &p.Lite, "lite"}} {
+		if r.spec == nil {
+			continue
+		}
+		impl, err := external.Impl(external.Spec{Command: r.spec.Exec, Env: r.spec.Env, StepTimeout: time.Duration(r.spec.StepTimeout),
+			StateRoot: s.StateRoot, KeepState: s.StateRoot != ""})
+		if err != nil {
+			return p, fieldErr(r.name+".exec", "%v", err)
+		}
+		*r.impl = impl
+	}
 	plan, err := s.plan(p.WriteFor, p.Lites, seed)
 	if err != nil {
 		return p, err

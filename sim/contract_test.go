@@ -182,6 +182,10 @@ func TestEveryEventFieldIsHashedAndRoundTrips(t *testing.T) {
 			t.Errorf("%s: rebuilt from its hash words as %+v, want %+v", name, got, ev)
 		}
 		js := MarshalEvent(ev)
+		body, _ := json.Marshal(ev)
+		if want := `{"event":"` + name + `"` + map[bool]string{true: "", false: ","}[len(body) == 2] + string(body[1:]); string(js) != want {
+			t.Errorf("%s: MarshalEvent wrote %s, encoding/json %s", name, js, want)
+		}
 		back, err := ParseEvent(js)
 		if err != nil || !reflect.DeepEqual(back, ev) {
 			t.Errorf("%s: %s parsed as %+v, %v", name, js, back, err)
@@ -200,10 +204,11 @@ func TestParseEventRefusesWhatIsNotAnEvent(t *testing.T) {
 		{`{"collection":"c0"}`, `no "event" member`},
 		{`{"event":"applyed","lsn":1}`, `event "applyed": unknown (known: committed, deduped, applied`},
 		{`{"event":"applied","lsn":1,"extra":2}`, `unknown field "extra"`},
-		{`{"event":"applied","lsn":"five"}`, `event applied: json: cannot unmarshal string`},
-		{`{"event":"applied","lsn":-1}`, `cannot unmarshal number -1`},
-		{`[1,2]`, `event: json: cannot unmarshal array`},
-		{`{"event":`, `unexpected end of JSON input`},
+		{`{"event":"applied","lsn":"five"}`, `event applied: "lsn" is a string, want an unsigned integer`},
+		{`{"event":"applied","lsn":-1}`, `"lsn" is -1, want an unsigned integer`},
+		{`{"event":"applied","lsn":1,"lsn":2}`, `the key "lsn" twice`},
+		{`[1,2]`, `event: at byte 0: want a JSON object`},
+		{`{"event":`, `want a value`},
 	} {
 		_, err := ParseEvent([]byte(tc.in))
 		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {

@@ -1,11 +1,13 @@
 package sim
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
+
+	"github.com/syncsim/syncsim/internal/flatjson"
 )
 
 // Event is a fact a node reports about itself, for what no frame shows
@@ -390,58 +392,137 @@ func newEvent(name string) (Event, bool) {
 
 // MarshalEvent writes e in its stable JSON form: an object whose "event"
 // member is the event's name, followed by its fields in declaration order,
-// e.g. {"event":"applied","collection":"c0","lsn":5}.
-func MarshalEvent(e Event) []byte {
-	body, err := json.Marshal(e)
-	if err != nil { // events hold strings, numbers and bools only
-		panic(fmt.Sprintf("sim: marshal %T: %v", e, err))
+// e.g. {"event":"applied","collection":"c0","lsn":5}, byte for byte what
+// encoding/json would write for them.
+func MarshalEvent(e Event) []byte { return AppendEvent(nil, e) }
+
+// AppendEvent appends MarshalEvent's form of e to b.
+func AppendEvent(b []byte, e Event) []byte {
+	b = append(b, `{"event":"`...)
+	b = append(b, e.EventName()...)
+	b = append(b, '"')
+	v := reflect.ValueOf(e).Elem()
+	for i, name := range fieldNames[eventIndex(e)] {
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			b = flatjson.AppendString(b, f.String())
+		case reflect.Bool:
+			b = strconv.AppendBool(b, f.Bool())
+		case reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
+			b = strconv.AppendUint(b, f.Uint(), 10)
+		case reflect.Int, reflect.Int64:
+			b = strconv.AppendInt(b, f.Int(), 10)
+		}
 	}
-	out := make([]byte, 0, len(body)+24)
-	out = append(out, `{"event":"`...)
-	out = append(out, e.EventName()...)
-	out = append(out, '"')
-	if len(body) > 2 {
-		out = append(out, ',')
-	}
-	return append(out, body[1:]...)
+	return append(b, '}')
 }
 
+// eventIndex is e's place in eventTypes.
+func eventIndex(e Event) int { return int(e.words().id) - 1 }
+
+// fieldNames lists each event type's JSON field names, by eventTypes index.
+var fieldNames = func() [][]string {
+	out := make([][]string, len(eventTypes))
+	for i, e := range eventTypes {
+		t := reflect.TypeOf(e).Elem()
+		for j := 0; j < t.NumField(); j++ {
+			name, _, _ := strings.Cut(t.Field(j).Tag.Get("json"), ",")
+			out[i] = append(out[i], name)
+		}
+	}
+	return out
+}()
+
 // ParseEvent reads an event in the form MarshalEvent writes. It is strict:
-// an unknown event name, an unknown field or a value of the wrong type is
-// an error that names it. Absent fields are zero.
+// an unknown event name, an unknown field, a field given twice or a value
+// of the wrong type is an error that names it. Absent fields are zero.
 func ParseEvent(data []byte) (Event, error) { return ParseEventWith(data) }
 
 // ParseEventWith is ParseEvent for an object that may also hold the
 // members named in other (e.g. an external node's "fx"), which it ignores.
 func ParseEventWith(data []byte, other ...string) (Event, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
+	var buf [8]flatjson.Field
+	fields, err := flatjson.Scan(data, buf[:0])
+	if err != nil {
 		return nil, fmt.Errorf("event: %w", err)
 	}
-	rawName, ok := fields["event"]
-	if !ok {
-		return nil, errors.New(`event: no "event" member naming the event`)
-	}
 	var name string
-	if err := json.Unmarshal(rawName, &name); err != nil {
-		return nil, fmt.Errorf(`event: the "event" member is not a string: %s`, rawName)
+	for i := range fields {
+		if string(fields[i].Key) == "event" {
+			if name, err = fields[i].Str(); err != nil {
+				return nil, fmt.Errorf("event: %w", err)
+			}
+		}
+	}
+	if name == "" {
+		return nil, errors.New(`event: no "event" member naming the event`)
 	}
 	e, ok := newEvent(name)
 	if !ok {
 		return nil, fmt.Errorf("event %q: unknown (known: %s)", name, strings.Join(EventNames(), ", "))
 	}
-	delete(fields, "event")
-	for _, o := range other {
-		delete(fields, o)
-	}
-	// Decode the fields alone, refusing any other member.
-	rest, _ := json.Marshal(fields)
-	dec := json.NewDecoder(bytes.NewReader(rest))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(e); err != nil {
-		return nil, fmt.Errorf("event %s: %w", name, err)
+	v := reflect.ValueOf(e).Elem()
+	tab := fieldTables[eventIndex(e)]
+next:
+	for i := range fields {
+		f := &fields[i]
+		key := string(f.Key)
+		if key == "event" {
+			continue
+		}
+		for _, o := range other {
+			if key == o {
+				continue next
+			}
+		}
+		idx, ok := tab[key]
+		if !ok {
+			return nil, fmt.Errorf("event %s: unknown field %q", name, key)
+		}
+		if err := setField(v.Field(idx), f); err != nil {
+			return nil, fmt.Errorf("event %s: %w", name, err)
+		}
 	}
 	return e, nil
+}
+
+// fieldTables maps each event's JSON field names to its struct fields, by
+// eventTypes index.
+var fieldTables = func() []map[string]int {
+	out := make([]map[string]int, len(eventTypes))
+	for i, names := range fieldNames {
+		out[i] = map[string]int{}
+		for j, n := range names {
+			out[i][n] = j
+		}
+	}
+	return out
+}()
+
+func setField(v reflect.Value, f *flatjson.Field) error {
+	switch v.Kind() {
+	case reflect.String:
+		s, err := f.Str()
+		v.SetString(s)
+		return err
+	case reflect.Bool:
+		b, err := f.Bool()
+		v.SetBool(b)
+		return err
+	case reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
+		n, err := f.Uint(v.Type().Bits())
+		v.SetUint(n)
+		return err
+	case reflect.Int, reflect.Int64:
+		n, err := f.Int()
+		v.SetInt(n)
+		return err
+	}
+	return fmt.Errorf("field %q: no reader for %s", f.Key, v.Kind())
 }
 
 // events keeps copies of the events of one step, one slice per type, so

@@ -67,7 +67,7 @@ func Check(t testing.TB, scenario any, seeds ...uint64) {
 func target(scenario any) (runner.Target, error) {
 	switch s := scenario.(type) {
 	case string:
-		return runner.Resolve(s, "")
+		return runner.Resolve(s, runner.Options{})
 	case scenarios.Scenario:
 		return of(&s)
 	case *scenarios.Scenario:

@@ -22,15 +22,31 @@ const exitFail = 1
 // target is a resolved scenario with the planted bugs -bug named.
 type target = runner.Target
 
-// bugFlag adds -bug to a subcommand that runs a scenario.
-func bugFlag(fs *flag.FlagSet) *string {
-	return fs.String("bug", "", "switch on planted bugs or the nodedb-2026 profile, comma-separated `NAMES` (simrun catalogue -list);\n"+
-		"added to those the scenario file names; none switches those off")
+// implFlags adds the flags that choose and plant bugs in implementations:
+// -bug, -lite-exec, -origin-exec, -step-timeout, -keep-state.
+func implFlags(fs *flag.FlagSet) *runner.Options {
+	o := &runner.Options{}
+	fs.StringVar(&o.Bug, "bug", "", "switch on planted bugs or the nodedb-2026 profile in the reference nodes, comma-separated `NAMES`\n"+
+		"(simrun catalogue -list); added to those the scenario file names; none switches those off")
+	fs.StringVar(&o.LiteExec, "lite-exec", "", "run each Lite as the program `CMD` (words split on spaces), one process per node,\n"+
+		"over the external-node protocol (docs/external-nodes.md)")
+	fs.StringVar(&o.OriginExec, "origin-exec", "", "run the Origin as the program `CMD` (words split on spaces)")
+	fs.DurationVar(&o.StepTimeout, "step-timeout", 0, "wall-clock time an external node may take over one step (default 10s)")
+	fs.StringVar(&o.StateRoot, "keep-state", "", "keep external nodes' state directories under `DIR` after the run (default: removed)")
+	return o
 }
 
 // resolve is runner.Resolve with its error reported as name's one line.
-func resolve(name, arg, bug string, stderr io.Writer) (target, int, bool) {
-	t, err := runner.Resolve(arg, bug)
+func resolve(name, arg string, o runner.Options, stderr io.Writer) (target, int, bool) {
+	if o.StepTimeout < 0 {
+		return target{}, failf(stderr, name, "-step-timeout %v: must not be negative", o.StepTimeout), false
+	}
+	if o.StateRoot != "" {
+		if err := os.MkdirAll(o.StateRoot, 0o755); err != nil {
+			return target{}, failf(stderr, name, "-keep-state: %v", err), false
+		}
+	}
+	t, err := runner.Resolve(arg, o)
 	if err != nil {
 		return target{}, failf(stderr, name, "%v", err), false
 	}
@@ -46,7 +62,7 @@ func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	jsonFile := fs.String("json", "", "write the result (counters, series, faults, violation, replay command) as JSON to `FILE`")
 	determinism := fs.Bool("check-determinism", false, "run twice and fail if the two runs differ (names the first differing event)")
 	reportDir := fs.String("report", "", "write the run's plots (PNG, SVG) and a self-contained index.html into `DIR`")
-	bug := bugFlag(fs)
+	impl := implFlags(fs)
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, `Usage: simrun run [-scenario NAME|FILE] [-seed S] [flags]
 
@@ -72,7 +88,7 @@ Examples:
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
-	t, code, ok := resolve(name, *scen, *bug, stderr)
+	t, code, ok := resolve(name, *scen, *impl, stderr)
 	if !ok {
 		return code
 	}

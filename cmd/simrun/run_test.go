@@ -144,9 +144,21 @@ func TestSweepSummaryJSONJUnitAndShards(t *testing.T) {
 			t.Fatalf("run %d: merged %d/%s, unsharded %d/%s", i, merged.Runs[i].Seed, merged.Runs[i].TraceHash, all.Runs[i].Seed, all.Runs[i].TraceHash)
 		}
 	}
-	// Overlapping shards are refused.
-	if m := simrun(t, nil, "merge", files[0], files[0]); m.code != 2 || !strings.Contains(m.stderr, "more than one file") {
-		t.Fatalf("overlap: exit %d %s", m.code, m.stderr)
+	// An incomplete or overlapping shard set is never a green merge, and
+	// says what is wrong; a file that is not a sweep is bad input.
+	for _, tc := range []struct {
+		files []string
+		want  string
+	}{
+		{[]string{files[0], files[0], files[1], files[2]}, "seed 3 appears in more than one file"},
+		{[]string{files[0], files[2]}, "shards missing: 1/3"},
+	} {
+		if m := simrun(t, nil, append([]string{"merge"}, tc.files...)...); m.code != 1 || !strings.Contains(m.stdout, "NOT ONE COMPLETE SWEEP") || !strings.Contains(m.stdout, tc.want) {
+			t.Errorf("merge %v: exit %d, want 1 and %q\n%s%s", tc.files, m.code, tc.want, m.stdout, m.stderr)
+		}
+	}
+	if m := simrun(t, nil, "merge", files[0], filepath.Join(dir, "all.xml")); m.code != 2 || !strings.Contains(m.stderr, "all.xml") {
+		t.Errorf("merge of a non-sweep: exit %d %s", m.code, m.stderr)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/topology"
@@ -192,7 +194,7 @@ Examples:
 	} else {
 		var code int
 		var ok bool
-		if t, code, ok = resolve(name, want.Scenario, "", stderr); !ok {
+		if t, code, ok = resolve(name, want.Scenario, runner.Options{}, stderr); !ok {
 			return code
 		}
 	}
@@ -238,38 +240,58 @@ Example:
 	if len(pos) == 0 {
 		return failf(stderr, name, "want one or more sweep result files (run %s -h for help)", name)
 	}
-	var shards []runner.Shard
-	for _, path := range pos {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fail(stderr, name, err)
+	var t target
+	tally := (*runner.Tally)(nil)
+	var jw *results.SweepWriter
+	var werr error
+	// The head is known only after the first pass; the runs come in the
+	// second, so the tally and the writer start at the first run.
+	start := func(head results.Sweep) {
+		t = target{Arg: head.Scenario, Sc: &scenarios.Scenario{Name: head.Scenario}}
+		if head.Definition != nil {
+			if sc, err := scenarios.Parse("definition", head.Definition); err == nil {
+				t.Sc = sc
+			}
 		}
-		var s SweepJSON
-		if err := json.Unmarshal(b, &s); err != nil || s.Scenario == "" {
-			return failf(stderr, name, "%s is not a sweep result written by simrun sweep -json", path)
+		tally = runner.NewTally(t.Sc)
+		if *jsonFile != "" {
+			jw, werr = results.CreateSweep(*jsonFile, head, false)
 		}
-		shards = append(shards, runner.Shard{Path: path, Sweep: &s})
 	}
-	merged, missing, err := runner.Merge(shards)
+	merged, err := runner.Merge(pos, func(h results.Sweep) { start(h) }, func(r results.Run) {
+		tally.Add(r)
+		if jw != nil && werr == nil {
+			werr = jw.Add(r)
+		}
+	})
 	if err != nil {
-		return failf(stderr, name, "%v", err)
+		if jw != nil {
+			jw.Close(true)
+		}
+		if errors.Is(err, runner.ErrInput) {
+			return failf(stderr, name, "%v", err)
+		}
+		return fail(stderr, name, err)
 	}
-	t := target{Arg: merged.Scenario, Sc: &scenarios.Scenario{Name: merged.Scenario}}
-	if merged.Definition != nil {
-		if sc, err := scenarios.Parse("definition", merged.Definition); err == nil {
-			t.Sc = sc
+	if jw != nil {
+		if err := jw.Close(merged.Head.Interrupted); err != nil && werr == nil {
+			werr = err
 		}
 	}
-	failed := summarize(stdout, t, merged)
-	if len(missing) > 0 {
-		fmt.Fprintf(stdout, "%d planned seeds have no result (interrupted shard?): %s\n", len(missing), seedList(missing))
+	if werr != nil {
+		return failf(stderr, name, "-json: %v", werr)
 	}
-	if *jsonFile != "" {
-		if err := writeJSON(*jsonFile, merged); err != nil {
-			return fail(stderr, name, err)
+	failed := summarize(stdout, t, tally, "")
+	failed += coverage(stdout, tally)
+	failed += gates(stdout, tally)
+	if len(merged.Problems) > 0 {
+		fmt.Fprintf(stdout, "\nNOT ONE COMPLETE SWEEP (%d problems):\n", len(merged.Problems))
+		for _, p := range merged.Problems {
+			fmt.Fprintf(stdout, "  %s\n", p)
 		}
+		return exitFail
 	}
-	if failed > 0 || len(missing) > 0 {
+	if failed > 0 {
 		return exitFail
 	}
 	return exitOK
@@ -279,7 +301,7 @@ func runShrink(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "simrun shrink"
 	fs := newFlagSet(name)
 	scen := fs.String("scenario", "", "scenario NAME or FILE of the failing run")
-	bug := bugFlag(fs)
+	impl := implFlags(fs)
 	seed := fs.Uint64("seed", 0, "seed of the failing run")
 	outFile := fs.String("o", "", "write the shrunk scenario to `FILE` (default: shrunk-NAME-SEED.json)")
 	budget := fs.Int("max-runs", 2000, "give up after this many trial runs")
@@ -304,7 +326,7 @@ Example:
 	if *scen == "" {
 		return failf(stderr, name, "-scenario is required (run %s -h for help)", name)
 	}
-	t, code, ok := resolve(name, *scen, *bug, stderr)
+	t, code, ok := resolve(name, *scen, *impl, stderr)
 	if !ok {
 		return code
 	}

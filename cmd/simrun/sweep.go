@@ -10,35 +10,28 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/scenarios"
 )
 
-func parseShard(s string) (k, n int, err error) {
-	a, b, ok := strings.Cut(s, "/")
-	k, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || k < 0 || k >= n {
-		return 0, 0, fmt.Errorf("-shard %q: want K/N with 0 <= K < N", s)
-	}
-	return k, n, nil
-}
-
 func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "simrun sweep"
 	fs := newFlagSet(name)
 	scen := fs.String("scenario", "swarm", "scenario `NAME` or path to a .json file")
-	bug := bugFlag(fs)
-	seeds := fs.Int("seeds", 100, "number of seeds to run")
+	impl := implFlags(fs)
+	seeds := fs.Uint64("seeds", 100, "number of seeds to run")
 	from := fs.Uint64("from", 1, "first seed")
-	parallel := fs.Int("parallel", 0, "runs at once (default: GOMAXPROCS); each run stays single-threaded")
-	jsonFile := fs.String("json", "", "write every run's result as JSON to `FILE` (also on Ctrl-C)")
-	junitFile := fs.String("junit", "", "write a JUnit XML report to `FILE` (one test case per seed)")
-	reportDir := fs.String("report", "", "write plots and a self-contained index.html of the sweep into `DIR` (and of its first 3 failures, run again, in DIR/seed-N)")
+	parallel := fs.Int("parallel", 0, fmt.Sprintf("runs at once, 1..%d (default: GOMAXPROCS); each run stays single-threaded", runner.MaxWorkers))
+	jsonFile := fs.String("json", "", "write the results as JSON to `FILE` as they come (also on Ctrl-C); passing runs compact unless -json-full")
+	jsonFull := fs.Bool("json-full", false, "with -json, write every passing run whole (its faults, counters and commands), not compact")
+	junitFile := fs.String("junit", "", "write a JUnit XML report to `FILE` (one test case per seed; seeds not run are listed as skipped)")
+	reportDir := fs.String("report", "", "write plots and a self-contained index.html of the sweep into `DIR` (and of its first 3 failures, run again, in DIR/seed-N);\n"+
+		"keeps every run's compact record in memory")
 	shard := fs.String("shard", "", "run only shard `K/N` of the seeds (seed i goes to shard i mod N); default from JOB_COMPLETION_INDEX with -shards")
-	shards := fs.Int("shards", 0, "with JOB_COMPLETION_INDEX set (a Kubernetes Indexed Job), the number of shards N")
+	shards := fs.Uint64("shards", 0, "with JOB_COMPLETION_INDEX set (a Kubernetes Indexed Job), the number of shards N")
 	determinism := fs.Bool("check-determinism", false, "run each seed twice and fail on any difference")
 	progress := fs.String("progress", "auto", "progress display: auto (a bar on a terminal, lines otherwise), bar, lines, none")
 	usage := func(w io.Writer) {
@@ -46,9 +39,12 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 Run many seeds of one scenario across cores and summarise: pass/fail
 counts, time to converge after heal (p50/p90/p99/max), failures by property,
-and for each failure the command that replays it. Ctrl-C stops cleanly and
-still writes the results gathered so far. Exit status: 0 all passed, 1 any
-failure (or interrupted), 2 bad flags.
+and for each failure the command that replays it. Results are written as
+the runs finish, so memory stays flat however many seeds there are. Ctrl-C
+stops cleanly: the runs under way finish, the files are written, and the
+summary says how many seeds did not run. Exit status: 0 every planned seed
+ran and passed, 1 any failure, a missed requirement or gate, or an
+interruption, 2 bad flags.
 
 Flags:
 `)
@@ -64,76 +60,125 @@ Examples:
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
-	if *seeds < 1 {
-		return failf(stderr, name, "-seeds %d: want at least 1", *seeds)
-	}
 	switch *progress {
 	case "auto", "bar", "lines", "none":
 	default:
 		return failf(stderr, name, "-progress %q: want auto, bar, lines or none", *progress)
 	}
-	k, n := 0, 1
+	workers := *parallel
+	switch {
+	case !flagSet(fs, "parallel"):
+		workers = defaultParallel()
+	case workers < 1 || workers > runner.MaxWorkers:
+		return failf(stderr, name, "-parallel %d: want 1..%d", workers, runner.MaxWorkers)
+	}
+	plan := results.Plan{From: *from, Count: *seeds, Shards: 1}
 	if *shard != "" {
 		var err error
-		if k, n, err = parseShard(*shard); err != nil {
-			return failf(stderr, name, "%v", err)
+		if plan.Shard, plan.Shards, err = results.ParseShard(*shard); err != nil {
+			return failf(stderr, name, "-%v", err)
 		}
 	} else if idx := os.Getenv("JOB_COMPLETION_INDEX"); idx != "" {
 		if *shards < 1 {
 			return failf(stderr, name, "JOB_COMPLETION_INDEX=%s is set: give the number of shards with -shards N (or -shard K/N)", idx)
 		}
 		var err error
-		if k, n, err = parseShard(idx + "/" + strconv.Itoa(*shards)); err != nil {
+		if plan.Shard, plan.Shards, err = results.ParseShard(idx + "/" + strconv.FormatUint(*shards, 10)); err != nil {
 			return failf(stderr, name, "JOB_COMPLETION_INDEX: %v", err)
 		}
 	}
-	t, code, ok := resolve(name, *scen, *bug, stderr)
+	if err := plan.Validate(); err != nil {
+		return failf(stderr, name, "%v", err)
+	}
+	if plan.Len() == 0 {
+		return failf(stderr, name, "shard %s of %s holds no seed", plan.ShardString(), plan)
+	}
+	t, code, ok := resolve(name, *scen, *impl, stderr)
 	if !ok {
 		return code
 	}
 	if _, err := t.Sc.Params(*from); err != nil {
 		return failf(stderr, name, "%v", err)
 	}
-	var list []uint64
-	for i := 0; i < *seeds; i++ {
-		if s := *from + uint64(i); int(s%uint64(n)) == k {
-			list = append(list, s)
+	// Every output is opened before the first run: a sweep never runs for
+	// an hour to fail on a missing directory.
+	head := results.Sweep{Scenario: t.Arg, Definition: scenarios.Marshal(t.Sc), Version: runner.Version(), Plan: &plan,
+		Implementations: runner.Impls(t)}
+	var jw *results.SweepWriter
+	var juw *results.JUnitWriter
+	if *jsonFile != "" {
+		var err error
+		if jw, err = results.CreateSweep(*jsonFile, head, *jsonFull); err != nil {
+			return failf(stderr, name, "-json: %v", err)
 		}
 	}
-	workers := *parallel
-	if workers <= 0 {
-		workers = defaultParallel()
+	if *junitFile != "" {
+		var err error
+		if juw, err = results.CreateJUnit(*junitFile, t.Arg, time.Now()); err != nil {
+			return failf(stderr, name, "-junit: %v", err)
+		}
+	}
+	if *reportDir != "" {
+		if err := checkDir(*reportDir); err != nil {
+			return failf(stderr, name, "-report: %v", err)
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	prog := newProgress(*progress, stderr, len(list))
-	runs := runner.Sweep(ctx, t, list, runner.SweepOptions{Workers: workers, Determinism: *determinism, Done: prog.add})
+	prog := newProgress(*progress, stderr, plan.Len())
+	tally := runner.NewTally(t.Sc)
+	var kept []results.Run // for -report only
+	var werr error
+	ran := runner.Sweep(ctx, t, plan, runner.SweepOptions{Workers: workers, Determinism: *determinism, Each: func(r results.Run) {
+		tally.Add(r)
+		prog.add(r)
+		if jw != nil && werr == nil {
+			werr = jw.Add(r)
+		}
+		if juw != nil && werr == nil {
+			werr = juw.Add(r)
+		}
+		if *reportDir != "" {
+			if r.Pass {
+				r = results.Compact(r)
+			}
+			kept = append(kept, r)
+		}
+	}})
 	prog.finish()
-	out := SweepJSON{Scenario: t.Arg, Definition: scenarios.Marshal(t.Sc), Seeds: list, Runs: runs, Interrupted: ctx.Err() != nil}
-	if n > 1 {
-		out.Shard = fmt.Sprintf("%d/%d", k, n)
-	}
-	failed := summarize(stdout, t, out)
-	failed += coverage(stdout, t, out)
-	failed += gates(stdout, t, out)
-	if *jsonFile != "" {
-		if err := writeJSON(*jsonFile, out); err != nil {
-			return fail(stderr, name, err)
+	interrupted := ctx.Err() != nil && ran < plan.Len()
+	notRun := plan.Len() - ran
+	if jw != nil {
+		if err := jw.Close(interrupted); err != nil && werr == nil {
+			werr = err
 		}
 	}
-	if *junitFile != "" {
-		if err := writeJUnit(*junitFile, out); err != nil {
-			return fail(stderr, name, err)
+	if juw != nil {
+		if err := juw.Close(notRun, notRunRanges(plan, ran)); err != nil && werr == nil {
+			werr = err
 		}
 	}
-	if *reportDir != "" && len(out.Runs) > 0 {
+	if werr != nil {
+		return fail(stderr, name, werr)
+	}
+	shardNote := ""
+	if plan.Sharded() {
+		shardNote = " (shard " + plan.ShardString() + ")"
+	}
+	failed := summarize(stdout, t, tally, shardNote)
+	failed += coverage(stdout, tally)
+	failed += gates(stdout, tally)
+	if *reportDir != "" && len(kept) > 0 {
+		out := head
+		out.Runs, out.Done, out.Interrupted = kept, ran, interrupted
 		if err := writeSweepReport(*reportDir, t, out, stdout); err != nil {
 			return fail(stderr, name, err)
 		}
 	}
-	if out.Interrupted {
-		fmt.Fprintf(stderr, "%s: interrupted after %d of %d seeds; results so far written\n", name, len(out.Runs), len(list))
+	if interrupted {
+		fmt.Fprintf(stdout, "INTERRUPTED: %d of %d planned seeds ran; %d did not (%s)\n", ran, plan.Len(), notRun, notRunRanges(plan, ran))
+		fmt.Fprintf(stderr, "%s: interrupted after %d of %d seeds; results so far written\n", name, ran, plan.Len())
 		return exitFail
 	}
 	if failed > 0 {
@@ -142,14 +187,43 @@ Examples:
 	return exitOK
 }
 
-// summarize prints the closing summary and returns the number of failures.
-func summarize(w io.Writer, t target, s SweepJSON) int {
-	sum := runner.Summarize(s)
-	fmt.Fprintf(w, "%s: %d runs, %d passed, %d failed", t.Sc.Name, sum.Runs, sum.Passed, sum.Failed)
-	if s.Shard != "" {
-		fmt.Fprintf(w, " (shard %s)", s.Shard)
+// notRunRanges names the seeds of plan after the first ran.
+func notRunRanges(p results.Plan, ran uint64) string {
+	if ran >= p.Len() {
+		return "none"
 	}
-	fmt.Fprintln(w)
+	var first, last uint64
+	i := uint64(0)
+	for s := range p.Seeds() {
+		if i == ran {
+			first = s
+		}
+		last = s
+		i++
+	}
+	if p.Sharded() {
+		return fmt.Sprintf("seeds %d..%d of shard %s", first, last, p.ShardString())
+	}
+	return fmt.Sprintf("seeds %d..%d", first, last)
+}
+
+// checkDir makes sure dir exists (creating it) and can be written.
+func checkDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".simrun-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// summarize prints the closing summary and returns the number of failures.
+func summarize(w io.Writer, t target, tally *runner.Tally, note string) int {
+	sum := tally.Summary()
+	fmt.Fprintf(w, "%s: %d runs, %d passed, %d failed%s\n", t.Sc.Name, sum.Runs, sum.Passed, sum.Failed, note)
 	if c := sum.Converge; len(c) > 0 {
 		fmt.Fprintf(w, "time to converge after heal: p50 %s  p90 %s  p99 %s  max %s (simulated)\n",
 			secs(runner.Pct(c, 50)), secs(runner.Pct(c, 90)), secs(runner.Pct(c, 99)), secs(c[len(c)-1]))
@@ -161,7 +235,7 @@ func summarize(w io.Writer, t target, s SweepJSON) int {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "\nfailures by property:")
 		for _, f := range sum.ByProperty {
-			fmt.Fprintf(tw, "  %s\t%d\tseeds %s\n", f.Property, len(f.Seeds), seedList(f.Seeds))
+			fmt.Fprintf(tw, "  %s\t%d\tseeds %s\n", f.Property, f.Count, seedList(f.Seeds))
 		}
 		tw.Flush()
 		fmt.Fprintln(w, "\nreplay each failure with:")
@@ -178,8 +252,8 @@ func summarize(w io.Writer, t target, s SweepJSON) int {
 
 // coverage prints, for every mark, the fraction of runs that hit it and
 // what the scenario requires; it returns how many requirements were missed.
-func coverage(w io.Writer, t target, s SweepJSON) int {
-	marks := runner.Coverage(t.Sc, s)
+func coverage(w io.Writer, tally *runner.Tally) int {
+	marks := tally.Coverage()
 	if marks == nil {
 		return 0
 	}
@@ -206,11 +280,11 @@ func coverage(w io.Writer, t target, s SweepJSON) int {
 
 // gates prints the percentiles of the measured costs and the scenario's
 // bounds the sweep broke, naming the seeds; it returns how many it broke.
-func gates(w io.Writer, t target, s SweepJSON) int {
-	if len(s.Runs) == 0 {
+func gates(w io.Writer, tally *runner.Tally) int {
+	if tally.Summary().Runs == 0 {
 		return 0
 	}
-	c := runner.Gates(t.Sc, s)
+	c := tally.Costs()
 	row := func(tw io.Writer, name string, v []float64, unit string) {
 		if len(v) == 0 {
 			return
@@ -250,14 +324,3 @@ func seedList(s []uint64) string {
 }
 
 func secs(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "s" }
-
-func writeJUnit(path string, s SweepJSON) error {
-	b, err := results.JUnit(s)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("writing JUnit report: %w", err)
-	}
-	return nil
-}

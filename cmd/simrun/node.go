@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/syncsim/syncsim/nodes/external"
+	"github.com/syncsim/syncsim/nodes/reference"
+	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim"
+)
+
+func runNode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	const name = "simrun node"
+	fs := newFlagSet(name)
+	scen := fs.String("scenario", "", "tune the node as scenario `NAME|FILE` tunes the reference nodes (drain rate, queue, retained log)")
+	bug := fs.String("bug", "", "switch on planted bugs, comma-separated `NAMES` (simrun catalogue -list)")
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, `Usage: simrun node lite|origin [-scenario NAME|FILE] [-bug NAMES]
+
+Serve a reference node over the external-node protocol on stdin and stdout
+(docs/external-nodes.md): the harness starts it as any other program, so the
+protocol is exercised by a complete implementation, and a run with every
+node served this way has the same trace hash as the same run in-process.
+Durable state is a journal of its inputs in the state directory the hello
+names; after a crash the new process replays it.
+
+Flags:
+`)
+		printFlags(w, fs)
+		fmt.Fprint(w, `
+Examples:
+  simrun run -scenario lossy -seed 3 -lite-exec 'simrun node lite' -origin-exec 'simrun node origin'
+  simrun run -scenario slow-consumer -seed 1 -lite-exec 'simrun node lite -scenario slow-consumer -bug no-push-retry'
+`)
+	}
+	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) != 1 || pos[0] != "lite" && pos[0] != "origin" {
+		return failf(stderr, name, "want one role, lite or origin (run %s -h for help)", name)
+	}
+	ref := reference.Config{}
+	if *scen != "" {
+		sc, err := scenarios.Resolve(*scen)
+		if err != nil {
+			return failf(stderr, name, "%v", err)
+		}
+		ref = sc.Reference()
+	}
+	if *bug != "" {
+		if err := reference.Apply(*bug, &ref); err != nil {
+			return failf(stderr, name, "-bug: %v", err)
+		}
+	}
+	var impl sim.Impl
+	if pos[0] == "lite" {
+		impl = ref.LiteImpl()
+	} else {
+		impl = ref.OriginImpl()
+	}
+	if err := external.Serve(stdin, stdout, impl); err != nil {
+		return fail(stderr, name, err)
+	}
+	return exitOK
+}
