@@ -20,6 +20,10 @@ const MaxLines = 8
 // a sweep's runs do not keep them.
 var ErrNoSeries = errors.New("the result has no time series")
 
+// ErrBadResult is returned (wrapped) for a result holding what no run can
+// have written (see results.Run.Validate); it is refused, not drawn.
+var ErrBadResult = errors.New("the result is not one simrun writes")
+
 // Fault windows: the node faults that last a while, and how long. Every
 // other fault is an instant. (faults.Injector.fire: windows end at heal at
 // the latest; a clock skew lasts 5 s.)
@@ -41,6 +45,9 @@ type runData struct {
 func newRunData(r *results.Run) (*runData, error) {
 	if r == nil || len(r.Series) == 0 {
 		return nil, fmt.Errorf("%w (a sweep keeps none; write one with simrun run -json FILE)", ErrNoSeries)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadResult, err)
 	}
 	d := &runData{r: r, series: map[string]map[int][][2]float64{}, end: r.EndS}
 	seen := map[int]bool{}

@@ -43,6 +43,9 @@ func SweepFigures(s *results.Sweep) ([]Figure, error) {
 	if s == nil || len(s.Runs) == 0 {
 		return nil, ErrNoRuns
 	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadResult, err)
+	}
 	var figs []Figure
 	if conv := convergeTimes(s); len(conv) > 0 {
 		figs = append(figs, histFigure(conv), cdfFigure(conv))

@@ -66,6 +66,16 @@ func (p Plan) Seeds() iter.Seq[uint64] {
 	}
 }
 
+// Nth is the shard's i-th seed (from 0), in constant time; ok is false
+// past its end.
+func (p Plan) Nth(i uint64) (seed uint64, ok bool) {
+	first, ok := p.first()
+	if !ok || i >= p.Len() {
+		return 0, false
+	}
+	return first + i*p.Shards, true
+}
+
 // Sharded reports whether the plan is one shard of several.
 func (p Plan) Sharded() bool { return p.Shards > 1 }
 

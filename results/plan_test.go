@@ -26,6 +26,14 @@ func TestPlan(t *testing.T) {
 		if !slices.Equal(got, tc.want) || tc.p.Len() != uint64(len(tc.want)) {
 			t.Errorf("%+v: seeds %v (len %d), want %v", tc.p, got, tc.p.Len(), tc.want)
 		}
+		for i, want := range tc.want {
+			if s, ok := tc.p.Nth(uint64(i)); !ok || s != want {
+				t.Errorf("%+v: Nth(%d) = %d, %v; want %d", tc.p, i, s, ok, want)
+			}
+		}
+		if _, ok := tc.p.Nth(uint64(len(tc.want))); ok {
+			t.Errorf("%+v: Nth past the end is ok", tc.p)
+		}
 	}
 	// Every seed in exactly one shard.
 	seen := map[uint64]int{}

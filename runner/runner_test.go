@@ -77,7 +77,7 @@ func TestVerdicts(t *testing.T) {
 		{Seed: 5, Pass: false, Replay: "r5", Violation: &results.Violation{Property: "convergence"}},
 	}}
 	sum := Summarize(s)
-	if sum.Runs != 5 || sum.Passed != 2 || sum.Failed != 3 || !slices.Equal(sum.Converge, []float64{0.5, 9}) ||
+	if sum.Runs != 5 || sum.Passed != 2 || sum.Failed != 3 || sum.Converge.N() != 2 || sum.Converge.Pct(50) != 0.5 || sum.Converge.Max() != 9 ||
 		!slices.Equal(sum.Replays, []string{"r2", "r4", "r5"}) {
 		t.Fatalf("summary %+v", sum)
 	}

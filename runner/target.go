@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
 )
 
@@ -127,11 +128,17 @@ func ShellQuote(s string) string {
 
 // Run runs seed of t, streaming the trace to trace when it is not nil.
 func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
+	return t.RunShowing(seed, trace, nil)
+}
+
+// RunShowing is Run that tells progress the simulated time now and then
+// (see topology.Params.Progress).
+func (t Target) RunShowing(seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
 	p, err := t.Sc.Params(seed)
 	if err != nil {
 		return topology.Result{}, err
 	}
-	p.Trace = trace
+	p.Trace, p.Progress = trace, progress
 	c, err := topology.New(p)
 	if err != nil {
 		return topology.Result{}, err

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"math"
-	"slices"
 	"time"
 
 	"github.com/syncsim/syncsim/results"
@@ -13,9 +12,9 @@ import (
 // Summary is a sweep's outcome.
 type Summary struct {
 	Runs, Passed, Failed int
-	// Converge is the time from heal to convergence of each passing run
-	// that converged, in seconds, sorted.
-	Converge []float64
+	// Converge is the distribution of the time from heal to convergence
+	// of the passing runs that converged, in seconds.
+	Converge *Dist
 	// ByProperty lists the failed seeds by the property they broke, in
 	// the order the properties first appear.
 	ByProperty []Failures
@@ -70,10 +69,10 @@ func Coverage(sc *scenarios.Scenario, s results.Sweep) []MarkCoverage {
 	return t.Coverage()
 }
 
-// Costs are a sweep's measured costs of converging, each sorted, and the
-// scenario's gates they break.
+// Costs are the distributions of a sweep's measured costs of converging,
+// and the scenario's gates they break.
 type Costs struct {
-	Converge, ResyncRatio, MaxStarve []float64 // seconds, x, seconds
+	Converge, ResyncRatio, MaxStarve *Dist // seconds, x, seconds
 	Broken                           []GateBreak
 }
 
@@ -102,17 +101,17 @@ func Gates(sc *scenarios.Scenario, s results.Sweep) Costs {
 const keepAtMost = 1000
 
 // Tally takes a sweep's runs one at a time and keeps what its verdicts
-// need: counts, the few numbers per run the percentiles need (24 bytes),
-// and the first failures. Memory stays flat in the number of seeds
-// otherwise.
+// need: counts, the distributions of three figures (see Dist) and the
+// first failures. Its memory stays flat in the number of seeds.
 type Tally struct {
 	sc       *scenarios.Scenario
 	sum      Summary
 	at       map[string]int // property -> index in sum.ByProperty
 	hits     map[string]int
 	runs     int
-	ratio    []float64
-	starve   []float64
+	converge Dist
+	ratio    Dist
+	starve   Dist
 	broken   []GateBreak // per-run gate breaks (the p99 one is judged at the end)
 	overBy   []uint64    // seeds whose time to converge is over the p99 gate
 	p99Bound float64
@@ -137,10 +136,10 @@ func (t *Tally) Add(r results.Run) {
 	for m := range r.Marks {
 		t.hits[m]++
 	}
-	t.ratio = append(t.ratio, r.Metrics.ResyncRatio)
-	t.starve = append(t.starve, r.Metrics.MaxStarveS)
+	t.ratio.Add(r.Metrics.ResyncRatio)
+	t.starve.Add(r.Metrics.MaxStarveS)
 	if r.ConvergeAfter != nil && r.Pass {
-		s.Converge = append(s.Converge, *r.ConvergeAfter)
+		t.converge.Add(*r.ConvergeAfter)
 		if t.p99Bound > 0 && *r.ConvergeAfter > t.p99Bound && len(t.overBy) < keepAtMost {
 			t.overBy = append(t.overBy, r.Seed)
 		}
@@ -190,8 +189,7 @@ func (t *Tally) gates() *scenarios.Gates {
 // Summary is the sweep's outcome so far.
 func (t *Tally) Summary() Summary {
 	s := t.sum
-	s.Converge = slices.Clone(s.Converge)
-	slices.Sort(s.Converge)
+	s.Converge = &t.converge
 	return s
 }
 
@@ -216,12 +214,9 @@ func (t *Tally) Coverage() []MarkCoverage {
 
 // Costs are the measured costs and the gates broken.
 func (t *Tally) Costs() Costs {
-	c := Costs{Converge: slices.Clone(t.sum.Converge), ResyncRatio: slices.Clone(t.ratio), MaxStarve: slices.Clone(t.starve)}
-	for _, v := range [][]float64{c.Converge, c.ResyncRatio, c.MaxStarve} {
-		slices.Sort(v)
-	}
-	if t.p99Bound > 0 && len(c.Converge) > 0 && Pct(c.Converge, 99) > t.p99Bound {
-		c.Broken = append(c.Broken, GateBreak{Gate: "converge-p99", Value: Pct(c.Converge, 99), Bound: t.p99Bound, Seeds: t.overBy})
+	c := Costs{Converge: &t.converge, ResyncRatio: &t.ratio, MaxStarve: &t.starve}
+	if p99 := c.Converge.Pct(99); t.p99Bound > 0 && c.Converge.N() > 0 && p99 > t.p99Bound {
+		c.Broken = append(c.Broken, GateBreak{Gate: "converge-p99", Value: p99, Bound: t.p99Bound, Seeds: t.overBy})
 	}
 	c.Broken = append(c.Broken, t.broken...)
 	return c

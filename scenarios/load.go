@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -46,8 +47,12 @@ func (s *Scenario) Validate() error {
 		return fieldErr("origin_rate", "%g: must not be negative", s.OriginRate)
 	case s.WriteFor < 0:
 		return fieldErr("write_for", "must not be negative")
+	case sim.Time(s.WriteFor) > topology.MaxSimulated:
+		return fieldErr("write_for", "%s: at most %s", sim.Time(s.WriteFor), topology.MaxSimulated)
 	case s.Budget < 0:
 		return fieldErr("budget", "must not be negative")
+	case sim.Time(s.Budget) > topology.MaxSimulated:
+		return fieldErr("budget", "%s: at most %s", sim.Time(s.Budget), topology.MaxSimulated)
 	case s.LiteDrainRate < 0:
 		return fieldErr("lite_drain_rate", "must not be negative")
 	case s.RetainLog < 0:
@@ -89,6 +94,18 @@ func (s *Scenario) Validate() error {
 	lites := s.Lites
 	if lites == 0 {
 		lites = topology.Defaults().Lites
+	}
+	p := topology.Defaults()
+	p.Lites, p.WriteFor = lites, heal
+	if s.LiteRate != 0 {
+		p.LiteRate = s.LiteRate
+	}
+	if s.OriginRate != 0 {
+		p.OriginRate = s.OriginRate
+	}
+	if d := p.Deliveries(); d > topology.MaxDeliveries {
+		return fieldErr("write_for", "%d lites writing %g/s each (origin %g/s) for %s make about %.3g deliveries (writes × lites), over the limit of %.3g that a run finishes in minutes: shorten write_for, lower the rates or use fewer lites",
+			p.Lites, p.LiteRate, p.OriginRate, p.WriteFor, d, float64(topology.MaxDeliveries))
 	}
 	roles := topology.Roles(lites)
 	for i, f := range s.Faults {
@@ -210,13 +227,19 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		switch {
 		case errors.As(err, &syn):
 			return nil, fmt.Errorf("%s:%s: %v", name, LineCol(data, max(syn.Offset-1, 0)), syn) // Offset is just past the bad byte
-		case errors.As(err, &typ):
-			return nil, fmt.Errorf("%s:%s: field %q: want %s, got JSON %s", name, LineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+		case errors.As(err, &typ), errors.Is(err, io.EOF):
+			off, msg := jsonpos.Describe(err, "a scenario")
+			return nil, fmt.Errorf("%s:%s: %s", name, LineCol(data, max(off, 0)), msg)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return nil, fmt.Errorf("%s:%s: unknown field %q", name, LineCol(data, keyOffset(data, f)), f)
 		default:
-			return nil, fmt.Errorf("%s:%s: %v", name, LineCol(data, dec.InputOffset()), err)
+			_, msg := jsonpos.Describe(err, "a scenario")
+			off := dec.InputOffset()
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				off = int64(len(bytes.TrimRight(data, " \t\r\n")))
+			}
+			return nil, fmt.Errorf("%s:%s: %s", name, LineCol(data, off), msg)
 		}
 	}
 	if dec.More() {

@@ -1,9 +1,10 @@
 package sim
 
 import (
-	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 )
 
 // Time is simulated time in nanoseconds since the start of a run.
@@ -21,15 +22,22 @@ const (
 // Seconds returns t as floating-point seconds (for reports only).
 func (t Time) Seconds() float64 { return float64(t) / float64(Second) }
 
+// String is t in seconds, as few digits as exact: 1s, 0.4s, 0.03098241s.
+// Every duration syncsim prints takes this one form.
 func (t Time) String() string {
-	switch {
-	case t%Second == 0:
-		return fmt.Sprintf("%ds", t/Second)
-	case t%Millisecond == 0:
-		return fmt.Sprintf("%.3fs", t.Seconds())
-	default:
-		return fmt.Sprintf("%.9fs", t.Seconds())
+	neg := t < 0
+	if neg {
+		t = -t
 	}
+	s := strconv.FormatInt(int64(t/Second), 10)
+	if frac := int64(t % Second); frac != 0 {
+		f := strconv.FormatInt(frac+int64(Second), 10)[1:] // nine digits, zero-padded
+		s += "." + strings.TrimRight(f, "0")
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s + "s"
 }
 
 // Stream derives an independent random stream from the root seed and a

@@ -31,6 +31,10 @@ type Config struct {
 	// next write at each node happens; see Workload.
 	Workload Workload
 	Trace    TraceSink // optional; nil keeps only the hash and the tail
+	// Progress, if set, is told the simulated time every ProgressEvents
+	// events (for a progress display: it sees the clock and nothing else,
+	// so it cannot change the run).
+	Progress func(now Time)
 	// Monitor, if set, sees every step, observation and sent frame: the
 	// hook the property checkers use. It must not change the world except
 	// through Stop.
@@ -521,6 +525,10 @@ func (w *World) apply(id NodeID, fx *Effects) {
 	}
 }
 
+// ProgressEvents is how often Config.Progress is called: a few hundred
+// times a second at the kernel's speed.
+const ProgressEvents = 1 << 14
+
 // Run executes events until the deadline, OnSample asks to stop, or nothing
 // is left to do, and returns the result.
 func (w *World) Run() Result {
@@ -541,6 +549,9 @@ func (w *World) Run() Result {
 		}
 		w.now = ev.at
 		w.counters.Events++
+		if w.cfg.Progress != nil && w.counters.Events%ProgressEvents == 0 {
+			w.cfg.Progress(w.now)
+		}
 		w.dispatch(&ev)
 	}
 	w.trace.flush()

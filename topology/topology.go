@@ -21,10 +21,18 @@ import (
 	"github.com/syncsim/syncsim/wire"
 )
 
-// The topology's limits: the largest runs it builds.
+// The topology's limits: the largest runs it builds. A run inside them
+// finishes in minutes on one core; one outside would run for hours or
+// exhaust memory, so it is refused before it starts.
 const (
 	MaxLites       = 4096
 	MaxCollections = 1024
+	// MaxSimulated bounds write_for and budget each: a day of simulated
+	// time (a 3-Lite day runs in about 30 s at flat memory).
+	MaxSimulated = 24 * 60 * sim.Minute
+	// MaxDeliveries bounds Deliveries: 1,024 Lites writing for 2 s are
+	// 42 M and run in about 15 s.
+	MaxDeliveries = 500e6
 )
 
 // Params describe a run.
@@ -48,6 +56,9 @@ type Params struct {
 	// Interceptor overrides the fault injector (tests of the kernel).
 	Interceptor sim.Interceptor
 	Trace       sim.TraceSink
+	// Progress, if set, is told the simulated time now and then (see
+	// sim.Config.Progress); it cannot change the run.
+	Progress func(now sim.Time)
 	// Setup runs after the world is built and before it runs: faults
 	// schedule themselves here.
 	Setup func(c *Cluster)
@@ -57,6 +68,14 @@ type Params struct {
 func Defaults() Params {
 	return Params{Lites: 3, Collections: 2, Docs: 32, LiteRate: 20, OriginRate: 20,
 		WriteFor: 5 * sim.Second, Budget: 30 * sim.Second}
+}
+
+// Deliveries estimates the work of a run: every write is delivered to
+// every Lite (each subscribes to every collection), so the frames of a run
+// grow with writes × Lites.
+func (p *Params) Deliveries() float64 {
+	writes := (float64(p.Lites)*p.LiteRate + p.OriginRate) * p.WriteFor.Seconds()
+	return writes * float64(p.Lites)
 }
 
 // Validate reports the first parameter that makes no sense.
@@ -72,6 +91,11 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("write rates must not be negative")
 	case p.WriteFor < 0 || p.Budget <= 0:
 		return fmt.Errorf("write_for must be >= 0 and budget > 0")
+	case p.WriteFor > MaxSimulated || p.Budget > MaxSimulated:
+		return fmt.Errorf("write_for %s, budget %s: each must be at most %s", p.WriteFor, p.Budget, MaxSimulated)
+	case p.Deliveries() > MaxDeliveries:
+		return fmt.Errorf("%d lites writing %g/s each (origin %g/s) for %s: about %.3g deliveries (writes × lites), over the limit of %.3g",
+			p.Lites, p.LiteRate, p.OriginRate, p.WriteFor, p.Deliveries(), float64(MaxDeliveries))
 	case p.Origin.New == nil:
 		return errors.New("no implementation given for the origin")
 	case p.Lite.New == nil:
@@ -251,6 +275,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 		Workload:    newWorkload(p, c.colls),
 		Trace:       p.Trace,
 		Monitor:     monitor,
+		Progress:    p.Progress,
 	})
 	c.Check.Attach(c.World)
 	if c.Faults != nil {

@@ -634,9 +634,9 @@ func (r *bodyReader) raw(field string) RawValue {
 	if _, ok := r.peek(field); !ok {
 		return nil
 	}
-	end, err := skipValue(r.data, r.pos)
+	end, at, err := skipValue(r.data, r.pos)
 	if err != "" {
-		r.fail(r.pos, field, "%s", err)
+		r.fail(at, field, "%s", err)
 		return nil
 	}
 	v := RawValue(r.data[r.pos:end:end])
@@ -654,7 +654,7 @@ const maxDepth = 64
 // skipValue returns the end of the MessagePack value starting at off. It is
 // iterative with an explicit, bounded stack: hostile nesting cannot exhaust
 // the goroutine stack.
-func skipValue(data []byte, off int) (end int, problem string) {
+func skipValue(data []byte, off int) (end, at int, problem string) {
 	var stack [maxDepth + 1]int // remaining elements per open container
 	depth := 0
 	stack[0] = 1
@@ -666,8 +666,9 @@ func skipValue(data []byte, off int) (end int, problem string) {
 		}
 		stack[depth]--
 		if pos >= len(data) {
-			return 0, "value ends early"
+			return 0, pos, "value ends early"
 		}
+		at = pos // the element's code: where every problem below is
 		c := data[pos]
 		pos++
 		size, children := 0, 0
@@ -706,11 +707,11 @@ func skipValue(data []byte, off int) (end int, problem string) {
 		case c == msgpcode.Str32, c == msgpcode.Bin32, c == msgpcode.Ext32, c == msgpcode.Array32, c == msgpcode.Map32:
 			width = 4
 		default:
-			return 0, fmt.Sprintf("invalid MessagePack code 0x%02x at byte %d", c, pos-1)
+			return 0, at, fmt.Sprintf("invalid MessagePack code 0x%02x", c)
 		}
 		if width > 0 {
 			if len(data)-pos < width {
-				return 0, "length prefix ends early"
+				return 0, at, "length prefix ends early"
 			}
 			var n int
 			switch width {
@@ -723,7 +724,7 @@ func skipValue(data []byte, off int) (end int, problem string) {
 				// negative on 32-bit platforms for lengths >= 2^31.
 				v := binary.BigEndian.Uint32(data[pos:])
 				if uint64(v) > uint64(len(data)) {
-					return 0, fmt.Sprintf("length %d is more than the %d bytes that remain", v, len(data)-pos-width)
+					return 0, at, fmt.Sprintf("length %d is more than the %d bytes that remain", v, len(data)-pos-width)
 				}
 				n = int(v)
 			}
@@ -740,21 +741,21 @@ func skipValue(data []byte, off int) (end int, problem string) {
 			}
 		}
 		if size > len(data)-pos {
-			return 0, fmt.Sprintf("value declares %d bytes but only %d remain", size, len(data)-pos)
+			return 0, at, fmt.Sprintf("value declares %d bytes but only %d remain", size, len(data)-pos)
 		}
 		pos += size
 		if children > 0 {
 			if children > len(data)-pos {
-				return 0, fmt.Sprintf("container declares %d elements but only %d bytes remain", children, len(data)-pos)
+				return 0, at, fmt.Sprintf("container declares %d elements but only %d bytes remain", children, len(data)-pos)
 			}
 			if depth == maxDepth {
-				return 0, fmt.Sprintf("nesting deeper than %d", maxDepth)
+				return 0, at, fmt.Sprintf("nesting deeper than %d", maxDepth)
 			}
 			depth++
 			stack[depth] = children
 		}
 	}
-	return pos, ""
+	return pos, 0, ""
 }
 
 // describeCode names a MessagePack code for error messages.

@@ -160,7 +160,7 @@ var decodeErrCases = []errCase{
 
 	// ---- the raw compensation value ----
 	{name: "compensation nested 65 deep", in: frameHex(0x12, "93 01 a0"+strings.Repeat("91", 65)+"00"),
-		kind: wire.ErrBadBody, off: 8, typ: wire.TypeDeltaReject, detail: []string{"compensation", "nesting deeper than 64"}},
+		kind: wire.ErrBadBody, off: 72, typ: wire.TypeDeltaReject, detail: []string{"compensation", "nesting deeper than 64"}},
 	{name: "compensation code c1", in: "12 04000000 93 01 a0 c1", kind: wire.ErrBadBody, off: 8,
 		typ: wire.TypeDeltaReject, detail: []string{"compensation", "0xc1"}},
 	{name: "compensation cut short", in: "12 05000000 93 01 a0 9201", kind: wire.ErrBadBody, off: 8,

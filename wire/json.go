@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/syncsim/syncsim/internal/jsonpos"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -259,7 +260,8 @@ func strictUnmarshal(data []byte, dst any, what string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		_, msg := jsonpos.Describe(err, what)
+		return fmt.Errorf("%s: %s", what, msg)
 	}
 	if dec.More() {
 		return fmt.Errorf("%s: trailing data after the JSON object", what)

@@ -46,7 +46,7 @@ escapes every hunt. A bug can also be switched on in any scenario file
 Flags:
 `)
 		printFlags(w, fs)
-		fmt.Fprint(w, "\nExamples:\n  simrun catalogue -list\n  simrun catalogue -seeds 50 -starts 3\n  simrun catalogue -bug dedup-before-apply\n")
+		fmt.Fprint(w, "\nExamples:\n  simrun catalogue -list\n  simrun catalogue -seeds 20 -starts 2\n  simrun catalogue -bug dedup-before-apply\n")
 	}
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code

@@ -126,7 +126,8 @@ Commands:
 	}
 	b.WriteString(`
 Run "simrun COMMAND -h" for a command's flags, arguments and examples.
-Exit status: 0 on success, 2 on any error (one line on stderr).
+Exit status: 0 success; 1 a run failed a property, or a sweep failed, missed
+a requirement or was interrupted; 2 bad flags or input (one line on stderr).
 
 Example:
   $ simrun wire encode Throttle '{"throttle":true,"queue_depth":1000,"suggested_rate":50}'

@@ -31,7 +31,7 @@ Flags:
 		fmt.Fprint(w, `
 Examples:
   simrun run -scenario lossy -seed 3 -lite-exec 'simrun node lite' -origin-exec 'simrun node origin'
-  simrun run -scenario slow-consumer -seed 1 -lite-exec 'simrun node lite -scenario slow-consumer -bug no-push-retry'
+  simrun run -scenario lossy -seed 1 -lite-exec 'simrun node lite -bug no-push-retry'     # fails convergence (exit 1)
 `)
 	}
 	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)

@@ -35,7 +35,7 @@ Flags:
 		fmt.Fprint(w, `
 Example:
   simrun run -scenario slow-consumer -seed 1 -json r.json
-  simrun plot r.json -o report && open report/index.html
+  simrun plot r.json -o report     # then open report/index.html in a browser
 `)
 	}
 	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)

@@ -107,10 +107,36 @@ func TestPlotErrors(t *testing.T) {
 	var s SweepJSON
 	json.Unmarshal([]byte(mustRead(t, sweep)), &s)
 	one, _ := json.Marshal(s.Runs[0])
+	// A run's result with its series, edited as no run writes it: refused
+	// before drawing, the field named, in bounded time and memory.
+	good := filepath.Join(dir, "good.json")
+	simrun(t, nil, "run", "-scenario", "lossy", "-seed", "2", "-json", good)
+	edit := func(name string, change func(map[string]any)) string {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(mustRead(t, good)), &r); err != nil {
+			t.Fatal(err)
+		}
+		change(r)
+		b, _ := json.Marshal(r)
+		return write(name, string(b))
+	}
+	series := func(r map[string]any) map[string]any { return r["series"].([]any)[0].(map[string]any) }
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{edit("end.json", func(r map[string]any) { r["end_s"] = 1e300 })}, "end_s: 1e+300: want 0..176400 seconds"},
+		{[]string{edit("node.json", func(r map[string]any) { series(r)["node"] = 99999 })}, "series[0].node: 99999: want 0..4096"},
+		{[]string{edit("points.json", func(r map[string]any) {
+			pts := series(r)["points"].([]any)
+			for len(pts) <= 1024 {
+				pts = append(pts, pts...)
+			}
+			series(r)["points"] = pts
+		})}, "series[0].points:"},
+		{[]string{edit("faultat.json", func(r map[string]any) {
+			r["faults"] = []any{map[string]any{"kind": "drop", "at_ns": 1e18}}
+		})}, "faults[0].at_ns"},
 		{nil, "want one result file"},
 		{[]string{"a.json", "b.json"}, "want one result file"},
 		{[]string{filepath.Join(dir, "missing.json")}, "no such file"},
@@ -121,9 +147,12 @@ func TestPlotErrors(t *testing.T) {
 		{[]string{write("noseries.json", string(one))}, "has no time series"},
 		{[]string{"-bogus"}, "flag provided but not defined"},
 	} {
-		res := simrun(t, nil, append([]string{"plot"}, tc.args...)...)
+		res := simrun(t, nil, append([]string{"plot", "-o", filepath.Join(dir, "out")}, tc.args...)...)
 		if res.code != 2 || !strings.HasPrefix(res.stderr, "simrun plot: ") || strings.Count(res.stderr, "\n") != 1 || !strings.Contains(res.stderr, tc.want) {
 			t.Errorf("plot %v: exit %d, stderr %q; want 2 and one line with %q", tc.args, res.code, res.stderr, tc.want)
+		}
+		if res.maxRSSKB > 200<<10 {
+			t.Errorf("plot %v: peak memory %d MB, want under 200 MB", tc.args, res.maxRSSKB>>10)
 		}
 	}
 	if res := simrun(t, nil, "plot", "-h"); res.code != 0 || !strings.Contains(res.stdout, "Usage: simrun plot RESULT.json") || !strings.Contains(res.stdout, "Example:") {

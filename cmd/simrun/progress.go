@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncsim/syncsim/sim"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,17 +28,28 @@ type progress struct {
 	nextLine   uint64
 }
 
+// terminalWidth is the width of the terminal w is, or ok false if w is
+// not a terminal.
+func terminalWidth(w io.Writer) (width int, ok bool) {
+	f, isFile := w.(*os.File)
+	if !isFile {
+		return 0, false
+	}
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return 0, false
+	}
+	if ws.Col == 0 {
+		return 80, true
+	}
+	return int(ws.Col), true
+}
+
 func newProgress(mode string, w io.Writer, total uint64) *progress {
 	p := &progress{w: w, mode: mode, total: total, start: time.Now(), width: 80}
-	f, isFile := w.(*os.File)
-	terminal := false
-	if isFile {
-		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
-			terminal = true
-			if ws.Col > 0 {
-				p.width = int(ws.Col)
-			}
-		}
+	width, terminal := terminalWidth(w)
+	if terminal {
+		p.width = width
 	}
 	if mode == "auto" {
 		p.mode = "lines"
@@ -97,5 +109,54 @@ func (p *progress) bar(width int) string {
 func (p *progress) finish() {
 	if p.mode == "bar" {
 		fmt.Fprintln(p.w)
+	}
+}
+
+// runTicker shows a single run's simulated time on a terminal, redrawn at
+// most 10 times a second once the run has taken half a second: short runs
+// print nothing. It reads the clock the kernel hands it, so it cannot
+// change the run.
+type runTicker struct {
+	w           io.Writer
+	width       int
+	end         sim.Time
+	start, last time.Time
+	shown       bool
+	name        string
+}
+
+func runProgress(w io.Writer, t target, seed uint64) *runTicker {
+	width, ok := terminalWidth(w)
+	if !ok {
+		return nil
+	}
+	s := &runTicker{w: w, width: width, start: time.Now(), name: fmt.Sprintf("%s seed %d", t.Sc.Name, seed)}
+	if p, err := t.Sc.Params(seed); err == nil {
+		s.end = p.WriteFor + p.Budget
+	}
+	return s
+}
+
+func (s *runTicker) at(now sim.Time) {
+	if s == nil {
+		return
+	}
+	wall := time.Now()
+	if wall.Sub(s.start) < 500*time.Millisecond || wall.Sub(s.last) < 100*time.Millisecond {
+		return
+	}
+	s.last, s.shown = wall, true
+	now -= now % (100 * sim.Millisecond)
+	line := fmt.Sprintf("%s: simulated %s of at most %s (%.0f%%), %s elapsed", s.name, now, s.end,
+		100*now.Seconds()/max(s.end.Seconds(), 1e-9), wall.Sub(s.start).Round(time.Second))
+	if len(line) > s.width-1 {
+		line = line[:s.width-1]
+	}
+	fmt.Fprintf(s.w, "\r%s\x1b[K", line)
+}
+
+func (s *runTicker) done() {
+	if s != nil && s.shown {
+		fmt.Fprint(s.w, "\r\x1b[K")
 	}
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -80,9 +82,9 @@ Flags:
 Examples:
   simrun run -scenario swarm -seed 7
   simrun run -scenario lossy -seed 3 -trace trace.jsonl -json result.json
-  simrun run -scenario my-scenario.json -seed 1 -check-determinism
+  simrun show lossy > my-scenario.json && simrun run -scenario my-scenario.json -seed 1 -check-determinism
   simrun run -scenario slow-consumer -seed 1 -report report/
-  simrun run -scenario lossy -seed 1 -bug dedup-before-apply
+  simrun run -scenario lossy -seed 1 -bug dedup-before-apply     # fails acked-not-lost (exit 1)
 `)
 	}
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
@@ -92,8 +94,22 @@ Examples:
 	if !ok {
 		return code
 	}
-	if t.Sc.Seed != 0 && !flagSet(fs, "seed") {
-		*seed = t.Sc.Seed // a shrunk scenario file carries the seed it fails with
+	if err := pickSeed(fs, seed, t); err != nil {
+		return failf(stderr, name, "%v", err)
+	}
+	// Every output is checked before the run: a long run never ends in
+	// "no such directory".
+	for _, o := range []struct{ flag, path string }{{"-json", *jsonFile}, {"-trace", *traceFile}} {
+		if o.path != "" {
+			if err := checkWritable(o.path); err != nil {
+				return failf(stderr, name, "%s: %v", o.flag, err)
+			}
+		}
+	}
+	if *reportDir != "" {
+		if err := checkDir(*reportDir); err != nil {
+			return failf(stderr, name, "-report: %v", err)
+		}
 	}
 	var trace io.Writer
 	if *traceFile != "" {
@@ -104,7 +120,9 @@ Examples:
 		defer f.Close()
 		trace = f
 	}
-	r, err := t.Run(*seed, trace)
+	show := runProgress(stderr, t, *seed)
+	r, err := t.RunShowing(*seed, trace, show.at)
+	show.done()
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}
@@ -217,4 +235,36 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// pickSeed settles the seed of a single run: -seed if given, else the
+// scenario file's "seed" (a shrunk file carries the seed it fails with),
+// else 1. Seed 0 is refused everywhere, so that a file without a seed is
+// never read as seed 0 by one command and seed 1 by another.
+func pickSeed(fs *flag.FlagSet, seed *uint64, t target) error {
+	if t.Sc.Seed != 0 && !flagSet(fs, "seed") {
+		*seed = t.Sc.Seed
+	}
+	if *seed == 0 {
+		return errors.New("-seed 0: seeds start at 1")
+	}
+	return nil
+}
+
+// checkWritable makes sure a file can be created at path before the work
+// that fills it starts; it leaves nothing behind.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("cannot write %s: no directory %s", path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("cannot write %s: it is a directory", path)
+	}
+	f, err := os.CreateTemp(dir, ".simrun-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,29 +163,42 @@ func TestSweepSummaryJSONJUnitAndShards(t *testing.T) {
 	}
 }
 
+// A sweep of more seeds than could ever run starts at once, holds flat
+// memory, and on Ctrl-C writes what ran and says what did not: in the
+// summary, the JSON and the JUnit report.
 func TestSweepInterruptKeepsResults(t *testing.T) {
 	dir := t.TempDir()
-	out := filepath.Join(dir, "partial.json")
-	cmd := exec.Command(binPath, "sweep", "-scenario", "fanout", "-seeds", "100000", "-parallel", "1", "-progress", "none", "-json", out)
+	out, junit := filepath.Join(dir, "partial.json"), filepath.Join(dir, "partial.xml")
+	cmd := exec.Command(binPath, "sweep", "-scenario", "fanout", "-seeds", "99999999999", "-parallel", "2", "-progress", "none", "-json", out, "-junit", junit)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(2 * time.Second)
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	code := cmd.ProcessState.ExitCode()
 	if code != 1 || !strings.Contains(stderr.String(), "interrupted after") {
 		t.Fatalf("exit %d (%v), stderr %q", code, err, stderr.String())
 	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > 200<<10 {
+		t.Errorf("peak memory %d MB for a sweep of 99,999,999,999 seeds, want under 200 MB", ru.Maxrss>>10)
+	}
 	var s SweepJSON
 	b, err := os.ReadFile(out)
-	if err != nil || json.Unmarshal(b, &s) != nil || !s.Interrupted || len(s.Runs) == 0 || len(s.Runs) >= 100000 {
-		t.Fatalf("partial results: %v, %d runs, interrupted=%v", err, len(s.Runs), s.Interrupted)
+	if err != nil || json.Unmarshal(b, &s) != nil || !s.Interrupted || len(s.Runs) == 0 || s.Done != uint64(len(s.Runs)) {
+		t.Fatalf("partial results: %v, %d runs, done %d, interrupted=%v", err, len(s.Runs), s.Done, s.Interrupted)
 	}
-	if !strings.Contains(stdout.String(), "passed") {
-		t.Fatalf("no summary on interrupt: %q", stdout.String())
+	ran := len(s.Runs)
+	if !strings.Contains(stdout.String(), "passed") ||
+		!strings.Contains(stdout.String(), fmt.Sprintf("INTERRUPTED: %d of 99999999999 planned seeds ran; %d did not (seeds %d..99999999999)", ran, 99999999999-ran, ran+1)) {
+		t.Fatalf("summary on interrupt: %q", stdout.String())
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(x), fmt.Sprintf(`tests="%d" failures="0" errors="0" skipped="1"`, ran+1)) ||
+		!strings.Contains(string(x), fmt.Sprintf("%d seeds not run (interrupted)", 99999999999-ran)) {
+		t.Fatalf("junit on interrupt (%v):\n%s", err, x)
 	}
 }
 
@@ -235,7 +249,7 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{[]string{"run", "-scenario", filepath.Join(dir, "missing.json")}, "no such file"},
 		{[]string{"run", "-scenario", bad("syntax.json", "{\n  \"name\": \"x\",\n  \"lites\": 3,,\n}")}, "syntax.json:3:14: invalid character ','"},
 		{[]string{"run", "-scenario", bad("unknown.json", "{\n  \"name\": \"x\",\n  \"litez\": 3\n}")}, `unknown.json:3:3: unknown field "litez"`},
-		{[]string{"run", "-scenario", bad("type.json", "{\"name\": \"x\", \"lites\": \"three\"}")}, `field "lites": want int`},
+		{[]string{"run", "-scenario", bad("type.json", "{\"name\": \"x\", \"lites\": \"three\"}")}, `field "lites": want a whole number, got JSON string`},
 		{[]string{"run", "-scenario", bad("noname.json", "{\"lites\": 3}")}, "name: is required"},
 		{[]string{"run", "-scenario", bad("range.json", "{\"name\": \"x\",\n\"lites\": 5000}")}, "range.json:2:1: lites: 5000: want 1..4096"},
 		{[]string{"run", "-scenario", bad("dur.json", "{\"name\": \"x\", \"budget\": \"soon\"}")}, `bad duration "soon"`},
@@ -252,16 +266,45 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{[]string{"sweep", "-shard", "3/3"}, `-shard "3/3"`},
 		{[]string{"sweep", "-progress", "loud"}, `-progress "loud"`},
 		{[]string{"replay"}, "want -result FILE"},
-		{[]string{"replay", "-result", bad("notresult.json", "[]")}, "is not a result"},
+		{[]string{"replay", "-result", bad("notresult.json", "[]")}, "want a run result as an object, got JSON array"},
+		{[]string{"replay", "-result", bad("nohash.json", `{"scenario": "lossy"}`)}, "is not a result written by simrun run -json: it has no trace_hash"},
+		{[]string{"replay", "-result", bad("badhash.json", `{"scenario": "lossy", "seed": 1, "trace_hash": "xyz"}`)}, `trace_hash "xyz": want 16 hex digits`},
+		{[]string{"replay", "-result", bad("sweepresult.json", `{"scenario": "lossy", "runs": []}`)}, "is a sweep's result, not one run's"},
+		{[]string{"replay", "-scenario", "lossy", "-hash", "12"}, `-hash "12": want 16 hex digits`},
+		{[]string{"replay", "-scenario", "lossy", "-seed", "0", "-hash", "0123456789abcdef"}, "seed 0: seeds start at 1"},
 		{[]string{"merge"}, "want one or more"},
 		{[]string{"merge", bad("notsweep.json", "{}")}, "is not a sweep result"},
 		{[]string{"shrink"}, "-scenario is required"},
 		{[]string{"suite", "-seeds", "0"}, "-seeds 0"},
 		{[]string{"run", "-seed", "x"}, "invalid value"},
+		{[]string{"run", "-seed", "0"}, "-seed 0: seeds start at 1"},
+		{[]string{"shrink", "-scenario", "lossy", "-seed", "0"}, "-seed 0: seeds start at 1"},
+		{[]string{"run", "-scenario", bad("empty.json", "")}, "empty.json:1:1: empty: want a scenario, a JSON object"},
+		{[]string{"run", "-scenario", bad("array.json", "[]")}, "want a scenario as an object, got JSON array"},
+		{[]string{"run", "-scenario", bad("cut.json", `{"name": "x",`)}, "cut.json:1:14: the JSON ends inside a value"},
+		// Values the tool could not finish are refused, the limit named.
+		{[]string{"run", "-scenario", bad("long.json", `{"name": "x", "write_for": "100000h"}`)}, "write_for: 360000000s: at most 86400s"},
+		{[]string{"run", "-scenario", bad("budget.json", `{"name": "x", "budget": "2562047h"}`)}, "budget: 9223369200s: at most 86400s"},
+		{[]string{"run", "-scenario", bad("many.json", `{"name": "x", "lites": 4096}`)}, "about 1.68e+09 deliveries (writes × lites), over the limit of 5e+08"},
+		{[]string{"sweep", "-from", "18446744073709551615", "-seeds", "10"}, "seeds do not wrap"},
+		{[]string{"sweep", "-parallel", "0"}, "-parallel 0: want 1..256"},
+		{[]string{"sweep", "-parallel", "-1"}, "-parallel -1: want 1..256"},
+		{[]string{"sweep", "-parallel", "100000"}, "-parallel 100000: want 1..256"},
+		// Outputs are checked before any work.
+		{[]string{"sweep", "-seeds", "100000", "-json", filepath.Join(dir, "no", "s.json")}, "-json: cannot write"},
+		{[]string{"sweep", "-seeds", "100000", "-junit", filepath.Join(dir, "no", "s.xml")}, "-junit: cannot write"},
+		{[]string{"run", "-json", filepath.Join(dir, "no", "r.json")}, "-json: cannot write"},
+		{[]string{"run", "-trace", filepath.Join(dir, "no", "t.jsonl")}, "-trace: cannot write"},
+		{[]string{"shrink", "-scenario", "lossy", "-o", filepath.Join(dir, "no", "s.json")}, "-o: cannot write"},
+		{[]string{"wire", "decode", ""}, "no frame: the hex argument is empty"},
+		{[]string{"wire", "encode", "Throttle", `{"throttle": true, "queue_depth": -1, "suggested_rate": 1}`}, `field "queue_depth": want a whole number, 0 or more, got JSON number -1`},
 	} {
 		res := simrun(t, nil, tc.args...)
 		if res.code != 2 || strings.Count(res.stderr, "\n") != 1 || !strings.Contains(res.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want one line with %q", tc.args, res.code, res.stderr, tc.want)
+		}
+		if res.maxRSSKB > 200<<10 {
+			t.Errorf("%v: peak memory %d MB refusing bad input, want under 200 MB", tc.args, res.maxRSSKB>>10)
 		}
 	}
 	// JOB_COMPLETION_INDEX without -shards is an error naming the fix.

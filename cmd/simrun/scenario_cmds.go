@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/syncsim/syncsim/internal/jsonpos"
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/scenarios"
@@ -151,7 +152,7 @@ func runReplay(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet(name)
 	resultFile := fs.String("result", "", "a result `FILE` written by simrun run -json (scenario, seed and hash are read from it)")
 	scen := fs.String("scenario", "", "scenario NAME or FILE (instead of -result)")
-	seed := fs.Uint64("seed", 0, "seed (instead of -result)")
+	seed := fs.Uint64("seed", 1, "seed (instead of -result)")
 	hash := fs.String("hash", "", "expected trace hash, 16 hex digits (instead of -result)")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, `Usage: simrun replay -result FILE
@@ -160,29 +161,53 @@ func runReplay(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 Re-run a recorded run and confirm it is the same run: same trace hash and
 same outcome. Exit status: 0 identical, 1 different, 2 bad input.
 
-Examples:
-  simrun run -scenario swarm -seed 7 -json r.json; simrun replay -result r.json
-  simrun replay -scenario swarm -seed 7 -hash 0123456789abcdef
+Flags:
 `)
 		printFlags(w, fs)
+		fmt.Fprint(w, `
+Examples:
+  simrun run -scenario swarm -seed 7 -json r.json && simrun replay -result r.json
+  simrun replay -scenario swarm -seed 7 -hash 0123456789abcdef     # a made-up hash: DIFFERENT (exit 1)
+`)
 	}
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
 	want := RunJSON{Scenario: *scen, Seed: *seed, TraceHash: *hash}
+	from := "-hash"
 	if *resultFile != "" {
-		if *scen != "" || *hash != "" {
+		if *scen != "" || *hash != "" || flagSet(fs, "seed") {
 			return failf(stderr, name, "give -result, or -scenario, -seed and -hash, not both")
 		}
 		b, err := os.ReadFile(*resultFile)
 		if err != nil {
 			return fail(stderr, name, err)
 		}
-		if err := json.Unmarshal(b, &want); err != nil || want.Scenario == "" || want.TraceHash == "" {
-			return failf(stderr, name, "%s is not a result written by simrun run -json (%v)", *resultFile, err)
+		var probe struct {
+			Runs      json.RawMessage `json:"runs"`
+			TraceHash *string         `json:"trace_hash"`
 		}
-	} else if *scen == "" || len(*hash) != 16 {
-		return failf(stderr, name, "want -result FILE, or -scenario, -seed and a 16-digit -hash")
+		switch err := json.Unmarshal(b, &probe); {
+		case err != nil:
+			off, msg := jsonpos.Describe(err, "a run result")
+			return failf(stderr, name, "%s:%s: %s", *resultFile, scenarios.LineCol(b, max(off, 0)), msg)
+		case probe.Runs != nil:
+			return failf(stderr, name, "%s is a sweep's result, not one run's: replay a run of it with the command the sweep printed for it (simrun run -scenario S -seed N), or write one run with simrun run -json", *resultFile)
+		case probe.TraceHash == nil:
+			return failf(stderr, name, "%s is not a result written by simrun run -json: it has no trace_hash", *resultFile)
+		}
+		if err := json.Unmarshal(b, &want); err != nil || want.Scenario == "" {
+			return failf(stderr, name, "%s is not a result written by simrun run -json: it has no scenario", *resultFile)
+		}
+		from = *resultFile + ": trace_hash"
+	} else if *scen == "" || *hash == "" {
+		return failf(stderr, name, "want -result FILE, or -scenario, -seed and -hash (run %s -h for help)", name)
+	}
+	if !validHash(want.TraceHash) {
+		return failf(stderr, name, "%s %q: want 16 hex digits, as simrun run prints after \"trace hash\"", from, want.TraceHash)
+	}
+	if want.Seed == 0 {
+		return failf(stderr, name, "seed 0: seeds start at 1")
 	}
 	var t target
 	if want.Definition != nil {
@@ -224,14 +249,21 @@ func runMerge(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(w, `Usage: simrun merge [-json FILE] SHARD.json...
 
 Combine the -json files of sweep shards (simrun sweep -shard K/N) into one
-summary. Every file must be a sweep of the same scenario. Exit status 1 if
-any run failed or a seed is missing, 2 bad input.
+summary, streaming (memory stays flat). The files must be every shard of
+one sweep, each once and complete: same scenario, definition, nodes,
+version and seeds; a missing, repeated, interrupted or foreign shard is
+named and the merge fails. Exit status: 0 every seed ran and passed, 1 any
+failure or an incomplete shard set, 2 a file that is not a sweep result.
 
-Example:
-  for k in 0 1 2 3; do simrun sweep -scenario swarm -seeds 4000 -shard $k/4 -json s$k.json; done
-  simrun merge s0.json s1.json s2.json s3.json
+Flags:
 `)
 		printFlags(w, fs)
+		fmt.Fprint(w, `
+Examples:
+  for k in 0 1 2 3; do simrun sweep -scenario swarm -seeds 400 -shard $k/4 -progress none -json s$k.json; done
+  simrun merge s0.json s1.json s2.json s3.json
+  simrun merge s0.json s1.json s2.json     # shard 3/4 missing: NOT ONE COMPLETE SWEEP (exit 1)
+`)
 	}
 	pos, code, done := parseFlags(fs, args, usage, stdout, stderr)
 	if done {
@@ -302,7 +334,7 @@ func runShrink(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet(name)
 	scen := fs.String("scenario", "", "scenario NAME or FILE of the failing run")
 	impl := implFlags(fs)
-	seed := fs.Uint64("seed", 0, "seed of the failing run")
+	seed := fs.Uint64("seed", 1, "seed of the failing run (default: the file's seed, else 1)")
 	outFile := fs.String("o", "", "write the shrunk scenario to `FILE` (default: shrunk-NAME-SEED.json)")
 	budget := fs.Int("max-runs", 2000, "give up after this many trial runs")
 	usage := func(w io.Writer) {
@@ -315,10 +347,14 @@ debugging (Zeller's ddmin) cuts the rest. Writes a scenario file that reproduces
 failure (simrun run -scenario FILE) and prints how much smaller it got.
 Exit status: 0 shrunk, 1 the run does not fail, 2 bad input.
 
-Example:
-  simrun shrink -scenario swarm -seed 7 -o shrunk.json && simrun run -scenario shrunk.json
+Flags:
 `)
 		printFlags(w, fs)
+		fmt.Fprint(w, `
+Examples:
+  simrun shrink -scenario lossy -seed 1 -bug dedup-before-apply -o shrunk.json
+  simrun run -scenario shrunk.json     # fails as the original did (exit 1)
+`)
 	}
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
@@ -329,6 +365,16 @@ Example:
 	t, code, ok := resolve(name, *scen, *impl, stderr)
 	if !ok {
 		return code
+	}
+	if err := pickSeed(fs, seed, t); err != nil {
+		return failf(stderr, name, "%v", err)
+	}
+	path := *outFile
+	if path == "" {
+		path = fmt.Sprintf("shrunk-%s-%d.json", strings.ReplaceAll(t.Sc.Name, "/", "_"), *seed)
+	}
+	if err := checkWritable(path); err != nil {
+		return failf(stderr, name, "-o: %v", err)
 	}
 	r, err := t.Run(*seed, nil)
 	if err != nil {
@@ -343,15 +389,16 @@ Example:
 		return failf(stderr, name, "%v", err)
 	}
 	orig, small, prop, runs := sh.From, sh.To, sh.Property, sh.Runs
+	if len(orig) == 0 {
+		fmt.Fprintf(stdout, "%s seed %d fails %s with no fault at all: there is no schedule to shrink; the scenario itself reproduces it:\n  %s\n",
+			t.Sc.Name, *seed, prop, t.Replay(*seed))
+		return exitOK
+	}
 	sc := *t.Sc
 	sc.Name = fmt.Sprintf("%s-seed%d-shrunk", t.Sc.Name, *seed)
 	sc.Description = fmt.Sprintf("%s seed %d shrunk from %d to %d fault events; fails %s", t.Sc.Name, *seed, len(orig), len(small), prop)
 	sc = sc.Scripted(small)
 	sc.Seed, sc.Expect = *seed, prop
-	path := *outFile
-	if path == "" {
-		path = fmt.Sprintf("shrunk-%s-%d.json", strings.ReplaceAll(t.Sc.Name, "/", "_"), *seed)
-	}
 	if err := os.WriteFile(path, scenarios.Marshal(&sc), 0o644); err != nil {
 		return fail(stderr, name, err)
 	}
@@ -371,4 +418,17 @@ func runMarks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	return listCommand(args, stdout, stderr, "simrun marks",
 		"List the coverage marks: interesting protocol paths a run counts. A sweep\nprints the fraction of seeds that hit each; a scenario's \"require\" field\nsets the fraction a sweep must reach.\n", rows)
+}
+
+// validHash reports whether h is a trace hash as simrun prints it.
+func validHash(h string) bool {
+	if len(h) != 16 {
+		return false
+	}
+	for _, c := range h {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/sim"
 )
 
 func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -53,7 +55,7 @@ Flags:
 Examples:
   simrun sweep -scenario swarm -seeds 1000
   simrun sweep -scenario lossy -seeds 500 -from 1000 -json lossy.json -junit lossy.xml
-  simrun sweep -scenario swarm -seeds 10000 -shard 2/8 -json shard2.json
+  simrun sweep -scenario swarm -seeds 4000 -shard 2/8 -json shard2.json
   simrun sweep -scenario lossy -seeds 200 -report sweep-report/
 `)
 	}
@@ -189,18 +191,11 @@ Examples:
 
 // notRunRanges names the seeds of plan after the first ran.
 func notRunRanges(p results.Plan, ran uint64) string {
-	if ran >= p.Len() {
+	first, ok := p.Nth(ran)
+	if !ok {
 		return "none"
 	}
-	var first, last uint64
-	i := uint64(0)
-	for s := range p.Seeds() {
-		if i == ran {
-			first = s
-		}
-		last = s
-		i++
-	}
+	last, _ := p.Nth(p.Len() - 1)
 	if p.Sharded() {
 		return fmt.Sprintf("seeds %d..%d of shard %s", first, last, p.ShardString())
 	}
@@ -224,9 +219,9 @@ func checkDir(dir string) error {
 func summarize(w io.Writer, t target, tally *runner.Tally, note string) int {
 	sum := tally.Summary()
 	fmt.Fprintf(w, "%s: %d runs, %d passed, %d failed%s\n", t.Sc.Name, sum.Runs, sum.Passed, sum.Failed, note)
-	if c := sum.Converge; len(c) > 0 {
+	if c := sum.Converge; c.N() > 0 {
 		fmt.Fprintf(w, "time to converge after heal: p50 %s  p90 %s  p99 %s  max %s (simulated)\n",
-			secs(runner.Pct(c, 50)), secs(runner.Pct(c, 90)), secs(runner.Pct(c, 99)), secs(c[len(c)-1]))
+			secs(c.Pct(50)), secs(c.Pct(90)), secs(c.Pct(99)), secs(c.Max()))
 	}
 	if sum.WallS > 0 {
 		fmt.Fprintf(w, "wall time in runs: %.2fs (%.1f ms per run)\n", sum.WallS, 1000*sum.WallS/float64(sum.Runs))
@@ -285,12 +280,16 @@ func gates(w io.Writer, tally *runner.Tally) int {
 		return 0
 	}
 	c := tally.Costs()
-	row := func(tw io.Writer, name string, v []float64, unit string) {
-		if len(v) == 0 {
+	row := func(tw io.Writer, name string, v *runner.Dist, unit string) {
+		if v.N() == 0 {
 			return
 		}
-		p := func(q float64) float64 { return runner.Pct(v, q) }
-		fmt.Fprintf(tw, "  %s\t%.2f%s\t%.2f%s\t%.2f%s\t%.2f%s\n", name, p(50), unit, p(90), unit, p(99), unit, v[len(v)-1], unit)
+		f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) + "x" }
+		if unit == "s" {
+			// To the millisecond: a percentile's nanoseconds are noise.
+			f = func(x float64) string { return sim.Time(math.Round(x*1000) * float64(sim.Millisecond)).String() }
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", name, f(v.Pct(50)), f(v.Pct(90)), f(v.Pct(99)), f(v.Max()))
 	}
 	fmt.Fprintln(w, "\ncost of converging (p50, p90, p99, max):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -301,11 +300,11 @@ func gates(w io.Writer, tally *runner.Tally) int {
 	for _, b := range c.Broken {
 		switch b.Gate {
 		case "converge-p99":
-			fmt.Fprintf(w, "GATE  p99 time to converge %.2fs > %.2fs; seeds over the bound: %s\n", b.Value, b.Bound, seedList(b.Seeds))
+			fmt.Fprintf(w, "GATE  p99 time to converge %s > %s; seeds over the bound: %s\n", secs(b.Value), secs(b.Bound), seedList(b.Seeds))
 		case "resync-ratio":
 			fmt.Fprintf(w, "GATE  seed %d: resync spent %.1fx the bytes it repaired (bound %.1fx): %s\n", b.Seeds[0], b.Value, b.Bound, b.Replay)
 		case "max-starve":
-			fmt.Fprintf(w, "GATE  seed %d: a throttled peer received nothing for %.2fs (bound %.2fs): %s\n", b.Seeds[0], b.Value, b.Bound, b.Replay)
+			fmt.Fprintf(w, "GATE  seed %d: a throttled peer received nothing for %s (bound %s): %s\n", b.Seeds[0], secs(b.Value), secs(b.Bound), b.Replay)
 		}
 	}
 	return len(c.Broken)
@@ -323,4 +322,5 @@ func seedList(s []uint64) string {
 	return strings.Join(parts, " ")
 }
 
-func secs(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "s" }
+// secs prints simulated seconds as every simulated duration prints.
+func secs(v float64) string { return sim.Time(math.Round(v * float64(sim.Second))).String() }

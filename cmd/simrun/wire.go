@@ -62,8 +62,8 @@ names the problem and its byte offset, counted from the start of the input
 
 const wireDecodeExamples = `  $ simrun wire decode 520600000093c3cd03e832
   Throttle {"throttle":true,"queue_depth":1000,"suggested_rate":50}
-  $ simrun wire encode Throttle '{"throttle":false,"queue_depth":0,"suggested_rate":0}' | xxd -r -p | simrun wire decode -
-  Throttle {"throttle":false,"queue_depth":0,"suggested_rate":0}
+  $ printf '\122\006\000\000\000\223\303\315\003\350\062' | simrun wire decode -     # raw bytes on stdin
+  Throttle {"throttle":true,"queue_depth":1000,"suggested_rate":50}
 `
 
 const wireCommonHelp = `
@@ -261,6 +261,9 @@ func wireDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if b, err = wire.ParseHex(pos[0]); err != nil {
 			return fail(stderr, name, err)
 		}
+		if len(b) == 0 {
+			return failf(stderr, name, "no frame: the hex argument is empty (to read raw frames from stdin, give -)")
+		}
 		err = decodeBytes(c, b, out)
 	}
 	// The frames before a bad one are printed before the error.
@@ -290,6 +293,9 @@ func decodeStream(c *wire.Codec, r io.Reader, out io.Writer) error {
 	fr := c.NewFrameReader(bufio.NewReaderSize(rec, 64<<10))
 	for n := 0; ; n++ {
 		f, err := fr.Next()
+		if err == io.EOF && n == 0 {
+			return errors.New("no frame: stdin ended before the first byte")
+		}
 		if err == io.EOF {
 			return nil
 		}

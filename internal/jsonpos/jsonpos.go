@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 )
 
 // LineCol names byte offset off of data as "line:column", both from 1.
@@ -36,4 +38,57 @@ func Offset(err error) int64 {
 		return typ.Offset
 	}
 	return -1
+}
+
+// Want describes what a value of Go type t looks like in JSON, for an
+// error message a person reads without knowing the Go side: "a whole
+// number", "an array", "an object".
+func Want(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return Want(t.Elem())
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a value"
+}
+
+// Describe rewrites a decoding error of encoding/json for a person: the
+// field path as the file spells it and the JSON kinds wanted and found,
+// with no Go type names. It returns the byte offset the error points at
+// (-1 when it has none) and the message; what names the whole document
+// when the error is about it ("the scenario").
+func Describe(err error, what string) (int64, string) {
+	var typ *json.UnmarshalTypeError
+	var syn *json.SyntaxError
+	switch {
+	case errors.Is(err, io.EOF):
+		return 0, fmt.Sprintf("empty: want %s, a JSON object", what)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return -1, "the JSON ends inside a value"
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return typ.Offset, fmt.Sprintf("want %s as %s, got JSON %s", what, Want(typ.Type), typ.Value)
+		}
+		return typ.Offset, fmt.Sprintf("field %q: want %s, got JSON %s", field, Want(typ.Type), typ.Value)
+	case errors.As(err, &syn):
+		return syn.Offset, syn.Error()
+	}
+	return -1, err.Error()
 }
