@@ -13,7 +13,9 @@ run:
 	$(GO) run ./cmd/simrun suite
 
 ## test: vet, gofmt check, unit/property/golden tests, determinism under -race
+## (installs python3 first if it is missing: examples/lite's test runs it)
 test: vet
+	@.ci/ensure-python3
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -count=1 $(PKGS)

@@ -29,6 +29,9 @@ type Options struct {
 	// Bug names planted bugs (comma-separated), added to the scenario's;
 	// "none" switches those off.
 	Bug string
+	// Nodes chooses built-in implementations per role, as -nodes does
+	// (scenarios.ParseNodes), over the scenario's choice.
+	Nodes string
 	// LiteExec and OriginExec run the role as a program, one process per
 	// node: the words of a command line (split on spaces).
 	LiteExec, OriginExec string
@@ -51,14 +54,36 @@ func Resolve(arg string, o Options) (Target, error) {
 }
 
 func (o Options) apply(sc *scenarios.Scenario) error {
+	if o.Nodes != "" {
+		n, err := scenarios.ParseNodes(o.Nodes)
+		if err != nil {
+			return fmt.Errorf("-nodes: %w", err)
+		}
+		// A role the flag gives to a built-in is no longer a program's.
+		if n.Lite != "" {
+			sc.Lite = nil
+		}
+		if n.Origin != "" {
+			sc.Origin = nil
+		}
+		sc.Nodes = &n
+	}
 	for _, r := range []struct {
 		exec string
 		spec **scenarios.ImplSpec
-	}{{o.LiteExec, &sc.Lite}, {o.OriginExec, &sc.Origin}} {
+		name func(*scenarios.Nodes) *string
+	}{{o.LiteExec, &sc.Lite, func(n *scenarios.Nodes) *string { return &n.Lite }},
+		{o.OriginExec, &sc.Origin, func(n *scenarios.Nodes) *string { return &n.Origin }}} {
 		if r.exec == "" {
 			continue
 		}
 		*r.spec = &scenarios.ImplSpec{Exec: strings.Fields(r.exec)}
+		if sc.Nodes != nil {
+			// The program replaces the built-in the file or -nodes chose.
+			n := *sc.Nodes
+			*r.name(&n) = ""
+			sc.Nodes = &n
+		}
 	}
 	for _, spec := range []*scenarios.ImplSpec{sc.Lite, sc.Origin} {
 		if spec != nil && o.StepTimeout > 0 {
@@ -80,8 +105,8 @@ func (o Options) apply(sc *scenarios.Scenario) error {
 	}
 	if err := sc.Validate(); err != nil {
 		var fe *scenarios.FieldError
-		if errors.As(err, &fe) && fe.Field == "bug" {
-			return fmt.Errorf("-bug: %w", err)
+		if errors.As(err, &fe) && (fe.Field == "bug" || fe.Field == "nodes") {
+			return fmt.Errorf("-%s: %s", fe.Field, fe.Msg)
 		}
 		return err
 	}
@@ -95,7 +120,7 @@ func Of(sc *scenarios.Scenario) Target { return Target{Arg: sc.Name, Sc: sc} }
 // flags are the options as simrun flags, for the commands that replay.
 func (t Target) flags() string {
 	var b strings.Builder
-	for _, f := range []struct{ name, v string }{{"bug", t.Bug}, {"lite-exec", t.LiteExec}, {"origin-exec", t.OriginExec}} {
+	for _, f := range []struct{ name, v string }{{"nodes", t.Nodes}, {"bug", t.Bug}, {"lite-exec", t.LiteExec}, {"origin-exec", t.OriginExec}} {
 		if f.v != "" {
 			b.WriteString(" -" + f.name + " " + ShellQuote(f.v))
 		}

@@ -42,31 +42,6 @@ func TestEachBugIsCaughtByItsProperty(t *testing.T) {
 	}
 }
 
-// TestNodeDB2026FailsToConverge: NodeDB's 2026 behaviour breaks a property
-// under ordinary faults (the harness's headline finding), and not without
-// faults (it works on a perfect network).
-func TestNodeDB2026FailsToConverge(t *testing.T) {
-	for _, tc := range []struct {
-		scenario string
-		fails    bool
-	}{{"baseline", false}, {"lossy", true}, {"reorder", true}, {"swarm", true}} {
-		sc, err := scenarios.Lookup(tc.scenario)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc.Bug = reference.Profile
-		failed := 0
-		for seed := uint64(1); seed <= 5; seed++ {
-			if !run(t, *sc, seed).Pass() {
-				failed++
-			}
-		}
-		if got := failed > 0; got != tc.fails {
-			t.Errorf("%s: %d of 5 seeds failed under nodedb-2026, want failures: %v", tc.scenario, failed, tc.fails)
-		}
-	}
-}
-
 func run(t *testing.T, sc scenarios.Scenario, seed uint64) topology.Result {
 	t.Helper()
 	r, err := sc.Run(seed)

@@ -13,7 +13,6 @@ import (
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/internal/jsonpos"
-	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
 )
@@ -74,15 +73,8 @@ func (s *Scenario) Validate() error {
 			return fieldErr(r.name+".step_timeout", "must not be negative")
 		}
 	}
-	if s.Bug != "" && (s.Origin != nil && s.Lite != nil) {
-		return fieldErr("bug", "planted bugs are switched on in the reference nodes, and neither role is one here")
-	}
-	if s.Bug != "" {
-		for _, name := range strings.Split(s.Bug, ",") {
-			if _, err := reference.Lookup(strings.TrimSpace(name)); err != nil {
-				return fieldErr("bug", "%v", err)
-			}
-		}
+	if err := s.validNodes(); err != nil {
+		return err
 	}
 	if _, ok := check.Lookup(s.Expect); !ok && s.Expect != "" && s.Expect != "pass" && s.Expect != check.NodeError {
 		return fieldErr("expect", "%q: want \"pass\" or a property name (%s)", s.Expect, strings.Join(check.Names(), ", "))

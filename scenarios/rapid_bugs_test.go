@@ -85,7 +85,7 @@ var failFileRE = regexp.MustCompile(`-rapid\.failfile="([^"]+)"`)
 // first, so this test is quick and stable; -rapid-bugs.fresh (make
 // rapid-bugs) searches from scratch and leaves no files behind.
 func TestRapidFindsEachBug(t *testing.T) {
-	for _, b := range append(reference.Catalogue(), reference.NodeDB2026()) {
+	for _, b := range reference.Catalogue() {
 		t.Run(b.Name, func(t *testing.T) {
 			base, err := Lookup(b.Hunt)
 			if err != nil {

@@ -43,12 +43,14 @@ type Scenario struct {
 	LiteDrainRate float64 `json:"lite_drain_rate,omitempty"`
 	RetainLog     int     `json:"retain_log,omitempty"`
 	LiteQueue     int     `json:"lite_queue,omitempty"` // incoming queue capacity; watermarks at 3/4 and 1/4
-	// Bug names planted bugs or the nodedb-2026 profile (comma-separated;
-	// simrun catalogue -list shows them), switched on in the nodes.
+	// Bug names planted bugs (comma-separated; simrun catalogue -list
+	// shows them), switched on in the reference nodes.
 	Bug string `json:"bug,omitempty"`
-	// Origin and Lite name the implementation of each role when it is not
-	// the reference node: a program run as one process per node (see
-	// docs/external-nodes.md).
+	// Nodes names the built-in implementation of each role (default: the
+	// reference); see Nodes.
+	Nodes *Nodes `json:"nodes,omitempty"`
+	// Origin and Lite give a role to a program instead, run as one
+	// process per node (see docs/external-nodes.md).
 	Origin *ImplSpec `json:"origin,omitempty"`
 	Lite   *ImplSpec `json:"lite,omitempty"`
 	// StateRoot, when set, is where external nodes' state directories are
@@ -195,7 +197,8 @@ func (s *Scenario) Params(seed uint64) (topology.Params, error) {
 			return p, fmt.Errorf("bug: %w", err)
 		}
 	}
-	p.Origin, p.Lite = ref.OriginImpl(), ref.LiteImpl()
+	liteName, originName := s.roleNames()
+	p.Origin, p.Lite = builtIn(originName, sim.RoleOrigin, ref), builtIn(liteName, sim.RoleLite, ref)
 	for _, r := range []struct {
 		spec *ImplSpec
 		impl *sim.Impl

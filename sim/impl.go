@@ -89,6 +89,12 @@ type Claims struct {
 	// it to, and the depths at which it asks for and releases a throttle
 	// (drawn in reports).
 	Queue *QueueTerms
+	// SharedLSN says an Origin's LSNs are positions in one log of all
+	// collections (NodeDB's WAL), so a snapshot of a collection carries a
+	// position past its last commit: a Lite holding the same contents at a
+	// higher LSN than the Origin's probe reports for it has converged.
+	// Without it, LSNs count each collection's commits and must be equal.
+	SharedLSN bool
 }
 
 // Claims reports whether c claims property.

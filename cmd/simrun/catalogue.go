@@ -51,7 +51,7 @@ Flags:
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
 		return code
 	}
-	all := append(reference.Catalogue(), reference.NodeDB2026())
+	all := reference.Catalogue()
 	if *list {
 		rows := [][]string{{"bug", "nodedb-2026", "caught by", "hunted in", "what it does"}}
 		for _, b := range all {

@@ -15,7 +15,7 @@ func TestCatalogueList(t *testing.T) {
 	t.Parallel()
 	args := []string{"catalogue", "-list"}
 	out := simrun(t, nil, args...).ok(t, args)
-	for _, b := range append(reference.Catalogue(), reference.NodeDB2026()) {
+	for _, b := range reference.Catalogue() {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(b.Name) + `\s+(yes|no)\s+\S+\s+` + regexp.QuoteMeta(b.Hunt) + `\s`).MatchString(out) {
 			t.Errorf("catalogue -list lacks a row for %s:\n%s", b.Name, out)
 		}

@@ -154,7 +154,7 @@ func readmeExamples(t *testing.T, path string) []example {
 			cur = nil
 			continue
 		}
-		out = append(out, example{where: "README.md:" + strconv.Itoa(n), cmd: c, exit: expectedExit(comment, nil)})
+		out = append(out, example{where: filepath.Base(path) + ":" + strconv.Itoa(n), cmd: c, exit: expectedExit(comment, nil)})
 		notes = append(notes, comment)
 		cur = &out[len(out)-1]
 		if m := regexp.MustCompile(`<<'(\w+)'$`).FindStringSubmatch(c); m != nil {
@@ -241,9 +241,9 @@ func TestHelpExamplesRun(t *testing.T) {
 	runExamples(t, t.TempDir(), examples, func(s string) string { return s })
 }
 
-// Every command of the README's shell blocks runs, exits as the README
-// says, and prints the lines the README shows (its hashes and figures are
-// this build's).
+// Every command of the shell blocks of the README (and of the docs a user
+// pastes from most) runs, exits as the text says, and prints the lines the
+// text shows (its hashes and figures are this build's).
 func TestReadmeCommandsRun(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -253,7 +253,11 @@ func TestReadmeCommandsRun(t *testing.T) {
 	if len(examples) < 15 {
 		t.Fatalf("found only %d commands in README.md", len(examples))
 	}
+	for _, doc := range []string{"nodedb-2026.md", "external-nodes.md"} {
+		examples = append(examples, readmeExamples(t, filepath.Join(root, "docs", doc))...)
+	}
 	dir := t.TempDir()
-	rewrite := strings.NewReplacer("bin/simrun", "simrun", "/tmp/", dir+"/", "examples/", filepath.Join(root, "examples")+"/").Replace
+	rewrite := strings.NewReplacer("bin/simrun", "simrun", "/tmp/", dir+"/", "examples/", filepath.Join(root, "examples")+"/",
+		" testdata/", " "+filepath.Join(root, "testdata")+"/").Replace
 	runExamples(t, dir, examples, rewrite)
 }

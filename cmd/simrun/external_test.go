@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,55 @@ func TestExternalReferenceSameHash(t *testing.T) {
 				if in.code != ex.code || hashOf(t, in) != hashOf(t, ex) {
 					t.Fatalf("seed %s: in-process exit %d hash %s, served exit %d hash %s\n%s", seed, in.code, hashOf(t, in), ex.code, hashOf(t, ex), ex.stdout)
 				}
+			}
+		})
+	}
+}
+
+// The model of NodeDB's nodes served as processes gives the in-process
+// trace hash and verdict too, alone and in both mixed pairs: every
+// regression file of simrun nodedb, and lossy. A program given for a role
+// replaces the file's or -nodes' choice for it.
+func TestExternalNodeDBSameHash(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/nodedb/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/nodedb files: %v", err)
+	}
+	serve := func(lite, origin bool) []string {
+		var args []string
+		if lite {
+			args = append(args, "-lite-exec", binPath+" node lite -nodes nodedb-2026")
+		}
+		if origin {
+			args = append(args, "-origin-exec", binPath+" node origin -nodes nodedb-2026")
+		}
+		return args
+	}
+	type pair struct {
+		name       string
+		args       []string
+		lite, orig bool
+	}
+	var cases []pair
+	for _, f := range files {
+		sc, err := scenarios.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, pair{filepath.Base(f), []string{"run", "-scenario", f},
+			sc.Nodes.Lite == "nodedb-2026", sc.Nodes.Origin == "nodedb-2026"})
+	}
+	cases = append(cases,
+		pair{"lossy both", []string{"run", "-scenario", "lossy", "-nodes", "nodedb-2026"}, true, true},
+		pair{"lossy lite", []string{"run", "-scenario", "lossy", "-nodes", "lite=nodedb-2026"}, true, false},
+		pair{"lossy origin", []string{"run", "-scenario", "lossy", "-nodes", "origin=nodedb-2026"}, false, true})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			in := simrun(t, nil, c.args...)
+			ex := simrun(t, nil, append(slices.Clone(c.args), serve(c.lite, c.orig)...)...)
+			if in.code != ex.code || hashOf(t, in) != hashOf(t, ex) || !strings.Contains(ex.stdout, " -nodes nodedb-2026") {
+				t.Fatalf("in-process exit %d hash %s, served exit %d hash %s\n%s%s", in.code, hashOf(t, in), ex.code, hashOf(t, ex), ex.stdout, ex.stderr)
 			}
 		})
 	}

@@ -54,6 +54,7 @@ var commands = []command{
 	{"suite", "every named scenario with a few seeds (make run)", runSuite},
 	{"marks", "list the coverage marks a sweep reports", runMarks},
 	{"catalogue", "score the planted-bug catalogue: which checker catches each bug, how fast", runCatalogue},
+	{"nodedb", "hunt NodeDB's April 2026 weaknesses in the model of its nodes; shrunk, replayable", runNodeDB},
 	{"node", "serve a reference Lite or Origin over the external-node protocol (stdin/stdout)", runNode},
 	{"wire", "encode a message to a frame in hex, or decode frames to JSON", runWire},
 }

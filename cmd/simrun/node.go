@@ -14,11 +14,13 @@ func runNode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "simrun node"
 	fs := newFlagSet(name)
 	scen := fs.String("scenario", "", "tune the node as scenario `NAME|FILE` tunes the reference nodes (drain rate, queue, retained log)")
-	bug := fs.String("bug", "", "switch on planted bugs, comma-separated `NAMES` (simrun catalogue -list)")
+	bug := fs.String("bug", "", "switch on planted bugs in the reference node, comma-separated `NAMES` (simrun catalogue -list)")
+	nodes := fs.String("nodes", scenarios.Reference, "the built-in implementation to serve: `NAME` (reference or nodedb-2026)")
 	usage := func(w io.Writer) {
-		fmt.Fprint(w, `Usage: simrun node lite|origin [-scenario NAME|FILE] [-bug NAMES]
+		fmt.Fprint(w, `Usage: simrun node lite|origin [-nodes NAME] [-scenario NAME|FILE] [-bug NAMES]
 
-Serve a reference node over the external-node protocol on stdin and stdout
+Serve a built-in node (the reference, or with -nodes nodedb-2026 the model
+of NodeDB's) over the external-node protocol on stdin and stdout
 (docs/external-nodes.md): the harness starts it as any other program, so the
 protocol is exercised by a complete implementation, and a run with every
 node served this way has the same trace hash as the same run in-process.
@@ -54,11 +56,16 @@ Examples:
 			return failf(stderr, name, "-bug: %v", err)
 		}
 	}
-	var impl sim.Impl
+	if *bug != "" && *nodes != scenarios.Reference {
+		return failf(stderr, name, "-bug plants bugs in the reference nodes, not in %s", *nodes)
+	}
+	role := sim.RoleOrigin
 	if pos[0] == "lite" {
-		impl = ref.LiteImpl()
-	} else {
-		impl = ref.OriginImpl()
+		role = sim.RoleLite
+	}
+	impl, err := scenarios.BuiltIn(*nodes, role, ref)
+	if err != nil {
+		return failf(stderr, name, "-nodes: %v", err)
 	}
 	if err := external.Serve(stdin, stdout, impl); err != nil {
 		return fail(stderr, name, err)

@@ -28,7 +28,9 @@ type target = runner.Target
 // -bug, -lite-exec, -origin-exec, -step-timeout, -keep-state.
 func implFlags(fs *flag.FlagSet) *runner.Options {
 	o := &runner.Options{}
-	fs.StringVar(&o.Bug, "bug", "", "switch on planted bugs or the nodedb-2026 profile in the reference nodes, comma-separated `NAMES`\n"+
+	fs.StringVar(&o.Nodes, "nodes", "", "the built-in implementation of each role: `NAME` for both, or lite=NAME,origin=NAME;\n"+
+		"reference (default) or nodedb-2026 (simrun list shows them)")
+	fs.StringVar(&o.Bug, "bug", "", "switch on planted bugs in the reference nodes, comma-separated `NAMES`\n"+
 		"(simrun catalogue -list); added to those the scenario file names; none switches those off")
 	fs.StringVar(&o.LiteExec, "lite-exec", "", "run each Lite as the program `CMD` (words split on spaces), one process per node,\n"+
 		"over the external-node protocol (docs/external-nodes.md)")

@@ -274,6 +274,7 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{[]string{"replay", "-scenario", "lossy", "-seed", "0", "-hash", "0123456789abcdef"}, "seed 0: seeds start at 1"},
 		{[]string{"merge"}, "want one or more"},
 		{[]string{"merge", bad("notsweep.json", "{}")}, "is not a sweep result"},
+		{[]string{"merge", bad("onerun.json", `{"scenario": "lossy", "seed": 1, "pass": true, "trace_hash": "0123456789abcdef", "end_s": 5}`)}, "is one run's result, not a sweep's"},
 		{[]string{"shrink"}, "-scenario is required"},
 		{[]string{"suite", "-seeds", "0"}, "-seeds 0"},
 		{[]string{"run", "-seed", "x"}, "invalid value"},

@@ -36,8 +36,12 @@ func runList(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	for _, s := range scenarios.Named() {
 		rows = append(rows, []string{s.Name, s.Description})
 	}
+	rows = append(rows, []string{""}, []string{"implementation (-nodes)", "what it is"})
+	for _, impl := range scenarios.Implementations() {
+		rows = append(rows, []string{impl[0], impl[1]})
+	}
 	return listCommand(args, stdout, stderr, "simrun list",
-		"List the named scenarios, one line each. simrun show NAME prints one as a\nscenario file.\n", rows)
+		"List the named scenarios, one line each, then the built-in implementations\n-nodes chooses from. simrun show NAME prints a scenario as a scenario file.\n", rows)
 }
 
 // listCommand runs a subcommand that takes no arguments and prints rows

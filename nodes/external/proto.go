@@ -47,6 +47,9 @@ type HelloReply struct {
 	Throttle *Throttle `json:"throttle,omitempty"`
 	Queue    *Queue    `json:"queue,omitempty"`
 	Controls []string  `json:"controls,omitempty"` // the controls it honours: slow, skew, corrupt
+	// SharedLSN: an Origin's LSNs are positions in one log of all
+	// collections (see sim.Claims.SharedLSN).
+	SharedLSN bool `json:"shared_lsn,omitempty"`
 }
 
 // Throttle is an Origin's pacing promise in a hello reply.
@@ -65,7 +68,7 @@ type Queue struct {
 
 // claims turns a hello reply into the contract's claims.
 func (h *HelloReply) claims() sim.Claims {
-	c := sim.Claims{Properties: h.Claims}
+	c := sim.Claims{Properties: h.Claims, SharedLSN: h.SharedLSN}
 	if t := h.Throttle; t != nil {
 		c.Throttle = &sim.ThrottleTerms{DefaultRate: t.DefaultRate, Burst: t.Burst, Lease: sim.Time(t.LeaseNs)}
 	}
@@ -78,7 +81,7 @@ func (h *HelloReply) claims() sim.Claims {
 // ReplyOf is the hello reply of an implementation named name with claims c
 // and the controls it honours.
 func ReplyOf(name string, c sim.Claims, controls []string) HelloReply {
-	r := HelloReply{Fx: "hello", Version: Version, Name: name, Claims: c.Properties, Controls: controls}
+	r := HelloReply{Fx: "hello", Version: Version, Name: name, Claims: c.Properties, Controls: controls, SharedLSN: c.SharedLSN}
 	if t := c.Throttle; t != nil {
 		r.Throttle = &Throttle{DefaultRate: t.DefaultRate, Burst: t.Burst, LeaseNs: int64(t.Lease)}
 	}

@@ -66,13 +66,6 @@ type Bugs struct {
 	// NoPushRetry sends each push once per Lite lifetime: not again after
 	// the ack timeout, nor after a reconnect or restart.
 	NoPushRetry bool
-	// NeverThrottle never sends Throttle (NodeDB 2026).
-	NeverThrottle bool
-	// IgnoreResync only logs Origin's ResyncRequest (NodeDB 2026).
-	IgnoreResync bool
-	// NoIntegrity never builds CorruptedState: durable state is not
-	// verified at restart and a digest mismatch is ignored (NodeDB 2026).
-	NoIntegrity bool
 }
 
 // WithDefaults returns c with its zero fields set to the defaults, as New
@@ -295,7 +288,7 @@ func (l *Lite) coldStart(fx *sim.Effects) {
 		return
 	}
 	l.sealed = false
-	if l.durableSum() == l.seal || l.cfg.Bugs.NoIntegrity {
+	if l.durableSum() == l.seal {
 		return
 	}
 	fx.Emit(&sim.CorruptedState{})
@@ -455,9 +448,7 @@ func (l *Lite) frame(b []byte, fx *sim.Effects) {
 		l.acked(m.MutationID, 0, true, fx)
 	case *wire.ResyncRequest:
 		// Origin lost or refused some of our pushes: re-send from there.
-		if !l.cfg.Bugs.IgnoreResync {
-			l.resend(m.FromMutationID, fx)
-		}
+		l.resend(m.FromMutationID, fx)
 	case *wire.VectorClockSync:
 		l.antiEntropy(m, fx)
 	case *wire.PingPong:
@@ -611,7 +602,7 @@ func (l *Lite) enqueue(shapeID string, d heldDelta, fx *sim.Effects) {
 		return
 	}
 	l.queue = append(l.queue, queued{s, d})
-	if !l.throttled && l.queueLen() >= l.cfg.HighWater && !l.cfg.Bugs.NeverThrottle {
+	if !l.throttled && l.queueLen() >= l.cfg.HighWater {
 		l.setThrottle(true, fx)
 	}
 }
@@ -715,7 +706,7 @@ func (l *Lite) applyReady(s *shape, fx *sim.Effects) {
 	}
 	if s.check.armed && s.last == s.check.lsn {
 		s.check.armed = false
-		if s.state.Digest() != s.check.digest && !l.cfg.Bugs.NoIntegrity {
+		if s.state.Digest() != s.check.digest {
 			// Contents differ at the same LSN: no re-send can fix that,
 			// only a snapshot (replacing any narrower resync in flight).
 			fx.Emit(&sim.DigestMismatch{Collection: s.coll, LSN: s.last})
@@ -785,7 +776,7 @@ func (l *Lite) antiEntropy(m *wire.VectorClockSync, fx *sim.Effects) {
 		if r := s.resync; r != nil && r.target > sent {
 			r.target = sent
 		}
-		if s.last > sent && s.resync == nil && !l.cfg.Bugs.NoIntegrity {
+		if s.last > sent && s.resync == nil {
 			// Our tracker is past anything Origin sent (a corrupted
 			// snapshot LSN): our state cannot be trusted.
 			l.askResync(s, wire.ResyncReason{Kind: wire.CorruptedState}, 0, 0, fx)

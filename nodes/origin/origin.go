@@ -59,11 +59,8 @@ type Bugs struct {
 	// NoSnapshotFallback resumes a stream that fell behind the retained
 	// log at the log's oldest entry instead of sending a snapshot.
 	NoSnapshotFallback bool
-	// IgnoreResync only logs ResyncRequest (NodeDB 2026).
+	// IgnoreResync only logs ResyncRequest.
 	IgnoreResync bool
-	// RateLimit drops pushes over 100/s (burst 200) per session without a
-	// reply (NodeDB 2026).
-	RateLimit bool
 }
 
 // WithDefaults returns c with its zero fields set to the defaults, as New
@@ -202,8 +199,6 @@ type session struct {
 	nextSync   sim.Time
 	lastGapAsk uint64 // expected mutation id of the last SequenceGap sent
 	lastGapAt  sim.Time
-	pushTokens float64 // Bugs.RateLimit's bucket
-	pushAt     sim.Time
 }
 
 // span is an inclusive range of LSNs.
@@ -311,7 +306,7 @@ func (o *Origin) Step(now sim.Time, in *sim.Input, fx *sim.Effects) {
 	case sim.InStart, sim.InRestart:
 		o.startTick(fx)
 	case sim.InConnUp:
-		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now, pushTokens: rateBurst, pushAt: now,
+		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now,
 			subscribed: make([]bool, len(o.colls)), cursor: make([]uint64, len(o.colls)), snapshot: make([]bool, len(o.colls)),
 			sentMax: make([]uint64, len(o.colls)), repair: make([][]span, len(o.colls))})
 	case sim.InConnDown:
@@ -495,9 +490,6 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, fx *sim.Effects) {
 		}
 		return
 	}
-	if bugs.RateLimit && !o.admit(s) {
-		return // dropped without a reply
-	}
 	if len(m.Delta) == 0 {
 		p.reject(m.MutationID, "empty delta") // final, like every rejection
 		reject(p.rejected[m.MutationID])
@@ -557,23 +549,6 @@ func (o *Origin) doubt(p *peer, m *wire.DeltaPush) doubtVerdict {
 		return askAgain
 	}
 	return believed
-}
-
-// NodeDB 2026's push rate limit per session (Bugs.RateLimit).
-const (
-	rateLimit = 100 // pushes per second
-	rateBurst = 200
-)
-
-// admit spends a token of the session's push rate limit, if there is one.
-func (o *Origin) admit(s *session) bool {
-	s.pushTokens = min(s.pushTokens+rateLimit*(o.now-s.pushAt).Seconds(), rateBurst)
-	s.pushAt = o.now
-	if s.pushTokens < 1 {
-		return false
-	}
-	s.pushTokens--
-	return true
 }
 
 // skewWarnAfter is how far a device clock may be off before Origin warns.

@@ -10,16 +10,16 @@ import (
 	"github.com/syncsim/syncsim/nodes/origin"
 )
 
-// Bug is one planted bug, or a profile of several.
+// Bug is one planted bug.
 type Bug struct {
 	Name    string
 	Summary string
-	// Property is the property expected to catch it first ("" for a
-	// profile, which breaks several).
+	// Property is the property expected to catch it first.
 	Property string
 	// Hunt is the named scenario whose faults reach the bug's path.
 	Hunt string
-	// NodeDB2026 says the bug is NodeDB's 2026 behaviour.
+	// NodeDB2026 says the bug is one of NodeDB's 2026 behaviours, grafted
+	// onto the reference (the nodedb-2026 nodes have it as NodeDB does).
 	NodeDB2026 bool
 	// on switches the bug's flags on in the nodes' configurations.
 	on func(*lite.Bugs, *origin.Bugs)
@@ -60,35 +60,18 @@ var catalogue = []Bug{
 		Property: check.Convergence, Hunt: "lossy", NodeDB2026: true, on: func(_ *lite.Bugs, o *origin.Bugs) { o.IgnoreResync = true }},
 }
 
-// Profile is the name of the profile that reproduces NodeDB's 2026
-// behaviour.
-const Profile = "nodedb-2026"
+// ModelName is the name of NodeDB's modelled implementation, which was a
+// profile of these bugs before it became nodes of its own: asked for as a
+// bug, it is an error that says where it went.
+const ModelName = "nodedb-2026"
 
-// NodeDB2026 is the profile: every catalogue bug that is NodeDB's 2026
-// behaviour, plus the rest of what PROTOCOL.md describes of it (the Lite
-// never throttles, never builds CorruptedState and only logs Origin's
-// ResyncRequest; Origin rate-limits pushes and sends no clock sync).
-func NodeDB2026() Bug {
-	return Bug{Name: Profile, Summary: "NodeDB's 2026 Lite and Origin as PROTOCOL.md describes them", Hunt: "swarm", NodeDB2026: true,
-		on: func(l *lite.Bugs, o *origin.Bugs) {
-			l.NeverThrottle, l.IgnoreResync, l.NoIntegrity = true, true, true
-			o.RateLimit, o.NoAntiEntropy = true, true
-			for _, c := range catalogue {
-				if c.NodeDB2026 {
-					c.on(l, o)
-				}
-			}
-		}}
-}
-
-// Catalogue returns the planted bugs in catalogue order (not the profile).
+// Catalogue returns the planted bugs in catalogue order.
 func Catalogue() []Bug { return append([]Bug(nil), catalogue...) }
 
-// Lookup returns the bug or profile called name, or an error listing the
-// names.
+// Lookup returns the bug called name, or an error listing the names.
 func Lookup(name string) (Bug, error) {
-	if name == Profile {
-		return NodeDB2026(), nil
+	if name == ModelName {
+		return Bug{}, fmt.Errorf("%s is no longer a set of bugs in the reference nodes but an implementation of its own: select it with -nodes %s (or \"nodes\" in a scenario file)", name, name)
 	}
 	for _, b := range catalogue {
 		if b.Name == name {
@@ -98,9 +81,9 @@ func Lookup(name string) (Bug, error) {
 	return Bug{}, fmt.Errorf("no planted bug named %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
-// Names lists the bug names and the profile, sorted.
+// Names lists the bug names, sorted.
 func Names() []string {
-	names := []string{Profile}
+	var names []string
 	for _, b := range catalogue {
 		names = append(names, b.Name)
 	}
@@ -108,7 +91,7 @@ func Names() []string {
 	return names
 }
 
-// Apply switches on the bugs or profiles named in a comma-separated list.
+// Apply switches on the bugs named in a comma-separated list.
 func Apply(list string, c *Config) error {
 	for _, name := range strings.Split(list, ",") {
 		b, err := Lookup(strings.TrimSpace(name))

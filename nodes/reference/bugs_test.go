@@ -1,6 +1,7 @@
 package reference_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,25 +12,20 @@ import (
 	"github.com/syncsim/syncsim/sim"
 )
 
-// TestProfileIsExactlyNodeDBBugs: the profile switches on every bug marked
-// as NodeDB's 2026 behaviour and none of the others.
-func TestProfileIsExactlyNodeDBBugs(t *testing.T) {
-	var prof reference.Config
-	reference.NodeDB2026().Configure(&prof)
+// Every bug switches something on, and no two switch on the same.
+func TestBugsAreDistinct(t *testing.T) {
+	seen := map[string]string{}
 	for _, b := range reference.Catalogue() {
 		var p reference.Config
 		b.Configure(&p)
 		if p.Lite.Bugs == (lite.Bugs{}) && p.Origin.Bugs == (origin.Bugs{}) {
 			t.Errorf("%s switches nothing on", b.Name)
 		}
-		// Adding the bug to the profile changes it exactly when the bug
-		// is not NodeDB's.
-		both := prof
-		b.Configure(&both)
-		changed := both.Lite.Bugs != prof.Lite.Bugs || both.Origin.Bugs != prof.Origin.Bugs
-		if changed == b.NodeDB2026 {
-			t.Errorf("%s (nodedb-2026: %v): adding it to the profile changed it: %v", b.Name, b.NodeDB2026, changed)
+		key := fmt.Sprintf("%+v %+v", p.Lite.Bugs, p.Origin.Bugs)
+		if other, ok := seen[key]; ok {
+			t.Errorf("%s and %s switch on the same flags", b.Name, other)
 		}
+		seen[key] = b.Name
 	}
 }
 
@@ -39,7 +35,7 @@ func TestLookupAndApply(t *testing.T) {
 		wantErr string
 	}{
 		{"no-dedup", ""},
-		{"nodedb-2026", ""},
+		{"nodedb-2026", "an implementation of its own: select it with -nodes nodedb-2026"},
 		{"no-dedup, skip-crc-check", ""},
 		{"no-such-bug", `no planted bug named "no-such-bug" (known: apply-past-gap,`},
 		{"no-dedup,", `no planted bug named ""`},
@@ -63,8 +59,8 @@ func TestLookupAndApply(t *testing.T) {
 	if want := (origin.Bugs{NoDedup: true, SkipCRCCheck: true}); p.Origin.Bugs != want || p.Lite.Bugs != (lite.Bugs{}) {
 		t.Errorf("two bugs: origin %+v lite %+v, want origin %+v only", p.Origin.Bugs, p.Lite.Bugs, want)
 	}
-	if names := reference.Names(); len(names) != len(reference.Catalogue())+1 {
-		t.Errorf("Names() = %v: want every bug and the profile", names)
+	if names := reference.Names(); len(names) != len(reference.Catalogue()) {
+		t.Errorf("Names() = %v: want every bug", names)
 	}
 }
 

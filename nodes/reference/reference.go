@@ -3,9 +3,8 @@
 // nodes/origin, with the properties they claim, and the planted-bug
 // catalogue: named defects switched on in their configuration, so that the
 // harness can show which checker catches each one and how fast (its own
-// mutation score). Several are NodeDB's real 2026 behaviour, and the
-// nodedb-2026 profile switches on all of those together
-// (../shared/PROTOCOL.md, "Behaviour seen in NodeDB's implementation").
+// mutation score). Several are NodeDB's real 2026 behaviours grafted onto
+// the reference; NodeDB's nodes themselves are modelled in nodes/nodedb.
 package reference
 
 import (
