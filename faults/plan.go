@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,17 +105,7 @@ type Roles struct {
 func (r Roles) Nodes() []sim.NodeID { return append([]sim.NodeID{r.Origin}, r.Lites...) }
 
 // has reports whether n is a node of the run.
-func (r Roles) has(n sim.NodeID) bool {
-	if n == r.Origin {
-		return true
-	}
-	for _, l := range r.Lites {
-		if l == n {
-			return true
-		}
-	}
-	return false
-}
+func (r Roles) has(n sim.NodeID) bool { return n == r.Origin || slices.Contains(r.Lites, n) }
 
 // Target says where a fault applies. Written as "all", "origin", "lites",
 // "lite:N" (the Nth Lite, from 1) or "link:A->B" with A and B node ids.

@@ -177,11 +177,14 @@ func SweepPage(s *results.Sweep, figs []Figure, links map[uint64]string) Page {
 	conv := convergeTimes(s)
 	p.Summary = []Row{{"scenario", s.Scenario}, {"runs", fmt.Sprint(len(s.Runs))},
 		{"passed", fmt.Sprint(len(s.Runs) - failed)}, {"failed", fmt.Sprint(failed)}}
-	if len(s.Seeds) > 0 {
-		p.Summary = append(p.Summary, Row{"seeds planned", fmt.Sprintf("%d (%d to %d)", len(s.Seeds), slices.Min(s.Seeds), slices.Max(s.Seeds))})
+	if pl := s.Plan; pl != nil {
+		p.Summary = append(p.Summary, Row{"seeds planned", fmt.Sprintf("%d (%s)", pl.Len(), pl)})
 	}
-	if s.Shard != "" {
-		p.Summary = append(p.Summary, Row{"shard", s.Shard})
+	if im := s.Implementations; im != nil {
+		p.Summary = append(p.Summary, Row{"nodes", "origin " + im.Origin + ", lites " + im.Lite})
+	}
+	if s.Version != "" {
+		p.Summary = append(p.Summary, Row{"simrun version", s.Version})
 	}
 	if s.Interrupted {
 		p.Summary = append(p.Summary, Row{"interrupted", "yes: the runs gathered before Ctrl-C"})

@@ -89,7 +89,7 @@ func manyRun(n int, end float64) *results.Run {
 
 func tinySweep() *results.Sweep {
 	c := func(v float64) *float64 { return &v }
-	return &results.Sweep{Scenario: "tiny", Seeds: []uint64{1, 2, 3, 4, 5}, Runs: []results.Run{
+	return &results.Sweep{Scenario: "tiny", Plan: &results.Plan{From: 1, Count: 5, Shards: 1}, Runs: []results.Run{
 		{Scenario: "tiny", Seed: 1, Pass: true, ConvergeAfter: c(0.1), EndS: 1.1, WallS: 0.01,
 			Faults: []faults.Event{{Kind: "drop"}, {Kind: "drop"}}},
 		{Scenario: "tiny", Seed: 2, Pass: true, ConvergeAfter: c(0.3), EndS: 1.3, WallS: 0.02,
@@ -368,6 +368,18 @@ func TestRenderAndHTML(t *testing.T) {
 	}
 	checkSelfContained(t, "sweep", h.String())
 	for _, want := range []string{"<h2 id=\"failures\">Failures</h2>", `<a href="seed-4/index.html">4</a>`, "simrun shrink -scenario tiny -seed 4", "acked-not-lost"} {
+		if !strings.Contains(h.String(), want) {
+			t.Errorf("sweep page lacks %q", want)
+		}
+	}
+	// What ran: the plan (a shard of it), the nodes and the build.
+	sharded := tinySweep()
+	sharded.Plan = &results.Plan{From: 1, Count: 10, Shard: 1, Shards: 2}
+	sharded.Implementations = &results.Impls{Origin: "reference", Lite: "nodedb-2026"}
+	sharded.Version = "v9"
+	h.Reset()
+	WriteHTML(&h, SweepPage(sharded, figs, nil), true)
+	for _, want := range []string{"seeds 1..10, shard 1/2 (5 seeds)", "origin reference, lites nodedb-2026", "v9"} {
 		if !strings.Contains(h.String(), want) {
 			t.Errorf("sweep page lacks %q", want)
 		}

@@ -107,49 +107,39 @@ func (j *JUnitWriter) Add(r Run) error {
 // Close writes the report. notRun is the number of planned seeds that
 // did not run (an interrupted sweep), listed as one skipped case, so that
 // a report never looks complete when it is not; ranges describes them.
-func (j *JUnitWriter) Close(notRun uint64, ranges string) (err error) {
+func (j *JUnitWriter) Close(notRun uint64, ranges string) error {
 	skipped := 0
 	if notRun > 0 {
 		j.add(junitCase{Name: fmt.Sprintf("%d seeds not run (interrupted)", notRun), ClassName: j.class, Time: "0",
 			Skipped: &junitSkipped{Message: "the sweep was interrupted before seeds " + ranges + " ran"}})
 		skipped = 1
 	}
-	defer os.Remove(j.cases.Name())
+	defer func() {
+		j.cases.Close()
+		os.Remove(j.cases.Name())
+	}()
 	if j.err == nil {
 		j.err = j.w.Flush()
 	}
+	if j.err == nil {
+		_, j.err = j.cases.Seek(0, io.SeekStart)
+	}
 	if j.err != nil {
-		j.cases.Close()
 		return fmt.Errorf("writing %s: %w", j.path, j.err)
 	}
-	out, err := os.CreateTemp(filepath.Dir(j.path), "."+filepath.Base(j.path)+".*.tmp")
+	out, err := createFile(j.path)
 	if err != nil {
-		j.cases.Close()
-		return fmt.Errorf("writing %s: %w", j.path, err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(out.Name())
-		}
-	}()
-	attrs := fmt.Sprintf(`tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f"`, j.tests, j.failures, j.errors, skipped, j.seconds)
-	name, _ := xmlAttr(j.suite)
-	fmt.Fprintf(out, "%s<testsuites name=%s %s>\n  <testsuite name=%s %s timestamp=\"%s\">", xml.Header, name, attrs, name, attrs,
-		j.start.UTC().Format("2006-01-02T15:04:05"))
-	if _, err := j.cases.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, j.cases); err != nil {
-		return fmt.Errorf("writing %s: %w", j.path, err)
+	attrs := fmt.Sprintf(`tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f"`, j.tests, j.failures, j.errors, skipped, j.seconds)
+	name, _ := xmlAttr(j.suite)
+	out.write(fmt.Appendf(nil, "%s<testsuites name=%s %s>\n  <testsuite name=%s %s timestamp=\"%s\">", xml.Header, name, attrs, name, attrs,
+		j.start.UTC().Format("2006-01-02T15:04:05")))
+	if out.err == nil {
+		_, out.err = io.Copy(out.w, j.cases)
 	}
-	j.cases.Close()
-	if _, err := fmt.Fprintf(out, "\n  </testsuite>\n</testsuites>\n"); err != nil {
-		return fmt.Errorf("writing %s: %w", j.path, err)
-	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", j.path, err)
-	}
-	return os.Rename(out.Name(), j.path)
+	out.write([]byte("\n  </testsuite>\n</testsuites>\n"))
+	return out.commit()
 }
 
 // xmlAttr quotes s as an XML attribute value.

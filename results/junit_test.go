@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,7 +70,7 @@ func validateJUnit(doc []byte) error {
 			return fmt.Errorf("%s: element not in the schema", path)
 		}
 		for _, a := range n.Attrs {
-			if !contains(rule.required, a.Name.Local) && !contains(rule.opts, a.Name.Local) {
+			if !slices.Contains(rule.required, a.Name.Local) && !slices.Contains(rule.opts, a.Name.Local) {
 				return fmt.Errorf("%s: attribute %q not in the schema", path, a.Name.Local)
 			}
 			switch a.Name.Local {
@@ -94,7 +95,7 @@ func validateJUnit(doc []byte) error {
 		}
 		for i := range n.Children {
 			c := &n.Children[i]
-			if !contains(rule.children, c.XMLName.Local) {
+			if !slices.Contains(rule.children, c.XMLName.Local) {
 				return fmt.Errorf("%s: <%s> may not hold <%s>", path, n.XMLName.Local, c.XMLName.Local)
 			}
 			if err := walk(c, fmt.Sprintf("%s/%s[%d]", path, c.XMLName.Local, i)); err != nil {
@@ -124,15 +125,6 @@ func validateJUnit(doc []byte) error {
 	return walk(&root, "testsuites")
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func TestJUnitMatchesTheSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.xml")
 	j, err := CreateJUnit(path, "/tmp/my scenarios/fragile.json", time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC))
@@ -154,6 +146,9 @@ func TestJUnitMatchesTheSchema(t *testing.T) {
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v (%v), want -rw-r--r--", st.Mode(), err)
 	}
 	if err := validateJUnit(doc); err != nil {
 		t.Fatalf("%v\n%s", err, doc)

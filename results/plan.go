@@ -23,9 +23,9 @@ type Plan struct {
 func (p Plan) Validate() error {
 	switch {
 	case p.Count == 0:
-		return errors.New("-seeds 0: want at least 1")
+		return errors.New("no seeds: the count is 0")
 	case p.Count-1 > math.MaxUint64-p.From:
-		return fmt.Errorf("-from %d -seeds %d: the last seed would be past %d (seeds do not wrap)", p.From, p.Count, uint64(math.MaxUint64))
+		return fmt.Errorf("%d seeds from %d: the last seed would be past %d (seeds do not wrap)", p.Count, p.From, uint64(math.MaxUint64))
 	case p.Shards == 0 || p.Shard >= p.Shards:
 		return fmt.Errorf("shard %d/%d: want K/N with 0 <= K < N", p.Shard, p.Shards)
 	}

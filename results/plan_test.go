@@ -42,14 +42,19 @@ func TestPlan(t *testing.T) {
 			seen[s]++
 		}
 	}
+	for s := uint64(3); s < 103; s++ {
+		if seen[s] != 1 {
+			t.Errorf("seed %d is in %d shards, want 1", s, seen[s])
+		}
+	}
 	if len(seen) != 100 {
-		t.Fatalf("%d seeds covered, want 100", len(seen))
+		t.Fatalf("%d seeds covered, want 3..102", len(seen))
 	}
 	for _, tc := range []struct {
 		p   Plan
 		err string
 	}{
-		{Plan{From: 1, Count: 0, Shards: 1}, "-seeds 0"},
+		{Plan{From: 1, Count: 0, Shards: 1}, "no seeds"},
 		{Plan{From: math.MaxUint64, Count: 10, Shards: 1}, "past 18446744073709551615 (seeds do not wrap)"},
 		{Plan{From: 1, Count: 1, Shard: 2, Shards: 2}, "shard 2/2"},
 	} {

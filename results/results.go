@@ -133,9 +133,6 @@ type Sweep struct {
 	Runs        []Run  `json:"runs"`
 	Done        uint64 `json:"done"`
 	Interrupted bool   `json:"interrupted,omitempty"`
-	// Seeds and Shard are how files written before plans said the same.
-	Seeds []uint64 `json:"seeds_planned,omitempty"`
-	Shard string   `json:"shard,omitempty"`
 }
 
 // Compact is r as a sweep keeps a passing run by default: what the

@@ -1,11 +1,9 @@
 package results
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 )
 
 // SweepWriter writes a sweep's result file as the runs finish, so that a
@@ -14,12 +12,9 @@ import (
 // temporary file beside the destination, which Close renames into place:
 // the destination is never half written.
 type SweepWriter struct {
-	path, tmp string
-	f         *os.File
-	w         *bufio.Writer
-	full      bool
-	n         uint64
-	err       error
+	out  *file
+	full bool
+	n    uint64
 }
 
 // CreateSweep starts the file at path with head (its Runs, Done and
@@ -27,11 +22,6 @@ type SweepWriter struct {
 // without, compact (see Compact). An error here means the path cannot be
 // written: found before any run.
 func CreateSweep(path string, head Sweep, full bool) (*SweepWriter, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	sw := &SweepWriter{path: path, tmp: f.Name(), f: f, w: bufio.NewWriterSize(f, 64<<10), full: full}
 	head.Runs, head.Done, head.Interrupted = nil, 0, false
 	head.Detail = "compact"
 	if full {
@@ -39,31 +29,25 @@ func CreateSweep(path string, head Sweep, full bool) (*SweepWriter, error) {
 	}
 	b, err := json.Marshal(head)
 	if err != nil {
-		sw.abort()
 		return nil, err
 	}
-	// The head's JSON, without its closing brace and its empty runs.
-	b = b[:len(b)-1]
-	const runs = `,"runs":null,"done":0`
-	n := len(b) - len(runs)
-	if n < 0 || string(b[n:]) != runs {
-		sw.abort()
-		return nil, fmt.Errorf("results: a sweep's head must end with its runs (legacy fields set?)")
+	// The head's JSON without its empty runs and closing brace: the runs,
+	// written as they come, and the tail follow.
+	const runs = `,"runs":null,"done":0}`
+	if !bytes.HasSuffix(b, []byte(runs)) {
+		return nil, fmt.Errorf("results: a sweep's JSON must end with its runs and count")
 	}
-	b = b[:n]
-	sw.write(b)
-	sw.write([]byte(",\n \"runs\": ["))
-	if sw.err != nil {
-		sw.abort()
-		return nil, fmt.Errorf("cannot write %s: %w", path, sw.err)
+	out, err := createFile(path)
+	if err != nil {
+		return nil, err
 	}
-	return sw, nil
-}
-
-func (sw *SweepWriter) write(b []byte) {
-	if sw.err == nil {
-		_, sw.err = sw.w.Write(b)
+	out.write(b[:len(b)-len(runs)])
+	out.write([]byte(",\n \"runs\": ["))
+	if out.err != nil {
+		out.abort()
+		return nil, fmt.Errorf("cannot write %s: %w", path, out.err)
 	}
+	return &SweepWriter{out: out, full: full}, nil
 }
 
 // Add writes one run.
@@ -76,36 +60,19 @@ func (sw *SweepWriter) Add(r Run) error {
 		return err
 	}
 	if sw.n > 0 {
-		sw.write([]byte(","))
+		sw.out.write([]byte(","))
 	}
-	sw.write([]byte("\n  "))
-	sw.write(b)
+	sw.out.write([]byte("\n  "))
+	sw.out.write(b)
 	sw.n++
-	return sw.err
+	return sw.out.err
 }
+
+// Abort removes the file: nothing is put in place.
+func (sw *SweepWriter) Abort() { sw.out.abort() }
 
 // Close writes the tail and puts the file in place.
 func (sw *SweepWriter) Close(interrupted bool) error {
-	sw.write([]byte(fmt.Sprintf("\n ],\n \"done\": %d,\n \"interrupted\": %t\n}\n", sw.n, interrupted)))
-	if sw.err == nil {
-		sw.err = sw.w.Flush()
-	}
-	if sw.err == nil {
-		sw.err = sw.f.Close()
-	} else {
-		sw.f.Close()
-	}
-	if sw.err == nil {
-		sw.err = os.Rename(sw.tmp, sw.path)
-	}
-	if sw.err != nil {
-		os.Remove(sw.tmp)
-		return fmt.Errorf("writing %s: %w", sw.path, sw.err)
-	}
-	return nil
-}
-
-func (sw *SweepWriter) abort() {
-	sw.f.Close()
-	os.Remove(sw.tmp)
+	sw.out.write([]byte(fmt.Sprintf("\n ],\n \"done\": %d,\n \"interrupted\": %t\n}\n", sw.n, interrupted)))
+	return sw.out.commit()
 }

@@ -55,6 +55,9 @@ func TestSweepWriterRoundTrip(t *testing.T) {
 	if len(s.Runs[1].Faults) != 3 {
 		t.Errorf("failing run lost its faults: %+v", s.Runs[1])
 	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v (%v), want -rw-r--r-- like any file simrun writes", st.Mode(), err)
+	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*")); len(m) > 0 {
 		t.Errorf("temporary files left: %v", m)
 	}

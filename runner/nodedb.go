@@ -124,14 +124,10 @@ type Finding struct {
 	Found    bool
 	Seed     uint64
 	Property string
-	Message  string         // the violation's sentence
-	From, To []faults.Event // the recorded and the shrunk schedule
-	// ReferencePasses is whether the reference nodes pass the shrunk
-	// schedule (the same scenario with nodes "reference").
-	ReferencePasses bool
-	Scenario        scenarios.Scenario // the shrunk scenario (a regression file)
-	Tried           int                // seeds tried
-	Note            string             // why a found failure did not count, when none did
+	Message  string             // the violation's sentence
+	From, To []faults.Event     // the recorded and the shrunk schedule
+	Scenario scenarios.Scenario // the shrunk scenario (a regression file)
+	Note     string             // why a found failure did not count, when none did
 }
 
 // MaxShrunk is the largest shrunk schedule a finding may have.
@@ -153,7 +149,6 @@ func HuntWeakness(ctx context.Context, w Weakness, seeds, shrinkRuns int) (Findi
 		if err := ctx.Err(); err != nil {
 			return f, err
 		}
-		f.Tried++
 		r, err := sc.Run(seed)
 		if err != nil {
 			return f, fmt.Errorf("%s seed %d: %w", w.ID, seed, err)
@@ -201,7 +196,7 @@ func HuntWeakness(ctx context.Context, w Weakness, seeds, shrinkRuns int) (Findi
 			continue
 		}
 		f.Found, f.Seed, f.Property, f.Message = true, seed, r.Violation.Property, r.Violation.Message
-		f.From, f.To, f.ReferencePasses, f.Scenario = r.Schedule, small, true, out
+		f.From, f.To, f.Scenario = r.Schedule, small, out
 		return f, nil
 	}
 	return f, nil

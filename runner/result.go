@@ -23,15 +23,14 @@ func Result(t Target, seed uint64, r topology.Result, full bool) results.Run {
 	if full {
 		out.Definition = scenarios.Marshal(t.Sc)
 	}
-	if p, err := t.Sc.Params(seed); err == nil {
-		out.HealS, out.BudgetS = p.WriteFor.Seconds(), p.Budget.Seconds()
-		if q := r.LiteQueue; full && q != nil {
-			out.Queue = &results.Queue{Capacity: q.Capacity, High: q.HighWater, Low: q.LowWater}
-		}
-		if r.Pass() && r.Converged {
-			after := (r.ConvergedAt - p.WriteFor).Seconds()
-			out.ConvergeAfter = &after
-		}
+	writeFor, budget := t.Sc.Timing()
+	out.HealS, out.BudgetS = writeFor.Seconds(), budget.Seconds()
+	if q := r.LiteQueue; full && q != nil {
+		out.Queue = &results.Queue{Capacity: q.Capacity, High: q.HighWater, Low: q.LowWater}
+	}
+	if r.Pass() && r.Converged {
+		after := r.Metrics.ConvergeAfter.Seconds()
+		out.ConvergeAfter = &after
 	}
 	if !r.Pass() {
 		out.Shrink = t.ShrinkCmd(seed)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/scenarios"
+	"github.com/syncsim/syncsim/topology"
 )
 
 func TestResolveAndCommands(t *testing.T) {
@@ -76,7 +77,11 @@ func TestVerdicts(t *testing.T) {
 		{Seed: 4, Pass: false, Replay: "r4", Violation: &results.Violation{Property: "acked-not-lost"}},
 		{Seed: 5, Pass: false, Replay: "r5", Violation: &results.Violation{Property: "convergence"}},
 	}}
-	sum := Summarize(s)
+	tally := NewTally(nil)
+	for _, r := range s.Runs {
+		tally.Add(r)
+	}
+	sum := tally.Summary()
 	if sum.Runs != 5 || sum.Passed != 2 || sum.Failed != 3 || sum.Converge.N() != 2 || sum.Converge.Pct(50) != 0.5 || sum.Converge.Max() != 9 ||
 		!slices.Equal(sum.Replays, []string{"r2", "r4", "r5"}) {
 		t.Fatalf("summary %+v", sum)
@@ -86,8 +91,12 @@ func TestVerdicts(t *testing.T) {
 	}
 	sc := &scenarios.Scenario{Name: "x", Require: map[string]float64{"reconnect": 0.5, "crash-recovery": 0.1},
 		Gates: &scenarios.Gates{ConvergeP99: scenarios.Duration(2e9), ResyncRatio: 5}}
+	tally = NewTally(sc)
+	for _, r := range s.Runs {
+		tally.Add(r)
+	}
 	missed := 0
-	for _, m := range Coverage(sc, s) {
+	for _, m := range tally.Coverage() {
 		if m.Name == "reconnect" && (m.Fraction != 0.2 || !m.Missed) {
 			t.Errorf("reconnect %+v", m)
 		}
@@ -98,13 +107,10 @@ func TestVerdicts(t *testing.T) {
 	if missed != 2 {
 		t.Errorf("%d marks missed, want 2", missed)
 	}
-	c := Gates(sc, s)
+	c := tally.Costs()
 	if len(c.Broken) != 2 || c.Broken[0].Gate != "converge-p99" || !slices.Equal(c.Broken[0].Seeds, []uint64{3}) ||
 		c.Broken[1].Gate != "resync-ratio" || c.Broken[1].Seeds[0] != 3 {
 		t.Fatalf("gates %+v", c.Broken)
-	}
-	if Pct([]float64{1, 2, 3, 4}, 50) != 2 || Pct(nil, 50) != 0 {
-		t.Error("Pct")
 	}
 }
 
@@ -171,5 +177,16 @@ func TestMerge(t *testing.T) {
 	}
 	if _, _, err := merge(a, filepath.Join(dir, "absent.json")); err == nil || !strings.Contains(err.Error(), "absent.json") {
 		t.Errorf("absent: %v", err)
+	}
+}
+
+// The limits a result file is validated against are the simulator's own,
+// with room: a run's end, a node id.
+func TestResultLimitsFollowTheSimulator(t *testing.T) {
+	if results.MaxNode != topology.MaxLites {
+		t.Errorf("results.MaxNode %d, topology.MaxLites %d", results.MaxNode, topology.MaxLites)
+	}
+	if longest := (2 * topology.MaxSimulated).Seconds(); results.MaxEndS < longest {
+		t.Errorf("results.MaxEndS %g s is below the longest run, write_for and budget at their limits: %g s", results.MaxEndS, longest)
 	}
 }

@@ -1,13 +1,13 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/sim"
@@ -53,7 +53,13 @@ func Resolve(arg string, o Options) (Target, error) {
 	return Target{Arg: arg, Options: o, Sc: sc}, nil
 }
 
+// apply puts o on sc. An error in a flag's own value names the flag; one
+// in how the values go together (a bug planted in a role that is not the
+// reference) names the scenario's field, which may come from the file.
 func (o Options) apply(sc *scenarios.Scenario) error {
+	if o.StepTimeout < 0 {
+		return fmt.Errorf("-step-timeout %v: must not be negative", o.StepTimeout)
+	}
 	if o.Nodes != "" {
 		n, err := scenarios.ParseNodes(o.Nodes)
 		if err != nil {
@@ -68,21 +74,17 @@ func (o Options) apply(sc *scenarios.Scenario) error {
 		}
 		sc.Nodes = &n
 	}
-	for _, r := range []struct {
-		exec string
-		spec **scenarios.ImplSpec
-		name func(*scenarios.Nodes) *string
-	}{{o.LiteExec, &sc.Lite, func(n *scenarios.Nodes) *string { return &n.Lite }},
-		{o.OriginExec, &sc.Origin, func(n *scenarios.Nodes) *string { return &n.Origin }}} {
-		if r.exec == "" {
-			continue
-		}
-		*r.spec = &scenarios.ImplSpec{Exec: strings.Fields(r.exec)}
+	// A program given for a role replaces the built-in chosen for it.
+	if o.LiteExec != "" {
+		sc.Lite = &scenarios.ImplSpec{Exec: strings.Fields(o.LiteExec)}
 		if sc.Nodes != nil {
-			// The program replaces the built-in the file or -nodes chose.
-			n := *sc.Nodes
-			*r.name(&n) = ""
-			sc.Nodes = &n
+			sc.Nodes = &scenarios.Nodes{Origin: sc.Nodes.Origin}
+		}
+	}
+	if o.OriginExec != "" {
+		sc.Origin = &scenarios.ImplSpec{Exec: strings.Fields(o.OriginExec)}
+		if sc.Nodes != nil {
+			sc.Nodes = &scenarios.Nodes{Lite: sc.Nodes.Lite}
 		}
 	}
 	for _, spec := range []*scenarios.ImplSpec{sc.Lite, sc.Origin} {
@@ -91,26 +93,24 @@ func (o Options) apply(sc *scenarios.Scenario) error {
 		}
 	}
 	sc.StateRoot = o.StateRoot
-	bug := o.Bug
-	switch {
-	case bug == "none":
+	switch names := strings.Split(o.Bug, ","); {
+	case o.Bug == "":
+	case o.Bug == "none":
 		sc.Bug = ""
-	case slices.Contains(strings.Split(bug, ","), "none"):
-		return fmt.Errorf("-bug: none switches every bug off and goes alone, not in %q", bug)
-	case bug != "":
+	case slices.Contains(names, "none"):
+		return fmt.Errorf("-bug: none switches every bug off and goes alone, not in %q", o.Bug)
+	default:
+		for _, name := range names {
+			if _, err := reference.Lookup(strings.TrimSpace(name)); err != nil {
+				return fmt.Errorf("-bug: %w", err)
+			}
+		}
 		if sc.Bug != "" {
 			sc.Bug += ","
 		}
-		sc.Bug += bug
+		sc.Bug += o.Bug
 	}
-	if err := sc.Validate(); err != nil {
-		var fe *scenarios.FieldError
-		if errors.As(err, &fe) && (fe.Field == "bug" || fe.Field == "nodes") {
-			return fmt.Errorf("-%s: %s", fe.Field, fe.Msg)
-		}
-		return err
-	}
-	return nil
+	return sc.Validate()
 }
 
 // Of is a Target for a scenario built in Go (its replay commands name it

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"math"
 	"time"
 
 	"github.com/syncsim/syncsim/results"
@@ -32,24 +31,6 @@ type Failures struct {
 	Seeds    []uint64
 }
 
-// Summarize judges a sweep's runs.
-func Summarize(s results.Sweep) Summary {
-	t := NewTally(nil)
-	for _, r := range s.Runs {
-		t.Add(r)
-	}
-	return t.Summary()
-}
-
-// Pct is the nearest-rank percentile p (0..100) of sorted values.
-func Pct(sorted []float64, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
-}
-
 // MarkCoverage is one coverage mark over a sweep: the fraction of runs
 // that hit it, and whether the scenario requires a fraction it missed.
 type MarkCoverage struct {
@@ -57,16 +38,6 @@ type MarkCoverage struct {
 	Fraction   float64
 	Required   float64 // 0: not required
 	Missed     bool
-}
-
-// Coverage reports every mark over the sweep's runs against sc's
-// requirements (nil when the sweep has no runs).
-func Coverage(sc *scenarios.Scenario, s results.Sweep) []MarkCoverage {
-	t := NewTally(sc)
-	for _, r := range s.Runs {
-		t.Add(r)
-	}
-	return t.Coverage()
 }
 
 // Costs are the distributions of a sweep's measured costs of converging,
@@ -87,15 +58,6 @@ type GateBreak struct {
 	Replay string
 }
 
-// Gates measures the sweep's costs and checks sc's gates.
-func Gates(sc *scenarios.Scenario, s results.Sweep) Costs {
-	t := NewTally(sc)
-	for _, r := range s.Runs {
-		t.Add(r)
-	}
-	return t.Costs()
-}
-
 // keepAtMost bounds what a tally keeps per failure list: the counts stay
 // exact, the seeds and commands listed stop there.
 const keepAtMost = 1000
@@ -108,7 +70,6 @@ type Tally struct {
 	sum      Summary
 	at       map[string]int // property -> index in sum.ByProperty
 	hits     map[string]int
-	runs     int
 	converge Dist
 	ratio    Dist
 	starve   Dist
@@ -130,7 +91,6 @@ func NewTally(sc *scenarios.Scenario) *Tally {
 // Add counts one run.
 func (t *Tally) Add(r results.Run) {
 	s := &t.sum
-	t.runs++
 	s.Runs++
 	s.WallS += r.WallS
 	for m := range r.Marks {
@@ -196,12 +156,12 @@ func (t *Tally) Summary() Summary {
 // Coverage is every mark's fraction of runs against the scenario's
 // requirements (nil when no run has been counted).
 func (t *Tally) Coverage() []MarkCoverage {
-	if t.runs == 0 {
+	if t.sum.Runs == 0 {
 		return nil
 	}
 	var out []MarkCoverage
 	for _, m := range topology.Marks() {
-		c := MarkCoverage{Name: m.Name, What: m.What, Fraction: float64(t.hits[m.Name]) / float64(t.runs)}
+		c := MarkCoverage{Name: m.Name, What: m.What, Fraction: float64(t.hits[m.Name]) / float64(t.sum.Runs)}
 		if t.sc != nil {
 			if need, ok := t.sc.Require[m.Name]; ok {
 				c.Required, c.Missed = need, c.Fraction < need

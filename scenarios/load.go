@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -79,25 +78,10 @@ func (s *Scenario) Validate() error {
 	if _, ok := check.Lookup(s.Expect); !ok && s.Expect != "" && s.Expect != "pass" && s.Expect != check.NodeError {
 		return fieldErr("expect", "%q: want \"pass\" or a property name (%s)", s.Expect, strings.Join(check.Names(), ", "))
 	}
-	heal := sim.Time(s.WriteFor)
-	if heal == 0 {
-		heal = topology.Defaults().WriteFor
-	}
-	lites := s.Lites
-	if lites == 0 {
-		lites = topology.Defaults().Lites
-	}
-	p := topology.Defaults()
-	p.Lites, p.WriteFor = lites, heal
-	if s.LiteRate != 0 {
-		p.LiteRate = s.LiteRate
-	}
-	if s.OriginRate != 0 {
-		p.OriginRate = s.OriginRate
-	}
-	if d := p.Deliveries(); d > topology.MaxDeliveries {
-		return fieldErr("write_for", "%d lites writing %g/s each (origin %g/s) for %s make about %.3g deliveries (writes × lites), over the limit of %.3g that a run finishes in minutes: shorten write_for, lower the rates or use fewer lites",
-			p.Lites, p.LiteRate, p.OriginRate, p.WriteFor, d, float64(topology.MaxDeliveries))
+	p := s.sizing()
+	heal, lites := p.WriteFor, p.Lites
+	if err := p.CheckWork(); err != nil {
+		return fieldErr("write_for", "%v", err)
 	}
 	roles := topology.Roles(lites)
 	for i, f := range s.Faults {
@@ -214,33 +198,15 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	dec.DisallowUnknownFields()
 	var s Scenario
 	if err := dec.Decode(&s); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			return nil, fmt.Errorf("%s:%s: %v", name, LineCol(data, max(syn.Offset-1, 0)), syn) // Offset is just past the bad byte
-		case errors.As(err, &typ), errors.Is(err, io.EOF):
-			off, msg := jsonpos.Describe(err, "a scenario")
-			return nil, fmt.Errorf("%s:%s: %s", name, LineCol(data, max(off, 0)), msg)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return nil, fmt.Errorf("%s:%s: unknown field %q", name, LineCol(data, keyOffset(data, f)), f)
-		default:
-			_, msg := jsonpos.Describe(err, "a scenario")
-			off := dec.InputOffset()
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				off = int64(len(bytes.TrimRight(data, " \t\r\n")))
-			}
-			return nil, fmt.Errorf("%s:%s: %s", name, LineCol(data, off), msg)
-		}
+		return nil, jsonpos.Error(name, data, err, "a scenario")
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%s:%s: more than one JSON value", name, LineCol(data, dec.InputOffset()))
+		return nil, fmt.Errorf("%s:%s: more than one JSON value", name, jsonpos.LineCol(data, dec.InputOffset()))
 	}
 	if err := s.Validate(); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%s:%s: %v", name, LineCol(data, keyOffset(data, lastKey(fe.Field))), err)
+			return nil, fmt.Errorf("%s:%s: %v", name, jsonpos.LineCol(data, jsonpos.KeyOffset(data, lastKey(fe.Field))), err)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -272,15 +238,3 @@ func lastKey(path string) string {
 	}
 	return path
 }
-
-// keyOffset finds where "key" first appears as an object key (the best
-// position the standard decoder lets us name for a semantic error).
-func keyOffset(data []byte, key string) int64 {
-	if i := bytes.Index(data, []byte(`"`+key+`"`)); i >= 0 {
-		return int64(i)
-	}
-	return 0
-}
-
-// LineCol names byte offset off of data as "line:column", both from 1.
-func LineCol(data []byte, off int64) string { return jsonpos.LineCol(data, off) }

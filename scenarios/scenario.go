@@ -167,15 +167,25 @@ func (s *Scenario) Run(seed uint64) (topology.Result, error) {
 	return topology.Run(p)
 }
 
-// Params builds the cluster parameters of this scenario for seed. A
-// scenario with a script ignores seed for its faults (the script is
-// exact) but still uses it for everything else.
-func (s *Scenario) Params(seed uint64) (topology.Params, error) {
-	if err := s.Validate(); err != nil {
-		return topology.Params{}, err
+// Timing is how long the scenario's writes go on (faults heal then) and
+// the budget to converge after, with the defaults filled in: what a
+// report needs without building a run.
+func (s *Scenario) Timing() (writeFor, budget sim.Time) {
+	d := topology.Defaults()
+	writeFor, budget = d.WriteFor, d.Budget
+	if s.WriteFor != 0 {
+		writeFor = sim.Time(s.WriteFor)
 	}
+	if s.Budget != 0 {
+		budget = sim.Time(s.Budget)
+	}
+	return writeFor, budget
+}
+
+// sizing is the run's size and pace: topology's defaults with the
+// scenario's Lites, collections, documents, write rates and timing.
+func (s *Scenario) sizing() topology.Params {
 	p := topology.Defaults()
-	p.Seed = seed
 	setInt(&p.Lites, s.Lites)
 	setInt(&p.Collections, s.Collections)
 	setInt(&p.Docs, s.Docs)
@@ -185,12 +195,19 @@ func (s *Scenario) Params(seed uint64) (topology.Params, error) {
 	if s.OriginRate != 0 {
 		p.OriginRate = s.OriginRate
 	}
-	if s.WriteFor != 0 {
-		p.WriteFor = sim.Time(s.WriteFor)
+	p.WriteFor, p.Budget = s.Timing()
+	return p
+}
+
+// Params builds the cluster parameters of this scenario for seed. A
+// scenario with a script ignores seed for its faults (the script is
+// exact) but still uses it for everything else.
+func (s *Scenario) Params(seed uint64) (topology.Params, error) {
+	if err := s.Validate(); err != nil {
+		return topology.Params{}, err
 	}
-	if s.Budget != 0 {
-		p.Budget = sim.Time(s.Budget)
-	}
+	p := s.sizing()
+	p.Seed = seed
 	ref := s.Reference()
 	if s.Bug != "" {
 		if err := reference.Apply(s.Bug, &ref); err != nil {

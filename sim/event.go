@@ -380,15 +380,15 @@ func EventNames() []string {
 	return out
 }
 
-// newEvent returns a fresh event of the kind called name.
-func newEvent(name string) (Event, bool) {
+// eventIDs maps each event's name to its id (external nodes' events are
+// parsed by name, one per line).
+var eventIDs = func() map[string]eventID {
+	m := make(map[string]eventID, len(eventTypes))
 	for i, e := range eventTypes {
-		if e.EventName() == name {
-			return eventFromWords(eventWords{id: eventID(i + 1)}), true
-		}
+		m[e.EventName()] = eventID(i + 1)
 	}
-	return nil, false
-}
+	return m
+}()
 
 // MarshalEvent writes e in its stable JSON form: an object whose "event"
 // member is the event's name, followed by its fields in declaration order,
@@ -398,7 +398,14 @@ func MarshalEvent(e Event) []byte { return AppendEvent(nil, e) }
 
 // AppendEvent appends MarshalEvent's form of e to b.
 func AppendEvent(b []byte, e Event) []byte {
-	b = append(b, `{"event":"`...)
+	b = append(b, '{')
+	return append(AppendEventMembers(b, e), '}')
+}
+
+// AppendEventMembers appends the members of MarshalEvent's form of e,
+// without the braces: for a line that holds other members too.
+func AppendEventMembers(b []byte, e Event) []byte {
+	b = append(b, `"event":"`...)
 	b = append(b, e.EventName()...)
 	b = append(b, '"')
 	v := reflect.ValueOf(e).Elem()
@@ -418,7 +425,7 @@ func AppendEvent(b []byte, e Event) []byte {
 			b = strconv.AppendInt(b, f.Int(), 10)
 		}
 	}
-	return append(b, '}')
+	return b
 }
 
 // eventIndex is e's place in eventTypes.
@@ -450,38 +457,46 @@ func ParseEventWith(data []byte, other ...string) (Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event: %w", err)
 	}
-	var name string
+	return ParseEventFields(fields, other...)
+}
+
+// ParseEventFields is ParseEventWith for an object already scanned.
+func ParseEventFields(fields []flatjson.Field, other ...string) (Event, error) {
+	var id eventID
+	found := false
 	for i := range fields {
-		if string(fields[i].Key) == "event" {
-			if name, err = fields[i].Str(); err != nil {
-				return nil, fmt.Errorf("event: %w", err)
-			}
+		f := &fields[i]
+		if string(f.Key) != "event" {
+			continue
+		}
+		if f.Kind != flatjson.String {
+			return nil, fmt.Errorf(`event: "event" is %s, want a string`, f.Kind)
+		}
+		if id, found = eventIDs[string(f.Raw)]; !found {
+			return nil, fmt.Errorf("event %q: unknown (known: %s)", f.Raw, strings.Join(EventNames(), ", "))
 		}
 	}
-	if name == "" {
+	if !found {
 		return nil, errors.New(`event: no "event" member naming the event`)
 	}
-	e, ok := newEvent(name)
-	if !ok {
-		return nil, fmt.Errorf("event %q: unknown (known: %s)", name, strings.Join(EventNames(), ", "))
-	}
+	e := eventFromWords(eventWords{id: id})
+	name := e.EventName()
 	v := reflect.ValueOf(e).Elem()
-	tab := fieldTables[eventIndex(e)]
+	tab := fieldTables[id-1]
 next:
 	for i := range fields {
 		f := &fields[i]
-		key := string(f.Key)
-		if key == "event" {
+		if string(f.Key) == "event" {
 			continue
 		}
 		for _, o := range other {
-			if key == o {
+			if string(f.Key) == o {
 				continue next
 			}
 		}
-		idx, ok := tab[key]
+		idx, ok := tab[string(f.Key)]
 		if !ok {
-			return nil, fmt.Errorf("event %s: unknown field %q", name, key)
+			return nil, fmt.Errorf("event %s: unknown field %q", name, f.Key)
 		}
 		if err := setField(v.Field(idx), f); err != nil {
 			return nil, fmt.Errorf("event %s: %w", name, err)
@@ -588,15 +603,9 @@ func (k *events) keep(e Event) (Event, int) {
 		x := keep(&k.acked, a)
 		return x, k.word(x.words())
 	}
-	switch e := e.(type) {
-	case *Committed:
-		x := keep(&k.committed, e)
-		return x, k.word(x.words())
+	switch e := e.(type) { // the three above are not repeated here
 	case *Deduped:
 		x := keep(&k.deduped, e)
-		return x, k.word(x.words())
-	case *Applied:
-		x := keep(&k.applied, e)
 		return x, k.word(x.words())
 	case *SnapshotLoaded:
 		x := keep(&k.snapshotLoaded, e)
@@ -621,9 +630,6 @@ func (k *events) keep(e Event) (Event, int) {
 		return x, k.word(x.words())
 	case *Reconnecting:
 		x := keep(&k.reconnecting, e)
-		return x, k.word(x.words())
-	case *Acked:
-		x := keep(&k.acked, e)
 		return x, k.word(x.words())
 	case *Rejected:
 		x := keep(&k.rejected, e)

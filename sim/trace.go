@@ -80,8 +80,7 @@ func (e *TraceEvent) String() string {
 	case "event":
 		if e.Event != nil {
 			b = append(b, ',')
-			b = append(b, MarshalEvent(e.Event)[1:]...)
-			return string(b)
+			return string(append(AppendEventMembers(b, e.Event), '}'))
 		}
 	case "fault":
 		b = fmt.Appendf(b, `,"peer":%d,"conn":%d,"fault":%q,"arg":%d`, e.Peer, e.Conn, e.Fault, e.Arg)

@@ -262,9 +262,7 @@ func (w *World) Crash(id NodeID) {
 		w.closeConn(c, id)
 	}
 	ns.spec.Node.Crash()
-	if ns.failer != nil {
-		w.checkFailure(id, "crash")
-	}
+	w.checkFailure(id, "crash")
 }
 
 // Restart brings a crashed node back with InRestart.

@@ -19,8 +19,8 @@ import (
 	"github.com/syncsim/syncsim/scenarios"
 )
 
-// DefaultSeeds are the seeds Check runs when it is given none.
-var DefaultSeeds = []uint64{1, 2, 3, 4, 5}
+// defaultSeeds are the seeds Check runs when it is given none.
+var defaultSeeds = []uint64{1, 2, 3, 4, 5}
 
 // tailEvents is how many trace events a failure report shows.
 const tailEvents = 30
@@ -29,7 +29,7 @@ const tailEvents = 30
 // breaks a property or does not converge. scenario is a named scenario or
 // a path to a scenario file (a string, as simrun's -scenario takes), or a
 // scenario built in Go (a scenarios.Scenario or a pointer to one). With no
-// seeds it runs DefaultSeeds. A scenario that does not load or validate
+// seeds it runs defaultSeeds. A scenario that does not load or validate
 // fails t at once.
 func Check(t testing.TB, scenario any, seeds ...uint64) {
 	t.Helper()
@@ -39,7 +39,7 @@ func Check(t testing.TB, scenario any, seeds ...uint64) {
 		return
 	}
 	if len(seeds) == 0 {
-		seeds = DefaultSeeds
+		seeds = defaultSeeds
 	}
 	for _, seed := range seeds {
 		r, err := tg.Run(seed, nil)

@@ -78,6 +78,15 @@ func (p *Params) Deliveries() float64 {
 	return writes * float64(p.Lites)
 }
 
+// CheckWork refuses a run over MaxDeliveries, saying what to change.
+func (p *Params) CheckWork() error {
+	if d := p.Deliveries(); d > MaxDeliveries {
+		return fmt.Errorf("%d lites writing %g/s each (origin %g/s) for %s make about %.3g deliveries (writes × lites), over the limit of %.3g that a run finishes in minutes: shorten write_for, lower the rates or use fewer lites",
+			p.Lites, p.LiteRate, p.OriginRate, p.WriteFor, d, float64(MaxDeliveries))
+	}
+	return nil
+}
+
 // Validate reports the first parameter that makes no sense.
 func (p *Params) Validate() error {
 	switch {
@@ -93,9 +102,8 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("write_for must be >= 0 and budget > 0")
 	case p.WriteFor > MaxSimulated || p.Budget > MaxSimulated:
 		return fmt.Errorf("write_for %s, budget %s: each must be at most %s", p.WriteFor, p.Budget, MaxSimulated)
-	case p.Deliveries() > MaxDeliveries:
-		return fmt.Errorf("%d lites writing %g/s each (origin %g/s) for %s: about %.3g deliveries (writes × lites), over the limit of %.3g",
-			p.Lites, p.LiteRate, p.OriginRate, p.WriteFor, p.Deliveries(), float64(MaxDeliveries))
+	case p.CheckWork() != nil:
+		return p.CheckWork()
 	case p.Origin.New == nil:
 		return errors.New("no implementation given for the origin")
 	case p.Lite.New == nil:

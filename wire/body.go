@@ -101,6 +101,19 @@ func (w *bodyWriter) variant(name string, fields int) {
 	w.array(fields)
 }
 
+// UnitVariant is the MessagePack value of an enum variant without fields
+// under profile p, as p writes it inside a message: [name, nil] or the
+// bare name (for a RawValue field, e.g. DeltaReject's compensation).
+func UnitVariant(p Profile, name string) RawValue {
+	w := writerPool.Get().(*bodyWriter)
+	w.buf, w.p = w.buf[:0], &p
+	w.unitVariant(name)
+	out := RawValue(append([]byte(nil), w.buf...))
+	w.p = nil
+	writerPool.Put(w)
+	return out
+}
+
 // unitVariant writes a variant without fields as the profile says.
 func (w *bodyWriter) unitVariant(name string) {
 	if w.p.UnitVariants == UnitBareString {

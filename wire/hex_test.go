@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/hex"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,23 @@ func TestJSONOfNilLists(t *testing.T) {
 		}
 		if _, err := MessageFromJSON(m.Type(), js); err != nil {
 			t.Errorf("%s: %s does not read back: %v", m.Type(), js, err)
+		}
+	}
+}
+
+func TestUnitVariant(t *testing.T) {
+	long := strings.Repeat("x", 40) // past fixstr's 31 bytes: str8
+	for _, tc := range []struct {
+		p    Profile
+		name string
+		want string
+	}{
+		{Zerompk04, "PermissionDenied", "92b0" + hex.EncodeToString([]byte("PermissionDenied")) + "c0"},
+		{Zerompk06, "PermissionDenied", "b0" + hex.EncodeToString([]byte("PermissionDenied"))},
+		{Zerompk06, long, "d928" + hex.EncodeToString([]byte(long))},
+	} {
+		if got := hex.EncodeToString(UnitVariant(tc.p, tc.name)); got != tc.want {
+			t.Errorf("%s %q: %s, want %s", tc.p.Name, tc.name, got, tc.want)
 		}
 	}
 }

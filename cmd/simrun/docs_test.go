@@ -27,8 +27,8 @@ var (
 )
 
 // expectedExit reads the exit status a text gives a command: the last
-// "(exit N)" in its comment (a; b exits as b), or an output line that
-// shows a failure; else 0.
+// "(exit N)" in its comment (a; b exits as b), else 1 when an output line
+// shows a failure, else 0.
 func expectedExit(comment string, shows []string) int {
 	if m := exitNote.FindAllStringSubmatch(comment, -1); m != nil {
 		return int(m[len(m)-1][1][0] - '0')
@@ -108,66 +108,62 @@ func readmeExamples(t *testing.T, path string) []example {
 	}
 	defer f.Close()
 	var out []example
-	var notes []string // each command's trailing comment
+	var comments []string // each command's trailing comments
 	in, heredoc := false, ""
+	cur := -1 // the command that lines belong to
 	sc := bufio.NewScanner(f)
-	n := 0
-	var cur *example
-	for sc.Scan() {
-		n++
+	for n := 1; sc.Scan(); n++ {
 		l := sc.Text()
 		switch {
 		case strings.HasPrefix(l, "```sh"):
 			in = true
 			continue
 		case strings.HasPrefix(l, "```"):
-			in, cur = false, nil
+			in, cur = false, -1
 			continue
 		case !in:
 			continue
 		}
 		if heredoc != "" {
-			cur.cmd += "\n" + l
+			out[cur].cmd += "\n" + l
 			if l == heredoc {
 				heredoc = ""
 			}
 			continue
 		}
 		if shown, ok := strings.CutPrefix(l, "# "); ok {
-			if cur != nil {
-				cur.shows = append(cur.shows, shown)
+			if cur >= 0 {
+				out[cur].shows = append(out[cur].shows, shown)
 			}
 			continue
 		}
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
-		if cur != nil && strings.HasSuffix(cur.cmd, "\\") {
-			c, comment := splitComment(l)
-			cur.cmd = strings.TrimSuffix(cur.cmd, "\\") + " " + c
-			cur.exit = max(cur.exit, expectedExit(comment, nil))
-			notes[len(notes)-1] += comment
-			continue
-		}
 		c, comment := splitComment(l)
-		if strings.HasPrefix(c, "make ") || strings.HasPrefix(c, "go build ") {
-			cur = nil
+		if cur >= 0 && strings.HasSuffix(out[cur].cmd, "\\") {
+			out[cur].cmd = strings.TrimSuffix(out[cur].cmd, "\\") + " " + c
+			comments[cur] += comment
 			continue
 		}
-		out = append(out, example{where: filepath.Base(path) + ":" + strconv.Itoa(n), cmd: c, exit: expectedExit(comment, nil)})
-		notes = append(notes, comment)
-		cur = &out[len(out)-1]
-		if m := regexp.MustCompile(`<<'(\w+)'$`).FindStringSubmatch(c); m != nil {
+		if strings.HasPrefix(c, "make ") || strings.HasPrefix(c, "go build ") {
+			cur = -1
+			continue
+		}
+		out = append(out, example{where: filepath.Base(path) + ":" + strconv.Itoa(n), cmd: c})
+		comments = append(comments, comment)
+		cur = len(out) - 1
+		if m := heredocRE.FindStringSubmatch(c); m != nil {
 			heredoc = m[1]
 		}
 	}
 	for i := range out {
-		if e := &out[i]; !exitNote.MatchString(notes[i]) {
-			e.exit = expectedExit("", e.shows)
-		}
+		out[i].exit = expectedExit(comments[i], out[i].shows)
 	}
 	return out
 }
+
+var heredocRE = regexp.MustCompile(`<<'(\w+)'$`)
 
 // shows reports whether out holds the shown line: whitespace runs count
 // as one space, and "..." stands for anything.
@@ -254,7 +250,11 @@ func TestReadmeCommandsRun(t *testing.T) {
 		t.Fatalf("found only %d commands in README.md", len(examples))
 	}
 	for _, doc := range []string{"nodedb-2026.md", "external-nodes.md"} {
-		examples = append(examples, readmeExamples(t, filepath.Join(root, "docs", doc))...)
+		more := readmeExamples(t, filepath.Join(root, "docs", doc))
+		if len(more) < 3 {
+			t.Fatalf("found only %d commands in docs/%s", len(more), doc)
+		}
+		examples = append(examples, more...)
 	}
 	dir := t.TempDir()
 	rewrite := strings.NewReplacer("bin/simrun", "simrun", "/tmp/", dir+"/", "examples/", filepath.Join(root, "examples")+"/",

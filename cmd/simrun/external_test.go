@@ -28,6 +28,19 @@ func hashOf(t *testing.T, r result) string {
 	return m[1]
 }
 
+var nodesRE = regexp.MustCompile(`(?m)^nodes\s+origin (.*?)\s+lites (.*)$`)
+
+// ranAs checks, from a run's "nodes" line, which implementation each role
+// had: the proof that -lite-exec and -origin-exec were not ignored (an
+// ignored flag would run in-process and give the same hash).
+func ranAs(t *testing.T, r result, origin, lite string) {
+	t.Helper()
+	m := nodesRE.FindStringSubmatch(r.stdout)
+	if m == nil || m[1] != origin || m[2] != lite {
+		t.Fatalf("nodes %q, want origin %q and lites %q\n%s", m, origin, lite, r.stdout)
+	}
+}
+
 // served is the flags that serve both roles with `simrun node` itself,
 // tuned as scenario sc tunes the reference nodes, with planted bugs.
 func served(sc, bug string) []string {
@@ -51,7 +64,9 @@ func TestExternalReferenceSameHash(t *testing.T) {
 			for _, seed := range []string{"1", "2", "3"} {
 				args := []string{"run", "-scenario", sc.Name, "-seed", seed}
 				in := simrun(t, nil, args...)
-				ex := simrun(t, nil, append(args, served(sc.Name, "")...)...)
+				flags := served(sc.Name, "")
+				ex := simrun(t, nil, append(args, flags...)...)
+				ranAs(t, ex, flags[3], flags[1])
 				if in.code != ex.code || hashOf(t, in) != hashOf(t, ex) {
 					t.Fatalf("seed %s: in-process exit %d hash %s, served exit %d hash %s\n%s", seed, in.code, hashOf(t, in), ex.code, hashOf(t, ex), ex.stdout)
 				}
@@ -102,7 +117,19 @@ func TestExternalNodeDBSameHash(t *testing.T) {
 			t.Parallel()
 			in := simrun(t, nil, c.args...)
 			ex := simrun(t, nil, append(slices.Clone(c.args), serve(c.lite, c.orig)...)...)
-			if in.code != ex.code || hashOf(t, in) != hashOf(t, ex) || !strings.Contains(ex.stdout, " -nodes nodedb-2026") {
+			m := nodesRE.FindStringSubmatch(in.stdout)
+			if m == nil {
+				t.Fatalf("no nodes line:\n%s", in.stdout)
+			}
+			origin, lite := m[1], m[2] // a role not served keeps its in-process name
+			if c.orig {
+				origin = binPath + " node origin -nodes nodedb-2026"
+			}
+			if c.lite {
+				lite = binPath + " node lite -nodes nodedb-2026"
+			}
+			ranAs(t, ex, origin, lite)
+			if in.code != ex.code || hashOf(t, in) != hashOf(t, ex) {
 				t.Fatalf("in-process exit %d hash %s, served exit %d hash %s\n%s%s", in.code, hashOf(t, in), ex.code, hashOf(t, ex), ex.stdout, ex.stderr)
 			}
 		})
@@ -128,9 +155,14 @@ func TestExternalPlantedBugsCaughtAlike(t *testing.T) {
 			if seed == "" {
 				t.Fatalf("%s: no failure in 100 seeds of %s in-process", b.Name, b.Hunt)
 			}
-			ex := simrun(t, nil, append([]string{"run", "-scenario", b.Hunt, "-seed", seed}, served(b.Hunt, b.Name)...)...)
+			flags := served(b.Hunt, b.Name)
+			ex := simrun(t, nil, append([]string{"run", "-scenario", b.Hunt, "-seed", seed}, flags...)...)
+			ranAs(t, ex, flags[3], flags[1])
 			prop := regexp.MustCompile(`FAIL .*?: (\S+) violated`)
 			pi, pe := prop.FindStringSubmatch(in.stdout), prop.FindStringSubmatch(ex.stdout)
+			if pi == nil {
+				t.Fatalf("seed %s failed in-process without a violation line:\n%s", seed, in.stdout)
+			}
 			if ex.code != 1 || pe == nil || pi[1] != pe[1] || hashOf(t, in) != hashOf(t, ex) {
 				t.Fatalf("seed %s: in-process %v %s, served exit %d %v %s\n%s", seed, pi, hashOf(t, in), ex.code, pe, hashOf(t, ex), ex.stdout)
 			}
@@ -227,15 +259,8 @@ func nodesOf(bin string) []int {
 	var pids []int
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		pid := 0
-		for _, c := range e.Name() {
-			if c < '0' || c > '9' {
-				pid = -1
-				break
-			}
-			pid = pid*10 + int(c-'0')
-		}
-		if pid <= 0 {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))

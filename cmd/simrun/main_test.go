@@ -501,6 +501,3 @@ func TestUsage(t *testing.T) {
 		t.Errorf("simrun wire: no usage on stdout: %q", r.stdout)
 	}
 }
-
-// TestUsageExamples runs the examples in the usage texts (those that need
-// only simrun, echo and a shell) and checks they print what the text says.

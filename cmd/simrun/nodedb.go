@@ -26,21 +26,21 @@ func runNodeDB(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	outDir := fs.String("o", "", "write each finding's shrunk schedule as a regression scenario file `DIR`/W#.json")
 	parallel := fs.Int("parallel", defaultParallel(), "weaknesses hunted at once (each run stays single-threaded)")
 	usage := func(w io.Writer) {
-		fmt.Fprint(w, `Usage: simrun nodedb [-seeds N] [-w IDS] [-o DIR]
+		fmt.Fprintf(w, `Usage: simrun nodedb [-seeds N] [-w IDS] [-o DIR]
 
 Where NodeDB's April 2026 sync fails. For each weakness of the model of
 NodeDB's Lite and Origin (nodes/nodedb; docs/nodedb-2026.md), run its hunt:
 a scenario whose nodes (NodeDB's, or NodeDB's Lite or Origin against the
 reference, to isolate one side) and faults reach the weakness's path. The
 first seed counts whose run breaks the expected property, whose fault
-schedule shrinks to at most 5 events that keep the faults the weakness
+schedule shrinks to at most %d events that keep the faults the weakness
 needs, and whose shrunk schedule the reference nodes pass. For each: the
 seed, the property, the shrunk schedule and the command that replays it;
 a weakness no run can show says why. Exit status: 0 every weakness is
 shown or explained, 1 a hunt found nothing, 2 bad flags.
 
 Flags:
-`)
+`, runner.MaxShrunk)
 		printFlags(w, fs)
 		fmt.Fprint(w, `
 Examples:
@@ -105,7 +105,11 @@ Examples:
 		fmt.Fprintf(stderr, "%s: interrupted; nothing printed\n", name)
 		return exitFail
 	}
-	missed := printFindings(stdout, found, *seeds)
+	kept := "testdata/nodedb" // where go test keeps this build's findings
+	if *outDir != "" {
+		kept = *outDir
+	}
+	missed := printFindings(stdout, found, *seeds, kept)
 	if *outDir != "" {
 		for _, f := range found {
 			if !f.Found {
@@ -126,7 +130,7 @@ Examples:
 
 // printFindings prints the table and each finding's schedule; it returns
 // how many hunts found nothing.
-func printFindings(w io.Writer, found []runner.Finding, seeds int) int {
+func printFindings(w io.Writer, found []runner.Finding, seeds int, dir string) int {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tweakness\tnodes (lite / origin)\tseed\tproperty\tshrunk events\treference")
 	missed := 0
@@ -167,7 +171,8 @@ func printFindings(w io.Writer, found []runner.Finding, seeds int) int {
 			for _, e := range f.To {
 				fmt.Fprintf(w, "    %s\n", e)
 			}
-			fmt.Fprintf(w, "  replay: simrun run -scenario testdata/nodedb/%s.json   (the reference passes it: add -nodes reference)\n", f.ID)
+			replay := runner.Target{Arg: filepath.Join(dir, f.ID+".json")}.Replay(f.Seed)
+			fmt.Fprintf(w, "  replay: %s   (the reference passes it: add -nodes reference)\n", replay)
 		}
 	}
 	return missed

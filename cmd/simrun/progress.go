@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/sim"
 	"golang.org/x/sys/unix"
 )
 
-func defaultParallel() int { return min(runtime.GOMAXPROCS(0), 256) }
+func defaultParallel() int { return min(runtime.GOMAXPROCS(0), runner.MaxWorkers) }
 
 // progress reports a sweep's progress on stderr: a bar redrawn in place on
 // a terminal (fitted to its width), a plain line every 10% otherwise (CI
@@ -131,9 +132,8 @@ func runProgress(w io.Writer, t target, seed uint64) *runTicker {
 		return nil
 	}
 	s := &runTicker{w: w, width: width, start: time.Now(), name: fmt.Sprintf("%s seed %d", t.Sc.Name, seed)}
-	if p, err := t.Sc.Params(seed); err == nil {
-		s.end = p.WriteFor + p.Budget
-	}
+	writeFor, budget := t.Sc.Timing()
+	s.end = writeFor + budget
 	return s
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
-	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
 )
 
@@ -101,11 +100,9 @@ Examples:
 	}
 	// Every output is checked before the run: a long run never ends in
 	// "no such directory".
-	for _, o := range []struct{ flag, path string }{{"-json", *jsonFile}, {"-trace", *traceFile}} {
-		if o.path != "" {
-			if err := checkWritable(o.path); err != nil {
-				return failf(stderr, name, "%s: %v", o.flag, err)
-			}
+	if *jsonFile != "" {
+		if err := checkWritable(*jsonFile); err != nil {
+			return failf(stderr, name, "-json: %v", err)
 		}
 	}
 	if *reportDir != "" {
@@ -115,9 +112,9 @@ Examples:
 	}
 	var trace io.Writer
 	if *traceFile != "" {
-		f, err := os.Create(*traceFile)
+		f, err := os.Create(*traceFile) // before the run, as every output is checked
 		if err != nil {
-			return fail(stderr, name, err)
+			return failf(stderr, name, "-trace: cannot write %s: %v", *traceFile, err)
 		}
 		defer f.Close()
 		trace = f
@@ -162,13 +159,9 @@ func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
 
 func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 	k := r.Counters
-	heal := sim.Time(0)
-	if p, err := t.Sc.Params(seed); err == nil {
-		heal = p.WriteFor
-	}
 	switch {
 	case r.Pass() && r.Converged:
-		fmt.Fprintf(w, "PASS  %s seed %d: converged %v after heal (at %v)\n", t.Sc.Name, seed, r.ConvergedAt-heal, r.ConvergedAt)
+		fmt.Fprintf(w, "PASS  %s seed %d: converged %v after heal (at %v)\n", t.Sc.Name, seed, r.Metrics.ConvergeAfter, r.ConvergedAt)
 	case r.Pass():
 		fmt.Fprintf(w, "PASS  %s seed %d: no property violated (convergence not checked)\n", t.Sc.Name, seed)
 	case r.Violation != nil:
@@ -229,14 +222,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return results.WriteFile(path, append(b, '\n'))
 }
 
 // pickSeed settles the seed of a single run: -seed if given, else the
@@ -263,10 +249,8 @@ func checkWritable(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("cannot write %s: it is a directory", path)
 	}
-	f, err := os.CreateTemp(dir, ".simrun-check-*")
-	if err != nil {
+	if err := probeDir(dir); err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }

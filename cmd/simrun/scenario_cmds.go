@@ -1,13 +1,13 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -114,7 +114,8 @@ func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	for _, sc := range scenarios.Named() {
 		sc := sc
 		t := runner.Of(&sc)
-		var conv []float64
+		var conv runner.Dist
+		passed := 0
 		var frames, resyncs, nfaults uint64
 		for seed := uint64(1); seed <= uint64(*seeds); seed++ {
 			r, err := t.Run(seed, nil)
@@ -125,19 +126,22 @@ func runSuite(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			frames += r.Counters.FramesDelivered
 			resyncs += r.Counters.ResyncAnswered
 			nfaults += uint64(len(r.Schedule))
-			if rj.Pass {
-				conv = append(conv, *rj.ConvergeAfter)
-			} else {
+			switch {
+			case !rj.Pass:
 				replays = append(replays, fmt.Sprintf("%s   # %s", rj.Replay, r.Violation))
+			case rj.ConvergeAfter != nil:
+				conv.Add(*rj.ConvergeAfter)
+				fallthrough
+			default:
+				passed++
 			}
 		}
-		failed += *seeds - len(conv)
+		failed += *seeds - passed
 		p50, mx := "-", "-"
-		if len(conv) > 0 {
-			slices.Sort(conv)
-			p50, mx = secs(runner.Pct(conv, 50)), secs(conv[len(conv)-1])
+		if conv.N() > 0 {
+			p50, mx = secs(conv.Pct(50)), secs(conv.Max())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t\n", sc.Name, *seeds, len(conv), *seeds-len(conv), p50, mx, frames, resyncs, nfaults)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t\n", sc.Name, *seeds, passed, *seeds-passed, p50, mx, frames, resyncs, nfaults)
 	}
 	tw.Flush()
 	if failed > 0 {
@@ -193,8 +197,7 @@ Examples:
 		}
 		switch err := json.Unmarshal(b, &probe); {
 		case err != nil:
-			off, msg := jsonpos.Describe(err, "a run result")
-			return failf(stderr, name, "%s:%s: %s", *resultFile, scenarios.LineCol(b, max(off, 0)), msg)
+			return failf(stderr, name, "%v", jsonpos.Error(*resultFile, b, err, "a run result"))
 		case probe.Runs != nil:
 			return failf(stderr, name, "%s is a sweep's result, not one run's: replay a run of it with the command the sweep printed for it (simrun run -scenario S -seed N), or write one run with simrun run -json", *resultFile)
 		case probe.TraceHash == nil:
@@ -277,16 +280,20 @@ Examples:
 		return failf(stderr, name, "want one or more sweep result files (run %s -h for help)", name)
 	}
 	var t target
-	tally := (*runner.Tally)(nil)
+	var tally *runner.Tally
 	var jw *results.SweepWriter
-	var werr error
+	var werr, defErr error
 	// The head is known only after the first pass; the runs come in the
 	// second, so the tally and the writer start at the first run.
 	start := func(head results.Sweep) {
 		t = target{Arg: head.Scenario, Sc: &scenarios.Scenario{Name: head.Scenario}}
 		if head.Definition != nil {
+			// Without it the gates and coverage requirements cannot be
+			// judged: that is a problem of the merge, not a pass.
 			if sc, err := scenarios.Parse("definition", head.Definition); err == nil {
 				t.Sc = sc
+			} else {
+				defErr = err
 			}
 		}
 		tally = runner.NewTally(t.Sc)
@@ -294,7 +301,7 @@ Examples:
 			jw, werr = results.CreateSweep(*jsonFile, head, false)
 		}
 	}
-	merged, err := runner.Merge(pos, func(h results.Sweep) { start(h) }, func(r results.Run) {
+	merged, err := runner.Merge(pos, start, func(r results.Run) {
 		tally.Add(r)
 		if jw != nil && werr == nil {
 			werr = jw.Add(r)
@@ -302,7 +309,7 @@ Examples:
 	})
 	if err != nil {
 		if jw != nil {
-			jw.Close(true)
+			jw.Abort()
 		}
 		if errors.Is(err, runner.ErrInput) {
 			return failf(stderr, name, "%v", err)
@@ -320,6 +327,9 @@ Examples:
 	failed := summarize(stdout, t, tally, "")
 	failed += coverage(stdout, tally)
 	failed += gates(stdout, tally)
+	if defErr != nil {
+		merged.Problems = append(merged.Problems, fmt.Sprintf("the sweep's scenario definition does not load (%v): its gates and coverage requirements were not checked", defErr))
+	}
 	if len(merged.Problems) > 0 {
 		fmt.Fprintf(stdout, "\nNOT ONE COMPLETE SWEEP (%d problems):\n", len(merged.Problems))
 		for _, p := range merged.Problems {
@@ -426,13 +436,6 @@ func runMarks(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // validHash reports whether h is a trace hash as simrun prints it.
 func validHash(h string) bool {
-	if len(h) != 16 {
-		return false
-	}
-	for _, c := range h {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
+	_, err := hex.DecodeString(h)
+	return len(h) == 16 && err == nil
 }

@@ -89,8 +89,11 @@ Examples:
 			return failf(stderr, name, "JOB_COMPLETION_INDEX: %v", err)
 		}
 	}
+	if *seeds == 0 {
+		return failf(stderr, name, "-seeds 0: want at least 1")
+	}
 	if err := plan.Validate(); err != nil {
-		return failf(stderr, name, "%v", err)
+		return failf(stderr, name, "-from %d -seeds %d: %v", *from, *seeds, err)
 	}
 	if plan.Len() == 0 {
 		return failf(stderr, name, "shard %s of %s holds no seed", plan.ShardString(), plan)
@@ -207,9 +210,17 @@ func checkDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	if err := probeDir(dir); err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// probeDir creates and removes a file in dir: whether dir can be written.
+func probeDir(dir string) error {
 	f, err := os.CreateTemp(dir, ".simrun-check-*")
 	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", dir, err)
+		return err
 	}
 	f.Close()
 	return os.Remove(f.Name())
@@ -220,8 +231,12 @@ func summarize(w io.Writer, t target, tally *runner.Tally, note string) int {
 	sum := tally.Summary()
 	fmt.Fprintf(w, "%s: %d runs, %d passed, %d failed%s\n", t.Sc.Name, sum.Runs, sum.Passed, sum.Failed, note)
 	if c := sum.Converge; c.N() > 0 {
-		fmt.Fprintf(w, "time to converge after heal: p50 %s  p90 %s  p99 %s  max %s (simulated)\n",
-			secs(c.Pct(50)), secs(c.Pct(90)), secs(c.Pct(99)), secs(c.Max()))
+		approx := ""
+		if !c.Exact() {
+			approx = ", percentiles to 3 significant digits"
+		}
+		fmt.Fprintf(w, "time to converge after heal: p50 %s  p90 %s  p99 %s  max %s (simulated%s)\n",
+			secs(c.Pct(50)), secs(c.Pct(90)), secs(c.Pct(99)), secs(c.Max()), approx)
 	}
 	if sum.WallS > 0 {
 		fmt.Fprintf(w, "wall time in runs: %.2fs (%.1f ms per run)\n", sum.WallS, 1000*sum.WallS/float64(sum.Runs))

@@ -196,12 +196,19 @@ func (s *scanner) unescape(start int) ([]byte, error) {
 				return nil, s.errf(`bad \u escape`)
 			}
 			if r >= 0xd800 && r < 0xdc00 && s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+				// A pair only with a low surrogate next, as encoding/json
+				// reads it; otherwise the lone high one is U+FFFD and the
+				// next escape stands alone.
 				s.i += 2
 				lo, ok := s.hex4()
-				if !ok {
+				switch {
+				case !ok:
 					return nil, s.errf(`bad \u escape`)
+				case lo >= 0xdc00 && lo < 0xe000:
+					r = 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00)
+				default:
+					s.i -= 6
 				}
-				r = 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00)
 			}
 			out = utf8.AppendRune(out, r)
 		default:
@@ -312,20 +319,22 @@ func (s *scanner) number() error {
 // is valid JSON (encoding/json decodes it later).
 func (s *scanner) skipNested() error {
 	start := s.i
-	var closers []byte
+	var closers [64]byte // on the stack: probe lines come often
+	n := 0
 	for s.i < len(s.b) {
 		switch c := s.b[s.i]; c {
 		case '{', '[':
-			if len(closers) == 64 {
+			if n == len(closers) {
 				return s.errf("nested too deep")
 			}
-			closers = append(closers, c+2) // '}' and ']' are '{'+2 and '['+2
+			closers[n] = c + 2 // '}' and ']' are '{'+2 and '['+2
+			n++
 		case '}', ']':
-			if closers[len(closers)-1] != c {
+			if n == 0 || closers[n-1] != c {
 				return s.errf("mismatched %q", c)
 			}
-			closers = closers[:len(closers)-1]
-			if len(closers) == 0 {
+			n--
+			if n == 0 {
 				s.i++
 				if !json.Valid(s.b[start:s.i]) {
 					return s.errf("invalid JSON in the value that starts at byte %d", start)

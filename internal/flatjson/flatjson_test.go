@@ -17,6 +17,9 @@ func TestScan(t *testing.T) {
 		{`{}`, ``, ""},
 		{`{"s":"a\"b\\c\u00e9\n"}`, "s=1:a\"b\\cé\n", ""},
 		{`{"s":"\ud83d\ude00"}`, "s=1:😀", ""},
+		{`{"s":"\ud800\u0041"}`, "s=1:\uFFFDA", ""}, // a high surrogate without its low one
+		{`{"s":"\ud800\ud800\udc00"}`, "s=1:\uFFFD\U00010000", ""},
+		{`{"s":"\ud800x\udc00"}`, "s=1:\uFFFDx\uFFFD", ""},
 		{`{"n":-1.5e+3,"z":0}`, `n=2:-1.5e+3 z=2:0`, ""},
 		{`{"p":{"x":[1,"]}"]},"q":[{}]}`, `p=5:{"x":[1,"]}"]} q=5:[{}]`, ""},
 		{`[1]`, "", "want a JSON object"},
@@ -90,7 +93,8 @@ func TestAccessors(t *testing.T) {
 
 // What Scan accepts, encoding/json reads as the same object.
 func FuzzScanAgreesWithEncodingJSON(f *testing.F) {
-	for _, s := range []string{`{"fx":"send","conn":3,"frame":"52ab"}`, `{"a":[1,{"b":"c"}],"d":null}`, `{"s":"\u00e9\\"}`, `{}`, `{"n":-0.5e3}`} {
+	for _, s := range []string{`{"fx":"send","conn":3,"frame":"52ab"}`, `{"a":[1,{"b":"c"}],"d":null}`, `{"s":"\u00e9\\"}`, `{}`, `{"n":-0.5e3}`,
+		`{"s":"\ud800\u0041"}`, `{"s":"\udc00\ud800"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -3,11 +3,13 @@
 package jsonpos
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 )
 
 // LineCol names byte offset off of data as "line:column", both from 1.
@@ -26,30 +28,30 @@ func LineCol(data []byte, off int64) string {
 	return fmt.Sprintf("%d:%d", line, col)
 }
 
-// Offset is the byte offset a decoding error of encoding/json points at,
-// or -1 when it has none.
+// Offset is the byte offset of what a decoding error of encoding/json is
+// about, or -1 when it has none.
 func Offset(err error) int64 {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return syn.Offset
+		return max(syn.Offset-1, 0) // encoding/json's is just past the bad byte
 	case errors.As(err, &typ):
 		return typ.Offset
 	}
 	return -1
 }
 
-// Want describes what a value of Go type t looks like in JSON, for an
+// want describes what a value of Go type t looks like in JSON, for an
 // error message a person reads without knowing the Go side: "a whole
 // number", "an array", "an object".
-func Want(t reflect.Type) string {
+func want(t reflect.Type) string {
 	if t == nil {
 		return "a value"
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return Want(t.Elem())
+		return want(t.Elem())
 	case reflect.Bool:
 		return "true or false"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -84,11 +86,37 @@ func Describe(err error, what string) (int64, string) {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return typ.Offset, fmt.Sprintf("want %s as %s, got JSON %s", what, Want(typ.Type), typ.Value)
+			return typ.Offset, fmt.Sprintf("want %s as %s, got JSON %s", what, want(typ.Type), typ.Value)
 		}
-		return typ.Offset, fmt.Sprintf("field %q: want %s, got JSON %s", field, Want(typ.Type), typ.Value)
+		return typ.Offset, fmt.Sprintf("field %q: want %s, got JSON %s", field, want(typ.Type), typ.Value)
 	case errors.As(err, &syn):
-		return syn.Offset, syn.Error()
+		return Offset(err), syn.Error()
 	}
 	return -1, err.Error()
+}
+
+// Error is a decoding error of encoding/json on data (a document called
+// name, e.g. its path) as a person reads it: "name:line:col: message",
+// the position at the offending byte (for an unknown field, its key; for
+// input that ends too soon, its end) and the message from Describe.
+func Error(name string, data []byte, err error, what string) error {
+	off, msg := Describe(err, what)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		off = int64(len(bytes.TrimRight(data, " \t\r\n")))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		key := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		off, msg = KeyOffset(data, key), fmt.Sprintf("unknown field %q", key)
+	}
+	return fmt.Errorf("%s:%s: %s", name, LineCol(data, max(off, 0)), msg)
+}
+
+// KeyOffset is where "key" first appears as an object key in data (the
+// best position encoding/json lets a caller name for a semantic error), or
+// 0.
+func KeyOffset(data []byte, key string) int64 {
+	if i := bytes.Index(data, []byte(`"`+key+`"`)); i >= 0 {
+		return int64(i)
+	}
+	return 0
 }

@@ -53,3 +53,25 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// Error points at the offending byte, whatever the kind of mistake.
+func TestError(t *testing.T) {
+	type doc struct {
+		Name string `json:"name"`
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"{\n  \"name\": \"x\",,\n}", `f.json:2:15: invalid character ','`},
+		{"{\n  \"nmae\": \"x\"\n}", `f.json:2:3: unknown field "nmae"`},
+		{"{\n  \"name\": \"x\",\n", "f.json:2:15: the JSON ends inside a value"},
+		{"", "f.json:1:1: empty: want a doc, a JSON object"},
+		{`{"name": 3}`, `f.json:1:11: field "name": want a string, got JSON number`},
+	} {
+		dec := json.NewDecoder(strings.NewReader(tc.in))
+		dec.DisallowUnknownFields()
+		var d doc
+		err := Error("f.json", []byte(tc.in), dec.Decode(&d), "a doc")
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}

@@ -82,6 +82,7 @@ type proc struct {
 	stderr *tail
 	err    error
 	buf    []byte
+	frame  []byte // a send's frame, decoded from hex: reused (SendRaw copies it)
 	steps  uint64 // inputs sent, for error messages
 	// corrupt is a durable-state corruption owed since the crash: given
 	// to the next process before its restart input.
@@ -110,7 +111,6 @@ func start(spec Spec, env sim.Env) (*proc, error) {
 func (p *proc) spawn(restart bool) error {
 	cmd := exec.Command(p.spec.Command[0], p.spec.Command[1:]...)
 	cmd.Env = append(os.Environ(), p.spec.Env...)
-	cmd.Dir = ""
 	cmd.SysProcAttr = sysProcAttr()
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -221,28 +221,16 @@ func (p *proc) exited(err error) error {
 
 // read reads one line, within the step timeout (set by send).
 func (p *proc) read(d doing) (Line, error) {
-	b, err := p.lines.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		// A long line (a big frame): gather it, up to the limit.
-		long := append([]byte(nil), b...)
-		for errors.Is(err, bufio.ErrBufferFull) && len(long) <= MaxLine {
-			b, err = p.lines.ReadSlice('\n')
-			long = append(long, b...)
-		}
-		if len(long) > MaxLine {
-			return Line{}, p.failed(d, fmt.Errorf("wrote a line longer than %d bytes", MaxLine))
-		}
-		b = long
-	}
+	b, err := readLine(p.lines)
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return Line{}, p.failed(d, fmt.Errorf("did not finish within %v (wall clock)", p.spec.StepTimeout))
-	case err == io.EOF && len(b) == 0:
+	case err == io.EOF:
 		return Line{}, p.failed(d, p.exited(errors.New("closed its stdout")))
-	case err != nil && err != io.EOF:
-		return Line{}, p.failed(d, err)
+	case err != nil:
+		return Line{}, p.failed(d, fmt.Errorf("wrote %w", err))
 	}
-	l, perr := ParseLine(b)
+	l, perr := parseLine(b, p.frame)
 	if perr != nil {
 		return Line{}, p.failed(d, fmt.Errorf("wrote a line the protocol does not allow: %v\n  the line: %s", perr, abbreviate(b)))
 	}
@@ -295,6 +283,7 @@ func (p *proc) Step(now sim.Time, in *sim.Input, fx *sim.Effects) {
 			return
 		case "send":
 			fx.SendRaw(l.Conn, l.Frame)
+			p.frame = l.Frame
 		case "timer":
 			fx.SetTimer(l.After, l.Tag)
 		case "dial":

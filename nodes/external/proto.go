@@ -3,7 +3,6 @@ package external
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -100,14 +99,14 @@ const (
 )
 
 // input is one line to a node: an input of the contract with its virtual
-// time, a probe, or a control. appendInput writes it by hand (this is the
-// hot path); ParseInput reads it.
+// time, a probe, or a control. appendInput writes a step's by hand (this
+// is the hot path), a control's is marshalled; parseInput reads them (the
+// frame and the value, hex, in its parsed).
 type input struct {
 	In         string  `json:"in"`
 	T          int64   `json:"t"`
 	Conn       uint64  `json:"conn,omitempty"`
 	Peer       int     `json:"peer,omitempty"`
-	Frame      string  `json:"frame,omitempty"`
 	Tag        uint64  `json:"tag,omitempty"`
 	Collection string  `json:"collection,omitempty"`
 	Doc        string  `json:"doc,omitempty"`
@@ -202,7 +201,14 @@ type rawProbe struct {
 // with it; the caller adds where it was. The lines of a step are read
 // without reflection (internal/flatjson); a probe or hello reply, nested,
 // with encoding/json.
-func ParseLine(b []byte) (Line, error) {
+func ParseLine(b []byte) (Line, error) { return parseLine(b, nil) }
+
+// fxNames are the effects' names, so that reading one allocates nothing.
+var fxNames = []string{"send", "timer", "dial", "close", "event", "end", "probe", "hello"}
+
+// parseLine is ParseLine decoding a send's frame into frame's memory (the
+// caller's buffer, reused from line to line: it copies the frame it keeps).
+func parseLine(b, frame []byte) (Line, error) {
 	b = bytes.TrimSpace(b)
 	var buf [8]flatjson.Field
 	fs, err := flatjson.Scan(b, buf[:0])
@@ -211,65 +217,78 @@ func ParseLine(b []byte) (Line, error) {
 	}
 	var fx string
 	for i := range fs {
-		if string(fs[i].Key) == "fx" {
-			if fx, err = fs[i].Str(); err != nil {
-				return Line{}, err
+		if f := &fs[i]; string(f.Key) == "fx" {
+			if f.Kind != flatjson.String {
+				return Line{}, fmt.Errorf(`"fx" is %s, want a string`, f.Kind)
+			}
+			fx = string(f.Raw) // an unknown name: the error below quotes it
+			for _, n := range fxNames {
+				if n == string(f.Raw) {
+					fx = n
+				}
 			}
 		}
-	}
-	strict := func(v any) error {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		return dec.Decode(v)
 	}
 	l := Line{Fx: fx}
 	var have uint8 // a bit per required member seen
 	for i := range fs {
 		f := &fs[i]
-		key := string(f.Key)
-		if key == "fx" {
+		if string(f.Key) == "fx" {
 			continue
 		}
-		switch fx + "." + key {
-		case "send.conn", "close.conn":
-			n, err := f.Uint(64)
-			if err != nil {
-				return Line{}, fmt.Errorf("%s: %v", fx, err)
+		known := true
+		switch fx {
+		case "send", "close":
+			switch {
+			case string(f.Key) == "conn":
+				n, err := f.Uint(64)
+				if err != nil {
+					return Line{}, fmt.Errorf("%s: %v", fx, err)
+				}
+				l.Conn, have = sim.ConnID(n), have|1
+			case string(f.Key) == "frame" && fx == "send":
+				if f.Kind != flatjson.String {
+					return Line{}, fmt.Errorf("send: \"frame\" is %s, want hex digits", f.Kind)
+				}
+				if l.Frame, err = hex.AppendDecode(frame[:0], f.Raw); err != nil {
+					return Line{}, fmt.Errorf("send: frame is not hex: %v", err)
+				}
+				have |= 2
+			default:
+				known = false
 			}
-			l.Conn, have = sim.ConnID(n), have|1
-		case "send.frame":
-			if f.Kind != flatjson.String {
-				return Line{}, fmt.Errorf("send: \"frame\" is %s, want hex digits", f.Kind)
+		case "timer":
+			switch string(f.Key) {
+			case "after_ns":
+				n, err := f.Int()
+				if err != nil || n < 0 {
+					return Line{}, fmt.Errorf("timer: \"after_ns\" is %s: want nanoseconds, 0 or more", f.Raw)
+				}
+				l.After, have = sim.Time(n), have|1
+			case "tag":
+				n, err := f.Uint(64)
+				if err != nil {
+					return Line{}, fmt.Errorf("timer: %v", err)
+				}
+				l.Tag, have = n, have|2
+			default:
+				known = false
 			}
-			if l.Frame, err = hex.AppendDecode(nil, f.Raw); err != nil {
-				return Line{}, fmt.Errorf("send: frame is not hex: %v", err)
+		case "dial":
+			if string(f.Key) != "peer" {
+				known = false
+				break
 			}
-			have |= 2
-		case "timer.after_ns":
-			n, err := f.Int()
-			if err != nil || n < 0 {
-				return Line{}, fmt.Errorf("timer: \"after_ns\" is %s: want nanoseconds, 0 or more", f.Raw)
-			}
-			l.After, have = sim.Time(n), have|1
-		case "timer.tag":
-			n, err := f.Uint(64)
-			if err != nil {
-				return Line{}, fmt.Errorf("timer: %v", err)
-			}
-			l.Tag, have = n, have|2
-		case "dial.peer":
 			n, err := f.Int()
 			if err != nil || n < 0 {
 				return Line{}, fmt.Errorf("dial: \"peer\" is %s: want a node id", f.Raw)
 			}
 			l.Peer, have = sim.NodeID(n), have|1
-		default:
-			switch fx {
-			case "event", "probe", "hello":
-				continue // read below, whole
-			case "send", "timer", "dial", "close", "end":
-				return Line{}, fmt.Errorf("%s: unknown member %q", fx, key)
-			}
+		case "end":
+			known = false
+		}
+		if !known {
+			return Line{}, fmt.Errorf("%s: unknown member %q", fx, f.Key)
 		}
 	}
 	switch fx {
@@ -289,14 +308,14 @@ func ParseLine(b []byte) (Line, error) {
 		}
 		return l, nil
 	case "event":
-		e, err := sim.ParseEventWith(b, "fx")
+		e, err := sim.ParseEventFields(fs, "fx")
 		if err != nil {
 			return Line{}, err
 		}
 		return Line{Fx: "event", Event: e}, nil
 	case "probe":
 		var rp rawProbe
-		if err := strict(&rp); err != nil {
+		if err := strictJSON(b, &rp); err != nil {
 			return Line{}, fmt.Errorf("probe: %v", err)
 		}
 		p := &sim.Probe{Connected: rp.Connected, Unacked: rp.Unacked, Resyncing: rp.Resyncing, QueueDepth: rp.QueueDepth, Throttled: rp.Throttled}
@@ -314,7 +333,7 @@ func ParseLine(b []byte) (Line, error) {
 		return Line{Fx: "probe", Probe: p}, nil
 	case "hello":
 		var h HelloReply
-		if err := strict(&h); err != nil {
+		if err := strictJSON(b, &h); err != nil {
 			return Line{}, fmt.Errorf("hello: %v", err)
 		}
 		return Line{Fx: "hello", Hello: &h}, nil
@@ -374,7 +393,8 @@ func appendEffect(b []byte, e *sim.Effect) []byte {
 		b = append(b, '}')
 	case sim.EffectEvent:
 		b = append(b, `{"fx":"event",`...)
-		b = append(b, sim.MarshalEvent(e.Event)[1:]...)
+		b = sim.AppendEventMembers(b, e.Event)
+		b = append(b, '}')
 	}
 	return append(b, '\n')
 }

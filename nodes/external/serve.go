@@ -164,7 +164,8 @@ var inputKinds = map[string]sim.InputKind{"start": sim.InStart, "restart": sim.I
 // handle carries out one line: a step (effects written to out, the line
 // journalled when live), a probe or a control.
 func (s *served) handle(line []byte, out io.Writer, live bool) error {
-	in, err := parseInput(line, s.fields[:0])
+	in, fields, err := parseInput(line, s.fields[:0])
+	s.fields = fields
 	if err != nil {
 		return fmt.Errorf("bad input line %s: %v", abbreviate(line), err)
 	}
@@ -211,6 +212,9 @@ func (s *served) handle(line []byte, out io.Writer, live bool) error {
 		}
 		s.fx.Reset()
 		s.node.Step(sim.Time(in.T), &si, s.fx)
+		if !live {
+			return nil // a replay of the journal: nobody reads these effects
+		}
 		s.buf = s.buf[:0]
 		for i := range s.fx.List() {
 			s.buf = appendEffect(s.buf, &s.fx.List()[i])
@@ -291,10 +295,10 @@ type parsed struct {
 }
 
 // parseInput reads an input line (strictly: unknown members are errors).
-func parseInput(line []byte, buf []flatjson.Field) (parsed, error) {
+func parseInput(line []byte, buf []flatjson.Field) (parsed, []flatjson.Field, error) {
 	fs, err := flatjson.Scan(line, buf)
 	if err != nil {
-		return parsed{}, err
+		return parsed{}, fs, err
 	}
 	var p parsed
 	for i := range fs {
@@ -345,8 +349,8 @@ func parseInput(line []byte, buf []flatjson.Field) (parsed, error) {
 			err = fmt.Errorf("unknown member %q", f.Key)
 		}
 		if err != nil {
-			return parsed{}, err
+			return parsed{}, fs, err
 		}
 	}
-	return p, nil
+	return p, fs, nil
 }

@@ -241,7 +241,10 @@ func (l *Lite) resetVolatile() {
 	l.gate = false
 	for _, s := range l.shapes {
 		s.live, s.wipedMax = false, 0
-		s.reorder = map[uint64]heldDelta{}
+		if s.reorder == nil {
+			s.reorder = map[uint64]heldDelta{}
+		}
+		clear(s.reorder)
 		s.resync = nil
 		s.check.armed = false
 	}
@@ -371,7 +374,7 @@ func (l *Lite) handshake() *wire.Handshake {
 	ids := make([]string, len(l.shapes))
 	for i, s := range l.shapes {
 		vc[s.coll] = map[string]uint64{"lsn": s.last}
-		ids[i] = model.ShapeID(s.coll)
+		ids[i] = s.id
 	}
 	return &wire.Handshake{JWTToken: "sim", VectorClock: vc, SubscribedShapes: ids, ClientVersion: "syncsim-ref",
 		LiteID: strconv.FormatUint(l.cfg.PeerID, 10), Epoch: 1, WireVersion: 1}
@@ -464,7 +467,7 @@ func (l *Lite) subscribe(fx *sim.Effects) {
 	l.since = l.now
 	for _, s := range l.shapes {
 		if !s.live {
-			fx.Send(l.conn, &wire.ShapeSubscribe{Shape: wire.ShapeDefinition{ShapeID: model.ShapeID(s.coll),
+			fx.Send(l.conn, &wire.ShapeSubscribe{Shape: wire.ShapeDefinition{ShapeID: s.id,
 				TenantID: 1, ShapeType: wire.ShapeType{Collection: s.coll}}})
 		}
 	}
@@ -489,8 +492,6 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, fx *sim.Effects) {
 			fx.Emit(&sim.Rejected{Mutation: u.id})
 		} else {
 			fx.Emit(&sim.Acked{Mutation: u.id, LSN: lsn})
-		}
-		if !rejected {
 			l.maxAcked = max(l.maxAcked, u.id)
 		}
 		l.unacked = append(l.unacked[:i], l.unacked[i+1:]...)
@@ -900,9 +901,6 @@ func (l *Lite) Collection(c string) *model.Collection {
 	}
 	return nil
 }
-
-// Collections lists the subscribed collections.
-func (l *Lite) Collections() []string { return l.cfg.Collections }
 
 // SlowDown makes the Lite apply deltas at factor of its configured rate
 // (slow-consumer faults; 1 restores it). The throttle it asks for follows.

@@ -2,8 +2,6 @@ package lite
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/syncsim/syncsim/sim"
@@ -25,31 +23,18 @@ func TestTranscripts(t *testing.T) {
 
 func newTranscriptLite(args []simtest.Arg) (sim.Node, error) {
 	cfg := Config{Origin: 0, PeerID: 7, Collections: []string{"c0"}}
-	for _, a := range args {
-		var err error
-		switch a.Key {
-		case "collections":
-			cfg.Collections = strings.Split(a.Val, ",")
-		case "queue-cap":
-			cfg.QueueCap, err = a.Int()
-		case "high-water":
-			cfg.HighWater, err = a.Int()
-		case "low-water":
-			cfg.LowWater, err = a.Int()
-		case "drain-rate":
-			cfg.DrainRate, err = a.Float()
-		case "max-in-flight":
-			cfg.MaxInFlight, err = a.Int()
-		case "ack-timeout":
-			cfg.AckTimeout, err = a.Duration()
-		case "dead-after":
-			cfg.DeadAfter, err = a.Duration()
-		default:
-			err = fmt.Errorf("unknown argument %s (want collections, queue-cap, high-water, low-water, drain-rate, max-in-flight, ack-timeout or dead-after)", a.Key)
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := simtest.Setters{
+		"collections":   simtest.SetList(&cfg.Collections),
+		"queue-cap":     simtest.SetInt(&cfg.QueueCap),
+		"high-water":    simtest.SetInt(&cfg.HighWater),
+		"low-water":     simtest.SetInt(&cfg.LowWater),
+		"drain-rate":    simtest.SetFloat(&cfg.DrainRate),
+		"max-in-flight": simtest.SetInt(&cfg.MaxInFlight),
+		"ack-timeout":   simtest.SetDuration(&cfg.AckTimeout),
+		"dead-after":    simtest.SetDuration(&cfg.DeadAfter),
+	}.Apply(args)
+	if err != nil {
+		return nil, err
 	}
 	return New(cfg, zeroRNG{}), nil
 }

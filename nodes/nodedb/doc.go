@@ -135,7 +135,7 @@
 //     OriginConfig.DrainOnReceive instead drains it only after the session
 //     has handled a frame from its Lite, one reading of NodeDB's listener
 //     loop that PROTOCOL.md does not state: then a quiet Lite's channel
-//     fills and drops the newest deltas (W10).
+//     fills and drops the newest deltas (W6).
 //  16. Origin idle timeout (300 s) is checked when a frame arrives;
 //     handshakes, pushes and pings count as activity. A silent session is
 //     never closed. At most 1,024 sessions: a connection beyond is closed
@@ -155,7 +155,7 @@
 //   - Backpressure: the simulated network accepts every frame at once, so
 //     a slow Lite cannot back up the Origin's channel as a full TCP window
 //     would, and the slow-consumer fault (faults.Slower) has nothing to act
-//     on in either model. W10 shows only with DrainOnReceive or a quiet
+//     on in either model. W6's drop shows only with DrainOnReceive or a quiet
 //     Lite. Modelling it needs a kernel change (a bounded connection buffer
 //     and a writable signal).
 //   - No event reports a fan-out drop (sim.QueueOverflow is a Lite's);
@@ -172,6 +172,6 @@
 //     copy only once Origin echoes it.
 //   - Convergence and W9: a collection not written after a Lite's last
 //     snapshot stands at the snapshot's WAL LSN in the Lite and at its last
-//     commit's in the Origin, with equal contents; the harness's LSN check
-//     calls that a divergence.
+//     commit's in the Origin, with equal contents. The Origin claims
+//     sim.Claims.SharedLSN, so the harness counts that as converged.
 package nodedb

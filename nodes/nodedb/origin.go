@@ -99,13 +99,16 @@ type syncSession struct {
 	authenticated bool
 	identity      string
 	role          string
-	clientClock   map[string]map[string]uint64
+	// clientClock is the handshake's vector clock, stored as NodeDB stores
+	// it and, like lastSeenLSN, never read again.
+	clientClock map[string]map[string]uint64
 	// lastSeenLSN is the largest LSN in the client's vector clock. NodeDB
 	// computes it at the handshake and no code reads it again: nothing is
 	// replayed after a reconnect. Kept, unused, for that reason.
 	lastSeenLSN uint64
 	// devicePeerID is the peer_id of the session's first DeltaPush (device
-	// metadata; the dedup map is keyed by each push's own peer_id).
+	// metadata NodeDB records; the dedup map is keyed by each push's own
+	// peer_id, so nothing here reads it).
 	devicePeerID uint64
 
 	subscribed []bool // by collection index
@@ -141,6 +144,7 @@ type Origin struct {
 	ack      wire.DeltaAck   // scratch: Send encodes at once
 	skewMs   int64           // ack.ClockSkewWarningMs points here
 	delta    wire.ShapeDelta // scratch for fan-out
+	frame    []byte          // its encoding, reused when drained at once
 }
 
 // NewOrigin returns an Origin serving env.Collections.
@@ -397,19 +401,9 @@ func (o *Origin) handleDeltaPush(s *syncSession, m *wire.DeltaPush, fx *sim.Effe
 func (o *Origin) reject(s *syncSession, mutationID uint64, reason, hint string, fx *sim.Effects) {
 	r := &wire.DeltaReject{MutationID: mutationID, Reason: reason}
 	if hint != "" {
-		r.Compensation = unitVariant(fx.Codec().Profile(), hint)
+		r.Compensation = wire.UnitVariant(fx.Codec().Profile(), hint)
 	}
 	fx.Send(s.conn, r)
-}
-
-// unitVariant is the MessagePack form of an enum variant without fields
-// under profile p: [name, nil] (zerompk 0.4) or the bare name (0.6+).
-func unitVariant(p wire.Profile, name string) wire.RawValue {
-	str := append([]byte{0xa0 | byte(len(name))}, name...) // fixstr: the hint names are short
-	if p.UnitVariants == wire.UnitBareString {
-		return str
-	}
-	return append(append([]byte{0x92}, str...), 0xc0)
 }
 
 // tryAcquire takes one token from the session's bucket, refilled for the
@@ -468,10 +462,19 @@ func (o *Origin) fanOut(i int, doc string, value []byte, fx *sim.Effects) {
 			}
 			o.delta = wire.ShapeDelta{ShapeID: c.shapeID, Collection: c.name, DocumentID: doc, Operation: op,
 				Delta: value, LSN: c.lastLSN}
-			f, err := fx.Codec().AppendFrame(nil, &o.delta)
+			// A frame drained at once is copied out by SendRaw: the
+			// buffer is reused; one that waits in a channel is its own.
+			buf := o.frame[:0]
+			if o.cfg.DrainOnReceive {
+				buf = nil
+			}
+			f, err := fx.Codec().AppendFrame(buf, &o.delta)
 			if err != nil {
 				fx.Send(s.conn, &o.delta) // reports the encode error
 				return
+			}
+			if !o.cfg.DrainOnReceive {
+				o.frame = f
 			}
 			frame = f // shared by every session's channel, never modified
 		}

@@ -87,7 +87,7 @@ func TestOriginPushCheckOrder(t *testing.T) {
 		}
 		return r[0]
 	}
-	if r := rejectOf(d.frame(1, bad)); r.Reason != "not authenticated" || !bytes.Equal(r.Compensation, unitVariant(wire.Zerompk04, hintPermissionDenied)) {
+	if r := rejectOf(d.frame(1, bad)); r.Reason != "not authenticated" || !bytes.Equal(r.Compensation, permissionDenied04) {
 		t.Fatalf("unauthenticated: %+v", r)
 	}
 	d.frame(1, handshake("t", 1))
@@ -97,7 +97,7 @@ func TestOriginPushCheckOrder(t *testing.T) {
 	bad.Delta = []byte{1, 'x'}
 	r := rejectOf(d.frame(1, bad))
 	if want := "CRC32C mismatch: expected 0x00000005, computed 0x1982e367"; r.Reason != want ||
-		!bytes.Equal(r.Compensation, unitVariant(wire.Zerompk04, hintIntegrityViolation)) {
+		!bytes.Equal(r.Compensation, integrityViolation04) {
 		t.Fatalf("bad checksum: %+v, want %q with IntegrityViolation", r, want)
 	}
 	bad.Seal()
@@ -336,7 +336,7 @@ func TestOriginPushCheckOrderTable(t *testing.T) {
 				if len(rejects) != 1 || !strings.Contains(rejects[0].Reason, tc.reason) || len(commits) != 0 {
 					t.Fatalf("sent %+v, want a rejection naming %q", s.sends, tc.reason)
 				}
-				if tc.rejectHint != "" && !bytes.Equal(rejects[0].Compensation, unitVariant(wire.Zerompk04, tc.rejectHint)) {
+				if tc.rejectHint != "" && !bytes.Equal(rejects[0].Compensation, hints04[tc.rejectHint]) {
 					t.Fatalf("compensation %x, want %s", rejects[0].Compensation, tc.rejectHint)
 				}
 			case ackedOnly, ackedCommitted:
@@ -357,3 +357,11 @@ func TestOriginPushCheckOrderTable(t *testing.T) {
 		})
 	}
 }
+
+// The compensation hints as zerompk 0.4 writes a unit variant,
+// [name, nil], spelled out byte by byte.
+var (
+	permissionDenied04   = append(append([]byte{0x92, 0xb0}, "PermissionDenied"...), 0xc0)
+	integrityViolation04 = append(append([]byte{0x92, 0xb2}, "IntegrityViolation"...), 0xc0)
+	hints04              = map[string][]byte{"PermissionDenied": permissionDenied04, "IntegrityViolation": integrityViolation04}
+)

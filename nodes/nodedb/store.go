@@ -35,7 +35,8 @@ func newShapeStore(coll string) *shapeStore {
 }
 
 // apply merges Origin's change at lsn (value nil: a delete) and reports
-// whether it won its document's register.
+// whether it won its document's register. The store keeps value: a
+// decoded message's bin field is a copy of the frame's bytes already.
 func (s *shapeStore) apply(doc string, value []byte, lsn uint64) bool {
 	stamp, ok := s.stamps[doc]
 	if !ok {
@@ -45,9 +46,6 @@ func (s *shapeStore) apply(doc string, value []byte, lsn uint64) bool {
 		return false // older than the document's last write, or the same change again
 	}
 	s.stamps[doc] = lsn
-	if len(value) > 0 {
-		value = append([]byte(nil), value...) // the collection keeps it
-	}
 	s.docs.Put(doc, value)
 	s.high = max(s.high, lsn)
 	return true

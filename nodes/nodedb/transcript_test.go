@@ -2,8 +2,6 @@ package nodedb
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/syncsim/syncsim/sim"
@@ -21,19 +19,12 @@ func TestLiteTranscripts(t *testing.T) {
 	simtest.RunTranscripts(t, "testdata/lite/*.txt", func(args []simtest.Arg) (sim.Node, error) {
 		env := sim.Env{Origin: 0, PeerID: 7, Collections: []string{"c0"}}
 		var cfg LiteConfig
-		for _, a := range args {
-			var err error
-			switch a.Key {
-			case "collections":
-				env.Collections = strings.Split(a.Val, ",")
-			case "max-in-flight":
-				cfg.MaxInFlight, err = a.Int()
-			default:
-				err = fmt.Errorf("unknown argument %s (want collections or max-in-flight)", a.Key)
-			}
-			if err != nil {
-				return nil, err
-			}
+		err := simtest.Setters{
+			"collections":   simtest.SetList(&env.Collections),
+			"max-in-flight": simtest.SetInt(&cfg.MaxInFlight),
+		}.Apply(args)
+		if err != nil {
+			return nil, err
 		}
 		return NewLite(env, cfg), nil
 	}, *update)
@@ -47,21 +38,13 @@ func TestOriginTranscripts(t *testing.T) {
 	simtest.RunTranscripts(t, "testdata/origin/*.txt", func(args []simtest.Arg) (sim.Node, error) {
 		env := sim.Env{Collections: []string{"c0", "c1"}}
 		var cfg OriginConfig
-		for _, a := range args {
-			var err error
-			switch a.Key {
-			case "collections":
-				env.Collections = strings.Split(a.Val, ",")
-			case "queue":
-				cfg.MaxQueuePerSession, err = a.Int()
-			case "drain-on-receive":
-				cfg.DrainOnReceive = a.Val == "true"
-			default:
-				err = fmt.Errorf("unknown argument %s (want collections, queue or drain-on-receive)", a.Key)
-			}
-			if err != nil {
-				return nil, err
-			}
+		err := simtest.Setters{
+			"collections":      simtest.SetList(&env.Collections),
+			"queue":            simtest.SetInt(&cfg.MaxQueuePerSession),
+			"drain-on-receive": simtest.SetBool(&cfg.DrainOnReceive),
+		}.Apply(args)
+		if err != nil {
+			return nil, err
 		}
 		return NewOrigin(env, cfg), nil
 	}, *update)

@@ -109,10 +109,11 @@ type entry struct {
 // coll is a collection's durable state: documents, head LSN and the
 // retained tail of its log (a ring of the last RetainLog entries).
 type coll struct {
-	shape string // shape id, computed once
-	state *model.Collection
-	head  uint64
-	log   []entry // ring; entry for lsn L at (L-1) % cap
+	shape  string // shape id, computed once
+	digest string // the clock's digest key (model.DigestKey), computed once
+	state  *model.Collection
+	head   uint64
+	log    []entry // ring; entry for lsn L at (L-1) % cap
 }
 
 func (c *coll) first() uint64 { // oldest LSN still in the log
@@ -227,7 +228,7 @@ func New(cfg Config) *Origin {
 	o := &Origin{cfg: cfg, index: map[string]int{}, peers: map[uint64]*peer{}}
 	for i, name := range cfg.Collections {
 		o.index[name] = i
-		o.colls = append(o.colls, &coll{shape: model.ShapeID(name), state: model.NewCollection(name), log: make([]entry, cfg.RetainLog)})
+		o.colls = append(o.colls, &coll{shape: model.ShapeID(name), digest: model.DigestKey(name), state: model.NewCollection(name), log: make([]entry, cfg.RetainLog)})
 	}
 	return o
 }
@@ -802,7 +803,7 @@ func (o *Origin) sync(s *session, fx *sim.Effects) {
 		sent := s.cursor[i] - 1
 		clocks[c.state.Name] = sent
 		if d, ok := c.digestAt(sent); ok {
-			clocks[model.DigestKey(c.state.Name)] = d
+			clocks[c.digest] = d
 		}
 	}
 	if p := o.peers[s.peerID]; p != nil {

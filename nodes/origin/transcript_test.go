@@ -2,8 +2,6 @@ package origin
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/syncsim/syncsim/sim"
@@ -24,29 +22,17 @@ func TestTranscripts(t *testing.T) {
 
 func newTranscriptOrigin(args []simtest.Arg) (sim.Node, error) {
 	cfg := Config{Collections: []string{"c0"}}
-	for _, a := range args {
-		var err error
-		switch a.Key {
-		case "collections":
-			cfg.Collections = strings.Split(a.Val, ",")
-		case "retain-log":
-			cfg.RetainLog, err = a.Int()
-		case "default-rate":
-			cfg.DefaultRate, err = a.Float()
-		case "throttle-burst":
-			cfg.ThrottleBurst, err = a.Float()
-		case "throttle-lease":
-			cfg.ThrottleLease, err = a.Duration()
-		case "sync-every":
-			cfg.SyncEvery, err = a.Duration()
-		case "idle-timeout":
-			cfg.IdleTimeout, err = a.Duration()
-		default:
-			err = fmt.Errorf("unknown argument %s (want collections, retain-log, default-rate, throttle-burst, throttle-lease, sync-every or idle-timeout)", a.Key)
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := simtest.Setters{
+		"collections":    simtest.SetList(&cfg.Collections),
+		"retain-log":     simtest.SetInt(&cfg.RetainLog),
+		"default-rate":   simtest.SetFloat(&cfg.DefaultRate),
+		"throttle-burst": simtest.SetFloat(&cfg.ThrottleBurst),
+		"throttle-lease": simtest.SetDuration(&cfg.ThrottleLease),
+		"sync-every":     simtest.SetDuration(&cfg.SyncEvery),
+		"idle-timeout":   simtest.SetDuration(&cfg.IdleTimeout),
+	}.Apply(args)
+	if err != nil {
+		return nil, err
 	}
 	return New(cfg), nil
 }

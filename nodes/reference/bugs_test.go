@@ -2,6 +2,7 @@ package reference_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,8 +60,14 @@ func TestLookupAndApply(t *testing.T) {
 	if want := (origin.Bugs{NoDedup: true, SkipCRCCheck: true}); p.Origin.Bugs != want || p.Lite.Bugs != (lite.Bugs{}) {
 		t.Errorf("two bugs: origin %+v lite %+v, want origin %+v only", p.Origin.Bugs, p.Lite.Bugs, want)
 	}
-	if names := reference.Names(); len(names) != len(reference.Catalogue()) {
-		t.Errorf("Names() = %v: want every bug", names)
+	names := reference.Names()
+	if !slices.IsSorted(names) {
+		t.Errorf("Names() = %v: not sorted", names)
+	}
+	for _, n := range names {
+		if b, err := reference.Lookup(n); err != nil || b.Name != n {
+			t.Errorf("Names() lists %q, which Lookup gives as %q, %v", n, b.Name, err)
+		}
 	}
 }
 

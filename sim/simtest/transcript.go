@@ -107,6 +107,55 @@ func (a Arg) Duration() (sim.Time, error) {
 	return d, nil
 }
 
+// Setters maps each key a node's start command takes to what sets it, for
+// a NewNode: Apply refuses any other key, naming those it knows.
+type Setters map[string]func(Arg) error
+
+// Apply sets each of args.
+func (s Setters) Apply(args []Arg) error {
+	for _, a := range args {
+		set, ok := s[a.Key]
+		if !ok {
+			keys := make([]string, 0, len(s))
+			for k := range s {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			return fmt.Errorf("unknown argument %s (want %s)", a.Key, strings.Join(keys, ", "))
+		}
+		if err := set(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The setters of the usual kinds of argument.
+func SetInt(dst *int) func(Arg) error { return func(a Arg) (err error) { *dst, err = a.Int(); return } }
+func SetFloat(dst *float64) func(Arg) error {
+	return func(a Arg) (err error) { *dst, err = a.Float(); return }
+}
+func SetDuration(dst *sim.Time) func(Arg) error {
+	return func(a Arg) (err error) { *dst, err = a.Duration(); return }
+}
+
+// SetList sets a comma-separated list (collections=c0,c1).
+func SetList(dst *[]string) func(Arg) error {
+	return func(a Arg) error { *dst = strings.Split(a.Val, ","); return nil }
+}
+
+// SetBool sets a flag: true or false.
+func SetBool(dst *bool) func(Arg) error {
+	return func(a Arg) error {
+		v, err := strconv.ParseBool(a.Val)
+		if err != nil {
+			return fmt.Errorf("%s=%s: want true or false", a.Key, a.Val)
+		}
+		*dst = v
+		return nil
+	}
+}
+
 // NewNode builds the node a transcript drives, from the key=value
 // arguments of its start command (none: the test's defaults). It returns
 // an error for an argument it does not know.

@@ -319,3 +319,29 @@ func TestTranscriptFrameRecycled(t *testing.T) {
 		t.Fatalf("the frame kept by the node is % x, want it scribbled over", n.kept)
 	}
 }
+
+func TestSetters(t *testing.T) {
+	var n int
+	var on bool
+	var d sim.Time
+	var list []string
+	s := Setters{"n": SetInt(&n), "on": SetBool(&on), "after": SetDuration(&d), "colls": SetList(&list)}
+	if err := s.Apply([]Arg{{"n", "3"}, {"on", "true"}, {"after", "250ms"}, {"colls", "c0,c1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || !on || d != 250*sim.Millisecond || len(list) != 2 || list[1] != "c1" {
+		t.Fatalf("n %d on %v d %v list %v", n, on, d, list)
+	}
+	for _, tc := range []struct {
+		arg  Arg
+		want string
+	}{
+		{Arg{"colour", "red"}, "unknown argument colour (want after, colls, n, on)"},
+		{Arg{"on", "yes"}, "on=yes: want true or false"},
+		{Arg{"n", "-1"}, "n=-1: want"},
+	} {
+		if err := s.Apply([]Arg{tc.arg}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.arg, err, tc.want)
+		}
+	}
+}
