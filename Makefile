@@ -66,6 +66,13 @@ catalogue:
 rapid-bugs:
 	$(GO) test -count=1 -run 'TestRapidFindsEachBug' -v ./scenarios -args -rapid-bugs.fresh
 
+## live-compare: one scenario simulated and live through simrun proxy; wall
+## time of each and the ratio (make live-compare SCENARIO=lossy)
+SCENARIO ?= lossy
+.PHONY: live-compare
+live-compare:
+	GO=$(GO) .ci/live-compare.sh '$(SCENARIO)'
+
 ## e2e: HTML reports of a failing run and a sweep, checked in headless Chromium
 .PHONY: e2e
 e2e:

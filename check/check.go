@@ -132,6 +132,9 @@ type Config struct {
 	// QueueCap is a Lite's claimed queue capacity; queue-capacity is
 	// checked only when it is positive.
 	QueueCap int
+	// Name names a node in violations when no world is attached (nil:
+	// "node N").
+	Name func(sim.NodeID) string
 }
 
 type mutKey struct{ peer, mid uint64 }
@@ -252,7 +255,7 @@ func (c *Checker) fail(now sim.Time, node sim.NodeID, prop, format string, args 
 		v.Tail = c.w.Tail()
 		c.w.Stop()
 	} else {
-		v.NodeName = fmt.Sprintf("node %d", node)
+		v.NodeName = c.name(node)
 	}
 	c.first = v
 }
@@ -260,6 +263,9 @@ func (c *Checker) fail(now sim.Time, node sim.NodeID, prop, format string, args 
 func (c *Checker) name(n sim.NodeID) string {
 	if c.w != nil {
 		return c.w.NodeName(n)
+	}
+	if c.cfg.Name != nil {
+		return c.cfg.Name(n)
 	}
 	return fmt.Sprintf("node %d", n)
 }

@@ -109,7 +109,7 @@ type Injector struct {
 	roles  Roles
 	seed   uint64
 	rngs   []*rand.Rand // one stream per spec
-	w      *sim.World
+	w      Host
 	events []Event
 	cuts   []cut
 	nth    map[nthKey]nthState
@@ -205,14 +205,41 @@ func Replay(events []Event, heal sim.Time, r Roles) *Injector {
 // Events returns the faults that fired so far, in firing order.
 func (in *Injector) Events() []Event { return in.events }
 
+// Host is what an injector's node faults act on: the simulator's World
+// (Attach), or live mode's proxy, which can reset and cut connections but
+// neither crash nor slow a real process (its Node returns nil and Up
+// false, and those faults are then recorded and do nothing).
+type Host interface {
+	Now() sim.Time
+	// After runs f at time t (at once if t has passed), on the goroutine
+	// that calls Intercept.
+	After(t sim.Time, f func())
+	Node(n sim.NodeID) sim.Node
+	Up(n sim.NodeID) bool
+	Crash(n sim.NodeID)
+	Restart(n sim.NodeID)
+	Burst(n sim.NodeID, writes int)
+	Conns(n sim.NodeID) []sim.ConnID
+	ResetConn(c sim.ConnID)
+	RecordFault(node, peer sim.NodeID, conn sim.ConnID, kind string, a, b uint64)
+}
+
+// worldHost is a World as a Host.
+type worldHost struct{ *sim.World }
+
+func (h worldHost) After(t sim.Time, f func()) { h.At(t, func(*sim.World) { f() }) }
+
 // Attach binds the injector to w and schedules its node faults.
-func (in *Injector) Attach(w *sim.World) {
+func (in *Injector) Attach(w *sim.World) { in.AttachHost(worldHost{w}) }
+
+// AttachHost binds the injector to h and schedules its node faults.
+func (in *Injector) AttachHost(w Host) {
 	in.w = w
 	if in.replay {
 		for _, e := range in.scriptNodes {
 			if !e.Kind.IsFrame() {
 				e := e
-				w.At(e.At, func(*sim.World) { in.fire(e) })
+				w.After(e.At, func() { in.fire(e) })
 			}
 		}
 		return
@@ -234,7 +261,7 @@ func (in *Injector) Attach(w *sim.World) {
 				// comes first among the candidates).
 				e.Node = cands[1+rng.IntN(len(cands)-1)]
 			}
-			w.At(t, func(*sim.World) { in.fire(e) })
+			w.After(t, func() { in.fire(e) })
 		}
 	}
 }
@@ -268,7 +295,7 @@ func (in *Injector) fire(e Event) {
 				d.CorruptDurable(sim.StreamSeed(uint64(e.At), fmt.Sprintf("faults/corrupt/%d", e.Node)))
 			}
 		}
-		w.At(until, func(w *sim.World) { w.Restart(e.Node) })
+		w.After(until, func() { w.Restart(e.Node) })
 	case SlowConsumer:
 		d, ok := w.Node(e.Node).(Slower)
 		if !ok {
@@ -281,7 +308,7 @@ func (in *Injector) fire(e Event) {
 		}
 		st.active++
 		d.SlowDown(e.Factor)
-		w.At(until, func(*sim.World) {
+		w.After(until, func() {
 			if st.active--; st.active == 0 {
 				d.SlowDown(1)
 			}
@@ -291,7 +318,7 @@ func (in *Injector) fire(e Event) {
 	case ClockSkew:
 		if c, ok := w.Node(e.Node).(ClockSkewer); ok {
 			c.SetClockSkew(e.For)
-			w.At(min(w.Now()+5*sim.Second, heal), func(*sim.World) { c.SetClockSkew(0) })
+			w.After(min(w.Now()+5*sim.Second, heal), func() { c.SetClockSkew(0) })
 		}
 	}
 }

@@ -54,6 +54,36 @@ type Run struct {
 	// WallS is the wall-clock time the run took (sweeps only): the one
 	// figure in a result that is not a function of scenario and seed.
 	WallS float64 `json:"wall_s,omitempty"`
+	// Live is set for a live run (simrun proxy, simrun lites): real
+	// endpoints on the wall clock, so nothing in it replays by seed.
+	Live *Live `json:"live,omitempty"`
+}
+
+// Live is what a live run adds to a result: what it was between, what it
+// saw, and the failures that are its own rather than the endpoints'.
+type Live struct {
+	Mode     string `json:"mode"` // "proxy" or "lites"
+	Listen   string `json:"listen,omitempty"`
+	Upstream string `json:"upstream,omitempty"`
+	// Verdict is PASS, FAIL (a property was violated) or INCONCLUSIVE
+	// (the run cannot vouch for the endpoints: see Why).
+	Verdict     string `json:"verdict"`
+	Why         string `json:"why,omitempty"`
+	Connections int64  `json:"connections"`
+	Refused     int64  `json:"refused,omitempty"`
+	Malformed   int64  `json:"malformed,omitempty"`
+	// Failures are the proxy's own (the upstream refused or died), not
+	// protocol violations.
+	Failures []string `json:"failures,omitempty"`
+	// Violations lists every violation seen (up to 100 of Count).
+	Violations []Violation `json:"violations,omitempty"`
+	Count      int         `json:"violation_count"`
+	// LiteIDs maps each Lite's lite_id to the node name faults and
+	// reports use.
+	LiteIDs map[string]string `json:"lite_ids,omitempty"`
+	// Script is the file the faults applied were written to (simrun
+	// proxy -script and simrun run -scenario read it).
+	Script string `json:"script,omitempty"`
 }
 
 // Impls names the implementation of each role.

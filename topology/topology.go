@@ -208,10 +208,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{P: p, convergedAt: -1}
-	for i := 0; i < p.Collections; i++ {
-		c.colls = append(c.colls, fmt.Sprintf("c%d", i))
-	}
+	c := &Cluster{P: p, convergedAt: -1, colls: Collections(p.Collections)}
 	nodes := make([]sim.NodeSpec, 0, p.Lites+1)
 	build := func(impl sim.Impl, env sim.Env) error {
 		env.Collections = c.colls
@@ -782,6 +779,19 @@ func (m *monitors) AfterStep(now sim.Time, n sim.NodeID) {
 		m.more.AfterStep(now, n)
 	}
 }
+
+// Collections names the n collections of a topology: c0..c{n-1}.
+func Collections(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("c%d", i)
+	}
+	return out
+}
+
+// NewWorkload is the workload of p over colls, as a run of p makes it:
+// live mode drives real endpoints with it.
+func NewWorkload(p Params, colls []string) sim.Workload { return newWorkload(p, colls) }
 
 // workload writes at each node with exponential inter-arrival times, from
 // its own random stream.

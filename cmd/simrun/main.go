@@ -55,6 +55,9 @@ var commands = []command{
 	{"marks", "list the coverage marks a sweep reports", runMarks},
 	{"catalogue", "score the planted-bug catalogue: which checker catches each bug, how fast", runCatalogue},
 	{"nodedb", "hunt NodeDB's April 2026 weaknesses in the model of its nodes; shrunk, replayable", runNodeDB},
+	{"origin", "serve the reference Origin over real WebSockets (live mode, wall clock)", runOrigin},
+	{"lites", "run reference Lites against a real Origin over WebSockets; did they converge?", runLites},
+	{"proxy", "a fault-injecting, protocol-checking proxy between real Lites and a real Origin", runProxy},
 	{"node", "serve a reference Lite or Origin over the external-node protocol (stdin/stdout)", runNode},
 	{"wire", "encode a message to a frame in hex, or decode frames to JSON", runWire},
 }
