@@ -73,6 +73,23 @@ SCENARIO ?= lossy
 live-compare:
 	GO=$(GO) .ci/live-compare.sh '$(SCENARIO)'
 
+## pictures: the figures README.md and docs/plots.md show, from this build
+## (cmd/simrun's TestDocPictures fails when they are not this build's)
+.PHONY: pictures
+pictures: build
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	bin/simrun run -scenario slow-consumer -seed 1 -report "$$tmp/run" >/dev/null && \
+	{ bin/simrun run -scenario slow-consumer -seed 1 -bug ignore-throttle -report "$$tmp/bug" >/dev/null || true; } && \
+	{ bin/simrun sweep -scenario slow-consumer -seeds 50 -bug ignore-throttle -progress none -report "$$tmp/sweep" >/dev/null || true; } && \
+	mkdir -p docs/img && \
+	cp "$$tmp/run/lag.png" docs/img/slow-consumer-lag.png && \
+	cp "$$tmp/run/push-rate.png" docs/img/slow-consumer-push-rate.png && \
+	cp "$$tmp/run/faults.png" docs/img/slow-consumer-faults.png && \
+	cp "$$tmp/bug/sequence.svg" docs/img/ignore-throttle-sequence.svg && \
+	cp "$$tmp/sweep/fault-kinds.png" docs/img/ignore-throttle-sweep-fault-kinds.png && \
+	cp "$$tmp/sweep/violation-times.png" docs/img/ignore-throttle-sweep-violation-times.png && \
+	echo "pictures: docs/img/ written"
+
 ## e2e: HTML reports of a failing run and a sweep, checked in headless Chromium
 .PHONY: e2e
 e2e:

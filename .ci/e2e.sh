@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make e2e: build simrun, write the HTML report of a failing run and of a
-# sweep, and check both in headless Chromium (reports/browser_test.go:
+# sweep, and check them in headless Chromium (reports/browser_test.go:
 # no script error, no console error, nothing fetched, no broken image, the
-# headings present, every figure drawn), after proving that check catches
-# a planted script error and broken images. Screenshots land in
+# headings present, every figure drawn; and what each page must tell: the
+# snapshot and throttle marks, the events as sentences, the sequence
+# diagram's arrows and decoded frames, the planted bug named), after
+# proving that check catches planted script errors, broken images, a
+# diagram without arrows, raw JSON events and missing marks. Screenshots land in
 # reports-e2e/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,16 +55,26 @@ set -e
 if [ "$status" != 1 ]; then cat "$out/run.txt"; echo "e2e: seed $seed should fail (exit 1), got $status"; exit 1; fi
 bin/simrun plot "$out/run.json" -o "$out/run"
 
-# A passing run with the throttle loop, straight from run -report.
+# A passing run with the throttle loop, straight from run -report; the
+# same seed with Origin ignoring Throttle (fails throttle-rate, exit 1);
+# and 50 seeds of that bug, every one failing.
 bin/simrun run -scenario slow-consumer -seed 1 -report "$out/throttle" > "$out/throttle.txt"
+set +e
+bin/simrun run -scenario slow-consumer -seed 1 -bug ignore-throttle -report "$out/throttle-bug" > "$out/throttle-bug.txt"
+status=$?
+bin/simrun sweep -scenario slow-consumer -seeds 50 -bug ignore-throttle -progress none -report "$out/bug-sweep" > "$out/bug-sweep.txt"
+status2=$?
+set -e
+if [ "$status" != 1 ] || [ "$status2" != 1 ]; then echo "e2e: -bug ignore-throttle should fail (exit 1), got $status and $status2"; exit 1; fi
+grep -q 'lite1 → origin Throttle{on, queue 768, rate 40} arrives (conn 1)' "$out/throttle-bug.txt" || { echo "e2e: the failure output does not tell the Throttle frame"; exit 1; }
 
-for page in "$out/run/index.html" "$out/sweep/index.html" "$out/throttle/index.html"; do
+for page in "$out/run/index.html" "$out/sweep/index.html" "$out/throttle/index.html" "$out/throttle-bug/index.html" "$out/bug-sweep/index.html"; do
   grep -q '<h2 id="plots">Plots</h2>' "$page" || { echo "e2e: $page has no plots"; exit 1; }
 done
 grep -q '<h2 id="failure">Failure</h2>' "$out/run/index.html" || { echo "e2e: the failing run's page shows no failure"; exit 1; }
 
 abs=$(pwd)/$out
-SYNCSIM_E2E_PAGES="$abs/run/index.html $abs/sweep/index.html $abs/throttle/index.html" \
+SYNCSIM_E2E_PAGES="$abs/run/index.html $abs/sweep/index.html $abs/throttle/index.html $abs/throttle-bug/index.html $abs/bug-sweep/index.html" \
 SYNCSIM_E2E_OUT="$abs" \
   go test -tags e2e -count=1 -run '^TestBrowser$' -v ./reports | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|browser_test' 
 echo "e2e: reports and screenshots in $out/"

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -63,7 +64,7 @@ func TestBrowser(t *testing.T) {
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		problems, err := checkPage(chromium, path, "")
+		problems, err := checkPage(chromium, path, "", "")
 		if err != nil {
 			t.Fatalf("planted %s: %v", plant.name, err)
 		}
@@ -73,10 +74,49 @@ func TestBrowser(t *testing.T) {
 		t.Logf("planted %s: caught (%s)", plant.name, problems[0])
 	}
 
+	// The content checks must fail too: a failing run's page whose
+	// diagram lost its arrows, whose events are raw JSON again, and a run
+	// page without its snapshot marks.
+	for _, plant := range []struct{ page, name, from, to, want string }{
+		{"throttle-bug", "diagram without arrows", `class="arrow`, `class="gone`, "arrows in the sequence diagram"},
+		{"throttle-bug", "raw JSON events", `<span class="t">`, `<span class="t">{"t":1,"ev":"input"} `, "raw trace JSON"},
+		{"throttle", "no snapshot marks", `ShapeSnapshot received`, `something else`, "ShapeSnapshot received"},
+	} {
+		var src string
+		for _, p := range pages {
+			if filepath.Base(filepath.Dir(p)) == plant.page {
+				src = p
+			}
+		}
+		if src == "" {
+			t.Fatalf("no page %s/ among SYNCSIM_E2E_PAGES to plant %s in", plant.page, plant.name)
+		}
+		body, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(body), plant.from) {
+			t.Fatalf("planting %s: %s holds no %q", plant.name, src, plant.from)
+		}
+		path := filepath.Join(t.TempDir(), "planted.html")
+		if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(body), plant.from, plant.to)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		problems, err := checkPage(chromium, path, "", plant.page)
+		if err != nil {
+			t.Fatalf("planted %s: %v", plant.name, err)
+		}
+		if !strings.Contains(strings.Join(problems, "\n"), plant.want) {
+			t.Fatalf("the content check missed a planted %s: problems %q", plant.name, problems)
+		}
+		t.Logf("planted %s: caught (%s)", plant.name, problems[0])
+	}
+
 	for _, page := range pages {
 		// reports-e2e/run/index.html is shot as run.png
-		shot := filepath.Join(out, filepath.Base(filepath.Dir(page))+".png")
-		problems, err := checkPage(chromium, page, shot)
+		kind := filepath.Base(filepath.Dir(page))
+		shot := filepath.Join(out, kind+".png")
+		problems, err := checkPage(chromium, page, shot, kind)
 		if err != nil {
 			t.Fatalf("%s: %v", page, err)
 		}
@@ -90,8 +130,11 @@ func TestBrowser(t *testing.T) {
 }
 
 // checkPage opens path in Chromium and returns what is wrong with it; it
-// saves a full-page screenshot to shot unless shot is "".
-func checkPage(chromium, path, shot string) ([]string, error) {
+// saves a full-page screenshot to shot unless shot is "". kind names the
+// page (its directory in reports-e2e/) and so what it must show, read as
+// a person would: the marks in the plots' legends, the events as
+// sentences, the sequence diagram's arrows and decoded frames.
+func checkPage(chromium, path, shot, kind string) ([]string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -138,6 +181,14 @@ func checkPage(chromium, path, shot string) ([]string, error) {
 		figures: Array.from(document.querySelectorAll('figure svg')).map(s => Math.round(s.getBoundingClientRect().width)),
 		fonts: Array.from(document.fonts).map(f => f.family + ' ' + f.status),
 		overflow: document.documentElement.scrollWidth > window.innerWidth,
+		figText: Object.fromEntries(Array.from(document.querySelectorAll('figure[id^="fig-"]')).map(f => [f.id.slice(4), f.querySelector('svg') ? f.querySelector('svg').textContent : ''])),
+		events: Array.from(document.querySelectorAll('ol.events li')).map(li => li.textContent.trim()),
+		arrows: Array.from(document.querySelectorAll('svg.sequence line.arrow')).filter(l => l.getBoundingClientRect().width + l.getBoundingClientRect().height > 4).length,
+		frames: Array.from(document.querySelectorAll('svg.sequence text.frame')).map(t => t.textContent),
+		summary: Object.fromEntries(Array.from(document.querySelectorAll('#summary + table tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent])),
+		why: (document.querySelector('td.why') || {textContent: ''}).textContent,
+		groups: Array.from(document.querySelectorAll('table.groups tr.group')).map(r => r.textContent.trim()),
+		windows: document.querySelectorAll('table.windows tr').length - 1,
 	}))`
 	var ev struct {
 		Result struct{ Value string }
@@ -149,6 +200,11 @@ func checkPage(chromium, path, shot string) ([]string, error) {
 		Headings, Broken, Fonts []string
 		Figures                 []int
 		Overflow                bool
+		FigText                 map[string]string
+		Events, Frames, Groups  []string
+		Arrows, Windows         int
+		Summary                 map[string]string
+		Why                     string
 	}
 	if err := json.Unmarshal([]byte(ev.Result.Value), &got); err != nil {
 		return nil, fmt.Errorf("page probe: %w (%q)", err, ev.Result.Value)
@@ -185,12 +241,78 @@ func checkPage(chromium, path, shot string) ([]string, error) {
 	if got.Overflow {
 		problems = append(problems, "the page is wider than a 1280 px window")
 	}
+	problems = append(problems, contentProblems(kind, got.FigText, got.Events, got.Frames, got.Groups, got.Arrows, got.Windows, got.Summary, got.Why)...)
 	if shot != "" {
 		if err := b.screenshot(ctx, s, shot); err != nil {
 			return problems, err
 		}
 	}
 	return problems, nil
+}
+
+// contentProblems checks what a page of kind shows against what an
+// engineer reading it needs (the pages .ci/e2e.sh writes).
+func contentProblems(kind string, figs map[string]string, events, frames, groups []string, arrows, windows int, summary map[string]string, why string) []string {
+	var out []string
+	need := func(ok bool, format string, args ...any) {
+		if !ok {
+			out = append(out, fmt.Sprintf(format, args...))
+		}
+	}
+	sentence := regexp.MustCompile(`^[0-9]+\.[0-9]{4} s +\S`)
+	checkEvents := func() {
+		need(len(events) > 0, "no events told")
+		for _, e := range events {
+			if strings.Contains(e, `{"t":`) || strings.Contains(e, `"ev":`) {
+				out = append(out, "raw trace JSON among the events: "+e)
+				break
+			}
+			if !sentence.MatchString(e) {
+				out = append(out, "an event that is not a timed sentence: "+e)
+				break
+			}
+		}
+	}
+	switch kind {
+	case "throttle": // slow-consumer seed 1, passing
+		need(strings.Contains(figs["lag"], "ShapeSnapshot received (4)"), "the lag plot's legend lacks ShapeSnapshot received (4)")
+		need(strings.Contains(figs["push-rate"], "Throttle{on} received: engage or renewal (7)"), "the push-rate plot lacks the 7 Throttle{on} marks")
+		need(strings.Contains(figs["push-rate"], "Throttle{off} received: release (1)"), "the push-rate plot lacks the release mark")
+		need(strings.Contains(figs["push-rate"], "rate asked for in Throttle frames"), "the push-rate plot lacks the rate asked for")
+		need(windows == 6, "%d fault windows listed, want the 6 slow-consumer windows", windows)
+		need(strings.Contains(summary["repair"], "n/a"), "the repair ratio over 0 bytes lost is not n/a: %q", summary["repair"])
+	case "throttle-bug": // slow-consumer seed 1 -bug ignore-throttle, failing
+		checkEvents()
+		need(arrows >= 20, "%d arrows in the sequence diagram, want at least 20", arrows)
+		throttle := false
+		for _, f := range frames {
+			throttle = throttle || f == "Throttle{on, queue 768, rate 40}"
+		}
+		need(throttle, "the sequence diagram does not show Throttle{on, queue 768, rate 40} (frames %q)", frames)
+		arrived := false
+		for _, e := range events {
+			arrived = arrived || strings.Contains(e, "lite1 → origin Throttle{on, queue 768, rate 40} arrives (conn 1)")
+		}
+		need(arrived, "the events do not tell the Throttle's arrival")
+		need(strings.Contains(why, "sent 10 ShapeDeltas on connection 1"), "the failure is not explained from the wire: %q", why)
+		need(strings.Contains(figs["push-rate"], "rate asked for in Throttle frames"), "the push-rate plot lacks the rate the frames asked for")
+		need(!strings.Contains(figs["push-rate"], "heal at"), "the push-rate legend names heal although the run stopped before it")
+		need(summary["planted bugs"] == "ignore-throttle (-bug)", "planted bugs %q", summary["planted bugs"])
+	case "run": // a failing fragile seed, from simrun plot
+		checkEvents()
+		need(arrows >= 1, "%d arrows in the sequence diagram", arrows)
+	case "sweep", "bug-sweep":
+		need(len(groups) >= 1, "no failure groups")
+		need(figs["fault-kinds"] == "" || strings.Contains(figs["fault-kinds"], "baseline"), "the fault-kind plot has no baseline")
+		need(figs["violation-times"] != "", "no time-to-violation plot")
+		if kind == "bug-sweep" {
+			need(summary["planted bugs"] == "ignore-throttle (-bug)", "planted bugs %q", summary["planted bugs"])
+			need(len(groups) == 1 && strings.HasPrefix(groups[0], "50"), "groups %q: want one of 50 runs", groups)
+		} else {
+			need(summary["planted bugs"] == "none", "planted bugs %q, want none", summary["planted bugs"])
+		}
+	}
+	return out
 }
 
 // browser is Chromium driven over --remote-debugging-pipe: commands go in

@@ -107,10 +107,13 @@ type Rule struct {
 }
 
 // Bars is one series of horizontal bars: Values[i] is the length of the
-// bar in row i (labelled by the Y tick at i). Several Bars share a row.
+// bar in row i (labelled by the Y tick at i), written after it with Unit;
+// a negative value is no value at all (drawn as "n/a", not as a zero).
+// Several Bars share a row.
 type Bars struct {
 	Color  string    `json:"color"`
 	Values []float64 `json:"values"`
+	Unit   string    `json:"unit,omitempty"`
 }
 
 // timeAxis is the simulated-time axis from 0 to end seconds: seconds up to

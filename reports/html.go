@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -23,6 +24,52 @@ type FaultRow struct {
 	Count        int
 	First, Last  string
 	Nodes, Shape string
+}
+
+// FailureGroup is the failed runs of a sweep that broke one property the
+// same way.
+type FailureGroup struct {
+	Property, Cause string
+	Count           int
+	Shown           []FailureRow // the first few
+	Rest            []FailureRow // the others (of the table's first 200)
+}
+
+// groupShown is how many failures of a group the page shows in full.
+const groupShown = 3
+
+var digits = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
+
+// causeOf is a failure's sentence with its numbers replaced, so that
+// "lite1 applied LSN 41 after 39" and "... 87 after 85" group together.
+func causeOf(msg string) string { return digits.ReplaceAllString(msg, "N") }
+
+func groupFailures(rows []FailureRow) []FailureGroup {
+	idx := map[[2]string]int{}
+	var gs []FailureGroup
+	for _, r := range rows {
+		k := [2]string{r.Property, causeOf(r.Msg)}
+		i, ok := idx[k]
+		if !ok {
+			i = len(gs)
+			idx[k] = i
+			gs = append(gs, FailureGroup{Property: k[0], Cause: k[1]})
+		}
+		g := &gs[i]
+		g.Count++
+		if len(g.Shown) < groupShown {
+			g.Shown = append(g.Shown, r)
+		} else {
+			g.Rest = append(g.Rest, r)
+		}
+	}
+	slices.SortStableFunc(gs, func(a, b FailureGroup) int { return b.Count - a.Count })
+	return gs
+}
+
+// WindowRow is one fault window of a run, with its parameters.
+type WindowRow struct {
+	Kind, Node, From, To, Params string
 }
 
 // FailureRow is one failed run of a sweep.
@@ -44,13 +91,25 @@ type Page struct {
 	// Run pages.
 	Violation *results.Violation
 	Tail      []string
-	Replay    string
-	Shrink    string
-	Faults    []FaultRow
+	// Concern and Events are the tail told as sentences (Story):
+	// those that concern the violation, and all of them in order.
+	Concern, Events []Sentence
+	// Why is the failure explained from the wire, when it can be.
+	Why string
+	// Sequence is the failing window as a sequence diagram (nil without
+	// a wire record).
+	Sequence *Sequence
+	Replay   string
+	Shrink   string
+	Faults   []FaultRow
+	Windows  []WindowRow
 	// Sweep pages.
 	Failures     []FailureRow
 	MoreFailures int
-	ByScenario   []Row
+	// Groups are the failures by property and cause (the sentence with
+	// its numbers taken out), most first: a few shown, the rest linked.
+	Groups     []FailureGroup
+	ByScenario []Row
 	// Figures, in order; Timeline is the run's fault timeline.
 	Figures  []Figure
 	Timeline *Figure
@@ -74,6 +133,11 @@ func RunPage(r *results.Run, figs []Figure) Page {
 	}
 	if r.Violation != nil {
 		p.Tail = r.Violation.Tail
+		p.Concern, p.Events = Story(r)
+		p.Why = Explain(r)
+		if sq, ok := SequenceOf(r); ok {
+			p.Sequence = &sq
+		}
 	}
 	k := r.Totals()
 	conv := "did not converge"
@@ -98,16 +162,34 @@ func RunPage(r *results.Run, figs []Figure) Page {
 		{"simulated time", secs(r.EndS)},
 		{"frames", fmt.Sprintf("sent %d, delivered %d, dropped %d, corrupted %d, duplicated %d, undecodable %d",
 			k.FramesSent, k.FramesDelivered, k.FramesDropped, k.FramesCorrupted, k.FramesDuplicated, k.DecodeErrors)},
-		{"resync", fmt.Sprintf("requested %d, answered %d, served %d", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)},
-		{"throttle", fmt.Sprintf("on %d, off %d", k.ThrottleOn, k.ThrottleOff)},
+		{"resync", resyncRow(r)},
+		{"throttle", throttleRow(r)},
 		{"nodes", fmt.Sprintf("writes %d, reconnects %d, crashes %d, events %d", k.Writes, k.Reconnects, k.Crashes, k.Events)},
-		{"repair", fmt.Sprintf("resync bytes %d for %d bytes lost (%.2fx); longest throttled silence %s",
-			r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, r.Metrics.ResyncRatio, secs(r.Metrics.MaxStarveS))},
+		{"repair", fmt.Sprintf("resync bytes %d for %d bytes lost (ratio %s); longest throttled silence %s",
+			r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, ratio(r.Metrics.ResyncBytes, r.Metrics.RepairedBytes), secs(r.Metrics.MaxStarveS))},
 	}
 	if q := r.Queue; q != nil {
 		p.Summary = append(p.Summary, Row{"Lite queue", fmt.Sprintf("capacity %d, throttle on at %d, off at %d", q.Capacity, q.High, q.Low)})
 	}
+	if im := r.Implementations; im != nil {
+		p.Summary = append(p.Summary, Row{"implementations", "origin " + im.Origin + ", lites " + im.Lite})
+		if b := bugsOf(im); b != "" {
+			p.Summary = append(p.Summary, Row{"planted bugs", b})
+		}
+	}
 	p.Faults = faultRows(r)
+	for i, e := range r.Faults {
+		kind := string(e.Kind)
+		if !windowKinds[kind] {
+			continue
+		}
+		at := e.At.Seconds()
+		dur := e.For.Seconds()
+		if kind == "clock-skew" {
+			dur = clockSkewFor
+		}
+		p.Windows = append(p.Windows, WindowRow{Kind: kind, Node: nodeName(int(e.Node)), From: secs(at), To: secs(at + dur), Params: eventParams(r, i)})
+	}
 	for i := range figs {
 		if figs[i].ID == "faults" {
 			p.Timeline = &figs[i]
@@ -116,6 +198,74 @@ func RunPage(r *results.Run, figs []Figure) Page {
 		p.Figures = append(p.Figures, figs[i])
 	}
 	return p
+}
+
+// ratio is a/b, or "n/a" when nothing was lost: a ratio over zero bytes
+// means nothing.
+func ratio(a, b uint64) string {
+	if b == 0 {
+		return "n/a: nothing lost"
+	}
+	return fmt.Sprintf("%.2fx", float64(a)/float64(b))
+}
+
+// resyncRow counts the resync traffic, and the snapshots the wire record
+// shows (a snapshot Origin falls back to is no answer to any request).
+func resyncRow(r *results.Run) string {
+	k := r.Totals()
+	s := fmt.Sprintf("requested %d, answered %d, served %d", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)
+	if len(r.Control) > 0 {
+		snaps := 0
+		for _, f := range r.Control {
+			if f.Dir == "recv" && f.Type == "ShapeSnapshot" {
+				snaps++
+			}
+		}
+		s += fmt.Sprintf("; ShapeSnapshots delivered %d (the first per subscription is the initial one)", snaps)
+	}
+	return s
+}
+
+// throttleRow counts the Lites' throttle transitions and, from the wire,
+// the Throttle frames Origin received.
+func throttleRow(r *results.Run) string {
+	k := r.Totals()
+	s := fmt.Sprintf("on %d, off %d (state changes the Lites report)", k.ThrottleOn, k.ThrottleOff)
+	if len(r.Control) > 0 {
+		on, off := 0, 0
+		for _, f := range r.Control {
+			if f.Dir == "recv" && f.Type == "Throttle" {
+				if yes, _ := throttleFrame(f.Text); yes {
+					on++
+				} else {
+					off++
+				}
+			}
+		}
+		s += fmt.Sprintf("; Throttle frames Origin received: %d on (engage or renewal), %d off", on, off)
+	}
+	if th := r.Throttle; th != nil {
+		s += fmt.Sprintf("; Origin's terms: default %s/s, burst %s, lease %s", num(th.DefaultRate), num(th.Burst), secs(th.LeaseS))
+	}
+	return s
+}
+
+// bugsOf names the planted bugs in the implementations' names
+// ("reference+ignore-throttle"), or "".
+func bugsOf(im *results.Impls) string {
+	var bugs []string
+	for _, name := range []string{im.Origin, im.Lite} {
+		parts := strings.Split(name, "+")
+		for _, b := range parts[1:] {
+			if !slices.Contains(bugs, b) {
+				bugs = append(bugs, b)
+			}
+		}
+	}
+	if len(bugs) == 0 {
+		return ""
+	}
+	return strings.Join(bugs, ", ") + " (-bug)"
 }
 
 func faultRows(r *results.Run) []FaultRow {
@@ -182,6 +332,11 @@ func SweepPage(s *results.Sweep, figs []Figure, links map[uint64]string) Page {
 	}
 	if im := s.Implementations; im != nil {
 		p.Summary = append(p.Summary, Row{"nodes", "origin " + im.Origin + ", lites " + im.Lite})
+		bugs := bugsOf(im)
+		if bugs == "" {
+			bugs = "none"
+		}
+		p.Summary = append(p.Summary, Row{"planted bugs", bugs})
 	}
 	if s.Version != "" {
 		p.Summary = append(p.Summary, Row{"simrun version", s.Version})
@@ -228,6 +383,7 @@ func SweepPage(s *results.Sweep, figs []Figure, links map[uint64]string) Page {
 		}
 		byScen[r.Scenario] = c
 	}
+	p.Groups = groupFailures(p.Failures)
 	slices.Sort(scens)
 	for _, sc := range scens {
 		c := byScen[sc]
@@ -275,8 +431,9 @@ func WriteHTML(w io.Writer, p Page, files bool) error {
 		Page
 		Figs     []figureHTML
 		TL       *figureHTML
+		Seq      template.HTML
 		FontFace template.CSS
-	}{p, figs, timeline, fontFace()})
+	}{p, figs, timeline, seqSVG(p.Sequence), fontFace()})
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
@@ -284,6 +441,13 @@ func WriteHTML(w io.Writer, p Page, files bool) error {
 		return fmt.Errorf("html report: %w", err)
 	}
 	return nil
+}
+
+func seqSVG(sq *Sequence) template.HTML {
+	if sq == nil {
+		return ""
+	}
+	return template.HTML(sq.SVG()) // built from escaped text only
 }
 
 // fontFace is the CSS rule that embeds the figures' typeface, so text is
@@ -318,12 +482,18 @@ figure { margin: 16px 0 28px; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: 13px; color: #444; margin-top: 4px; }
 nav a { margin-right: 12px; }
+tr.group td { background: #f4f4f4; font-weight: bold; }
+ol.events { font-size: 13px; padding-left: 0; list-style: none; }
+ol.events li { padding: 1px 0; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; }
+ol.events .t { color: #555; display: inline-block; min-width: 7em; }
+ol.all li.concerns { background: #fff4e0; }
+figure svg.sequence { width: auto; max-width: 100%; }
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 <div class="verdict {{if .Pass}}pass{{else}}fail{{end}}">{{.Verdict}}</div>
-<nav><a href="#summary">Summary</a>{{if .Violation}}<a href="#failure">Failure</a>{{end}}{{if .Failures}}<a href="#failures">Failures</a>{{end}}<a href="#plots">Plots</a>{{if eq .Kind "run"}}<a href="#faults">Fault timeline</a>{{end}}</nav>
+<nav><a href="#summary">Summary</a>{{if .Violation}}<a href="#failure">Failure</a>{{if .Seq}}<a href="#sequence">Sequence diagram</a>{{end}}<a href="#events">Events</a>{{end}}{{if .Failures}}<a href="#failures">Failures</a>{{end}}<a href="#plots">Plots</a>{{if eq .Kind "run"}}<a href="#faults">Fault timeline</a>{{end}}</nav>
 
 <h2 id="summary">Summary</h2>
 <table>
@@ -340,20 +510,33 @@ nav a { margin-right: 12px; }
 <tr><th>at (simulated)</th><td>{{printf "%.3f" .AtS}}s</td></tr>
 <tr><th>node</th><td>{{.Node}}</td></tr>
 <tr><th>what happened</th><td>{{.Message}}</td></tr>
+{{with $.Why}}<tr><th>on the wire</th><td class="why">{{.}}</td></tr>{{end}}
 </table>
-{{end}}{{if .Violation}}<h3>Last trace events</h3>
-{{if .Tail}}<pre>{{range .Tail}}{{.}}
-{{end}}</pre>{{else}}<p>The result holds no trace events (sweep results leave them out; run the replay command with -report).</p>{{end}}
+{{end}}{{if .Violation}}{{with .Seq}}<h3 id="sequence">Sequence diagram of the failing window</h3>
+<figure id="fig-sequence">
+{{.}}
+<figcaption>Nodes are columns, time goes down (one row per send or delivery, so the order is kept where many frames share a millisecond); each frame is an arrow from its send to its delivery with its decoded fields at the sender's end; dashed from the top: sent before the window; short dashes: not delivered in the window; red: altered in transit; diamonds and shaded stretches are faults; the red line is the violation. File: <a href="sequence.svg">sequence.svg</a>.</figcaption>
+</figure>{{end}}
+<h3 id="events">What led to it</h3>
+{{if .Concern}}<p>The events that concern the violation (its node, connection or collection), with the control frames on that connection from earlier in the run:</p>
+<ol class="events concern">{{range .Concern}}<li><span class="t">{{printf "%.4f" .AtS}} s</span> {{.Text}}</li>
+{{end}}</ol>{{end}}
+{{if .Events}}<h3>Last trace events</h3>
+<p>In order, frames decoded, runs of timer ticks folded into one line:</p>
+<ol class="events all">{{range .Events}}<li{{if .Concerns}} class="concerns"{{end}}><span class="t">{{printf "%.4f" .AtS}} s</span> {{.Text}}</li>
+{{end}}</ol>{{else}}<p>The result holds no trace events (sweep results leave them out; run the replay command with -report).</p>{{end}}
 <h3>Replay and shrink</h3>
 <pre>{{.Replay}}
 {{.Shrink}}</pre>
 {{end}}
 {{if eq .Kind "sweep"}}<h2 id="failures">Failures</h2>
-{{if .Failures}}<table>
-<tr><th>seed</th><th>property</th><th>at</th><th>node</th><th>what happened</th></tr>
-{{range .Failures}}<tr><td class="num">{{if .Report}}<a href="{{.Report}}">{{.Seed}}</a>{{else}}{{.Seed}}{{end}}</td><td>{{.Property}}</td><td>{{.At}}</td><td>{{.Node}}</td><td>{{.Msg}}</td></tr>
-<tr><td></td><td colspan="4"><code>{{.Replay}}</code>{{if .Shrink}}<br><code>{{.Shrink}}</code>{{end}}</td></tr>
-{{end}}</table>
+{{if .Groups}}<p>Grouped by the property broken and the cause (the violation's sentence with its numbers left out), most first; {{len .Groups}} group(s). Each shows its first {{"3"}} runs; the rest are listed under it and in the table at the end of the page.</p>
+<table class="groups">
+<tr><th>runs</th><th>property</th><th>cause</th></tr>
+{{range .Groups}}<tr class="group"><td class="num">{{.Count}}</td><td>{{.Property}}</td><td>{{.Cause}}</td></tr>
+{{range .Shown}}<tr><td class="num">{{if .Report}}<a href="{{.Report}}">seed {{.Seed}}</a>{{else}}seed {{.Seed}}{{end}}</td><td>{{.At}} on {{.Node}}</td><td>{{.Msg}}<br><code>{{.Replay}}</code></td></tr>
+{{end}}{{if .Rest}}<tr><td></td><td colspan="2"><details><summary>{{len .Rest}} more in this group</summary>seeds {{range $i, $r := .Rest}}{{if $i}}, {{end}}{{if $r.Report}}<a href="{{$r.Report}}">{{$r.Seed}}</a>{{else}}<a href="#seed-{{$r.Seed}}">{{$r.Seed}}</a>{{end}}{{end}}</details></td></tr>
+{{end}}{{end}}</table>
 {{if .MoreFailures}}<p>... and {{.MoreFailures}} more failures (see the sweep's -json file).</p>{{end}}
 {{else}}<p>No run failed.</p>{{end}}{{end}}
 
@@ -369,6 +552,11 @@ nav a { margin-right: 12px; }
 <tr><th>kind</th><th>shape</th><th>count</th><th>first</th><th>last</th><th>nodes</th></tr>
 {{range .Faults}}<tr><td>{{.Kind}}</td><td>{{.Shape}}</td><td class="num">{{.Count}}</td><td class="num">{{.First}}</td><td class="num">{{.Last}}</td><td>{{.Nodes}}</td></tr>
 {{end}}</table>
+{{if .Windows}}<h3>Fault windows</h3>
+<table class="windows">
+<tr><th>kind</th><th>node</th><th>from</th><th>to</th><th>parameters</th></tr>
+{{range .Windows}}<tr><td>{{.Kind}}</td><td>{{.Node}}</td><td class="num">{{.From}}</td><td class="num">{{.To}}</td><td>{{.Params}}</td></tr>
+{{end}}</table>{{end}}
 {{with .TL}}<figure id="fig-{{.ID}}">
 {{.SVG}}
 <figcaption>{{if .Note}}{{.Note}} {{end}}{{if .Files}}Files: <a href="{{.ID}}.png">{{.ID}}.png</a>, <a href="{{.ID}}.svg">{{.ID}}.svg</a>.{{end}}</figcaption>
@@ -377,6 +565,14 @@ nav a { margin-right: 12px; }
 <h2>Replay</h2>
 <pre>{{.Replay}}</pre>
 {{end}}
+{{if .Failures}}<h2 id="all-failures">All failures</h2>
+<details><summary>{{len .Failures}} failed runs, one row each, with their replay and shrink commands</summary>
+<table>
+<tr><th>seed</th><th>property</th><th>at</th><th>node</th><th>what happened</th></tr>
+{{range .Failures}}<tr id="seed-{{.Seed}}"><td class="num">{{if .Report}}<a href="{{.Report}}">{{.Seed}}</a>{{else}}{{.Seed}}{{end}}</td><td>{{.Property}}</td><td>{{.At}}</td><td>{{.Node}}</td><td>{{.Msg}}</td></tr>
+<tr><td></td><td colspan="4"><code>{{.Replay}}</code>{{if .Shrink}}<br><code>{{.Shrink}}</code>{{end}}</td></tr>
+{{end}}</table>
+</details>{{end}}
 </body>
 </html>
 `))

@@ -61,6 +61,7 @@ var namedColors = map[string]string{
 	"resync": "#D55E00", "answered": "#0072B2", "throttle": "#7B3294",
 	"capacity": "#000000", "high": "#CC0000", "low": "#009E73", "suggested": "#7B3294",
 	"runs": "#0072B2", "failed": "#CC0000", "fault:instant": "#666666",
+	"snapshot": "#009E73", "release": "#009E73", "expiry": "#000000", "baseline": "#555555",
 }
 
 // colorOf maps a figure's colour name to a colour; fill is true for
@@ -305,6 +306,13 @@ func glyph(color, shape string) draw.GlyphStyle {
 	case "triangle":
 		g.Shape = draw.PyramidGlyph{}
 		g.Radius = 3.2
+	case "square":
+		g.Shape = draw.SquareGlyph{}
+	case "cross":
+		g.Shape = draw.CrossGlyph{}
+		g.Radius = 3.2
+	case "dot":
+		g.Shape = draw.CircleGlyph{}
 	default:
 		g.Shape = draw.RingGlyph{}
 	}
@@ -412,10 +420,15 @@ func (b barPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 	for k, bars := range b.f.Bars {
 		for i, v := range bars.Values {
 			mid := ty(float64(i)) + rowH*0.4 - barH*(vg.Length(k)+0.5)
-			x0, x1 := tx(0), tx(v)
-			c.FillPolygon(colorOf(bars.Color, 200), rectPts(x0, mid-barH/2, x1, mid+barH/2))
+			x0, x1 := tx(0), tx(math.Max(v, 0))
+			label := num(v) + bars.Unit
+			if v < 0 {
+				label = "n/a" // no runs to measure: no bar, not a zero
+			} else {
+				c.FillPolygon(colorOf(bars.Color, 200), rectPts(x0, mid-barH/2, x1, mid+barH/2))
+			}
 			if barH >= sty.Rectangle("0").Size().Y*0.8 {
-				c.FillText(sty, vg.Point{X: x1 + 3, Y: mid}, num(v))
+				c.FillText(sty, vg.Point{X: x1 + 3, Y: mid}, label)
 			}
 		}
 	}

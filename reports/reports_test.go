@@ -127,11 +127,13 @@ func TestRunFiguresByHand(t *testing.T) {
 		t.Fatalf("figures %v, want %v", ids, want)
 	}
 	lag := find(t, figs, "lag")
-	// Fault windows: the two partitions of lite1 merge; the crash is
-	// clipped at heal; the drop is an instant.
+	// Fault windows: the two partitions of lite1 stay two windows (they
+	// overlap; each is labelled with its length); the crash is clipped at
+	// heal; the drop is an instant.
 	wantSpans := []Span{
-		{Label: "partition lite1", Color: "fault:partition", From: 0.2, To: 0.7},
-		{Label: "crash origin", Color: "fault:crash", From: 0.9, To: 1.0},
+		{Label: "partition lite1 (0.3s)", Color: "fault:partition", From: 0.2, To: 0.5},
+		{Label: "partition lite1 (0.3s)", Color: "fault:partition", From: 0.4, To: 0.7},
+		{Label: "crash origin (1s)", Color: "fault:crash", From: 0.9, To: 1.0},
 		{Color: "fault:instant", From: 0.35, To: 0.35},
 	}
 	if !reflect.DeepEqual(lag.Spans, wantSpans) {
@@ -290,9 +292,31 @@ func TestSweepFiguresByHand(t *testing.T) {
 		t.Errorf("failures %+v %+v", fail.Y.Ticks, fail.Bars)
 	}
 	kinds := find(t, figs, "fault-kinds")
-	// drop fired in seeds 1 and 4 (4 failed); partition in 2 and 4.
-	if kinds.Y.Ticks[1].Label != "drop" || !reflect.DeepEqual(kinds.Bars[0].Values, []float64{2, 2}) || !reflect.DeepEqual(kinds.Bars[1].Values, []float64{1, 1}) {
-		t.Errorf("fault kinds %+v %+v", kinds.Y.Ticks, kinds.Bars)
+	// 2 of 5 runs failed (baseline 40%). drop fired in seeds 1 and 4 (4
+	// failed): 50%, and 1 of the 3 runs without it failed (seed 5):
+	// 33.3%. partition fired in 2 and 4: the same.
+	if kinds.Y.Ticks[1].Label != "drop (fired in 2 of 5 runs: 1 failed; without it 1 of 3)" || !reflect.DeepEqual(kinds.Bars[0].Values, []float64{50, 50}) ||
+		!reflect.DeepEqual(kinds.Bars[1].Values, []float64{33.3, 33.3}) || len(kinds.Rules) != 1 || kinds.Rules[0].V != 40 {
+		t.Errorf("fault kinds %+v %+v %+v", kinds.Y.Ticks, kinds.Bars, kinds.Rules)
+	}
+	// A kind that fired in every run has no runs without it: no value
+	// (-1); its 40% puts it in the bottom row.
+	all := tinySweep()
+	for i := range all.Runs {
+		all.Runs[i].Faults = append(all.Runs[i].Faults, faults.Event{Kind: "reset"})
+	}
+	figs2, err := SweepFigures(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2 := find(t, figs2, "fault-kinds")
+	if k2.Y.Ticks[0].Label != "reset (fired in 5 of 5 runs: 2 failed; without it 0 of 0)" || k2.Bars[0].Values[0] != 40 || k2.Bars[1].Values[0] != -1 {
+		t.Errorf("a kind in every run: %+v %+v", k2.Y.Ticks, k2.Bars)
+	}
+	// Violations: convergence at 3 s, acked-not-lost at 0.5 s, one line each.
+	vt := find(t, figs, "violation-times")
+	if len(vt.Lines) != 2 || vt.Lines[0].Points[1] != [2]float64{0.5, 1} || vt.Lines[1].Points[1] != [2]float64{3, 1} {
+		t.Errorf("violation times %+v", vt.Lines)
 	}
 	speed := find(t, figs, "speed")
 	if len(speed.Marks[0].Points) != 5 || speed.Marks[0].Points[0] != [2]float64{1, 110} {

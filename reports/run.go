@@ -231,7 +231,11 @@ func union(iv [][2]float64) [][2]float64 {
 
 // stripRows adds, below y = 0, one row of bars per Lite (or one row for
 // all when summarised) over the intervals where the 0/1 series name is
-// on, and returns the new axis minimum for a plot whose top is top.
+// on, and returns the new axis minimum for a plot whose top is top. When
+// the result records the wire, the bars are the throttle episodes the
+// Throttle frames delivered to Origin make (what the checker holds
+// Origin to), with a mark at each Throttle{on} (engage or renewal), each
+// release and each lease expiry, and the series is not used.
 func (d *runData) stripRows(f *Figure, name, legend string, top float64) float64 {
 	rows := len(d.lites)
 	if d.many() {
@@ -239,11 +243,40 @@ func (d *runData) stripRows(f *Figure, name, legend string, top float64) float64
 	}
 	height := top * 0.04 * float64(min(rows, 4)) // the strip area
 	row := height / float64(rows)
+	wire := d.wireThrottles()
+	spans := func(id int) [][2]float64 {
+		if wire == nil {
+			return intervals(d.get(name, id), d.end)
+		}
+		var iv [][2]float64
+		for _, ep := range wire[id] {
+			iv = append(iv, [2]float64{ep.from, ep.to})
+		}
+		return iv
+	}
+	if wire != nil {
+		legend = "throttle asked for (Throttle frames Origin received)"
+	}
+	var on, off, lease [][2]float64
+	marks := func(id int, y float64) {
+		for _, ep := range wire[id] {
+			for _, r := range ep.rates {
+				on = append(on, [2]float64{r[0], y})
+			}
+			switch ep.end {
+			case "release":
+				off = append(off, [2]float64{ep.to, y})
+			case "lease":
+				lease = append(lease, [2]float64{ep.to, y})
+			}
+		}
+	}
 	any := false
 	if d.many() {
 		var all [][2]float64
 		for _, id := range d.lites {
-			all = append(all, intervals(d.get(name, id), d.end)...)
+			all = append(all, spans(id)...)
+			marks(id, -row*0.5)
 		}
 		for _, iv := range union(all) {
 			f.Rects = append(f.Rects, Rect{Color: "throttle", X0: iv[0], X1: iv[1], Y0: -row * 0.85, Y1: -row * 0.15})
@@ -256,14 +289,27 @@ func (d *runData) stripRows(f *Figure, name, legend string, top float64) float64
 		for i, id := range d.lites {
 			y1 := -row * (float64(i) + 0.15)
 			y0 := -row * (float64(i) + 0.85)
-			for _, iv := range intervals(d.get(name, id), d.end) {
+			for _, iv := range spans(id) {
 				f.Rects = append(f.Rects, Rect{Color: "throttle", X0: iv[0], X1: iv[1], Y0: y0, Y1: y1})
 				any = true
 			}
+			marks(id, (y0+y1)/2)
 		}
 		if any {
 			f.Legend = append(f.Legend, Key{Text: legend + " (bars below 0)", Color: "throttle", Kind: "fill"})
 		}
+	}
+	if len(on) > 0 {
+		f.Marks = append(f.Marks, Marks{Color: "throttle", Glyph: "triangle", Points: on})
+		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("Throttle{on} received: engage or renewal (%d)", len(on)), Color: "throttle", Kind: "triangle"})
+	}
+	if len(off) > 0 {
+		f.Marks = append(f.Marks, Marks{Color: "release", Glyph: "dot", Points: off})
+		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("Throttle{off} received: release (%d)", len(off)), Color: "release", Kind: "dot"})
+	}
+	if len(lease) > 0 {
+		f.Marks = append(f.Marks, Marks{Color: "expiry", Glyph: "cross", Points: lease})
+		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("lease ran out, not renewed (%d)", len(lease)), Color: "expiry", Kind: "cross"})
 	}
 	if !any {
 		return 0 // no bars: no room kept for them
@@ -274,19 +320,14 @@ func (d *runData) stripRows(f *Figure, name, legend string, top float64) float64
 	return -height
 }
 
-// faultWindows are the fault windows (merged per kind and node) as spans
-// with labels, and the instants; it adds their legend entries to f.
+// faultSpans adds the fault windows as spans, one per window (overlapping
+// windows shade darker, not into one band), labelled with their node and
+// parameters, and the instants; and their legend entries.
 func (d *runData) faultSpans(f *Figure) {
-	type key struct {
-		kind string
-		node int
-	}
-	wins := map[key][][2]float64{}
-	var order []key
 	kinds := map[string]bool{}
 	var kindOrder []string
 	instants := 0
-	for _, e := range d.r.Faults {
+	for i, e := range d.r.Faults {
 		at, kind := e.At.Seconds(), string(e.Kind)
 		if !windowKinds[kind] {
 			f.Spans = append(f.Spans, Span{Color: "fault:instant", From: at, To: at})
@@ -301,19 +342,14 @@ func (d *runData) faultSpans(f *Figure) {
 		if d.r.HealS > 0 {
 			to = math.Min(to, math.Max(d.r.HealS, at))
 		}
-		k := key{kind, int(e.Node)}
-		if wins[k] == nil {
-			order = append(order, k)
+		label := kind + " " + nodeName(int(e.Node))
+		if p := eventParams(d.r, i); p != "" {
+			label += " (" + p + ")"
 		}
-		wins[k] = append(wins[k], [2]float64{at, to})
+		f.Spans = append(f.Spans, Span{Label: label, Color: "fault:" + kind, From: at, To: to})
 		if !kinds[kind] {
 			kinds[kind] = true
 			kindOrder = append(kindOrder, kind)
-		}
-	}
-	for _, k := range order {
-		for _, iv := range union(wins[k]) {
-			f.Spans = append(f.Spans, Span{Label: k.kind + " " + nodeName(k.node), Color: "fault:" + k.kind, From: iv[0], To: iv[1]})
 		}
 	}
 	// Windows first, sorted by start, so labels are placed left to right.
@@ -346,10 +382,11 @@ func nodeName(n int) string {
 	return fmt.Sprintf("lite%d", n)
 }
 
-// phaseRules marks heal, convergence and a violation as vertical lines.
+// phaseRules marks heal, convergence and a violation as vertical lines
+// (heal only when the run got that far).
 func (d *runData) phaseRules(f *Figure) {
 	r := d.r
-	if r.HealS > 0 {
+	if r.HealS > 0 && r.HealS <= f.X.Max { // a run stopped early never reached heal
 		f.Rules = append(f.Rules, Rule{Color: "heal", Axis: "x", V: r.HealS, Dash: true})
 		f.Legend = append(f.Legend, Key{Text: "heal at " + secs(r.HealS), Color: "heal", Kind: "dash"})
 	}
@@ -378,6 +415,16 @@ func (d *runData) increases(name string, id int) [][2]float64 {
 	return out
 }
 
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
 func (d *runData) lagFigure() Figure {
 	f := Figure{ID: "lag", Title: "Lag behind Origin per Lite: " + d.name(), X: timeAxis(d.end)}
 	top := d.perLite(&f, "lag", false)
@@ -392,7 +439,21 @@ func (d *runData) lagFigure() Figure {
 	}
 	if len(ans) > 0 {
 		f.Marks = append(f.Marks, Marks{Color: "answered", Glyph: "circle", Points: ans})
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("resync answered (%d samples)", len(ans)), Color: "answered", Kind: "circle"})
+		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("resync answered: re-send or snapshot (%d samples)", len(ans)), Color: "answered", Kind: "circle"})
+	}
+	var snaps [][2]float64
+	snapAt := d.snapshots()
+	for _, id := range d.lites {
+		for _, t := range snapAt[id] {
+			// the lag just before the snapshot landed: where the drop starts
+			snaps = append(snaps, [2]float64{t, valueAt(d.get("lag", id), t)})
+		}
+	}
+	if len(snaps) > 0 {
+		slices.SortStableFunc(snaps, func(a, b [2]float64) int { return cmpFloat(a[0], b[0]) })
+		f.Marks = append(f.Marks, Marks{Color: "snapshot", Glyph: "square", Points: snaps})
+		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("ShapeSnapshot received (%d)", len(snaps)), Color: "snapshot", Kind: "square"})
+		f.Note = strings.TrimSpace(f.Note + " Squares: a ShapeSnapshot reached the Lite (at subscribe, in answer to a ResyncRequest, or Origin's own fallback when a session's queue overflowed); the lag drops there.")
 	}
 	d.finish(&f, "lag (LSNs behind Origin's head, all collections)", top, "throttled", "throttle on")
 	return f
@@ -431,8 +492,79 @@ func (d *runData) queueFigure() Figure {
 func (d *runData) pushFigure() Figure {
 	f := Figure{ID: "push-rate", Title: "Origin's push rate to each Lite: " + d.name(), X: timeAxis(d.end)}
 	top := d.perLite(&f, "push_rate", false)
-	// The suggested rate, only while Origin throttles the session.
-	segs := 0
+	if wire := d.wireThrottles(); wire != nil {
+		top = math.Max(top, d.askedRates(&f, wire))
+		if why := Explain(d.r); why != "" {
+			f.Note = strings.TrimSpace(f.Note + " " + why)
+		}
+	} else {
+		top = math.Max(top, d.suggestedRates(&f))
+	}
+	d.finish(&f, "deltas per second (Origin to Lite)", top, "origin_throttled", "Origin throttling")
+	return f
+}
+
+// askedRates draws, per Lite, the rate its Throttle frames asked Origin
+// for while the throttle held (from the frames Origin received, as the
+// checker reads them) and the most a 100 ms average may show under the
+// token bucket (rate plus burst and slack over the sampling step), and
+// returns the largest value drawn.
+func (d *runData) askedRates(f *Figure, wire map[int][]throttleEpisode) float64 {
+	burst := 0.0
+	if th := d.r.Throttle; th != nil {
+		burst = th.Burst
+	}
+	const slack = 1 // check.Config's default tolerance, in frames
+	every := 0.1
+	for _, s := range d.r.Series {
+		if s.Name == "push_rate" && s.EveryS > 0 {
+			every = s.EveryS
+			break
+		}
+	}
+	top, segs := 0.0, 0
+	for i, id := range d.lites {
+		color := "suggested"
+		if !d.many() {
+			color = liteColor(i)
+		}
+		for _, ep := range wire[id] {
+			var pts, bound [][2]float64
+			for _, r := range ep.rates {
+				pts = append(pts, r)
+				bound = append(bound, [2]float64{r[0], r[1] + (burst+slack)/every})
+			}
+			last := pts[len(pts)-1][1]
+			pts = append(pts, [2]float64{ep.to, last})
+			bound = append(bound, [2]float64{ep.to, last + (burst+slack)/every})
+			f.Lines = append(f.Lines, Line{Color: color, Dash: true, Step: true, Points: pts})
+			if burst > 0 {
+				f.Lines = append(f.Lines, Line{Color: "throttle", Dash: true, Step: true, Points: bound})
+			}
+			for _, b := range bound {
+				top = math.Max(top, b[1])
+			}
+			segs++
+		}
+	}
+	if segs > 0 {
+		color := "heal" // neutral: the dashes take each Lite's colour
+		if d.many() {
+			color = "suggested"
+		}
+		f.Legend = append(f.Legend, Key{Text: "rate asked for in Throttle frames (deltas/s)", Color: color, Kind: "dash"})
+		if burst > 0 {
+			f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("bound on a %s average: rate + (burst %s + slack %d) / %s", secs(every), num(burst), slack, secs(every)), Color: "throttle", Kind: "dash"})
+		}
+		f.Note = strings.TrimSpace(f.Note + " The throttle drawn is the one asked for on the wire (Throttle frames Origin received, renewals and lease included), which the throttle-rate checker holds Origin to, not what Origin reports about itself.")
+	}
+	return top
+}
+
+// suggestedRates draws the suggested rate Origin reports it obeys while
+// it throttles a session (results without a wire record).
+func (d *runData) suggestedRates(f *Figure) float64 {
+	top, segs := 0.0, 0
 	for i, id := range d.lites {
 		on := d.get("origin_throttled", id)
 		rate := d.get("throttle_rate", id)
@@ -469,8 +601,7 @@ func (d *runData) pushFigure() Figure {
 		}
 		f.Legend = append(f.Legend, Key{Text: "suggested rate while throttled", Color: color, Kind: "dash"})
 	}
-	d.finish(&f, "deltas per second (Origin to Lite)", top, "origin_throttled", "Origin throttling")
-	return f
+	return top
 }
 
 // faultFigure is the fault timeline: one row per node, a bar per window, a
@@ -490,12 +621,24 @@ func (d *runData) faultFigure() Figure {
 		return float64(nodes - n)
 	}
 	count := map[string]int{}
+	params := map[string][]string{} // per kind, the distinct parameters drawn
 	var kinds []string
-	for _, e := range d.r.Faults {
+	// Overlapping windows on one node get lanes of their own within its
+	// row, so six overlapping slow-downs read as six, not as one bar.
+	type win struct {
+		node, lane int
+		from, to   float64
+	}
+	var wins []win
+	lanes := map[int][]float64{} // per node: where each lane is free from
+	for i, e := range d.r.Faults {
 		at, kind := e.At.Seconds(), string(e.Kind)
 		node := int(e.Node)
 		if node == 0 && e.Peer != 0 {
 			node = int(e.Peer)
+		}
+		if p := eventParams(d.r, i); !slices.Contains(params[kind], p) {
+			params[kind] = append(params[kind], p)
 		}
 		to := at
 		if windowKinds[kind] {
@@ -507,20 +650,47 @@ func (d *runData) faultFigure() Figure {
 			if d.r.HealS > 0 {
 				to = math.Min(to, math.Max(d.r.HealS, at))
 			}
+			lane := slices.IndexFunc(lanes[node], func(free float64) bool { return free <= at })
+			if lane < 0 {
+				lane = len(lanes[node])
+				lanes[node] = append(lanes[node], 0)
+			}
+			lanes[node][lane] = to
+			wins = append(wins, win{node, lane, at, to})
 		}
 		y := rowOf(node)
-		f.Rects = append(f.Rects, Rect{Color: "fault:" + kind, X0: at, X1: to, Y0: y - 0.35, Y1: y + 0.35})
+		if !windowKinds[kind] {
+			f.Rects = append(f.Rects, Rect{Color: "fault:" + kind, X0: at, X1: to, Y0: y - 0.35, Y1: y + 0.35})
+		} else {
+			f.Rects = append(f.Rects, Rect{Color: "fault:" + kind, X0: at, X1: to}) // placed below, once the lanes are known
+		}
 		if count[kind] == 0 {
 			kinds = append(kinds, kind)
 		}
 		count[kind]++
+	}
+	w := 0
+	for i := range f.Rects {
+		if f.Rects[i].Y0 != 0 || f.Rects[i].Y1 != 0 {
+			continue
+		}
+		wn := wins[w]
+		w++
+		n := float64(len(lanes[wn.node]))
+		h := 0.7 / n
+		y0 := rowOf(wn.node) + 0.35 - h*float64(wn.lane+1)
+		f.Rects[i].Y0, f.Rects[i].Y1 = y0+h*0.08, y0+h*0.92
 	}
 	for _, k := range kinds {
 		kind := "tick"
 		if windowKinds[k] {
 			kind = "fill"
 		}
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("%s (%d)", k, count[k]), Color: "fault:" + k, Kind: kind})
+		text := fmt.Sprintf("%s (%d)", k, count[k])
+		if ps := params[k]; len(ps) == 1 && ps[0] != "" && windowKinds[k] {
+			text = fmt.Sprintf("%s (%d, each %s)", k, count[k], ps[0])
+		}
+		f.Legend = append(f.Legend, Key{Text: text, Color: "fault:" + k, Kind: kind})
 	}
 	every := max(1, (nodes+1+15)/16) // at most 16 row labels
 	f.Y = Axis{Label: "node", Min: -0.6, Max: float64(nodes) + 0.6}
@@ -538,10 +708,10 @@ func (d *runData) faultFigure() Figure {
 		}
 		return 0
 	})
-	if d.r.HealS > 0 {
+	if d.r.HealS > 0 && d.r.HealS <= f.X.Max {
 		f.Rules = append(f.Rules, Rule{Color: "heal", Axis: "x", V: d.r.HealS, Dash: true})
 		f.Legend = append(f.Legend, Key{Text: "heal at " + secs(d.r.HealS), Color: "heal", Kind: "dash"})
 	}
-	f.Note = "Each row is a node; a bar is a fault window (clipped at heal), a tick an instant fault. Frame faults sit on the row of the Lite whose link they hit."
+	f.Note = "Each row is a node; a bar is a fault window (clipped at heal; overlapping windows in lanes of their own, each listed with its parameters in the table above), a tick an instant fault. Frame faults sit on the row of the Lite whose link they hit."
 	return f
 }

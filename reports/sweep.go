@@ -53,6 +53,9 @@ func SweepFigures(s *results.Sweep) ([]Figure, error) {
 	if f, ok := failureFigure(s); ok {
 		figs = append(figs, f)
 	}
+	if f, ok := violationFigure(s); ok {
+		figs = append(figs, f)
+	}
 	if f, ok := faultKindFigure(s); ok {
 		figs = append(figs, f)
 	}
@@ -217,19 +220,23 @@ func failedRuns(s *results.Sweep) int {
 	return n
 }
 
-// faultKindFigure counts, per fault kind, the runs in which it fired and
-// the failed runs in which it fired.
+// faultKindFigure sets, per fault kind, the failure rate of the runs in
+// which it fired against that of the runs in which it did not, with the
+// sweep's overall failure rate as the baseline: a kind present in every
+// failure but failing no more often than the runs without it is no lead.
 func faultKindFigure(s *results.Sweep) (Figure, bool) {
 	runs := map[string]float64{}
 	failed := map[string]float64{}
-	for _, r := range s.Runs {
-		seen := map[string]bool{}
-		for _, e := range r.Faults {
-			kind := string(e.Kind)
-			if seen[kind] {
+	fails := 0.0
+	for i := range s.Runs {
+		r := &s.Runs[i]
+		if !r.Pass {
+			fails++
+		}
+		for kind, n := range r.FaultCounts() {
+			if n == 0 {
 				continue
 			}
-			seen[kind] = true
 			runs[kind]++
 			if !r.Pass {
 				failed[kind]++
@@ -239,23 +246,87 @@ func faultKindFigure(s *results.Sweep) (Figure, bool) {
 	if len(runs) == 0 {
 		return Figure{}, false
 	}
+	total := float64(len(s.Runs))
+	base := 100 * fails / total
 	var cats []category
+	pct := func(a, b float64) float64 { return math.Round(1000*a/b) / 10 }
 	for k, n := range runs {
-		cats = append(cats, category{k, []float64{failed[k], n}})
+		without, rest := -1.0, total-n // -1: no runs without it
+		if rest > 0 {
+			without = pct(fails-failed[k], rest)
+		}
+		name := fmt.Sprintf("%s (fired in %d of %d runs: %d failed; without it %d of %d)", k, int(n), int(total), int(failed[k]), int(fails-failed[k]), int(rest))
+		cats = append(cats, category{name, []float64{pct(failed[k], n), without, n}})
 	}
 	sortCats(cats)
-	f := Figure{ID: "fault-kinds", Title: "Runs by fault kind that fired, and how many of them failed"}
+	f := Figure{ID: "fault-kinds", Title: fmt.Sprintf("Failure rate by fault kind, against the runs without it (baseline %s%% of %d runs)", num(math.Round(base*10)/10), int(total))}
 	var vals [][]float64
-	f.Y, vals = barAxis(cats, 2)
+	f.Y, vals = barAxis(cats, 3)
 	f.Y.Label = "fault kind"
-	f.Bars = []Bars{{Color: "runs", Values: vals[1]}, {Color: "failed", Values: vals[0]}}
-	f.Legend = []Key{{Text: "runs in which it fired", Color: "runs", Kind: "fill"}, {Text: "failed runs in which it fired", Color: "failed", Kind: "fill"}}
-	most := 0.0
+	f.Bars = []Bars{{Color: "failed", Values: vals[0], Unit: "%"}, {Color: "baseline", Values: vals[1], Unit: "%"}}
+	f.Rules = []Rule{{Color: "p90", Axis: "x", V: base, Dash: true}}
+	f.Legend = []Key{{Text: "failure rate of runs in which it fired", Color: "failed", Kind: "fill"},
+		{Text: "failure rate of runs in which it did not", Color: "baseline", Kind: "fill"},
+		{Text: fmt.Sprintf("baseline: all runs (%s%%)", num(math.Round(base*10)/10)), Color: "p90", Kind: "dash"}}
+	f.X = Axis{Label: "failed runs (%)", Min: 0, Max: 105, Ticks: ticks(0, 100, 20, num)}
+	notes := []string{"A kind whose bar is no longer than the baseline and than the runs without it is not a lead: correlation across runs that all fail for another reason (a planted bug, say) is no cause."}
 	for _, c := range cats {
-		most = math.Max(most, c.values[1])
+		if c.values[2] == total {
+			notes = append(notes, "A kind that fired in every run has no runs without it to compare with (n/a): its rate is the baseline by construction.")
+			break
+		}
 	}
-	f.X = valueAxis("runs", 0, most*1.05)
-	f.Note = "A run counts once for each kind that fired in it at least once; a kind that fires in every failing run is not necessarily the cause (see the fault timeline of a failing run, or shrink it)."
+	if fails == total {
+		notes = append(notes, "Every run failed, so no fault kind can explain the failures; shrink a failure to find its cause.")
+	}
+	f.Note = strings.Join(notes, " ")
+	return f, true
+}
+
+// violationFigure is, per property, the fraction of the runs that broke
+// it which had broken it by time x: when failures start, for a sweep in
+// which there may be no convergence to plot.
+func violationFigure(s *results.Sweep) (Figure, bool) {
+	at := map[string][]float64{}
+	for i := range s.Runs {
+		r := &s.Runs[i]
+		if r.Pass || r.Violation == nil || r.Violation.Property == "error" {
+			continue
+		}
+		p := failProperty(r)
+		at[p] = append(at[p], r.Violation.AtS)
+	}
+	if len(at) == 0 {
+		return Figure{}, false
+	}
+	var props []string
+	for p := range at {
+		props = append(props, p)
+	}
+	slices.Sort(props)
+	f := Figure{ID: "violation-times", Title: "Time to the first violation, per property (failed runs)"}
+	top := 0.0
+	for i, p := range props {
+		ts := at[p]
+		slices.Sort(ts)
+		n := float64(len(ts))
+		pts := [][2]float64{{0, 0}}
+		for j, v := range ts {
+			if j+1 < len(ts) && ts[j+1] == v {
+				continue
+			}
+			pts = append(pts, [2]float64{v, float64(j+1) / n})
+		}
+		top = math.Max(top, ts[len(ts)-1])
+		f.Lines = append(f.Lines, Line{Color: liteColor(i), Step: true, Points: pts})
+		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("%s: %d runs, median %s, max %s", p, len(ts), secs(nearestRank(ts, 50)), secs(ts[len(ts)-1])), Color: liteColor(i), Kind: "line"})
+	}
+	f.X = valueAxis("simulated time of the violation (s)", 0, math.Max(top*1.05, 0.1))
+	for i := range f.Lines {
+		f.Lines[i].Points = append(f.Lines[i].Points, [2]float64{f.X.Max, 1})
+	}
+	f.Y = Axis{Label: "fraction of the runs that broke it", Min: 0, Max: 1, Ticks: ticks(0, 1, 0.2, num)}
+	f.Note = "Each line is one property: the share of the runs that broke it which had done so by time x. A step at one time means the runs fail the same way."
 	return f, true
 }
 

@@ -48,6 +48,13 @@ func write(dir string, figs []Figure, p Page) ([]string, error) {
 			paths = append(paths, path)
 		}
 	}
+	if p.Sequence != nil {
+		path := filepath.Join(dir, "sequence.svg")
+		if err := os.WriteFile(path, []byte(p.Sequence.SVG()), 0o644); err != nil {
+			return paths, fmt.Errorf("writing report: %w", err)
+		}
+		paths = append(paths, path)
+	}
 	var b bytes.Buffer
 	if err := WriteHTML(&b, p, true); err != nil {
 		return paths, err

@@ -51,6 +51,15 @@ type Run struct {
 	// Queue is the Lites' incoming queue geometry (written with series).
 	Queue  *Queue   `json:"queue,omitempty"`
 	Series []Series `json:"series,omitempty"`
+	// Throttle is the pacing Origin claims, which throttle-rate holds it
+	// to (written with series).
+	Throttle *Throttle `json:"throttle_terms,omitempty"`
+	// Wire holds the last frames sent and delivered, decoded, oldest
+	// first; Control every Throttle, ResyncRequest, ShapeSnapshot and
+	// handshake delivered in the run. Both are written with series and
+	// are absent from older files, whose reports fall back to the series.
+	Wire    []Frame `json:"wire,omitempty"`
+	Control []Frame `json:"control_frames,omitempty"`
 	// WallS is the wall-clock time the run took (sweeps only): the one
 	// figure in a result that is not a function of scenario and seed.
 	WallS float64 `json:"wall_s,omitempty"`
@@ -135,6 +144,30 @@ type Series struct {
 	Node   int          `json:"node"`
 	EveryS float64      `json:"every_s"`
 	Points [][2]float64 `json:"points"`
+}
+
+// Throttle is an Origin's pacing promise: the rate a Throttle suggesting
+// 0 stands for, the token bucket's depth, and the lease after which a
+// throttle not renewed may end by itself (0: none).
+type Throttle struct {
+	DefaultRate float64 `json:"default_rate"`
+	Burst       float64 `json:"burst"`
+	LeaseS      float64 `json:"lease_s,omitempty"`
+}
+
+// Frame is one frame seen on the wire: sent by From ("send") or delivered
+// to To ("recv"), with its decoded text.
+type Frame struct {
+	AtS     float64 `json:"t_s"`
+	Dir     string  `json:"dir"` // "send" or "recv"
+	From    int     `json:"from"`
+	To      int     `json:"to"`
+	Conn    uint64  `json:"conn"`
+	Type    string  `json:"type"`
+	Len     int     `json:"len"`
+	CRC     uint32  `json:"crc"`
+	Altered bool    `json:"altered,omitempty"`
+	Text    string  `json:"text"`
 }
 
 // Queue is a Lite's incoming ShapeDelta queue: its capacity and the depths

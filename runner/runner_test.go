@@ -190,3 +190,40 @@ func TestResultLimitsFollowTheSimulator(t *testing.T) {
 		t.Errorf("results.MaxEndS %g s is below the longest run, write_for and budget at their limits: %g s", results.MaxEndS, longest)
 	}
 }
+
+// A witnessed run is the same run: the same trace hash, with the frames
+// decoded beside it. The throttle-rate failure's record holds the
+// Throttle frame the checker acted on, with the rate it asked for.
+func TestWitnessChangesNothing(t *testing.T) {
+	for _, bug := range []string{"", "ignore-throttle"} {
+		tg, err := Resolve("slow-consumer", Options{Bug: bug})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := tg.Run(1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, err := tg.RunWitnessed(1, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain.Hash != seen.Hash || plain.Pass() != seen.Pass() {
+			t.Fatalf("bug %q: witnessed hash %016x pass %v, plain %016x pass %v", bug, seen.Hash, seen.Pass(), plain.Hash, plain.Pass())
+		}
+		if len(plain.Wire)+len(plain.Control) != 0 || len(seen.Wire) == 0 {
+			t.Errorf("bug %q: wire %d/%d frames unwitnessed, %d witnessed", bug, len(plain.Wire), len(plain.Control), len(seen.Wire))
+		}
+		rj := Result(tg, 1, seen, true)
+		found := false
+		for _, f := range rj.Control {
+			found = found || f.Dir == "recv" && f.Type == "Throttle" && f.To == 0 && f.Text == "Throttle{on, queue 768, rate 40}"
+		}
+		if !found || rj.Throttle == nil || rj.Throttle.Burst != 8 {
+			t.Errorf("bug %q: no Throttle{on, queue 768, rate 40} delivered to origin in %+v (terms %+v)", bug, rj.Control, rj.Throttle)
+		}
+		if compact := Result(tg, 1, seen, false); compact.Wire != nil || compact.Control != nil {
+			t.Errorf("a sweep's record keeps the wire")
+		}
+	}
+}

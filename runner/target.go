@@ -159,11 +159,22 @@ func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
 // RunShowing is Run that tells progress the simulated time now and then
 // (see topology.Params.Progress).
 func (t Target) RunShowing(seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
+	return t.run(seed, trace, progress, false)
+}
+
+// RunWitnessed is RunShowing that also keeps the frames decoded
+// (topology.Params.Witness), for a report or a failure's story: the same
+// run, the same trace hash.
+func (t Target) RunWitnessed(seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
+	return t.run(seed, trace, progress, true)
+}
+
+func (t Target) run(seed uint64, trace io.Writer, progress func(now sim.Time), witness bool) (topology.Result, error) {
 	p, err := t.Sc.Params(seed)
 	if err != nil {
 		return topology.Result{}, err
 	}
-	p.Trace, p.Progress = trace, progress
+	p.Trace, p.Progress, p.Witness = trace, progress, witness
 	c, err := topology.New(p)
 	if err != nil {
 		return topology.Result{}, err

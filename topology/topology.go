@@ -59,6 +59,9 @@ type Params struct {
 	// Progress, if set, is told the simulated time now and then (see
 	// sim.Config.Progress); it cannot change the run.
 	Progress func(now sim.Time)
+	// Witness keeps the frames of the run decoded (Result.Wire), for a
+	// report; it reads only, so it cannot change the run either.
+	Witness bool
 	// Setup runs after the world is built and before it runs: faults
 	// schedule themselves here.
 	Setup func(c *Cluster)
@@ -168,6 +171,7 @@ type Cluster struct {
 	op, lp    sim.Probe
 	nodes     []sim.Node
 	liteQueue *sim.QueueTerms
+	witness   *witness // nil unless Params.Witness
 }
 
 // Unchecked is a property a run does not check: the implementation of the
@@ -255,6 +259,14 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	c.resyncSent, c.resyncAnswered = make([]uint64, p.Lites), make([]uint64, p.Lites)
 	c.throttles = map[sim.ConnID]*starve{}
 	c.Check = check.New(c.checkConfig())
+	if p.Witness {
+		c.witness = newWitness()
+		if monitor == nil {
+			monitor = c.witness
+		} else {
+			monitor = both{monitor, c.witness}
+		}
+	}
 	if checking {
 		monitor = &monitors{check: c.Check, count: counter{c}, more: monitor}
 	}
@@ -416,6 +428,13 @@ type Result struct {
 	// LiteQueue is the Lites' claimed queue geometry (nil when they claim
 	// none), for reports.
 	LiteQueue *sim.QueueTerms
+	// Wire is what the witness saw (Params.Witness): the last frames sent
+	// and delivered, oldest first, and Control every Throttle,
+	// ResyncRequest, ShapeSnapshot and handshake delivered in the run.
+	Wire, Control []WireFrame
+	// Throttle is the pacing the Origin claims (nil: none), for reports
+	// to draw the bound the checker holds it to.
+	Throttle *sim.ThrottleTerms
 }
 
 // Impls names the implementation of each role in a run.
@@ -463,9 +482,12 @@ func (c *Cluster) Run() Result {
 	r := c.World.Run()
 	res := Result{Result: r, ConvergedAt: c.convergedAt, Converged: c.convergedAt >= 0,
 		Checked: c.Checked(), Unchecked: c.unchecked, Impls: Impls{Origin: c.P.Origin.Name, Lite: c.P.Lite.Name},
-		LiteQueue: c.liteQueue}
+		LiteQueue: c.liteQueue, Throttle: c.P.Origin.Claims.Throttle}
 	if c.Faults != nil {
 		res.Schedule = c.Faults.Events()
+	}
+	if c.witness != nil {
+		res.Wire, res.Control = c.witness.frames()
 	}
 	res.Metrics = Metrics{ResyncBytes: c.resyncBytes, MaxStarve: c.maxStarve,
 		RepairedBytes: c.World.LostBytes(wire.TypeShapeDelta) + c.World.LostBytes(wire.TypeShapeSnapshot)}
@@ -792,6 +814,29 @@ func Collections(n int) []string {
 // NewWorkload is the workload of p over colls, as a run of p makes it:
 // live mode drives real endpoints with it.
 func NewWorkload(p Params, colls []string) sim.Workload { return newWorkload(p, colls) }
+
+// both is two monitors, called in order.
+type both [2]sim.Monitor
+
+func (b both) Step(now sim.Time, n sim.NodeID, in *sim.Input, altered bool) {
+	b[0].Step(now, n, in, altered)
+	b[1].Step(now, n, in, altered)
+}
+
+func (b both) Event(now sim.Time, n sim.NodeID, ev sim.Event) {
+	b[0].Event(now, n, ev)
+	b[1].Event(now, n, ev)
+}
+
+func (b both) Sent(now sim.Time, p *sim.Packet) {
+	b[0].Sent(now, p)
+	b[1].Sent(now, p)
+}
+
+func (b both) AfterStep(now sim.Time, n sim.NodeID) {
+	b[0].AfterStep(now, n)
+	b[1].AfterStep(now, n)
+}
 
 // workload writes at each node with exponential inter-arrival times, from
 // its own random stream.

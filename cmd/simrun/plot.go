@@ -98,7 +98,7 @@ func writeSweepReport(dir string, t target, s SweepJSON, stdout io.Writer) error
 		if r.Pass || len(links) == failureReports || r.Violation == nil || r.Violation.Property == "error" {
 			continue
 		}
-		res, err := t.Run(r.Seed, nil)
+		res, err := t.RunWitnessed(r.Seed, nil, nil)
 		if err != nil {
 			return fmt.Errorf("-report: seed %d: %w", r.Seed, err)
 		}

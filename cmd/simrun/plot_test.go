@@ -39,7 +39,7 @@ func TestRunReportAndPlot(t *testing.T) {
 	}
 	page := mustRead(t, filepath.Join(rep, "index.html"))
 	for _, want := range []string{"<h2 id=\"summary\">Summary</h2>", "<h2 id=\"plots\">Plots</h2>", "Fault timeline", "PASS: slow-consumer seed 1",
-		"Lag behind Origin per Lite", "Incoming queue depth per Lite", "high mark 768", "suggested rate while throttled", "simrun run -scenario slow-consumer -seed 1"} {
+		"Lag behind Origin per Lite", "Incoming queue depth per Lite", "high mark 768", "rate asked for in Throttle frames", "ShapeSnapshot received", "Throttle{on} received", "Fault windows", "drains ×0.2", "simrun run -scenario slow-consumer -seed 1"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("index.html lacks %q", want)
 		}
@@ -71,7 +71,7 @@ func TestFailingRunAndSweepReports(t *testing.T) {
 		t.Fatalf("want some failures and a report; exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	page := mustRead(t, filepath.Join(rep, "index.html"))
-	for _, want := range []string{"<h2 id=\"failures\">Failures</h2>", "Time to converge after heal", "Failed runs by property", "Runs by fault kind", "simrun shrink -scenario "} {
+	for _, want := range []string{"<h2 id=\"failures\">Failures</h2>", "Time to converge after heal", "Failed runs by property", "Failure rate by fault kind", "planted bugs", "simrun shrink -scenario "} {
 		if !strings.Contains(page, want) {
 			t.Errorf("sweep index.html lacks %q", want)
 		}
@@ -86,7 +86,7 @@ func TestFailingRunAndSweepReports(t *testing.T) {
 		t.Errorf("sweep page does not link %s", seed)
 	}
 	sub := mustRead(t, subs[0])
-	for _, want := range []string{"<h2 id=\"failure\">Failure</h2>", "Last trace events", "Replay and shrink", "violated at"} {
+	for _, want := range []string{"<h2 id=\"failure\">Failure</h2>", "Last trace events", "What led to it", "Replay and shrink", "violated at", `class="sequence"`, `class="arrow`} {
 		if !strings.Contains(sub, want) {
 			t.Errorf("%s lacks %q", subs[0], want)
 		}
@@ -160,5 +160,32 @@ func TestPlotErrors(t *testing.T) {
 	}
 	if res := simrun(t, nil, "-h"); !strings.Contains(res.stdout, "plot ") {
 		t.Errorf("simrun -h does not list plot")
+	}
+}
+
+// The pictures README.md and docs/plots.md show are this build's: written
+// again from the same commands (make pictures), they are the same bytes.
+func TestDocPictures(t *testing.T) {
+	dir := t.TempDir()
+	if res := simrun(t, nil, "run", "-scenario", "slow-consumer", "-seed", "1", "-report", filepath.Join(dir, "run")); res.code != 0 {
+		t.Fatalf("run: exit %d %s", res.code, res.stderr)
+	}
+	if res := simrun(t, nil, "run", "-scenario", "slow-consumer", "-seed", "1", "-bug", "ignore-throttle", "-report", filepath.Join(dir, "bug")); res.code != 1 {
+		t.Fatalf("run -bug: exit %d %s", res.code, res.stderr)
+	}
+	if res := simrun(t, nil, "sweep", "-scenario", "slow-consumer", "-seeds", "50", "-bug", "ignore-throttle", "-progress", "none", "-report", filepath.Join(dir, "sweep")); res.code != 1 {
+		t.Fatalf("sweep -bug: exit %d %s", res.code, res.stderr)
+	}
+	for doc, made := range map[string]string{
+		"slow-consumer-lag.png":                     "run/lag.png",
+		"slow-consumer-push-rate.png":               "run/push-rate.png",
+		"slow-consumer-faults.png":                  "run/faults.png",
+		"ignore-throttle-sequence.svg":              "bug/sequence.svg",
+		"ignore-throttle-sweep-fault-kinds.png":     "sweep/fault-kinds.png",
+		"ignore-throttle-sweep-violation-times.png": "sweep/violation-times.png",
+	} {
+		if mustRead(t, filepath.Join("../../docs/img", doc)) != mustRead(t, filepath.Join(dir, made)) {
+			t.Errorf("docs/img/%s is not what this build draws (make pictures)", doc)
+		}
 	}
 }

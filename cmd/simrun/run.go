@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/reports"
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/topology"
@@ -73,7 +74,9 @@ Run one scenario once: writes and faults until heal, then up to the budget
 for every Lite to hold exactly Origin's state with nothing pending, with the
 safety properties checked at every event. Prints PASS or FAIL, the trace
 hash, counters, the faults that fired and, on failure, the violation with
-the last 50 trace events and the commands that replay and shrink it.
+the events that led to it, frames decoded (those that concern the
+violation first, then the last 50 in order, timer ticks folded), and the
+commands that replay and shrink it.
 Exit status: 0 pass, 1 a property failed, 2 bad flags or files.
 
 Flags:
@@ -120,7 +123,7 @@ Examples:
 		trace = f
 	}
 	show := runProgress(stderr, t, *seed)
-	r, err := t.RunShowing(*seed, trace, show.at)
+	r, err := t.RunWitnessed(*seed, trace, show.at)
 	show.done()
 	if err != nil {
 		return failf(stderr, name, "%v", err)
@@ -184,7 +187,13 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 	tw.Flush()
 	if r.Violation != nil {
 		fmt.Fprintln(w)
-		fmt.Fprint(w, r.Violation.Report(50))
+		v := r.Violation
+		fmt.Fprintf(w, "property: %s\ntime:     %v\nnode:     %s\nwhat:     %s\n", v.Property, v.At, v.NodeName, v.Message)
+		rj := runner.Result(t, seed, r, true)
+		if why := reports.Explain(&rj); why != "" {
+			fmt.Fprintf(w, "wire:     %s\n", why)
+		}
+		fmt.Fprint(w, reports.StoryText(&rj, 50))
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "shrink: %s\n", t.ShrinkCmd(seed))
 	}

@@ -1,0 +1,155 @@
+package topology
+
+import (
+	"fmt"
+
+	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/wire"
+)
+
+// WireFrame is one frame a run's witness saw: sent by From, or delivered
+// to To, decoded into a short text. Reports draw what was on the wire from
+// these rather than from what a node says about itself.
+type WireFrame struct {
+	At       sim.Time
+	Sent     bool // sent by From (before any fault); false: delivered to To
+	From, To sim.NodeID
+	Conn     sim.ConnID
+	Type     wire.MsgType
+	Len      int
+	CRC      uint32 // of the frame's bytes: a delivery of an unaltered frame carries its send's
+	Altered  bool   // delivered bytes a fault changed
+	Text     string // "Throttle{on, queue 800, rate 40}"
+}
+
+// Witness sizes: the recent frames of every type kept for the failing
+// window, and the control frames of the whole run (throttles, resyncs,
+// snapshots, handshakes), which are few.
+const (
+	witnessRecent  = 256
+	witnessControl = 4096
+)
+
+// witness is a Monitor that keeps decoded frames for reports. It only
+// reads: it decodes with its own scratch, so neither the nodes nor the
+// trace see it, and a witnessed run has the trace hash of any other.
+type witness struct {
+	dec     *wire.Scratch
+	recent  [witnessRecent]WireFrame
+	n       int
+	control []WireFrame
+}
+
+func newWitness() *witness {
+	dec := wire.Default.NewScratch()
+	dec.Alias = true // the text is built at once; nothing is kept
+	return &witness{dec: dec}
+}
+
+// control reports whether frames of type t are kept for the whole run.
+func isControl(t wire.MsgType) bool {
+	switch t {
+	case wire.TypeThrottle, wire.TypeResyncRequest, wire.TypeShapeSnapshot, wire.TypeHandshake, wire.TypeHandshakeAck:
+		return true
+	}
+	return false
+}
+
+func (w *witness) add(f WireFrame, frame []byte) {
+	if m, err := w.dec.Decode(frame); err == nil {
+		f.Text = FrameText(m)
+	} else {
+		f.Text = fmt.Sprintf("%s (undecodable: %d bytes)", f.Type, len(frame))
+	}
+	w.recent[w.n%witnessRecent] = f
+	w.n++
+	if isControl(f.Type) && !f.Sent && len(w.control) < witnessControl {
+		w.control = append(w.control, f)
+	}
+}
+
+func (w *witness) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered bool) {
+	if in.Kind != sim.InFrame || len(in.Frame) == 0 {
+		return
+	}
+	w.add(WireFrame{At: now, From: in.Peer, To: node, Conn: in.Conn, Type: wire.MsgType(in.Frame[0]), Len: len(in.Frame),
+		CRC: wire.Checksum(in.Frame), Altered: altered}, in.Frame)
+}
+
+func (w *witness) Sent(now sim.Time, p *sim.Packet) {
+	w.add(WireFrame{At: now, Sent: true, From: p.From, To: p.To, Conn: p.Conn, Type: p.Type, Len: len(p.Bytes),
+		CRC: wire.Checksum(p.Bytes)}, p.Bytes)
+}
+
+func (w *witness) Event(sim.Time, sim.NodeID, sim.Event) {}
+func (w *witness) AfterStep(sim.Time, sim.NodeID)        {}
+
+// frames are the recent frames, oldest first, then the control frames
+// delivered before them (those already in the recent ones left out).
+func (w *witness) frames() (recent, control []WireFrame) {
+	k := min(w.n, witnessRecent)
+	for i := w.n - k; i < w.n; i++ {
+		recent = append(recent, w.recent[i%witnessRecent])
+	}
+	return recent, w.control
+}
+
+// FrameText is a message as one short phrase, the fields an engineer
+// reads first: "Throttle{on, queue 800, rate 40}", "ShapeDelta{c0/d3 lsn 41}".
+func FrameText(m wire.Message) string {
+	switch m := m.(type) {
+	case *wire.Throttle:
+		if !m.Throttle {
+			return fmt.Sprintf("Throttle{off, queue %d}", m.QueueDepth)
+		}
+		rate := "server default"
+		if m.SuggestedRate > 0 {
+			rate = fmt.Sprint(m.SuggestedRate)
+		}
+		return fmt.Sprintf("Throttle{on, queue %d, rate %s}", m.QueueDepth, rate)
+	case *wire.ShapeDelta:
+		return fmt.Sprintf("ShapeDelta{%s/%s %s lsn %d}", m.Collection, m.DocumentID, m.Operation, m.LSN)
+	case *wire.ShapeSnapshot:
+		return fmt.Sprintf("ShapeSnapshot{%s at lsn %d, %d docs}", m.ShapeID, m.SnapshotLSN, m.DocCount)
+	case *wire.ShapeSubscribe:
+		return fmt.Sprintf("ShapeSubscribe{%s}", m.Shape.ShapeID)
+	case *wire.DeltaPush:
+		return fmt.Sprintf("DeltaPush{%s/%s mutation %d}", m.Collection, m.DocumentID, m.MutationID)
+	case *wire.DeltaAck:
+		return fmt.Sprintf("DeltaAck{mutation %d, lsn %d}", m.MutationID, m.LSN)
+	case *wire.DeltaReject:
+		return fmt.Sprintf("DeltaReject{mutation %d: %s}", m.MutationID, m.Reason)
+	case *wire.ResyncRequest:
+		coll := m.Collection
+		if coll == "" {
+			coll = "all"
+		}
+		reason := m.Reason.Kind.String()
+		switch m.Reason.Kind {
+		case wire.SequenceGap:
+			reason = fmt.Sprintf("gap: expected %d, got %d", m.Reason.Expected, m.Reason.Received)
+		case wire.ChecksumMismatch:
+			reason = fmt.Sprintf("checksum mismatch at %d", m.Reason.MutationID)
+		}
+		return fmt.Sprintf("ResyncRequest{%s from %d, %s}", coll, m.FromMutationID, reason)
+	case *wire.Handshake:
+		return fmt.Sprintf("Handshake{lite %s, epoch %d, %d shapes}", m.LiteID, m.Epoch, len(m.SubscribedShapes))
+	case *wire.HandshakeAck:
+		if !m.Success {
+			e := ""
+			if m.Error != nil {
+				e = ": " + *m.Error
+			}
+			return "HandshakeAck{refused" + e + "}"
+		}
+		return fmt.Sprintf("HandshakeAck{ok, session %s}", m.SessionID)
+	case *wire.VectorClockSync:
+		return fmt.Sprintf("VectorClockSync{%d collections}", len(m.Clocks))
+	case *wire.PingPong:
+		if m.IsPong {
+			return "Pong"
+		}
+		return "Ping"
+	}
+	return m.Type().String()
+}
