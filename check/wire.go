@@ -139,6 +139,9 @@ func (c *Wire) Checks(property string) bool {
 	return false
 }
 
+// Slack is the throttle-rate tolerance in frames.
+func (c *Wire) Slack() float64 { return c.cfg.Slack }
+
 // AnswerWithin is the time Origin has to answer.
 func (c *Wire) AnswerWithin() sim.Time { return c.cfg.AnswerWithin }
 

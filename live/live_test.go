@@ -18,6 +18,7 @@ import (
 
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/reports"
 	"github.com/syncsim/syncsim/scenarios"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
@@ -238,6 +239,15 @@ func TestIgnoreThrottleFailsThrottleRate(t *testing.T) {
 	}
 	if !strings.Contains(v.Message, "on connection 1") || !strings.Contains(v.Message, "lite1") || v.At <= 0 {
 		t.Errorf("violation %q at %v: want it to name the connection, the Lite and a time", v.Message, v.At)
+	}
+	// The report of a live failure draws its sequence diagram from the
+	// frames kept at the first violation.
+	sq, ok := reports.SequenceOf(&r)
+	if !ok || len(sq.Arrows) == 0 || sq.Clock != "wall-clock" {
+		t.Fatalf("no sequence diagram of the failing window from the proxy's result (%d wire frames)", len(r.Wire))
+	}
+	if r.Throttle == nil || r.Throttle.Slack != 5 {
+		t.Errorf("result's throttle terms %+v: want the Origin's claims with the proxy's slack", r.Throttle)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
 )
 
@@ -78,6 +79,8 @@ type Proxy struct {
 	counters sim.Counters
 	failures []string // the proxy's own failures (upstream refused, upstream died)
 	samples  *sampler
+	witness  *topology.Witness    // the frames a report's story and sequence diagram draw
+	frozen   []topology.WireFrame // the witness's recent frames when the first violation was found
 	trace    *json.Encoder
 	traceErr error
 	Stats    Stats
@@ -120,6 +123,7 @@ func NewProxy(ctx context.Context, cfg ProxyConfig) (*Proxy, error) {
 	checks.Name = p.name
 	p.chk = check.NewWire(checks)
 	p.samples = newSampler()
+	p.witness = topology.NewWitness()
 	if cfg.Trace != nil {
 		p.trace = json.NewEncoder(cfg.Trace)
 	}
@@ -171,6 +175,7 @@ func (p *Proxy) Serve() error {
 			p.mu.Lock()
 			now := p.clock.Now()
 			p.chk.Tick(now)
+			p.freeze()
 			p.samples.sample(now)
 			p.mu.Unlock()
 		}
@@ -333,6 +338,8 @@ func (p *Proxy) pass(pr *pair, fromLite bool, b []byte, malformed bool) {
 		p.chk.Sent(now, &pkt)
 		p.samples.sent(now, &pkt)
 	}
+	p.witness.Sent(now, &pkt)
+	p.freeze()
 	p.dels = p.inj.Intercept(now, &pkt, p.dels[:0])
 	switch len(p.dels) {
 	case 0:
@@ -352,6 +359,15 @@ func (p *Proxy) pass(pr *pair, fromLite bool, b []byte, malformed bool) {
 			p.closePair(pr, websocket.StatusTryAgainLater, "peer too slow")
 			return
 		}
+	}
+}
+
+// freeze keeps the frames that led to the first violation: a live run
+// goes on after it, and the report's story is of that moment. Called with
+// p.mu held.
+func (p *Proxy) freeze() {
+	if p.frozen == nil && p.chk.Count > 0 {
+		p.frozen, _ = p.witness.Frames()
 	}
 }
 
@@ -420,6 +436,8 @@ func (p *Proxy) deliver(pr *pair, ln *lane, ws *websocket.Conn, toOrigin bool) {
 			}
 			p.chk.Delivered(now, pr.id, from, to, d.bytes, d.altered)
 			p.samples.delivered(now, pr, toOrigin, d.bytes, d.altered)
+			p.witness.Step(now, to, &sim.Input{Kind: sim.InFrame, Conn: pr.id, Peer: from, Frame: d.bytes}, d.altered)
+			p.freeze()
 		}
 		p.mu.Unlock()
 		if !ok {

@@ -8,6 +8,7 @@ import (
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/results"
+	"github.com/syncsim/syncsim/topology"
 )
 
 // The verdicts of a live run.
@@ -57,6 +58,14 @@ func (p *Proxy) Finish() (results.Run, []faults.Event) {
 		Faults: events, Series: p.samples.series(), Live: live}
 	if len(live.Violations) > 0 {
 		r.Violation = &live.Violations[0]
+	}
+	recent, control := p.witness.Frames()
+	if p.frozen != nil {
+		recent = p.frozen
+	}
+	r.Wire, r.Control = topology.ResultFrames(recent), topology.ResultFrames(control)
+	if th := p.cfg.Checks.Throttle; th != nil {
+		r.Throttle = &results.Throttle{DefaultRate: th.DefaultRate, Burst: th.Burst, LeaseS: th.Lease.Seconds(), Slack: p.chk.Slack()}
 	}
 	for _, prop := range check.WireProperties() {
 		if p.chk.Checks(prop.Name) {

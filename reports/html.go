@@ -85,6 +85,7 @@ type FailureRow struct {
 type Page struct {
 	Title   string
 	Kind    string // "run" or "sweep"
+	Clock   string // whose time a run's times are: "simulated" or "wall-clock"
 	Pass    bool
 	Verdict string
 	Summary []Row
@@ -118,9 +119,12 @@ type Page struct {
 // RunPage builds the page of a run report from the result and its
 // figures.
 func RunPage(r *results.Run, figs []Figure) Page {
-	p := Page{Kind: "run", Pass: r.Pass, Replay: r.Replay, Shrink: r.Shrink, Violation: r.Violation}
+	p := Page{Kind: "run", Clock: r.Clock(), Pass: r.Pass, Replay: r.Replay, Shrink: r.Shrink, Violation: r.Violation}
 	name := scenarioName(r)
 	p.Title = fmt.Sprintf("syncsim run: %s seed %d", name, r.Seed)
+	if r.Live != nil {
+		p.Title = fmt.Sprintf("syncsim live %s: %s seed %d", r.Live.Mode, name, r.Seed)
+	}
 	switch {
 	case r.Pass && r.ConvergeAfter != nil:
 		p.Verdict = fmt.Sprintf("PASS: %s seed %d converged %s after heal (at %s)", name, r.Seed, secs(*r.ConvergeAfter), secs(r.HealS+*r.ConvergeAfter))
@@ -144,6 +148,9 @@ func RunPage(r *results.Run, figs []Figure) Page {
 	if r.ConvergeAfter != nil {
 		conv = secs(*r.ConvergeAfter)
 	}
+	if r.Live != nil && r.Live.Mode == "proxy" {
+		conv = "not judged (see convergence below)"
+	}
 	lites := map[int]bool{}
 	for _, s := range r.Series {
 		if s.Node > 0 {
@@ -159,7 +166,7 @@ func RunPage(r *results.Run, figs []Figure) Page {
 		{"heal (faults and writes stop)", secs(r.HealS)},
 		{"budget to converge after heal", secs(r.BudgetS)},
 		{"converged after heal", conv},
-		{"simulated time", secs(r.EndS)},
+		{r.Clock() + " time", secs(r.EndS)},
 		{"frames", fmt.Sprintf("sent %d, delivered %d, dropped %d, corrupted %d, duplicated %d, undecodable %d",
 			k.FramesSent, k.FramesDelivered, k.FramesDropped, k.FramesCorrupted, k.FramesDuplicated, k.DecodeErrors)},
 		{"resync", resyncRow(r)},
@@ -167,6 +174,9 @@ func RunPage(r *results.Run, figs []Figure) Page {
 		{"nodes", fmt.Sprintf("writes %d, reconnects %d, crashes %d, events %d", k.Writes, k.Reconnects, k.Crashes, k.Events)},
 		{"repair", fmt.Sprintf("resync bytes %d for %d bytes lost (ratio %s); longest throttled silence %s",
 			r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, ratio(r.Metrics.ResyncBytes, r.Metrics.RepairedBytes), secs(r.Metrics.MaxStarveS))},
+	}
+	if lv := r.Live; lv != nil {
+		p.Summary = append(p.Summary, liveRows(r)...)
 	}
 	if q := r.Queue; q != nil {
 		p.Summary = append(p.Summary, Row{"Lite queue", fmt.Sprintf("capacity %d, throttle on at %d, off at %d", q.Capacity, q.High, q.Low)})
@@ -507,7 +517,7 @@ figure svg.sequence { width: auto; max-width: 100%; }
 {{with .Violation}}<h2 id="failure">Failure</h2>
 <table>
 <tr><th>property</th><td>{{.Property}}</td></tr>
-<tr><th>at (simulated)</th><td>{{printf "%.3f" .AtS}}s</td></tr>
+<tr><th>at ({{$.Clock}})</th><td>{{printf "%.3f" .AtS}}s</td></tr>
 <tr><th>node</th><td>{{.Node}}</td></tr>
 <tr><th>what happened</th><td>{{.Message}}</td></tr>
 {{with $.Why}}<tr><th>on the wire</th><td class="why">{{.}}</td></tr>{{end}}
@@ -576,3 +586,26 @@ figure svg.sequence { width: auto; max-width: 100%; }
 </body>
 </html>
 `))
+
+// liveRows describe a live run: what it was between, its verdict and the
+// failures that were the live command's own.
+func liveRows(r *results.Run) []Row {
+	lv := r.Live
+	verdict := lv.Verdict
+	if lv.Why != "" {
+		verdict += ": " + lv.Why
+	}
+	rows := []Row{{"live verdict", verdict}, {"live " + lv.Mode, fmt.Sprintf("listening on %s, upstream %s", lv.Listen, lv.Upstream)},
+		{"connections", fmt.Sprintf("%d (refused %d), malformed messages %d", lv.Connections, lv.Refused, lv.Malformed)},
+		{"violations", fmt.Sprintf("%d (the first is below; all are in the result file)", lv.Count)}}
+	if lv.Mode == "proxy" {
+		rows = append(rows, Row{"convergence", "not judged by the proxy, which sees frames only (simrun lites judges it)"})
+	}
+	for _, f := range lv.Failures {
+		rows = append(rows, Row{"proxy failure", f})
+	}
+	if lv.Script != "" {
+		rows = append(rows, Row{"faults as a script", lv.Script + " (simrun proxy -script replays it live, simrun run -scenario in the simulator)"})
+	}
+	return rows
+}

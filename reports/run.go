@@ -93,6 +93,11 @@ func RunFigures(r *results.Run) ([]Figure, error) {
 	if len(r.Faults) > 0 {
 		figs = append(figs, d.faultFigure())
 	}
+	if r.Live != nil {
+		for i := range figs {
+			figs[i].X.Label = strings.Replace(figs[i].X.Label, "simulated time", "wall-clock time", 1)
+		}
+	}
 	return figs, nil
 }
 
@@ -514,7 +519,7 @@ func (d *runData) askedRates(f *Figure, wire map[int][]throttleEpisode) float64 
 	if th := d.r.Throttle; th != nil {
 		burst = th.Burst
 	}
-	const slack = 1 // check.Config's default tolerance, in frames
+	slack := d.r.Throttle.SlackFrames()
 	every := 0.1
 	for _, s := range d.r.Series {
 		if s.Name == "push_rate" && s.EveryS > 0 {
@@ -554,7 +559,7 @@ func (d *runData) askedRates(f *Figure, wire map[int][]throttleEpisode) float64 
 		}
 		f.Legend = append(f.Legend, Key{Text: "rate asked for in Throttle frames (deltas/s)", Color: color, Kind: "dash"})
 		if burst > 0 {
-			f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("bound on a %s average: rate + (burst %s + slack %d) / %s", secs(every), num(burst), slack, secs(every)), Color: "throttle", Kind: "dash"})
+			f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("bound on a %s average: rate + (burst %s + slack %s) / %s", secs(every), num(burst), num(slack), secs(every)), Color: "throttle", Kind: "dash"})
 		}
 		f.Note = strings.TrimSpace(f.Note + " The throttle drawn is the one asked for on the wire (Throttle frames Origin received, renewals and lease included), which the throttle-rate checker holds Origin to, not what Origin reports about itself.")
 	}

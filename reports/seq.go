@@ -36,6 +36,7 @@ type Sequence struct {
 	From   float64 // the window
 	To     float64
 	Viol   *results.Violation
+	Clock  string // "simulated" or "wall-clock"
 }
 
 // SeqFault is a fault in the window: an instant on one node, or a window
@@ -59,7 +60,7 @@ func SequenceOf(r *results.Run) (Sequence, bool) {
 		return Sequence{}, false
 	}
 	evs = evs[max(0, len(evs)-seqFrames):]
-	sq := Sequence{From: evs[0].AtS, To: evs[len(evs)-1].AtS, Viol: r.Violation}
+	sq := Sequence{From: evs[0].AtS, To: evs[len(evs)-1].AtS, Viol: r.Violation, Clock: r.Clock()}
 	if v := r.Violation; v != nil {
 		sq.To = math.Max(sq.To, v.AtS)
 	}
@@ -177,7 +178,7 @@ func (sq Sequence) SVG() string {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Liberation Sans, Arial, sans-serif" font-size="11">`+"\n", width, height, width, height)
 	b.WriteString(`<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>` + "\n")
 	fmt.Fprintf(&b, `<rect width="%.0f" height="%.0f" fill="#fff"/>`+"\n", width, height)
-	fmt.Fprintf(&b, `<text x="8" y="18" font-size="13" font-weight="bold">Frames from %.4f s to %.4f s (simulated), time going down</text>`+"\n", sq.From, sq.To)
+	fmt.Fprintf(&b, `<text x="8" y="18" font-size="13" font-weight="bold">Frames from %.4f s to %.4f s (%s), time going down</text>`+"\n", sq.From, sq.To, sq.Clock)
 	// Fault windows and instants on the columns.
 	for _, f := range sq.Faults {
 		x := col[f.Node]

@@ -405,7 +405,7 @@ func Explain(r *results.Run) string {
 		return ""
 	}
 	_, rate := throttleFrame(asked.Text)
-	burst := 0.0
+	burst, slack := 0.0, r.Throttle.SlackFrames()
 	if th := r.Throttle; th != nil {
 		burst = th.Burst
 		if rate == 0 {
@@ -423,6 +423,6 @@ func Explain(r *results.Run) string {
 	if partial {
 		atLeast = "at least "
 	}
-	return fmt.Sprintf("%s asked Origin for %s deltas/s (%s, arrived %.4f s). In the %.4f s from then to the violation Origin sent %s%d ShapeDeltas on connection %d; the token bucket allows burst %s + slack 1 + %s/s × %.4f s = %.1f.",
-		nodeName(asked.From), num(rate), asked.Text, asked.AtS, dt, atLeast, sent, asked.Conn, num(burst), num(rate), dt, burst+1+rate*dt)
+	return fmt.Sprintf("%s asked Origin for %s deltas/s (%s, arrived %.4f s). In the %.4f s from then to the violation Origin sent %s%d ShapeDeltas on connection %d; the token bucket allows burst %s + slack %s + %s/s × %.4f s = %.1f.",
+		nodeName(asked.From), num(rate), asked.Text, asked.AtS, dt, atLeast, sent, asked.Conn, num(burst), num(slack), num(rate), dt, burst+slack+rate*dt)
 }

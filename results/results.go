@@ -95,6 +95,15 @@ type Live struct {
 	Script string `json:"script,omitempty"`
 }
 
+// Clock says whose time a run's times are: "simulated", or "wall-clock"
+// for a live run (seconds since the live command started).
+func (r *Run) Clock() string {
+	if r.Live != nil {
+		return "wall-clock"
+	}
+	return "simulated"
+}
+
 // Impls names the implementation of each role.
 type Impls struct {
 	Origin string `json:"origin"`
@@ -153,6 +162,17 @@ type Throttle struct {
 	DefaultRate float64 `json:"default_rate"`
 	Burst       float64 `json:"burst"`
 	LeaseS      float64 `json:"lease_s,omitempty"`
+	// Slack is the checker's tolerance in frames on top of the burst
+	// (0: the simulator's 1).
+	Slack float64 `json:"slack,omitempty"`
+}
+
+// SlackFrames is t's tolerance in frames.
+func (t *Throttle) SlackFrames() float64 {
+	if t == nil || t.Slack == 0 {
+		return 1
+	}
+	return t.Slack
 }
 
 // Frame is one frame seen on the wire: sent by From ("send") or delivered

@@ -47,7 +47,7 @@ func Result(t Target, seed uint64, r topology.Result, full bool) results.Run {
 		if th := r.Throttle; th != nil {
 			out.Throttle = &results.Throttle{DefaultRate: th.DefaultRate, Burst: th.Burst, LeaseS: th.Lease.Seconds()}
 		}
-		out.Wire, out.Control = frames(r.Wire), frames(r.Control)
+		out.Wire, out.Control = topology.ResultFrames(r.Wire), topology.ResultFrames(r.Control)
 		for _, s := range r.Series {
 			js := results.Series{Name: s.Name, Node: int(s.Node), EveryS: s.Every.Seconds()}
 			for _, p := range s.Points {
@@ -55,19 +55,6 @@ func Result(t Target, seed uint64, r topology.Result, full bool) results.Run {
 			}
 			out.Series = append(out.Series, js)
 		}
-	}
-	return out
-}
-
-func frames(fs []topology.WireFrame) []results.Frame {
-	var out []results.Frame
-	for _, f := range fs {
-		dir := "recv"
-		if f.Sent {
-			dir = "send"
-		}
-		out = append(out, results.Frame{AtS: f.At.Seconds(), Dir: dir, From: int(f.From), To: int(f.To), Conn: uint64(f.Conn),
-			Type: f.Type.String(), Len: f.Len, CRC: f.CRC, Altered: f.Altered, Text: f.Text})
 	}
 	return out
 }

@@ -171,7 +171,7 @@ type Cluster struct {
 	op, lp    sim.Probe
 	nodes     []sim.Node
 	liteQueue *sim.QueueTerms
-	witness   *witness // nil unless Params.Witness
+	witness   *Witness // nil unless Params.Witness
 }
 
 // Unchecked is a property a run does not check: the implementation of the
@@ -260,7 +260,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	c.throttles = map[sim.ConnID]*starve{}
 	c.Check = check.New(c.checkConfig())
 	if p.Witness {
-		c.witness = newWitness()
+		c.witness = NewWitness()
 		if monitor == nil {
 			monitor = c.witness
 		} else {
@@ -487,7 +487,7 @@ func (c *Cluster) Run() Result {
 		res.Schedule = c.Faults.Events()
 	}
 	if c.witness != nil {
-		res.Wire, res.Control = c.witness.frames()
+		res.Wire, res.Control = c.witness.Frames()
 	}
 	res.Metrics = Metrics{ResyncBytes: c.resyncBytes, MaxStarve: c.maxStarve,
 		RepairedBytes: c.World.LostBytes(wire.TypeShapeDelta) + c.World.LostBytes(wire.TypeShapeSnapshot)}

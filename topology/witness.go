@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/wire"
 )
@@ -30,20 +31,22 @@ const (
 	witnessControl = 4096
 )
 
-// witness is a Monitor that keeps decoded frames for reports. It only
+// Witness is a Monitor that keeps decoded frames for reports (a run's,
+// with Params.Witness, or live mode's proxy's). It only
 // reads: it decodes with its own scratch, so neither the nodes nor the
 // trace see it, and a witnessed run has the trace hash of any other.
-type witness struct {
+type Witness struct {
 	dec     *wire.Scratch
 	recent  [witnessRecent]WireFrame
 	n       int
 	control []WireFrame
 }
 
-func newWitness() *witness {
+// NewWitness returns an empty witness.
+func NewWitness() *Witness {
 	dec := wire.Default.NewScratch()
 	dec.Alias = true // the text is built at once; nothing is kept
-	return &witness{dec: dec}
+	return &Witness{dec: dec}
 }
 
 // control reports whether frames of type t are kept for the whole run.
@@ -55,7 +58,7 @@ func isControl(t wire.MsgType) bool {
 	return false
 }
 
-func (w *witness) add(f WireFrame, frame []byte) {
+func (w *Witness) add(f WireFrame, frame []byte) {
 	if m, err := w.dec.Decode(frame); err == nil {
 		f.Text = FrameText(m)
 	} else {
@@ -68,7 +71,7 @@ func (w *witness) add(f WireFrame, frame []byte) {
 	}
 }
 
-func (w *witness) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered bool) {
+func (w *Witness) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered bool) {
 	if in.Kind != sim.InFrame || len(in.Frame) == 0 {
 		return
 	}
@@ -76,17 +79,17 @@ func (w *witness) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered boo
 		CRC: wire.Checksum(in.Frame), Altered: altered}, in.Frame)
 }
 
-func (w *witness) Sent(now sim.Time, p *sim.Packet) {
+func (w *Witness) Sent(now sim.Time, p *sim.Packet) {
 	w.add(WireFrame{At: now, Sent: true, From: p.From, To: p.To, Conn: p.Conn, Type: p.Type, Len: len(p.Bytes),
 		CRC: wire.Checksum(p.Bytes)}, p.Bytes)
 }
 
-func (w *witness) Event(sim.Time, sim.NodeID, sim.Event) {}
-func (w *witness) AfterStep(sim.Time, sim.NodeID)        {}
+func (w *Witness) Event(sim.Time, sim.NodeID, sim.Event) {}
+func (w *Witness) AfterStep(sim.Time, sim.NodeID)        {}
 
-// frames are the recent frames, oldest first, then the control frames
-// delivered before them (those already in the recent ones left out).
-func (w *witness) frames() (recent, control []WireFrame) {
+// Frames are the recent frames, oldest first, and the control frames
+// delivered in the whole run.
+func (w *Witness) Frames() (recent, control []WireFrame) {
 	k := min(w.n, witnessRecent)
 	for i := w.n - k; i < w.n; i++ {
 		recent = append(recent, w.recent[i%witnessRecent])
@@ -152,4 +155,18 @@ func FrameText(m wire.Message) string {
 		return "Ping"
 	}
 	return m.Type().String()
+}
+
+// ResultFrames is fs in a result file's form.
+func ResultFrames(fs []WireFrame) []results.Frame {
+	var out []results.Frame
+	for _, f := range fs {
+		dir := "recv"
+		if f.Sent {
+			dir = "send"
+		}
+		out = append(out, results.Frame{AtS: f.At.Seconds(), Dir: dir, From: int(f.From), To: int(f.To), Conn: uint64(f.Conn),
+			Type: f.Type.String(), Len: f.Len, CRC: f.CRC, Altered: f.Altered, Text: f.Text})
+	}
+	return out
 }
