@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/wire"
@@ -77,36 +78,45 @@ type Wire struct {
 	cfg      WireConfig
 	throttle *Checker
 	conns    map[sim.ConnID]*wireConn
-	// pending are pushes delivered to Origin intact and not yet answered;
-	// outcome what Origin answered, by (peer, mutation).
-	pending map[mutKey]sim.Time
+	// pending are pushes delivered to Origin intact and not yet answered,
+	// with the connection they came on; outcome what Origin answered, by
+	// (peer, mutation).
+	pending map[mutKey]pendingPush
 	outcome map[mutKey]bool // true: acked; false: rejected
 	// Violations found, in order; Count may exceed len(Violations).
 	Violations []Violation
 	Count      int
-	overflow   bool
-	dec        *wire.Scratch
+	// what stopped being tracked at a limit
+	pushOverflow, outcomeOverflow bool
+	dec                           *wire.Scratch
+}
+
+type pendingPush struct {
+	at   sim.Time
+	conn sim.ConnID
 }
 
 type wireConn struct {
 	id    sim.ConnID
 	peer  uint64 // the DeltaPush peer_id seen on it
 	lite  sim.NodeID
-	colls map[string]*wireShape
-	shape map[string]string // shape id → collection, from ShapeSubscribe and ShapeDelta
-	// requests with an empty collection: they ask for every collection
-	all []resyncAsk
+	state map[string]*wireShape // by shape id: LSNs run per shape
+	shape map[string]string     // shape id → collection, from ShapeSubscribe and ShapeDelta
+	// asks are the ResyncRequests delivered, by collection; all those
+	// with an empty collection, which ask for every one.
+	asks map[string][]resyncAsk
+	all  []resyncAsk
 }
 
 type wireShape struct {
-	frontier uint64 // highest LSN Origin sent
+	frontier uint64 // highest LSN Origin sent (0: not known yet)
 	repair   uint64 // next LSN of a repair in progress (0: none)
-	asks     []resyncAsk
 }
 
 type resyncAsk struct {
 	from     uint64
 	at       sim.Time
+	owed     bool // an answer is due (false: the request was altered in transit, and only explains re-sends)
 	answered bool
 	reported bool
 }
@@ -121,7 +131,7 @@ func NewWire(cfg WireConfig) *Wire {
 	}
 	dec := wire.Default.NewScratch()
 	dec.Alias = true
-	return &Wire{cfg: cfg, conns: map[sim.ConnID]*wireConn{}, pending: map[mutKey]sim.Time{}, outcome: map[mutKey]bool{},
+	return &Wire{cfg: cfg, conns: map[sim.ConnID]*wireConn{}, pending: map[mutKey]pendingPush{}, outcome: map[mutKey]bool{},
 		throttle: New(Config{Origin: cfg.Origin, Check: []string{ThrottleRate}, Throttle: cfg.Throttle, Slack: cfg.Slack, Name: cfg.Name}),
 		dec:      dec}
 }
@@ -145,12 +155,16 @@ func (c *Wire) Slack() float64 { return c.cfg.Slack }
 // AnswerWithin is the time Origin has to answer.
 func (c *Wire) AnswerWithin() sim.Time { return c.cfg.AnswerWithin }
 
-// Unchecked says what Wire stopped tracking ("" if nothing).
+// Unchecked says what Wire stopped tracking at its limits ("" if nothing).
 func (c *Wire) Unchecked() string {
-	if c.overflow {
-		return fmt.Sprintf("push-outcome: more than %d pushes awaited an answer at once; later ones were not tracked", maxTrackedPushes)
+	var out []string
+	if c.pushOverflow {
+		out = append(out, fmt.Sprintf("push-outcome: more than %d pushes awaited an answer at once; later ones were not tracked", maxTrackedPushes))
 	}
-	return ""
+	if c.outcomeOverflow {
+		out = append(out, fmt.Sprintf("one-outcome: past %d mutations answered, later ones were not tracked", maxTrackedPushes))
+	}
+	return strings.Join(out, "; ")
 }
 
 func (c *Wire) name(n sim.NodeID) string {
@@ -170,24 +184,34 @@ func (c *Wire) fail(now sim.Time, node sim.NodeID, prop, format string, args ...
 func (c *Wire) conn(id sim.ConnID, lite sim.NodeID) *wireConn {
 	k := c.conns[id]
 	if k == nil {
-		k = &wireConn{id: id, lite: lite, colls: map[string]*wireShape{}, shape: map[string]string{}}
+		k = &wireConn{id: id, lite: lite, state: map[string]*wireShape{}, shape: map[string]string{}, asks: map[string][]resyncAsk{}}
 		c.conns[id] = k
 	}
 	return k
 }
 
-func (k *wireConn) coll(name string) *wireShape {
-	s := k.colls[name]
+func (k *wireConn) shapeState(id string) *wireShape {
+	s := k.state[id]
 	if s == nil {
 		s = &wireShape{}
-		k.colls[name] = s
+		k.state[id] = s
 	}
 	return s
 }
 
 // Closed forgets a connection: what was asked on it is moot (the Lite
-// starts over on its next connection).
-func (c *Wire) Closed(conn sim.ConnID) { delete(c.conns, conn) }
+// starts over on its next connection), and a push delivered on it whose
+// answer did not come may have lost it with the connection: the Lite
+// re-sends it on its next one, which tracks it again.
+func (c *Wire) Closed(conn sim.ConnID) {
+	delete(c.conns, conn)
+	delete(c.throttle.throttle, conn)
+	for k, p := range c.pending {
+		if p.conn == conn {
+			delete(c.pending, k)
+		}
+	}
+}
 
 // Sent sees a frame as its sender sent it on p.Conn, before any fault.
 func (c *Wire) Sent(now sim.Time, p *sim.Packet) {
@@ -218,18 +242,15 @@ func (c *Wire) Sent(now sim.Time, p *sim.Packet) {
 	switch m := m.(type) {
 	case *wire.ShapeDelta:
 		k.shape[m.ShapeID] = m.Collection
-		c.delta(now, p, k, m.Collection, m.LSN)
+		c.delta(now, p, k, m)
 	case *wire.ShapeSnapshot:
+		s := k.shapeState(m.ShapeID)
+		s.frontier, s.repair = m.SnapshotLSN, 0
 		if coll, known := k.shape[m.ShapeID]; known {
-			s := k.coll(coll)
-			s.frontier, s.repair = m.SnapshotLSN, 0
-			answerAll(s.asks)
+			answerAll(k.asks[coll])
 		} else {
-			// A shape never named on this connection: which collection it
-			// re-bases cannot be told, so every one starts over.
-			for _, s := range k.colls {
-				s.frontier, s.repair = 0, 0
-				answerAll(s.asks)
+			for _, list := range k.asks { // which collection it is cannot be told
+				answerAll(list)
 			}
 		}
 		answerAll(k.all)
@@ -247,10 +268,10 @@ func answerAll(asks []resyncAsk) {
 }
 
 // delta follows one ShapeDelta Origin sent.
-func (c *Wire) delta(now sim.Time, p *sim.Packet, k *wireConn, coll string, lsn uint64) {
-	s := k.coll(coll)
+func (c *Wire) delta(now sim.Time, p *sim.Packet, k *wireConn, m *wire.ShapeDelta) {
+	s, lsn := k.shapeState(m.ShapeID), m.LSN
 	asked := false
-	for _, list := range [][]resyncAsk{s.asks, k.all} {
+	for _, list := range [][]resyncAsk{k.asks[m.Collection], k.all} {
 		for i := range list {
 			if lsn <= list[i].from {
 				list[i].answered = true
@@ -268,8 +289,8 @@ func (c *Wire) delta(now sim.Time, p *sim.Packet, k *wireConn, coll string, lsn 
 		}
 	case lsn > s.frontier+1:
 		if !c.cfg.SharedLSN {
-			c.fail(now, c.cfg.Origin, DeltaOrder, "origin sent LSN %d of %s to %s on connection %d after %d, skipping %s",
-				lsn, coll, c.name(p.To), p.Conn, s.frontier, span(s.frontier+1, lsn-1))
+			c.fail(now, c.cfg.Origin, DeltaOrder, "origin sent LSN %d of %s (shape %s) to %s on connection %d after %d, skipping %s",
+				lsn, m.Collection, m.ShapeID, c.name(p.To), p.Conn, s.frontier, span(s.frontier+1, lsn-1))
 		}
 		s.frontier = lsn
 	case s.repair != 0 && lsn == s.repair:
@@ -277,8 +298,9 @@ func (c *Wire) delta(now sim.Time, p *sim.Packet, k *wireConn, coll string, lsn 
 	case asked:
 		s.repair = lsn + 1 // a repair starts
 	default:
-		c.fail(now, c.cfg.Origin, DeltaOrder, "origin sent LSN %d of %s to %s on connection %d again (it had sent up to %d), and no ResyncRequest asked for it",
-			lsn, coll, c.name(p.To), p.Conn, s.frontier)
+		c.fail(now, c.cfg.Origin, DeltaOrder, "origin sent LSN %d of %s (shape %s) to %s on connection %d again (it had sent up to %d), and no ResyncRequest asked for it",
+			lsn, m.Collection, m.ShapeID, c.name(p.To), p.Conn, s.frontier)
+		s.repair = lsn + 1 // one violation per run of re-sends, not one per LSN
 	}
 }
 
@@ -301,6 +323,8 @@ func (c *Wire) answer(now sim.Time, p *sim.Packet, k *wireConn, mid uint64, acke
 	case !seen:
 		if len(c.outcome) < maxTrackedPushes {
 			c.outcome[key] = acked
+		} else {
+			c.outcomeOverflow = true
 		}
 	case prev != acked:
 		first, then := "rejected", "acked"
@@ -322,7 +346,7 @@ func (c *Wire) Delivered(now sim.Time, conn sim.ConnID, from, to sim.NodeID, fra
 		c.throttle.Step(now, to, &sim.Input{Kind: sim.InFrame, Conn: conn, Peer: from, Frame: frame}, altered)
 		return
 	}
-	if altered || (t != wire.TypeDeltaPush && t != wire.TypeResyncRequest) {
+	if t != wire.TypeDeltaPush && t != wire.TypeResyncRequest || altered && t == wire.TypeDeltaPush {
 		return
 	}
 	m, err := c.dec.Decode(frame)
@@ -342,24 +366,31 @@ func (c *Wire) Delivered(now sim.Time, conn sim.ConnID, from, to sim.NodeID, fra
 		if _, done := c.outcome[key]; done {
 			return
 		}
-		if _, ok := c.pending[key]; !ok {
-			if len(c.pending) >= maxTrackedPushes {
-				c.overflow = true
+		if p, ok := c.pending[key]; !ok || p.conn != conn {
+			if !ok && len(c.pending) >= maxTrackedPushes {
+				c.pushOverflow = true
 				return
 			}
-			c.pending[key] = now
+			c.pending[key] = pendingPush{at: now, conn: conn}
 		}
 	case *wire.ResyncRequest:
-		ask := resyncAsk{from: m.FromMutationID, at: now}
-		list := &k.all
-		if m.Collection != "" {
-			list = &k.coll(m.Collection).asks
+		// A request a fault altered still reaches Origin, which may answer
+		// it: it explains re-sends, but owes no answer.
+		ask := resyncAsk{from: m.FromMutationID, at: now, owed: !altered}
+		if m.Collection == "" {
+			k.all = appendAsk(k.all, ask)
+		} else {
+			k.asks[m.Collection] = appendAsk(k.asks[m.Collection], ask)
 		}
-		if len(*list) >= maxTrackedRequests {
-			*list = append((*list)[:0], (*list)[1:]...) // forget the oldest
-		}
-		*list = append(*list, ask)
 	}
+}
+
+// appendAsk adds a request, forgetting the oldest past the limit.
+func appendAsk(list []resyncAsk, a resyncAsk) []resyncAsk {
+	if len(list) >= maxTrackedRequests {
+		list = append(list[:0], list[1:]...)
+	}
+	return append(list, a)
 }
 
 // collect takes the throttle checker's violation into the list.
@@ -381,8 +412,10 @@ func (c *Wire) collect() {
 func (c *Wire) Tick(now sim.Time) {
 	for _, k := range sortedConns(c.conns) {
 		c.overdue(now, k, &k.all)
-		for _, name := range sortedKeys(k.colls) {
-			c.overdue(now, k, &k.colls[name].asks)
+		for _, name := range sortedKeys(k.asks) {
+			list := k.asks[name]
+			c.overdue(now, k, &list)
+			k.asks[name] = list
 		}
 	}
 }
@@ -390,13 +423,13 @@ func (c *Wire) Tick(now sim.Time) {
 func (c *Wire) overdue(now sim.Time, k *wireConn, list *[]resyncAsk) {
 	kept := (*list)[:0]
 	for _, a := range *list {
-		if !a.answered && !a.reported && now-a.at >= c.cfg.AnswerWithin {
+		if a.owed && !a.answered && !a.reported && now-a.at >= c.cfg.AnswerWithin {
 			a.reported = true
 			c.fail(now, c.cfg.Origin, ResyncAnswered, "%s's ResyncRequest from %d (delivered at %v on connection %d) was not answered within %v",
 				c.name(k.lite), a.from, a.at, k.id, c.cfg.AnswerWithin)
 		}
-		if !a.answered || now-a.at < explainFor {
-			// An answered request is kept a while: it explains the
+		if now-a.at < explainFor {
+			// A request is kept a while, answered or not: it explains the
 			// re-sends that follow, which a throttle may pace for long.
 			kept = append(kept, a)
 		}
@@ -414,7 +447,7 @@ func (c *Wire) Final(now, heal sim.Time) bool {
 		return false
 	}
 	for _, key := range sortedMuts(c.pending) {
-		if at := c.pending[key]; now-max(at, heal) >= c.cfg.AnswerWithin {
+		if at := c.pending[key].at; now-max(at, heal) >= c.cfg.AnswerWithin {
 			c.fail(now, c.cfg.Origin, PushOutcome, "peer %d's mutation %d was delivered to origin at %v and never acked nor rejected", key.peer, key.mid, at)
 		}
 	}
@@ -429,7 +462,7 @@ func sortedConns(m map[sim.ConnID]*wireConn) []*wireConn {
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
-func sortedMuts(m map[mutKey]sim.Time) []mutKey {
+func sortedMuts(m map[mutKey]pendingPush) []mutKey {
 	out := slices.Collect(maps.Keys(m))
 	slices.SortFunc(out, func(a, b mutKey) int { return cmp.Or(cmp.Compare(a.peer, b.peer), cmp.Compare(a.mid, b.mid)) })
 	return out

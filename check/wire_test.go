@@ -29,6 +29,12 @@ func (r wireRun) down(ms int64, m wire.Message) {
 	r.c.Sent(sim.Time(ms)*sim.Millisecond, &sim.Packet{Conn: 1, From: 0, To: 1, Type: wire.MsgType(b[0]), Bytes: b})
 }
 
+// upAltered is a frame of the Lite's that a fault changed on its way.
+func (r wireRun) upAltered(ms int64, m wire.Message) {
+	b := r.frame(m)
+	r.c.Delivered(sim.Time(ms)*sim.Millisecond, 1, 1, 0, b, true)
+}
+
 // up is a frame the Lite sends that reaches Origin.
 func (r wireRun) up(ms int64, m wire.Message) {
 	b := r.frame(m)
@@ -93,6 +99,42 @@ func TestWireCheckerCatchesPlantedFaults(t *testing.T) {
 			r.down(7, delta(3))
 			r.down(8, delta(1))
 		}, want: DeltaOrder, phrase: "LSN 1 of c0"},
+		{name: "a repair answering an altered request", run: func(r wireRun) {
+			for i := uint64(1); i <= 5; i++ {
+				r.down(int64(i), delta(i))
+			}
+			r.upAltered(6, resync(1)) // e.g. resync-ancient rewrote it
+			r.down(7, delta(1))
+			r.down(8, delta(2))
+		}},
+		{name: "an altered request is owed nothing", run: func(r wireRun) {
+			r.upAltered(1000, resync(2))
+			r.c.Tick(10 * sim.Second)
+		}},
+		{name: "two shapes of one collection", run: func(r wireRun) {
+			for i := uint64(1); i <= 3; i++ {
+				d := delta(i)
+				r.down(int64(i), d)
+				d2 := *d
+				d2.ShapeID = "s1"
+				r.down(int64(i), &d2)
+			}
+		}},
+		{name: "a run of unasked re-sends is one violation", run: func(r wireRun) {
+			for i := uint64(1); i <= 5; i++ {
+				r.down(int64(i), delta(i))
+			}
+			for i := uint64(2); i <= 5; i++ {
+				r.down(int64(5+i), delta(i))
+			}
+			if r.c.Count != 1 {
+				r.t.Errorf("%d violations for one run of re-sends, want 1", r.c.Count)
+			}
+		}, want: DeltaOrder, phrase: "LSN 2 of c0 (shape s0)"},
+		{name: "a push whose connection closed is tracked again on the next", run: func(r wireRun) {
+			r.up(1000, pushMsg(1))
+			r.c.Closed(1)
+		}, endMS: 9000},
 		{name: "a request never answered", run: func(r wireRun) {
 			r.down(1, delta(1))
 			r.up(1000, resync(2))

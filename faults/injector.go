@@ -418,6 +418,9 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 // nanoseconds for the kinds that delay, a number for the others.
 func (in *Injector) draw(rng *rand.Rand, s Spec, p *sim.Packet) int64 {
 	n := len(p.Bytes)
+	if n == 0 {
+		return 0 // nothing to flip or cut (the simulator never sends an empty frame)
+	}
 	switch s.Kind {
 	case Duplicate:
 		return int64(cmp0(s.For, 3*sim.Millisecond))

@@ -20,14 +20,15 @@ import (
 // concurrently, exactly as in the simulator; readers, timers and dials
 // only post work to it.
 type host struct {
-	clock Clock
-	log   *log.Logger
-	ctx   context.Context
-	inbox chan func()
-	fx    *sim.Effects
-	nodes []*hosted
-	conns map[sim.ConnID]*wsConn
-	next  sim.ConnID
+	clock  Clock
+	log    *log.Logger
+	ctx    context.Context
+	cancel context.CancelFunc // stops every reader, writer, dial and timer of the host
+	inbox  chan func()
+	fx     *sim.Effects
+	nodes  []*hosted
+	conns  map[sim.ConnID]*wsConn
+	next   sim.ConnID
 	// dial connects a node's dial effect (nil: the node may not dial).
 	dial     func(ctx context.Context) (*websocket.Conn, error)
 	workload sim.Workload
@@ -36,7 +37,12 @@ type host struct {
 	onEvent func(now sim.Time, node sim.NodeID, ev sim.Event)
 	stats   *Stats
 	failure error // a node broke the contract (sim.Failer)
-	wg      sync.WaitGroup
+	stopped bool  // shutdown began: nothing is stepped any more
+	// downs are connections a step's effects took down; stepping their
+	// nodes waits until the step's effects are all applied (a nested
+	// step would reuse the effects being read).
+	downs []*wsConn
+	wg    sync.WaitGroup
 }
 
 // hosted is one node of a host.
@@ -59,8 +65,9 @@ type wsConn struct {
 	down   bool // InConnDown delivered (or the node closed it)
 }
 
-func newHost(ctx context.Context, lg *log.Logger, stats *Stats) *host {
-	return &host{clock: NewClock(), log: lg, ctx: ctx, inbox: make(chan func(), 1024), fx: sim.NewEffects(nil),
+func newHost(parent context.Context, lg *log.Logger, stats *Stats) *host {
+	ctx, cancel := context.WithCancel(parent)
+	return &host{clock: NewClock(), log: lg, ctx: ctx, cancel: cancel, inbox: make(chan func(), 1024), fx: sim.NewEffects(nil),
 		conns: map[sim.ConnID]*wsConn{}, stats: stats}
 }
 
@@ -97,12 +104,29 @@ func (h *host) run(tick time.Duration, stop func(now sim.Time) bool) {
 	}
 }
 
-// shutdown closes every connection and waits for the readers and writers.
+// shutdown closes every connection and waits for the readers, writers
+// and dials. Work posted and not yet run is run with nothing stepped, so
+// that a connection it would have attached is closed.
 func (h *host) shutdown() {
+	h.stopped = true
 	for _, c := range h.conns {
 		h.drop(c, websocket.StatusGoingAway, "shutting down")
 	}
-	h.wg.Wait()
+	h.cancel()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	for {
+		select {
+		case f := <-h.inbox:
+			f()
+			continue
+		case <-done:
+		}
+		break
+	}
+	for len(h.inbox) > 0 {
+		(<-h.inbox)()
+	}
 	for _, n := range h.nodes {
 		if c, ok := n.node.(io.Closer); ok {
 			c.Close() // a node that is a process, or holds files
@@ -111,6 +135,9 @@ func (h *host) shutdown() {
 }
 
 func (h *host) step(n *hosted, in *sim.Input) {
+	if h.stopped {
+		return
+	}
 	now := h.clock.Now()
 	h.fx.Reset()
 	n.node.Step(now, in, h.fx)
@@ -121,6 +148,11 @@ func (h *host) step(n *hosted, in *sim.Input) {
 		if err := f.Failure(); err != nil {
 			h.failure = fmt.Errorf("%s: %w", n.name, err)
 		}
+	}
+	for len(h.downs) > 0 {
+		c := h.downs[0]
+		h.downs = h.downs[1:]
+		h.down(c)
 	}
 }
 
@@ -138,7 +170,7 @@ func (h *host) apply(now sim.Time, n *hosted, e *sim.Effect) {
 			h.log.Printf("%s: connection %d: %d frames wait to be written; the peer is too slow, disconnecting it", n.name, c.id, sendQueueFrames)
 			h.stats.Dropped.Add(1)
 			h.drop(c, websocket.StatusTryAgainLater, "send queue full")
-			h.down(c)
+			h.downs = append(h.downs, c)
 		}
 	case sim.EffectTimer:
 		tag := e.Tag
@@ -207,6 +239,10 @@ func (h *host) startDial(n *hosted, peer sim.NodeID) {
 // attach makes ws a connection of node n and starts its reader and
 // writer. It runs on the loop.
 func (h *host) attach(n *hosted, peer sim.NodeID, ws *websocket.Conn, dialled bool) *wsConn {
+	if h.stopped {
+		ws.CloseNow()
+		return nil
+	}
 	ws.SetReadLimit(MaxFrameBytes)
 	h.next++
 	ctx, cancel := context.WithCancel(h.ctx)

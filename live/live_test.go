@@ -319,6 +319,7 @@ func misbehave(t *testing.T, ctx context.Context, url string) {
 	for _, send := range []func(c *websocket.Conn) error{
 		func(c *websocket.Conn) error { return c.Write(ctx, websocket.MessageText, []byte("hello")) },
 		func(c *websocket.Conn) error { return c.Write(ctx, websocket.MessageBinary, []byte("hi")) },
+		func(c *websocket.Conn) error { return c.Write(ctx, websocket.MessageBinary, nil) },
 		func(c *websocket.Conn) error { return c.Write(ctx, websocket.MessageBinary, unknown) },
 		func(c *websocket.Conn) error { return c.Write(ctx, websocket.MessageBinary, huge) },
 		func(c *websocket.Conn) error { // a frame cut off mid-message: the socket closes under it
@@ -388,12 +389,12 @@ func TestMalformedPeersAreCountedAndHarmless(t *testing.T) {
 	if err := <-odone; err != nil {
 		t.Fatal(err)
 	}
-	// text, short, unknown type, oversized, cut off: five each
-	if n := px.Stats.Malformed.Load(); n < 5 {
-		t.Errorf("proxy counted %d malformed messages, want at least 5\nlog:\n%s", n, lg)
+	// text, short, empty, unknown type, oversized, cut off: six each
+	if n := px.Stats.Malformed.Load(); n < 6 {
+		t.Errorf("proxy counted %d malformed messages, want at least 6\nlog:\n%s", n, lg)
 	}
-	if n := o.Stats.Malformed.Load(); n < 5 {
-		t.Errorf("origin counted %d malformed messages, want at least 5\nlog:\n%s", n, lg)
+	if n := o.Stats.Malformed.Load(); n < 6 {
+		t.Errorf("origin counted %d malformed messages, want at least 6\nlog:\n%s", n, lg)
 	}
 	for _, want := range []string{"text message", "shorter than the 5-byte frame header", "type byte 0xee", "frame too large", "middle of a frame"} {
 		if !strings.Contains(lg.String(), want) {

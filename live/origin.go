@@ -81,6 +81,10 @@ func (o *Origin) session(ws *websocket.Conn, remote string) {
 	got := make(chan context.Context, 1)
 	if !o.h.post(func() {
 		c := o.h.attach(o.node, 0, ws, false)
+		if c == nil {
+			got <- o.h.ctx // shutting down: already closed
+			return
+		}
 		o.cfg.Log.Printf("origin: connection %d from %s", c.id, remote)
 		got <- c.ctx
 	}) {

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -144,7 +145,7 @@ func LiveFaults(plan faults.Plan, script []faults.Event) error {
 	}
 	for i, s := range plan.Specs {
 		if !ok(s.Kind) && script == nil {
-			return fmt.Errorf("fault %d (%s): a proxy cannot apply it to real endpoints; live mode applies frame faults and reset, partition, partition-one-way", i+1, s.Kind)
+			return fmt.Errorf("fault %d (%s): a proxy cannot apply it to real endpoints; live mode applies frame faults and reset, partition, partition-oneway", i+1, s.Kind)
 		}
 	}
 	for i, e := range script {
@@ -214,6 +215,10 @@ func (p *Proxy) session(down *websocket.Conn, remote string) {
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
+	if err != nil && p.ctx.Err() != nil {
+		down.Close(websocket.StatusGoingAway, "proxy stopping")
+		return
+	}
 	if err != nil {
 		p.mu.Lock()
 		p.fail("upstream %s refused the connection for %s: %v", p.cfg.Upstream, remote, err)
@@ -255,17 +260,18 @@ func (p *Proxy) closePair(pr *pair, code websocket.StatusCode, why string) {
 	delete(p.pairs, pr.id)
 	p.chk.Closed(pr.id)
 	p.Stats.Open.Add(-1)
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		if code == 0 { // a reset: no close handshake
-			pr.down.CloseNow()
-			pr.up.CloseNow()
-			return
-		}
-		go pr.down.Close(code, why)
-		pr.up.Close(code, why)
-	}()
+	if code == 0 { // a reset: no close handshake
+		pr.down.CloseNow()
+		pr.up.CloseNow()
+		return
+	}
+	p.wg.Add(2)
+	for _, ws := range []*websocket.Conn{pr.down, pr.up} {
+		go func() {
+			defer p.wg.Done()
+			ws.Close(code, why)
+		}()
+	}
 }
 
 // read passes the frames one side of pr sends through the faults.
@@ -285,6 +291,9 @@ func (p *Proxy) read(pr *pair, fromLite bool) {
 			case !fromLite && websocket.CloseStatus(err) == websocket.StatusNormalClosure:
 				// Origin ended the session itself: its protocol's business.
 				p.cfg.Log.Printf("proxy: connection %d: the origin closed it", pr.id)
+			case !fromLite && (errors.Is(err, errTooLarge) || errors.Is(err, errMidFrame)):
+				p.Stats.Malformed.Add(1)
+				p.cfg.Log.Printf("proxy: connection %d: the origin sent %v; closing the pair", pr.id, err)
 			case !fromLite:
 				p.fail("upstream closed connection %d mid-run: %v", pr.id, err)
 			case !peerGone(err):
@@ -303,8 +312,8 @@ func (p *Proxy) read(pr *pair, fromLite bool) {
 		if bad != nil {
 			p.Stats.Malformed.Add(1)
 			p.cfg.Log.Printf("proxy: connection %d: the %s sent %s", pr.id, side, bad.Why)
-			if bad.Text {
-				continue
+			if bad.Text || len(b) == 0 {
+				continue // nothing to forward
 			}
 		}
 		p.Stats.FramesReceived.Add(1)
@@ -317,6 +326,9 @@ func (p *Proxy) read(pr *pair, fromLite bool) {
 // pass runs one frame through the checkers and the injector and queues
 // its deliveries. Called with p.mu held.
 func (p *Proxy) pass(pr *pair, fromLite bool, b []byte, malformed bool) {
+	if pr.closed {
+		return // closed while this frame waited for the lock
+	}
 	now := p.clock.Now()
 	if fromLite && pr.lite == 0 {
 		p.identify(pr, b)
@@ -400,7 +412,9 @@ func (p *Proxy) identify(pr *pair, b []byte) {
 		}
 	}
 	if id == "" {
-		id = fmt.Sprintf("connection %d", pr.id) // no handshake first: known by its connection alone
+		// No handshake first: nothing names it. Every such connection is
+		// one node, so that garbage peers cannot grow the proxy's state.
+		id = "(no handshake)"
 	}
 	n, ok := p.liteIDs[id]
 	if !ok {
@@ -424,6 +438,10 @@ func (p *Proxy) deliver(pr *pair, ln *lane, ws *websocket.Conn, toOrigin bool) {
 	defer timer.Stop()
 	for {
 		p.mu.Lock()
+		if pr.closed {
+			p.mu.Unlock()
+			return
+		}
 		d, wait, ok := ln.next(p.clock)
 		if ok {
 			// Judged as delivered before the write: once the bytes are on

@@ -98,10 +98,7 @@ func (s *sampler) delivered(_ sim.Time, pr *pair, toOrigin bool, b []byte, alter
 func (s *sampler) sample(now sim.Time) {
 	s.n++
 	if s.n%s.skip != 0 {
-		for _, n := range s.order {
-			s.lites[n].deltas = 0
-		}
-		return
+		return // deltas keep counting until the sample that records them
 	}
 	for _, n := range s.order {
 		l := s.lites[n]

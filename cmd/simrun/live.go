@@ -340,7 +340,8 @@ func runProxy(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	traceFile := fs.String("trace", "", "write every frame, decoded, as a JSON line to `FILE` (handshake tokens redacted)")
 	maxConns := fs.Int("max-conns", live.DefaultMaxConns, "Lite connections open at once; one more is refused with HTTP 503")
 	within := fs.Duration("answer-within", 5*time.Second, "time Origin has to answer a ResyncRequest, and a DeltaPush after heal")
-	slack := fs.Float64("slack", 5, "throttle-rate tolerance in deltas on top of the burst (a real network bunches frames)")
+	slack := fs.Float64("slack", 5, "throttle-rate tolerance in deltas on top of the burst: frames bunch on a real network, and some\n"+
+		"are on their way when a Throttle arrives (off loopback, about the rate times the round trip)")
 	nodes := fs.String("nodes", "", "the Origin behind the proxy, for its claimed terms: `NAME` (reference or nodedb-2026)")
 	lf := addLiveFlags(fs)
 	usage := func(w io.Writer) {
