@@ -109,8 +109,10 @@ func (h *host) run(tick time.Duration, stop func(now sim.Time) bool) {
 // that a connection it would have attached is closed.
 func (h *host) shutdown() {
 	h.stopped = true
-	for _, c := range h.conns {
+	for id, c := range h.conns {
 		h.drop(c, websocket.StatusGoingAway, "shutting down")
+		delete(h.conns, id)
+		h.stats.Open.Add(-1)
 	}
 	h.cancel()
 	done := make(chan struct{})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/sim"
 )
 
@@ -56,9 +57,10 @@ type LitesResult struct {
 
 // Lites is a fleet in progress.
 type Lites struct {
-	cfg   LitesConfig
-	h     *host
-	Stats Stats
+	cfg     LitesConfig
+	h       *host
+	samples *sampler
+	Stats   Stats
 }
 
 // NewLites builds the fleet's nodes.
@@ -72,7 +74,7 @@ func NewLites(ctx context.Context, cfg LitesConfig) (*Lites, error) {
 	if cfg.Log == nil {
 		cfg.Log = log.New(discard{}, "", 0)
 	}
-	l := &Lites{cfg: cfg}
+	l := &Lites{cfg: cfg, samples: newSampler()}
 	l.h = newHost(ctx, cfg.Log, &l.Stats)
 	l.h.workload, l.h.writeFor = cfg.Workload, cfg.WriteFor
 	hdr := http.Header{}
@@ -107,11 +109,12 @@ func (l *Lites) Run() (LitesResult, error) {
 	agreed, first := 0, sim.Time(-1)
 	deadline := l.cfg.WriteFor + l.cfg.Budget
 	l.h.run(100*time.Millisecond, func(now sim.Time) bool {
-		if now < l.cfg.WriteFor {
-			return false
-		}
 		for i, n := range l.h.nodes {
 			l.h.probe(n, &probes[i])
+		}
+		l.record(now, probes)
+		if now < l.cfg.WriteFor {
+			return false
 		}
 		why := agree(l.h.nodes, probes)
 		switch {
@@ -148,6 +151,31 @@ func (l *Lites) Run() (LitesResult, error) {
 	l.h.shutdown()
 	return res, l.h.failure
 }
+
+// record samples the Lites' probes into the series.
+func (l *Lites) record(now sim.Time, probes []sim.Probe) {
+	if !l.samples.due() {
+		return
+	}
+	applied := make([]uint64, len(probes))
+	var top uint64
+	for i, p := range probes {
+		for _, c := range p.Collections {
+			applied[i] += c.LSN
+		}
+		top = max(top, applied[i])
+	}
+	for i, p := range probes {
+		id := l.h.nodes[i].id
+		l.samples.record("lag", id, now, float64(top-applied[i]))
+		l.samples.record("queue_depth", id, now, float64(p.QueueDepth))
+		l.samples.record("unacked", id, now, float64(p.Unacked))
+		l.samples.record("throttled", id, now, b2f(p.Throttled))
+	}
+}
+
+// Series are the fleet's samples, for its result file.
+func (l *Lites) Series() []results.Series { return l.samples.series() }
 
 // agree says why the Lites' answers do not show convergence ("" if
 // they do): each connected with nothing pending, all holding the same

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/syncsim/syncsim/results"
@@ -38,6 +39,11 @@ type liteWire struct {
 }
 
 var seriesNames = []string{"lag", "push_rate", "throttled", "throttle_rate", "resyncs_sent"}
+
+// liteSeriesNames are the series a fleet of Lites records from their
+// probes: the lag of each behind the furthest of them (Origin's own state
+// is not visible), its queue, its unacked mutations, its throttle.
+var liteSeriesNames = []string{"lag", "queue_depth", "unacked", "throttled"}
 
 func newSampler() *sampler {
 	dec := wire.Default.NewScratch()
@@ -96,8 +102,7 @@ func (s *sampler) delivered(_ sim.Time, pr *pair, toOrigin bool, b []byte, alter
 
 // sample records one point of every series.
 func (s *sampler) sample(now sim.Time) {
-	s.n++
-	if s.n%s.skip != 0 {
+	if !s.due() {
 		return // deltas keep counting until the sample that records them
 	}
 	for _, n := range s.order {
@@ -113,6 +118,13 @@ func (s *sampler) sample(now sim.Time) {
 			s.record(name, n, now, vals[i])
 		}
 	}
+}
+
+// due counts a sample tick and reports whether it is recorded (every
+// skip-th is, once series have been thinned).
+func (s *sampler) due() bool {
+	s.n++
+	return s.n%s.skip == 0
 }
 
 func (s *sampler) record(name string, n sim.NodeID, now sim.Time, v float64) {
@@ -152,11 +164,13 @@ func (s *sampler) thin() {
 // series returns every series, by name then node.
 func (s *sampler) series() []results.Series {
 	var out []results.Series
-	for _, name := range seriesNames {
-		for _, n := range slices.Sorted(slices.Values(s.order)) {
-			if sr := s.out[name][n]; sr != nil {
-				out = append(out, *sr)
-			}
+	names := seriesNames
+	if len(s.out) > 0 && s.out["push_rate"] == nil {
+		names = liteSeriesNames
+	}
+	for _, name := range names {
+		for _, n := range slices.Sorted(maps.Keys(s.out[name])) {
+			out = append(out, *s.out[name][n])
 		}
 	}
 	return out

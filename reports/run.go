@@ -95,7 +95,14 @@ func RunFigures(r *results.Run) ([]Figure, error) {
 	}
 	if r.Live != nil {
 		for i := range figs {
-			figs[i].X.Label = strings.Replace(figs[i].X.Label, "simulated time", "wall-clock time", 1)
+			f := &figs[i]
+			f.X.Label = strings.Replace(f.X.Label, "simulated time", "wall-clock time", 1)
+			if f.ID == "lag" && r.Live.Mode == "lites" {
+				// A fleet cannot see Origin: its Lites are measured against
+				// the furthest of them.
+				f.Title = strings.Replace(f.Title, "behind Origin", "behind the furthest Lite", 1)
+				f.Y.Label = strings.Replace(f.Y.Label, "behind Origin's head", "behind the furthest Lite", 1)
+			}
 		}
 	}
 	return figs, nil

@@ -280,6 +280,7 @@ Example:
 		return fail(stderr, name, err)
 	}
 	r := litesResult(t, *seed, p, res, &fleet.Stats, *connect)
+	r.Series = fleet.Series()
 	switch {
 	case res.Converged:
 		fmt.Fprintf(stdout, "PASS  every Lite converged %.2f s after writes stopped\n", (res.ConvergedAt - p.WriteFor).Seconds())

@@ -118,6 +118,9 @@ func TestLiveSIGINTWritesValidResults(t *testing.T) {
 		if r.Live == nil || r.Live.Verdict != "INCONCLUSIVE" || r.Pass || r.Counters == nil || r.Counters.FramesSent == 0 {
 			t.Errorf("%s: live %+v, pass %t, counters %+v: want an INCONCLUSIVE result of a run that moved frames", f, r.Live, r.Pass, r.Counters)
 		}
+		if len(r.Series) == 0 {
+			t.Errorf("%s: no series: simrun plot would draw nothing", f)
+		}
 	}
 	// The recorded script is a scenario the simulator runs.
 	if res := simrun(t, nil, "run", "-scenario", filepath.Join(dir, "script.json")); res.code != 0 {
