@@ -29,13 +29,15 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## bench-compare: one kernel benchmark, commit OLD against the working
-## tree, alternating ROUNDS times; medians (make bench-compare OLD=HEAD~1)
+## tree, alternating ROUNDS times at BENCHTIME each; medians
+## (make bench-compare OLD=HEAD~1; BENCH=Fanout/Lites=1024 BENCHTIME=1x)
 BENCH ?= NoFault3Lites
 ROUNDS ?= 10
+BENCHTIME ?= 20x
 .PHONY: bench-compare
 bench-compare:
 	@[ -n "$(OLD)" ] || { echo "make bench-compare: set OLD to a commit, e.g. make bench-compare OLD=HEAD~1 BENCH=SimOverBare" >&2; exit 2; }
-	GO=$(GO) .ci/bench-compare.sh '$(OLD)' '$(BENCH)' '$(ROUNDS)'
+	GO=$(GO) BENCHTIME='$(BENCHTIME)' .ci/bench-compare.sh '$(OLD)' '$(BENCH)' '$(ROUNDS)'
 
 ## bench-ratio: BenchmarkSimOverBare with the trace and the checkers compiled
 ## in and out, alternating ROUNDS times; medians (where the ratio goes)

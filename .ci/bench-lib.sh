@@ -23,12 +23,14 @@ check_rounds() {
 }
 
 # bench_rounds NAME ROUNDS BENCH "BUILD ...": ROUNDS rounds, each running
-# Benchmark$BENCH once at -benchtime 20x with every build's test binary
+# Benchmark$BENCH once at -benchtime $BENCHTIME (default 20x) with every
+# build's test binary
 # $tmp/BUILD.test in turn (alternating, so that a busy VM's drift hits all
 # alike); then the median of each metric per build, the first build the
 # baseline. A run that fails, or prints no figures, stops the script with
 # the benchmark's own output: a failed build must not silently drop out of
-# the medians. The stderr warning of the measurement-only builds
+# the medians. A sub-benchmark's metrics are named after it
+# (Lites=64:ns/frame), so that the sizes of one benchmark stay apart. The stderr warning of the measurement-only builds
 # (simbench_* tags) is expected and dropped.
 bench_rounds() {
 	: >"$tmp/runs"
@@ -36,7 +38,7 @@ bench_rounds() {
 	while [ "$_i" -le "$2" ]; do
 		printf '\rround %d/%d' "$_i" "$2" >&2
 		for _b in $4; do
-			if ! "$tmp/$_b.test" -test.run '^$' -test.bench "^Benchmark$3\$" -test.benchtime 20x -test.benchmem >"$tmp/out" 2>&1; then
+			if ! "$tmp/$_b.test" -test.run '^$' -test.bench "^Benchmark$3\$" -test.benchtime "${BENCHTIME:-20x}" -test.benchmem >"$tmp/out" 2>&1; then
 				echo >&2
 				grep -v '^syncsim: built with the simbench_' "$tmp/out" >&2 || true
 				echo "$1: Benchmark$3 failed in the $_b build (its output is above)" >&2
@@ -44,7 +46,10 @@ bench_rounds() {
 			fi
 			# "BUILD unit value unit value ...", from the result line only
 			# (a "--- FAIL" line also starts with the benchmark's name).
-			awk -v who="$_b" '/^Benchmark/ && $2 ~ /^[0-9]+$/ { printf "%s", who; for (i = 3; i < NF; i += 2) printf " %s %s", $(i+1), $i; print "" }' "$tmp/out" >>"$tmp/runs"
+			awk -v who="$_b" '/^Benchmark/ && $2 ~ /^[0-9]+$/ {
+				name = $1; sub(/-[0-9]+$/, "", name); pre = ""
+				if (k = index(name, "/")) pre = substr(name, k + 1) ":"
+				printf "%s", who; for (i = 3; i < NF; i += 2) printf " %s%s %s", pre, $(i+1), $i; print "" }' "$tmp/out" >>"$tmp/runs"
 			grep -q "^$_b " "$tmp/runs" || { echo >&2; echo "$1: the $_b build has no Benchmark$3" >&2; exit 2; }
 		done
 		_i=$((_i + 1))

@@ -200,7 +200,7 @@ type Checker struct {
 	// acks received through frames a fault altered: the Lite cannot tell
 	// them from real ones, so they are excused now and must hold at Final.
 	alteredAcks []mutKey
-	throttle    map[sim.ConnID]*throttleState // a throttle belongs to one session
+	throttle    []*throttleState // by connection id (a throttle belongs to one session); read for every delta Origin sends
 
 	// the step in progress
 	stepBadCRC bool
@@ -233,7 +233,7 @@ func New(cfg Config) *Checker {
 	dec := wire.Default.NewScratch()
 	dec.Alias = true // it keeps nothing of a frame
 	return &Checker{cfg: cfg, on: on, committed: map[uint64]*peerCommits{}, pushed: map[uint64]uint64{},
-		rejected: map[mutKey]bool{}, throttle: map[sim.ConnID]*throttleState{}, dec: dec}
+		rejected: map[mutKey]bool{}, dec: dec}
 }
 
 // Attach binds the checker to w (for node names, the trace tail and Stop).
@@ -350,6 +350,9 @@ func (c *Checker) throttleAsked(now sim.Time, conn sim.ConnID, m *wire.Throttle)
 	if terms == nil {
 		return
 	}
+	if int(conn) >= len(c.throttle) {
+		c.throttle = append(c.throttle, make([]*throttleState, int(conn)+1-len(c.throttle))...)
+	}
 	t := c.throttle[conn]
 	if t == nil {
 		t = &throttleState{}
@@ -431,6 +434,9 @@ func (c *Checker) applied1(now sim.Time, node sim.NodeID, e *sim.Applied) {
 // charged against a token bucket at the suggested rate.
 func (c *Checker) Sent(now sim.Time, p *sim.Packet) {
 	if p.From != c.cfg.Origin || p.Type != wire.TypeShapeDelta {
+		return
+	}
+	if int(p.Conn) >= len(c.throttle) {
 		return
 	}
 	t := c.throttle[p.Conn]

@@ -112,12 +112,23 @@ type Injector struct {
 	w      Host
 	events []Event
 	cuts   []cut
-	nth    map[nthKey]nthState
 	slow   map[sim.NodeID]*slowState
-	// history keeps recent frames per link for ReplayOld.
-	history map[[2]sim.NodeID]*ring
-	// held engages (DelayEngage) waiting for their release, per link
-	held map[[2]sim.NodeID][]byte
+	// links is what the injector keeps per link (from, to): one map
+	// lookup per frame, where a count, a history and a held engage were
+	// three.
+	links map[[2]sim.NodeID]*linkState
+	// liteLinks holds the links between Origin and each Lite without a
+	// map lookup: [2k] is Origin→Lite k, [2k+1] Lite k→Origin; liteOf maps
+	// a node id to k+1 (0: not a Lite).
+	liteLinks []*linkState
+	liteOf    []int32
+	// frameSpecs are the plan's frame faults with their window, type and
+	// target worked out once, rather than per spec per frame (a kind's
+	// name was compared against every frame kind).
+	frameSpecs []frameSpec
+	// keepHistory: a ReplayOld fault can fire, so each link keeps its
+	// recent frames (a copy of every frame, only when it can be used).
+	keepHistory bool
 	// replay mode
 	replay      bool
 	pending     map[nthKey][]Event // by link and type, sorted by (At, Nth)
@@ -140,6 +151,125 @@ type nthKey struct {
 type nthState struct {
 	at sim.Time
 	n  int
+}
+
+// linkState is the injector's state of one link (from, to).
+type linkState struct {
+	nth     [len(nthTypes)]nthState // by nthIndex of the frame's type
+	other   map[wire.MsgType]nthState
+	history ring   // recent frames, for ReplayOld (kept only when one can fire)
+	held    []byte // an engage (DelayEngage) waiting for its release
+}
+
+// nthTypes are the message types counted in linkState.nth; others (an
+// external node may send any type byte) are counted in linkState.other.
+var nthTypes = [...]wire.MsgType{wire.TypeHandshake, wire.TypeHandshakeAck, wire.TypeDeltaPush, wire.TypeDeltaAck,
+	wire.TypeDeltaReject, wire.TypeCollectionPurged, wire.TypeShapeSubscribe, wire.TypeShapeSnapshot,
+	wire.TypeShapeDelta, wire.TypeShapeUnsubscribe, wire.TypeVectorClockSync, wire.TypeTimeseriesPush,
+	wire.TypeTimeseriesAck, wire.TypeResyncRequest, wire.TypeThrottle, wire.TypeTokenRefresh,
+	wire.TypeTokenRefreshAck, wire.TypeDefinitionSync, wire.TypePresenceUpdate, wire.TypePresenceBroadcast}
+
+// nthIndex maps a type byte to its place in nthTypes plus one (0: not there).
+var nthIndex = func() (t [256]uint8) {
+	for i, typ := range nthTypes {
+		t[typ] = uint8(i + 1)
+	}
+	return t
+}()
+
+// count returns the frame's place among the frames of its type sent on
+// this link at this instant (0 for the first).
+func (l *linkState) count(now sim.Time, t wire.MsgType) int {
+	var ns *nthState
+	var tmp nthState
+	if i := nthIndex[t]; i > 0 {
+		ns = &l.nth[i-1]
+	} else {
+		if l.other == nil {
+			l.other = map[wire.MsgType]nthState{}
+		}
+		tmp = l.other[t]
+		ns = &tmp
+	}
+	if ns.at == now {
+		ns.n++
+	} else {
+		*ns = nthState{at: now}
+	}
+	if nthIndex[t] == 0 {
+		l.other[t] = tmp
+	}
+	return ns.n
+}
+
+// frameSpec is a frame fault of the plan with what decides whether it can
+// hit a frame worked out once: its window, the one type it hits (0: any)
+// and its target.
+type frameSpec struct {
+	i          int
+	start, end sim.Time
+	typ        wire.MsgType
+	never      bool // its type filter and the one type its kind acts on differ
+	target     Target
+}
+
+func newFrameSpec(i int, s Spec, heal sim.Time) frameSpec {
+	fs := frameSpec{i: i, start: s.Start, end: s.end(heal), typ: s.Type, target: s.Target}
+	if t := actsOn(s.Kind); t != 0 {
+		fs.never = fs.typ != 0 && fs.typ != t
+		fs.typ = t
+	}
+	return fs
+}
+
+// indexLites builds liteOf and liteLinks for the run's roles.
+func (in *Injector) indexLites() {
+	top := in.roles.Origin
+	for _, l := range in.roles.Lites {
+		top = max(top, l)
+	}
+	if top < 0 {
+		return
+	}
+	in.liteOf = make([]int32, top+1)
+	for k, l := range in.roles.Lites {
+		if l >= 0 && l != in.roles.Origin {
+			in.liteOf[l] = int32(k + 1)
+		}
+	}
+	in.liteLinks = make([]*linkState, 2*len(in.roles.Lites))
+}
+
+// lite is node n's Lite index plus one, or 0 when n is not a Lite.
+func (in *Injector) lite(n sim.NodeID) int {
+	if n >= 0 && int(n) < len(in.liteOf) {
+		return int(in.liteOf[n])
+	}
+	return 0
+}
+
+func (in *Injector) link(from, to sim.NodeID) *linkState {
+	slot := -1
+	if k := in.lite(to); k > 0 && from == in.roles.Origin {
+		slot = 2 * (k - 1)
+	} else if k := in.lite(from); k > 0 && to == in.roles.Origin {
+		slot = 2*(k-1) + 1
+	}
+	if slot >= 0 {
+		l := in.liteLinks[slot]
+		if l == nil {
+			l = &linkState{}
+			in.liteLinks[slot] = l
+		}
+		return l
+	}
+	k := [2]sim.NodeID{from, to}
+	l := in.links[k]
+	if l == nil {
+		l = &linkState{}
+		in.links[k] = l
+	}
+	return l
 }
 
 // ring holds the last few frames sent on a link.
@@ -169,21 +299,26 @@ type slowState struct{ active int }
 // New returns an injector for plan, drawing from streams of seed, in a run
 // whose nodes play roles r.
 func New(plan Plan, seed uint64, r Roles) *Injector {
-	in := &Injector{plan: plan, roles: r, seed: seed, nth: map[nthKey]nthState{}, slow: map[sim.NodeID]*slowState{},
-		history: map[[2]sim.NodeID]*ring{}, held: map[[2]sim.NodeID][]byte{}}
+	in := &Injector{plan: plan, roles: r, seed: seed, slow: map[sim.NodeID]*slowState{}, links: map[[2]sim.NodeID]*linkState{}}
 	for i, s := range plan.Specs {
 		in.rngs = append(in.rngs, sim.Stream(seed, fmt.Sprintf("faults/%d/%s", i, s.Kind)))
+		if s.Kind.IsFrame() {
+			in.frameSpecs = append(in.frameSpecs, newFrameSpec(i, s, plan.Heal))
+		}
+		in.keepHistory = in.keepHistory || s.Kind == ReplayOld
 	}
+	in.indexLites()
 	return in
 }
 
 // Replay returns an injector that applies exactly the recorded events
 // (heal is the plan's heal time; nothing outlasts it).
 func Replay(events []Event, heal sim.Time, r Roles) *Injector {
-	in := &Injector{plan: Plan{Heal: heal}, roles: r, replay: true, nth: map[nthKey]nthState{},
-		slow: map[sim.NodeID]*slowState{}, pending: map[nthKey][]Event{}, history: map[[2]sim.NodeID]*ring{},
-		held: map[[2]sim.NodeID][]byte{}}
+	in := &Injector{plan: Plan{Heal: heal}, roles: r, replay: true,
+		slow: map[sim.NodeID]*slowState{}, pending: map[nthKey][]Event{}, links: map[[2]sim.NodeID]*linkState{}}
+	in.indexLites()
 	for _, e := range events {
+		in.keepHistory = in.keepHistory || e.Kind == ReplayOld
 		if e.Kind.IsFrame() {
 			k := nthKey{e.Node, e.Peer, e.Type}
 			in.pending[k] = append(in.pending[k], e)
@@ -340,26 +475,21 @@ func (in *Injector) AllowDial(now sim.Time, from, to sim.NodeID) bool {
 
 // Intercept implements sim.Interceptor.
 func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) []sim.Delivery {
-	nk := nthKey{p.From, p.To, p.Type}
-	ns := in.nth[nk]
-	if ns.at == now {
-		ns.n++
-	} else {
-		ns = nthState{at: now}
+	l := in.link(p.From, p.To)
+	out = in.intercept(now, p, l, out)
+	if in.keepHistory {
+		l.history.add(p.Bytes) // after this frame's faults: a replay is of an older frame
 	}
-	in.nth[nk] = ns
+	return out
+}
+
+func (in *Injector) intercept(now sim.Time, p *sim.Packet, l *linkState, out []sim.Delivery) []sim.Delivery {
+	nth := l.count(now, p.Type)
 	out = append(out, sim.Delivery{Bytes: p.Bytes})
-	link := [2]sim.NodeID{p.From, p.To}
-	h := in.history[link]
-	if h == nil {
-		h = &ring{}
-		in.history[link] = h
-	}
-	defer h.add(p.Bytes) // after this frame's faults: a replay is of an older frame
-	if held := in.held[link]; held != nil && p.Type == wire.TypeThrottle {
+	if held := l.held; held != nil && p.Type == wire.TypeThrottle {
 		if m, ok := decode(p.Bytes).(*wire.Throttle); ok && !m.Throttle {
 			// The release goes out: the engage held back arrives after it.
-			delete(in.held, link)
+			l.held = nil
 			out = append(out, sim.Delivery{Bytes: held, Delay: sim.Millisecond, Altered: true})
 		}
 	}
@@ -369,45 +499,46 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 	if in.cutOff(now, p.From, p.To) {
 		return out[:0]
 	}
-	base := Event{At: now, Node: p.From, Peer: p.To, Type: p.Type, Nth: ns.n}
+	base := Event{At: now, Node: p.From, Peer: p.To, Type: p.Type, Nth: nth}
 	if in.replay {
 		// Apply, in recorded order, every pending event due for this frame:
 		// live runs may have stacked several faults on one frame.
 		// An event whose frame no longer exists at its instant (a shrunk
 		// schedule changed the run) applies to the next frame of its type.
+		nk := nthKey{p.From, p.To, p.Type}
 		q := in.pending[nk]
 		for len(q) > 0 && len(out) > 0 {
 			e := q[0]
-			if e.At > now || e.At == now && e.Nth > ns.n {
+			if e.At > now || e.At == now && e.Nth > nth {
 				break
 			}
 			q = q[1:]
-			e.At, e.Nth = now, ns.n
-			out = in.apply(e, p, out)
+			e.At, e.Nth = now, nth
+			out = in.apply(e, p, l, out)
 		}
 		in.pending[nk] = q
 		return out
 	}
-	for i, s := range in.plan.Specs {
-		if !s.Kind.IsFrame() || now < s.Start || now >= s.end(in.plan.Heal) || !s.Target.matchesFrame(in.roles, p.From, p.To) ||
-			s.Type != 0 && s.Type != p.Type {
+	for f := range in.frameSpecs {
+		fs := &in.frameSpecs[f]
+		if fs.never || now < fs.start || now >= fs.end || fs.typ != 0 && fs.typ != p.Type ||
+			!fs.target.matchesFrame(in.roles, p.From, p.To) {
 			continue
 		}
-		if t := actsOn(s.Kind); t != 0 && t != p.Type {
-			continue
-		}
+		i := fs.i
+		s := &in.plan.Specs[i]
 		rng := in.rngs[i]
 		if rng.Float64() >= s.Probability {
 			continue
 		}
 		e := base
 		e.Kind = s.Kind
-		if d := in.draw(rng, s, p); s.Kind.Counts() {
+		if d := in.draw(rng, *s, p); s.Kind.Counts() {
 			e.N = d
 		} else {
 			e.For = sim.Time(d)
 		}
-		if out = in.apply(e, p, out); len(out) == 0 {
+		if out = in.apply(e, p, l, out); len(out) == 0 {
 			return out
 		}
 	}
@@ -477,7 +608,7 @@ func cmp0(v, def sim.Time) sim.Time {
 }
 
 // apply performs frame fault e on the deliveries of p.
-func (in *Injector) apply(e Event, p *sim.Packet, out []sim.Delivery) []sim.Delivery {
+func (in *Injector) apply(e Event, p *sim.Packet, l *linkState, out []sim.Delivery) []sim.Delivery {
 	in.record(e)
 	mutate := func(f func(b []byte) []byte) {
 		for i := range out {
@@ -525,15 +656,14 @@ func (in *Injector) apply(e Event, p *sim.Packet, out []sim.Delivery) []sim.Deli
 	case Truncate:
 		mutate(func(b []byte) []byte { return b[:max(0, min(int(e.N), len(b)))] })
 	case ReplayOld:
-		if old := in.history[[2]sim.NodeID{p.From, p.To}].oldest(); old != nil {
+		if old := l.history.oldest(); old != nil {
 			out = append(out, sim.Delivery{Bytes: append([]byte(nil), old...), Delay: sim.Millisecond, Altered: true})
 		}
 	case DelayEngage:
-		link := [2]sim.NodeID{p.From, p.To}
-		if m, ok := decode(p.Bytes).(*wire.Throttle); ok && m.Throttle && in.held[link] == nil {
+		if m, ok := decode(p.Bytes).(*wire.Throttle); ok && m.Throttle && l.held == nil {
 			// Hold the engage until the next release on this link has been
 			// sent, then deliver it after the release (see Intercept).
-			in.held[link] = append([]byte(nil), p.Bytes...)
+			l.held = append([]byte(nil), p.Bytes...)
 			return out[:0]
 		}
 	default:

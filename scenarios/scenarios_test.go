@@ -131,3 +131,35 @@ func TestRegressionCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepFiles: the scenario files the README and docs/sharding.md time
+// load and pass the sizing checks, the 4,096-Lite one included; five
+// times that fan-out is refused, naming the limit and what to change.
+func TestSweepFiles(t *testing.T) {
+	files, err := filepath.Glob("../testdata/sweeps/*.json")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want the sweep files in testdata/sweeps, found %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		s, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Params(1)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := p.Validate(); err != nil {
+			t.Errorf("%s: refused: %v", f, err)
+		}
+	}
+	s, err := Load("../testdata/sweeps/fanout-4096.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.WriteFor = d("10s")
+	_, err = s.Params(1)
+	if err == nil || !strings.Contains(err.Error(), "over the limit") || !strings.Contains(err.Error(), "shorten write_for") {
+		t.Fatalf("4,096 Lites writing for 10 s: err %v, want the deliveries limit and what to change", err)
+	}
+}

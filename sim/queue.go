@@ -14,6 +14,7 @@ const (
 	evDialFail                   // dial from node failed
 	evWrite                      // workload write at node
 	evCall                       // kernel callback (faults, samples); tag indexes calls
+	evFlow                       // the first frame of a connection's flow arrives; tag = receiving end
 )
 
 // event is one scheduled happening. Events live in a slab; the heap

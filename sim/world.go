@@ -97,8 +97,10 @@ type World struct {
 	in       Input
 	trace    tracer
 	counters Counters
-	// sentDeltas counts ShapeDelta frames per (from, to) link.
-	sentDeltas []uint64
+	// sentDeltas counts ShapeDelta frames per (from, to) link: a row per
+	// sender, made at its first ShapeDelta (only Origin sends them, so the
+	// table is one row, not nodes², which at 4,096 Lites were 134 MB).
+	sentDeltas [][]uint64
 	// lostBytes counts the bytes of frames a fault dropped or altered, by
 	// message type (what the protocol then has to repair).
 	lostBytes [256]uint64
@@ -106,6 +108,7 @@ type World struct {
 	failure   *NodeFailure
 	pkt       Packet
 	series    seriesSet
+	rings     spareRings // flow rings given back, for the next burst
 }
 
 type nodeState struct {
@@ -140,7 +143,7 @@ func New(cfg Config) *World {
 		w.nodes[i] = nodeState{spec: s, up: true}
 		w.nodes[i].failer, _ = s.Node.(Failer)
 	}
-	w.sentDeltas = make([]uint64, len(cfg.Nodes)*len(cfg.Nodes))
+	w.sentDeltas = make([][]uint64, len(cfg.Nodes))
 	w.trace.init(cfg.Trace)
 	return w
 }
@@ -215,7 +218,10 @@ func (w *World) LostBytes(t wire.MsgType) uint64 { return w.lostBytes[t] }
 
 // DeltasSent is the number of ShapeDelta frames sent from→to so far.
 func (w *World) DeltasSent(from, to NodeID) uint64 {
-	return w.sentDeltas[int(from)*len(w.nodes)+int(to)]
+	if row := w.sentDeltas[from]; row != nil {
+		return row[to]
+	}
+	return 0
 }
 
 // Hash is the trace hash so far.
@@ -312,7 +318,12 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
 	w.counters.FramesSent++
 	t := wire.MsgType(frame[0])
 	if t == wire.TypeShapeDelta {
-		w.sentDeltas[int(from)*len(w.nodes)+int(to)]++
+		row := w.sentDeltas[from]
+		if row == nil {
+			row = make([]uint64, len(w.nodes))
+			w.sentDeltas[from] = row
+		}
+		row[to]++
 	}
 	p := &w.pkt // reused: a local would escape through the interface call
 	*p = Packet{Conn: id, From: from, To: to, Type: t, Bytes: frame}
@@ -357,7 +368,16 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
 		} else {
 			buf = append(w.getBuf(), d.Bytes...)
 		}
-		w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf, altered: d.Altered})
+		if d.Unordered {
+			w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf, altered: d.Altered})
+		} else {
+			w.seq++
+			f := &c.flow[recv]
+			f.push(arrival{at: at, seq: w.seq, buf: buf, altered: d.Altered}, &w.rings)
+			if f.n == 1 {
+				w.q.push(event{at: at, seq: w.seq, kind: evFlow, conn: id, tag: uint64(recv)})
+			}
+		}
 		w.trace.event(w.now, trSend, from, to, id, t, len(buf))
 	}
 	if owned != nil {
@@ -431,7 +451,9 @@ func (w *World) closeConn(id ConnID, by NodeID) {
 			w.push(event{at: w.now, kind: evConnDown, node: n, peer: c.ends[1-c.end(n)], conn: cid, gen: ns.gen})
 		}
 	}
-	w.conns[id-1] = &conn{id: id} // drop the old record; the id stays dead
+	// Drop the old record (the id stays dead) but keep the frames in
+	// flight: they arrive, and are lost, at their times.
+	w.conns[id-1] = &conn{id: id, ends: c.ends, flow: c.flow}
 }
 
 // event applies an event effect: the run's counters, the trace, the
@@ -585,6 +607,10 @@ func (w *World) scheduleWrite(id NodeID) {
 }
 
 func (w *World) dispatch(ev *event) {
+	if ev.kind == evFlow {
+		w.arrive(ev.conn, int(ev.tag))
+		return
+	}
 	if ev.kind == evCall {
 		fn := w.calls[ev.tag]
 		w.calls[ev.tag] = nil
@@ -618,18 +644,8 @@ func (w *World) dispatch(ev *event) {
 			return
 		}
 		in.Kind, in.Timer = InTimer, ev.tag
-	case evDeliver:
-		c := w.conn(ev.conn)
-		if c == nil || !c.up || !ns.up {
-			w.counters.FramesDropped++
-			w.trace.event(w.now, trLost, ev.peer, ev.node, ev.conn, frameType(ev.buf), len(ev.buf))
-			w.putBuf(ev.buf)
-			return
-		}
-		w.counters.FramesDelivered++
-		in.Kind, in.Frame = InFrame, ev.buf
-		w.stepAltered(ev.node, in, ev.altered)
-		w.putBuf(ev.buf)
+	case evDeliver: // an unordered frame (a reorder fault); the rest come through their flows
+		w.deliver(w.conn(ev.conn), ev.node, ev.peer, ev.conn, ev.buf, ev.altered)
 		return
 	case evConnUp:
 		c := w.conn(ev.conn)
@@ -654,6 +670,50 @@ func (w *World) dispatch(ev *event) {
 		panic(fmt.Sprintf("sim: unknown event kind %d", ev.kind))
 	}
 	w.step(ev.node, in)
+}
+
+// arrive delivers the first frame of the flow of connection id towards
+// its end recv, and puts the next one, if any, in the heap with the place
+// in the order it was given when sent.
+func (w *World) arrive(id ConnID, recv int) {
+	c := w.conns[id-1]
+	f := &c.flow[recv]
+	a := f.take()
+	if f.n > 0 {
+		if len(f.ring) > flowKeep && f.n < len(f.ring)/8 {
+			f.resize(len(f.ring)/4, &w.rings) // a burst has drained
+		}
+		next := f.first()
+		w.q.push(event{at: next.at, seq: next.seq, kind: evFlow, conn: id, tag: uint64(recv)})
+	} else if !c.up || len(f.ring) > flowKeep {
+		// A dead connection's last frame (nothing more comes), or the end
+		// of a burst (a backlog sent at once): the ring goes back to the
+		// spares rather than stay at its peak for the rest of the run.
+		w.rings.put(f.ring)
+		f.ring, f.head = nil, 0
+	}
+	w.deliver(c, c.ends[recv], c.ends[1-recv], id, a.buf, a.altered)
+}
+
+// flowKeep is the largest flow ring (in frames) that an emptied flow keeps
+// for the next frame: the steady traffic of a connection, not a burst.
+const flowKeep = 256
+
+// deliver steps node with frame, which came from peer on connection id
+// (c: its record, nil when unknown), or loses it when the connection or
+// the node is down. The frame goes back to the pool after.
+func (w *World) deliver(c *conn, node, peer NodeID, id ConnID, frame []byte, altered bool) {
+	if c == nil || !c.up || !w.nodes[node].up {
+		w.counters.FramesDropped++
+		w.trace.event(w.now, trLost, peer, node, id, frameType(frame), len(frame))
+		w.putBuf(frame)
+		return
+	}
+	w.counters.FramesDelivered++
+	in := &w.in
+	*in = Input{Kind: InFrame, Conn: id, Peer: peer, Frame: frame}
+	w.stepAltered(node, in, altered)
+	w.putBuf(frame)
 }
 
 func frameType(b []byte) wire.MsgType {

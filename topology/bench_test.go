@@ -1,7 +1,9 @@
 package topology
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"testing"
 
@@ -146,5 +148,75 @@ func BenchmarkHeapFlat(b *testing.B) {
 	b.ReportMetric(ratio, "ratio")
 	if ratio > 1.2 {
 		b.Errorf("heap after a 10x longer run is %.2fx the short run's (budget 1.2x)", ratio)
+	}
+}
+
+// fanout is the no-fault run of lites Lites at the default rates (20
+// writes/s at each Lite and at Origin) with 2 s of writes: every write
+// reaches every Lite, so the frames grow with the square of the Lites.
+func fanout(lites int) Params {
+	p := refDefaults()
+	p.Seed, p.Lites = 1, lites
+	p.WriteFor = 2 * sim.Second
+	return p
+}
+
+// heapWatch samples the live heap (as of the last GC) during a run, through
+// the run's Progress hook, which cannot change the run.
+type heapWatch struct {
+	sample             [2]metrics.Sample
+	peakLive, peakHeap uint64
+}
+
+func newHeapWatch() *heapWatch {
+	h := &heapWatch{}
+	h.sample[0].Name = "/gc/heap/live:bytes"
+	h.sample[1].Name = "/memory/classes/heap/objects:bytes"
+	return h
+}
+
+func (h *heapWatch) read(sim.Time) {
+	metrics.Read(h.sample[:])
+	h.peakLive = max(h.peakLive, h.sample[0].Value.Uint64())
+	h.peakHeap = max(h.peakHeap, h.sample[1].Value.Uint64())
+}
+
+// fanoutLiveBytesPerLiteMax is the budget of the 1,024-Lite run's peak live
+// heap per Lite: most of it is the Lites' full incoming queues (the run
+// overloads them), which the scenario, not the kernel, decides.
+const fanoutLiveBytesPerLiteMax = 225 << 10
+
+// BenchmarkFanout is the cost per delivered frame and the memory per Lite
+// as the Lites grow from 3 to 1,024 (the Origin's default session limit):
+// both should stay flat. ns/frame is wall time over frames delivered;
+// bytes/Lite is the peak live heap (sampled as the run goes) over the
+// Lites; peak-MB is the peak heap including garbage not yet collected.
+func BenchmarkFanout(b *testing.B) {
+	for _, n := range []int{3, 64, 256, 1024} {
+		b.Run(fmt.Sprintf("Lites=%d", n), func(b *testing.B) {
+			var frames uint64
+			h := newHeapWatch()
+			runtime.GC()
+			for i := 0; i < b.N; i++ {
+				p := fanout(n)
+				p.Progress = h.read
+				r, err := Run(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !r.Pass() {
+					b.Fatalf("%d Lites: the run did not pass: %s", n, r.Divergence)
+				}
+				frames += r.Counters.FramesDelivered
+				h.read(0) // a short run may end before its first Progress call
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
+			b.ReportMetric(float64(h.peakLive)/float64(n), "bytes/Lite")
+			b.ReportMetric(float64(h.peakHeap)/(1<<20), "peak-MB")
+			if perLite := h.peakLive / uint64(n); n >= 1024 && perLite > fanoutLiveBytesPerLiteMax {
+				b.Errorf("%d Lites: peak live heap %d bytes per Lite, budget %d (about 187,000 measured on 2026-12-02; 241 MB in all before the flows and the queue ring)",
+					n, perLite, fanoutLiveBytesPerLiteMax)
+			}
+		})
 	}
 }

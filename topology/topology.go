@@ -30,9 +30,11 @@ const (
 	// MaxSimulated bounds write_for and budget each: a day of simulated
 	// time (a 3-Lite day runs in about 30 s at flat memory).
 	MaxSimulated = 24 * 60 * sim.Minute
-	// MaxDeliveries bounds Deliveries: 1,024 Lites writing for 2 s are
-	// 42 M and run in about 15 s.
-	MaxDeliveries = 500e6
+	// MaxDeliveries bounds Deliveries: 4,096 Lites writing for 2 s at the
+	// default rates are 671 M (the Lites' queues fill and throttle Origin,
+	// so fewer frames are sent than that) and run in minutes; the limit
+	// leaves room for that run and refuses one several times its size.
+	MaxDeliveries = 1e9
 )
 
 // Params describe a run.
@@ -165,8 +167,12 @@ type Cluster struct {
 	resyncBytes uint64
 	resendNext  bool // Origin announced that its next ShapeDelta is a re-send
 	committed   bool // Origin committed, or fed a throttled session, in the step in progress
-	throttles   map[sim.ConnID]*starve
-	maxStarve   sim.Time
+	// throttles holds the throttled sessions by connection id (a slice:
+	// it is read for every frame Origin sends); idle counts those of them
+	// not yet known to wait for data.
+	throttles []*starve
+	idle      int
+	maxStarve sim.Time
 	// probe answers, reused
 	op, lp    sim.Probe
 	nodes     []sim.Node
@@ -257,7 +263,6 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	c.liteQueue = c.P.Lite.Claims.Queue
 	c.lastDeltas = make([]uint64, p.Lites)
 	c.resyncSent, c.resyncAnswered = make([]uint64, p.Lites), make([]uint64, p.Lites)
-	c.throttles = map[sim.ConnID]*starve{}
 	c.Check = check.New(c.checkConfig())
 	if p.Witness {
 		c.witness = NewWitness()
@@ -679,30 +684,44 @@ func (k counter) Sent(now sim.Time, p *sim.Packet) {
 
 // fed ends a throttled session's silence: Origin sent it data.
 func (k counter) fed(now sim.Time, conn sim.ConnID) {
-	if st := k.c.throttles[conn]; st != nil {
+	if st := k.c.throttle(conn); st != nil {
 		st.silence(now)
 		st.last = now
-		st.waiting = false
+		if st.waiting {
+			st.waiting = false
+			k.c.idle++
+		}
 		k.c.committed = true // what is left over waits from now: see AfterStep
 	}
+}
+
+// throttle is the throttled session on conn, or nil.
+func (c *Cluster) throttle(conn sim.ConnID) *starve {
+	if int(conn) < len(c.throttles) {
+		return c.throttles[conn]
+	}
+	return nil
 }
 
 // AfterStep: after a step in which Origin committed or fed a throttled
 // session, the throttled sessions that still have a backlog wait from now
 // on. Origin's probe tells the backlog; it is asked only then, and only
-// while a session is throttled.
+// while a throttled session is not already known to wait (the probe lists
+// every session: at 1,024 Lites, asking it after every commit was a tenth
+// of the run).
 func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 	c := k.c
 	if node != OriginID || !c.committed {
 		return
 	}
 	c.committed = false
-	if len(c.throttles) == 0 || !c.World.Probe(OriginID, &c.op) {
+	if c.idle == 0 || !c.World.Probe(OriginID, &c.op) {
 		return
 	}
 	for _, s := range c.op.Sessions {
-		if st := c.throttles[s.Conn]; st != nil && !st.waiting && s.Backlog > 0 {
+		if st := c.throttle(s.Conn); st != nil && !st.waiting && s.Backlog > 0 {
 			st.waiting, st.since = true, now
+			c.idle--
 		}
 	}
 }
@@ -728,8 +747,12 @@ func (k counter) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
 		c.resendNext = true
 	case *sim.ThrottleOn:
 		k.mark(MarkThrottleEngaged)
-		if c.throttles[e.Conn] == nil {
+		if c.throttle(e.Conn) == nil {
+			if int(e.Conn) >= len(c.throttles) {
+				c.throttles = append(c.throttles, make([]*starve, int(e.Conn)+1-len(c.throttles))...)
+			}
 			c.throttles[e.Conn] = &starve{c: c, conn: e.Conn, last: now}
+			c.idle++
 		}
 	case *sim.ThrottleOff:
 		if e.ByLease {
@@ -737,9 +760,12 @@ func (k counter) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
 		} else {
 			k.mark(MarkThrottleReleased)
 		}
-		if st := c.throttles[e.Conn]; st != nil {
+		if st := c.throttle(e.Conn); st != nil {
 			st.silence(now)
-			delete(c.throttles, st.conn) // the probe after a commit visits only throttled sessions
+			c.throttles[st.conn] = nil
+			if !st.waiting {
+				c.idle--
+			}
 		}
 	case *sim.ResyncSent:
 		if e.Attempt > 1 {

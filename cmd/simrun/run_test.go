@@ -284,7 +284,7 @@ func TestScenarioCommandErrors(t *testing.T) {
 		// Values the tool could not finish are refused, the limit named.
 		{[]string{"run", "-scenario", bad("long.json", `{"name": "x", "write_for": "100000h"}`)}, "write_for: 360000000s: at most 86400s"},
 		{[]string{"run", "-scenario", bad("budget.json", `{"name": "x", "budget": "2562047h"}`)}, "budget: 9223369200s: at most 86400s"},
-		{[]string{"run", "-scenario", bad("many.json", `{"name": "x", "lites": 4096}`)}, "about 1.68e+09 deliveries (writes × lites), over the limit of 5e+08"},
+		{[]string{"run", "-scenario", bad("many.json", `{"name": "x", "lites": 4096}`)}, "about 1.68e+09 deliveries (writes × lites), over the limit of 1e+09"},
 		{[]string{"sweep", "-from", "18446744073709551615", "-seeds", "10"}, "seeds do not wrap"},
 		{[]string{"sweep", "-parallel", "0"}, "-parallel 0: want 1..256"},
 		{[]string{"sweep", "-parallel", "-1"}, "-parallel -1: want 1..256"},

@@ -203,8 +203,7 @@ type Lite struct {
 	ready      bool     // HandshakeAck received
 	since      sim.Time // when the connection opened or the last subscribe went out
 	attempt    int
-	queue      []queued // ring-free FIFO; head index below
-	qhead      int
+	queue      deltaQueue
 	budget     float64
 	throttled  bool
 	throttleAt sim.Time
@@ -236,7 +235,7 @@ func New(cfg Config, rng interface{ Int64N(int64) int64 }) *Lite {
 func (l *Lite) resetVolatile() {
 	l.gen++
 	l.conn, l.dialing, l.ready = 0, false, false
-	l.queue, l.qhead = nil, 0
+	l.queue = deltaQueue{}
 	l.throttled = false
 	l.gate = false
 	for _, s := range l.shapes {
@@ -494,7 +493,19 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, fx *sim.Effects) {
 			fx.Emit(&sim.Acked{Mutation: u.id, LSN: lsn})
 			l.maxAcked = max(l.maxAcked, u.id)
 		}
-		l.unacked = append(l.unacked[:i], l.unacked[i+1:]...)
+		if n := len(l.unacked); n > 2*l.cfg.MaxInFlight && i < n/2 {
+			// Close the gap from the front: acks are for the oldest
+			// mutations (the in-flight window), and the list grows to
+			// thousands while a partition lasts, all of which the usual
+			// removal moved down at every ack. (A short list keeps the
+			// usual removal: dropping the head gives up the array's
+			// first slot, and the next append would reallocate.)
+			copy(l.unacked[1:i+1], l.unacked[:i])
+			l.unacked[0] = mutation{}
+			l.unacked = l.unacked[1:]
+		} else {
+			l.unacked = append(l.unacked[:i], l.unacked[i+1:]...)
+		}
 		if rejected {
 			return // final: never re-sent, whatever Origin asks later
 		}
@@ -602,13 +613,55 @@ func (l *Lite) enqueue(shapeID string, d heldDelta, fx *sim.Effects) {
 		fx.Emit(&sim.QueueOverflow{Collection: s.coll, LSN: d.lsn})
 		return
 	}
-	l.queue = append(l.queue, queued{s, d})
+	l.queue.push(queued{s, d}, l.cfg.QueueCap)
 	if !l.throttled && l.queueLen() >= l.cfg.HighWater {
 		l.setThrottle(true, fx)
 	}
 }
 
-func (l *Lite) queueLen() int { return len(l.queue) - l.qhead }
+func (l *Lite) queueLen() int { return l.queue.n }
+
+// deltaQueue is the incoming FIFO: a ring that grows by doubling up to the
+// queue's capacity and no further. (A slice consumed from its head and
+// compacted now and then reached twice the capacity: at 1,024 Lites with
+// full queues that was half the heap.)
+type deltaQueue struct {
+	ring []queued
+	head int // index of the oldest delta
+	n    int // deltas held
+}
+
+// push appends q; the caller keeps n below capLen.
+func (d *deltaQueue) push(q queued, capLen int) {
+	if d.n == len(d.ring) {
+		grown := make([]queued, min(max(16, 2*len(d.ring)), max(capLen, d.n+1)))
+		for i := 0; i < d.n; i++ {
+			grown[i] = *d.at(i)
+		}
+		d.ring, d.head = grown, 0
+	}
+	*d.at(d.n) = q
+	d.n++
+}
+
+// at is the i-th oldest delta held (i < len(ring)); a wrap, not a modulo.
+func (d *deltaQueue) at(i int) *queued {
+	if i += d.head; i >= len(d.ring) {
+		i -= len(d.ring)
+	}
+	return &d.ring[i]
+}
+
+// pop removes and returns the oldest delta; the queue must not be empty.
+func (d *deltaQueue) pop() queued {
+	q := d.ring[d.head]
+	d.ring[d.head] = queued{} // release its bytes to the GC
+	if d.head++; d.head == len(d.ring) {
+		d.head = 0
+	}
+	d.n--
+	return q
+}
 
 func (l *Lite) setThrottle(on bool, fx *sim.Effects) {
 	l.throttled, l.throttleAt = on, l.now
@@ -623,17 +676,9 @@ func (l *Lite) setThrottle(on bool, fx *sim.Effects) {
 func (l *Lite) drain(fx *sim.Effects) {
 	l.budget = min(l.budget+l.rate*l.cfg.Tick.Seconds(), float64(l.cfg.QueueCap))
 	for l.budget >= 1 && l.queueLen() > 0 {
-		q := l.queue[l.qhead]
-		l.queue[l.qhead] = queued{}
-		l.qhead++
+		q := l.queue.pop()
 		l.budget--
 		l.process(q.s, &q.d, fx)
-	}
-	if l.qhead == len(l.queue) {
-		l.queue, l.qhead = l.queue[:0], 0
-	} else if l.qhead > len(l.queue)/2 && l.qhead > 64 {
-		l.queue = append(l.queue[:0], l.queue[l.qhead:]...)
-		l.qhead = 0
 	}
 	if l.queueLen() == 0 {
 		l.budget = min(l.budget, 1) // an idle consumer does not bank a burst
@@ -833,8 +878,8 @@ func (l *Lite) highestHeld(s *shape, sent uint64) uint64 {
 			h = max(h, lsn)
 		}
 	}
-	for _, q := range l.queue[l.qhead:] {
-		if q.s == s && q.d.lsn <= sent {
+	for i := 0; i < l.queue.n; i++ {
+		if q := l.queue.at(i); q.s == s && q.d.lsn <= sent {
 			h = max(h, q.d.lsn)
 		}
 	}
