@@ -205,7 +205,9 @@ func (k *wireConn) shapeState(id string) *wireShape {
 // re-sends it on its next one, which tracks it again.
 func (c *Wire) Closed(conn sim.ConnID) {
 	delete(c.conns, conn)
-	delete(c.throttle.throttle, conn)
+	if int(conn) < len(c.throttle.throttle) {
+		c.throttle.throttle[conn] = nil
+	}
 	for k, p := range c.pending {
 		if p.conn == conn {
 			delete(c.pending, k)
@@ -403,7 +405,9 @@ func (c *Wire) collect() {
 		c.throttle.first = nil
 		// One violation per throttle episode: the bucket starts again full.
 		for _, t := range c.throttle.throttle {
-			t.tokens = c.cfg.Throttle.Burst
+			if t != nil {
+				t.tokens = c.cfg.Throttle.Burst
+			}
 		}
 	}
 }
