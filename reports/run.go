@@ -311,18 +311,9 @@ func (d *runData) stripRows(f *Figure, name, legend string, top float64) float64
 			f.Legend = append(f.Legend, Key{Text: legend + " (bars below 0)", Color: "throttle", Kind: "fill"})
 		}
 	}
-	if len(on) > 0 {
-		f.Marks = append(f.Marks, Marks{Color: "throttle", Glyph: "triangle", Points: on})
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("Throttle{on} received: engage or renewal (%d)", len(on)), Color: "throttle", Kind: "triangle"})
-	}
-	if len(off) > 0 {
-		f.Marks = append(f.Marks, Marks{Color: "release", Glyph: "dot", Points: off})
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("Throttle{off} received: release (%d)", len(off)), Color: "release", Kind: "dot"})
-	}
-	if len(lease) > 0 {
-		f.Marks = append(f.Marks, Marks{Color: "expiry", Glyph: "cross", Points: lease})
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("lease ran out, not renewed (%d)", len(lease)), Color: "expiry", Kind: "cross"})
-	}
+	markAll(f, "throttle", "triangle", on, fmt.Sprintf("Throttle{on} received: engage or renewal (%d)", len(on)))
+	markAll(f, "release", "dot", off, fmt.Sprintf("Throttle{off} received: release (%d)", len(off)))
+	markAll(f, "expiry", "cross", lease, fmt.Sprintf("lease ran out, not renewed (%d)", len(lease)))
 	if !any {
 		return 0 // no bars: no room kept for them
 	}
@@ -445,14 +436,8 @@ func (d *runData) lagFigure() Figure {
 		req = append(req, d.increases("resyncs_sent", id)...)
 		ans = append(ans, d.increases("resyncs_answered", id)...)
 	}
-	if len(req) > 0 {
-		f.Marks = append(f.Marks, Marks{Color: "resync", Glyph: "triangle", Points: req})
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("ResyncRequest sent (%d samples)", len(req)), Color: "resync", Kind: "triangle"})
-	}
-	if len(ans) > 0 {
-		f.Marks = append(f.Marks, Marks{Color: "answered", Glyph: "circle", Points: ans})
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("resync answered: re-send or snapshot (%d samples)", len(ans)), Color: "answered", Kind: "circle"})
-	}
+	markAll(&f, "resync", "triangle", req, fmt.Sprintf("ResyncRequest sent (%d samples)", len(req)))
+	markAll(&f, "answered", "circle", ans, fmt.Sprintf("resync answered: re-send or snapshot (%d samples)", len(ans)))
 	var snaps [][2]float64
 	snapAt := d.snapshots()
 	for _, id := range d.lites {
@@ -726,4 +711,14 @@ func (d *runData) faultFigure() Figure {
 	}
 	f.Note = "Each row is a node; a bar is a fault window (clipped at heal; overlapping windows in lanes of their own, each listed with its parameters in the table above), a tick an instant fault. Frame faults sit on the row of the Lite whose link they hit."
 	return f
+}
+
+// markAll draws pts as marks with their legend entry (nothing when there
+// are none).
+func markAll(f *Figure, color, glyph string, pts [][2]float64, legend string) {
+	if len(pts) == 0 {
+		return
+	}
+	f.Marks = append(f.Marks, Marks{Color: color, Glyph: glyph, Points: pts})
+	f.Legend = append(f.Legend, Key{Text: legend, Color: color, Kind: glyph})
 }
