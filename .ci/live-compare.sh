@@ -15,10 +15,15 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 now() { date +%s.%N; }
 
-t0=$(now)
-bin/simrun run -scenario "$scenario" -seed "$seed" > "$tmp/sim.txt" || true
-t1=$(now)
-sim_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+# The simulated run takes milliseconds, much of it process start: the
+# median of 5.
+for i in 1 2 3 4 5; do
+  t0=$(now)
+  bin/simrun run -scenario "$scenario" -seed "$seed" > "$tmp/sim.txt" || true
+  t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >> "$tmp/sim-times"
+done
+sim_s=$(sort -n "$tmp/sim-times" | sed -n 3p)
 head -1 "$tmp/sim.txt"
 
 bin/simrun origin -listen 127.0.0.1:0 -scenario "$scenario" -seed "$seed" -quiet -status 0 > "$tmp/origin.txt" &
@@ -40,6 +45,6 @@ kill -INT "$proxy_pid"; wait "$proxy_pid" || true
 sed -n 2p "$tmp/lites.txt"
 sed -n 2p "$tmp/proxy.txt"
 printf '\n%-10s %-10s %10s\n' scenario mode "wall s"
-printf '%-10s %-10s %10.3f\n' "$scenario" simulated "$sim_s" "$scenario" live "$live_s"
+printf '%-10s %-10s %10.3f\n' "$scenario" "simulated" "$sim_s" "$scenario" live "$live_s"
 awk -v s="$sim_s" -v l="$live_s" 'BEGIN { printf "the simulator ran it %.0fx faster than the same scenario live\n", l / s }'
 exit "$status"

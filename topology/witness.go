@@ -36,8 +36,12 @@ const (
 // reads: it decodes with its own scratch, so neither the nodes nor the
 // trace see it, and a witnessed run has the trace hash of any other.
 type Witness struct {
-	dec     *wire.Scratch
-	recent  [witnessRecent]WireFrame
+	dec    *wire.Scratch
+	recent [witnessRecent]WireFrame
+	// raw holds each recent frame's bytes: a frame is decoded into its
+	// text only if it is still among the recent ones when they are asked
+	// for, so a run pays a copy per frame, not a decode.
+	raw     [witnessRecent][]byte
 	n       int
 	control []WireFrame
 }
@@ -59,16 +63,21 @@ func isControl(t wire.MsgType) bool {
 }
 
 func (w *Witness) add(f WireFrame, frame []byte) {
-	if m, err := w.dec.Decode(frame); err == nil {
-		f.Text = FrameText(m)
-	} else {
-		f.Text = fmt.Sprintf("%s (undecodable: %d bytes)", f.Type, len(frame))
-	}
-	w.recent[w.n%witnessRecent] = f
+	i := w.n % witnessRecent
+	w.recent[i] = f
+	w.raw[i] = append(w.raw[i][:0], frame...)
 	w.n++
 	if isControl(f.Type) && !f.Sent && len(w.control) < witnessControl {
+		f.Text = w.text(f.Type, frame)
 		w.control = append(w.control, f)
 	}
+}
+
+func (w *Witness) text(t wire.MsgType, frame []byte) string {
+	if m, err := w.dec.Decode(frame); err == nil {
+		return FrameText(m)
+	}
+	return fmt.Sprintf("%s (undecodable: %d bytes)", t, len(frame))
 }
 
 func (w *Witness) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered bool) {
@@ -92,7 +101,9 @@ func (w *Witness) AfterStep(sim.Time, sim.NodeID)        {}
 func (w *Witness) Frames() (recent, control []WireFrame) {
 	k := min(w.n, witnessRecent)
 	for i := w.n - k; i < w.n; i++ {
-		recent = append(recent, w.recent[i%witnessRecent])
+		f := w.recent[i%witnessRecent]
+		f.Text = w.text(f.Type, w.raw[i%witnessRecent])
+		recent = append(recent, f)
 	}
 	return recent, w.control
 }
