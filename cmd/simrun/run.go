@@ -16,6 +16,7 @@ import (
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/topology"
+	"github.com/syncsim/syncsim/wire"
 )
 
 // exitFail is the status of runs that completed but failed a property.
@@ -160,6 +161,21 @@ func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
 	return set
 }
 
+// throttleFrames counts the Throttle frames delivered to Origin among a
+// witnessed run's control frames (seen is false without a witness).
+func throttleFrames(control []topology.WireFrame) (on, off int, seen bool) {
+	for _, f := range control {
+		if f.Type == wire.TypeThrottle && !f.Sent && f.To == topology.OriginID {
+			if strings.HasPrefix(f.Text, "Throttle{on") {
+				on++
+			} else {
+				off++
+			}
+		}
+	}
+	return on, off, len(control) > 0
+}
+
 func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 	k := r.Counters
 	switch {
@@ -179,7 +195,13 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 	fmt.Fprintf(tw, "frames\tsent %d\tdelivered %d\tdropped %d\tcorrupted %d\tduplicated %d\tundecodable %d\n",
 		k.FramesSent, k.FramesDelivered, k.FramesDropped, k.FramesCorrupted, k.FramesDuplicated, k.DecodeErrors)
 	fmt.Fprintf(tw, "resync\trequested %d\tanswered %d\tserved %d\n", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)
-	fmt.Fprintf(tw, "throttle\ton %d\toff %d\n", k.ThrottleOn, k.ThrottleOff)
+	throttle := fmt.Sprintf("throttle\ton %d\toff %d", k.ThrottleOn, k.ThrottleOff)
+	if on, off, seen := throttleFrames(r.Control); seen {
+		// What Origin says it did, then what reached it on the wire: an
+		// Origin that ignores Throttle engages nothing, yet was asked.
+		throttle += fmt.Sprintf("\t(Origin's events)\treceived Throttle{on} %d, Throttle{off} %d (frames)", on, off)
+	}
+	fmt.Fprintln(tw, throttle)
 	fmt.Fprintf(tw, "activity\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
 	fmt.Fprintf(tw, "faults\t%s\n", faultSummary(r.Schedule))
 	fmt.Fprintf(tw, "repair\tresync bytes %d\tfor %d bytes lost\tlongest throttled silence %v\n",
