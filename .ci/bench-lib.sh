@@ -26,7 +26,7 @@ check_rounds() {
 # Benchmark$BENCH once at -benchtime $BENCHTIME (default 20x) with every
 # build's test binary
 # $tmp/BUILD.test in turn (alternating, so that a busy VM's drift hits all
-# alike); then the median of each metric per build, the first build the
+# alike, and each round starting with the next build); then the median of each metric per build, the first build the
 # baseline. A run that fails, or prints no figures, stops the script with
 # the benchmark's own output: a failed build must not silently drop out of
 # the medians. A sub-benchmark's metrics are named after it
@@ -37,7 +37,11 @@ bench_rounds() {
 	_i=1
 	while [ "$_i" -le "$2" ]; do
 		printf '\rround %d/%d' "$_i" "$2" >&2
-		for _b in $4; do
+		# Each round starts with the next build, so that no build always
+		# runs first (the first slot of a pair reads differently on a
+		# busy VM, even for identical code).
+		_rot=$(echo "$4" | awk -v k="$_i" '{ for (j = 0; j < NF; j++) printf "%s ", $((j + k - 1) % NF + 1) }')
+		for _b in $_rot; do
 			if ! "$tmp/$_b.test" -test.run '^$' -test.bench "^Benchmark$3\$" -test.benchtime "${BENCHTIME:-20x}" -test.benchmem >"$tmp/out" 2>&1; then
 				echo >&2
 				grep -v '^syncsim: built with the simbench_' "$tmp/out" >&2 || true
