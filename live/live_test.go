@@ -540,6 +540,20 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+func TestLivePlanLeavesOutWhatNeedsTheNode(t *testing.T) {
+	plan := faults.Plan{Heal: sim.Second, Specs: []faults.Spec{{Kind: faults.Drop}, {Kind: faults.Crash}, {Kind: faults.Reset}, {Kind: faults.ClockSkew}}}
+	got, left := LivePlan(plan)
+	if len(got.Specs) != 2 || got.Specs[0].Kind != faults.Drop || got.Specs[1].Kind != faults.Reset || got.Heal != sim.Second {
+		t.Errorf("kept %+v, want drop and reset with the heal", got)
+	}
+	if fmt.Sprint(left) != "[crash clock-skew]" {
+		t.Errorf("left out %v, want [crash clock-skew]", left)
+	}
+	if err := LiveFaults(got, nil); err != nil {
+		t.Errorf("the plan LivePlan keeps is refused: %v", err)
+	}
+}
+
 func TestLiveFaultsRefusesWhatNeedsTheNode(t *testing.T) {
 	for _, tc := range []struct {
 		kind faults.Kind

@@ -136,13 +136,31 @@ func NewProxy(ctx context.Context, cfg ProxyConfig) (*Proxy, error) {
 	return p, nil
 }
 
-// LiveFaults refuses the fault kinds a proxy cannot apply: it can drop,
-// delay, alter and forge frames and reset and cut connections, not crash,
-// slow or burst a real process.
-func LiveFaults(plan faults.Plan, script []faults.Event) error {
-	ok := func(k faults.Kind) bool {
-		return k.IsFrame() || k == faults.Reset || k == faults.Partition || k == faults.PartitionOneWay
+// Applies reports whether a proxy can apply faults of kind k: it can
+// drop, delay, alter and forge frames and reset and cut connections, not
+// crash, slow or burst a real process.
+func Applies(k faults.Kind) bool {
+	return k.IsFrame() || k == faults.Reset || k == faults.Partition || k == faults.PartitionOneWay
+}
+
+// LivePlan is plan without the specs a proxy cannot apply, and their
+// kinds (for a swarm plan, whose mix the seed picks).
+func LivePlan(plan faults.Plan) (faults.Plan, []faults.Kind) {
+	out := faults.Plan{Heal: plan.Heal}
+	var left []faults.Kind
+	for _, s := range plan.Specs {
+		if Applies(s.Kind) {
+			out.Specs = append(out.Specs, s)
+		} else {
+			left = append(left, s.Kind)
+		}
 	}
+	return out, left
+}
+
+// LiveFaults refuses the fault kinds a proxy cannot apply (see Applies).
+func LiveFaults(plan faults.Plan, script []faults.Event) error {
+	ok := Applies
 	for i, s := range plan.Specs {
 		if !ok(s.Kind) && script == nil {
 			return fmt.Errorf("fault %d (%s): a proxy cannot apply it to real endpoints; live mode applies frame faults and reset, partition, partition-oneway", i+1, s.Kind)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/syncsim/syncsim/check"
+	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/live"
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
@@ -355,9 +356,10 @@ delay, reorder, bit flips, bad types and lengths, truncation, protocol-aware
 rewrites) and connection faults (reset, partition) are applied from the
 seeded streams, and the frame-level properties are checked on the traffic:
 throttle-rate (Origin's pushes after Throttle{true}, with the lease),
-resync-answered, delta-order, push-outcome and one-outcome (simrun proxy
--h lists what each rests on in docs/live.md). Faults that need the node
-itself (crash, slow-consumer, burst, clock-skew) are refused.
+resync-answered, delta-order, push-outcome and one-outcome (docs/live.md
+says what each rests on). Faults that need the node itself (crash,
+slow-consumer, burst, clock-skew, corrupt-durable) are refused; a swarm
+scenario leaves them out of the mix its seed picks, and says so.
 Failures of the proxy's own (the upstream refuses or dies) are reported as
 such, apart from violations. It runs until SIGINT, SIGTERM or -duration.
 Exit status: 0 PASS, 1 FAIL (a property was violated), 2 bad flags,
@@ -425,6 +427,10 @@ Example:
 	}
 	ctx, stop := lf.context()
 	defer stop()
+	var left []faults.Kind
+	if t.Sc.Swarm && p.Script == nil {
+		p.Faults, left = live.LivePlan(p.Faults)
+	}
 	def, _ := json.Marshal(t.Sc)
 	px, err := live.NewProxy(ctx, live.ProxyConfig{Listen: *listen, Upstream: *upstream, MaxConns: *maxConns, Lites: p.Lites,
 		Plan: p.Faults, Script: p.Script, Seed: *seed, Trace: trace, Log: lf.logger(stderr), Scenario: t.Sc.Name, Definition: def,
@@ -437,6 +443,9 @@ Example:
 		what = fmt.Sprintf("script %s (%d faults)", *script, len(p.Script))
 	}
 	fmt.Fprintf(stdout, "proxy ws://%s → %s  %s, faults until %v\n", px.Addr(), *upstream, what, p.Faults.Heal)
+	if len(left) > 0 {
+		fmt.Fprintf(stdout, "swarm seed %d: left out %s (a proxy cannot apply them to real endpoints)\n", *seed, faultKinds(left))
+	}
 	wait := lf.statusLoop(ctx, stderr, func() string { return "proxy  " + px.Status() })
 	err = px.Serve()
 	stop()
@@ -474,6 +483,14 @@ Example:
 		return exitFail
 	}
 	return exitInconclusive
+}
+
+func faultKinds(ks []faults.Kind) string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, string(k))
+	}
+	return strings.Join(out, ", ")
 }
 
 // liveChecks are the checkers' terms: the Origin's claims, and the
