@@ -106,6 +106,11 @@ type wireConn struct {
 	// with an empty collection, which ask for every one.
 	asks map[string][]resyncAsk
 	all  []resyncAsk
+	// subscribed are shapes whose ShapeSubscribe reached Origin and whose
+	// snapshot has not come yet: that snapshot answers the subscribe, not
+	// a resync (a Lite that re-subscribes when its requests go unanswered
+	// would otherwise make an Origin that ignores them look right).
+	subscribed map[string]bool
 }
 
 type wireShape struct {
@@ -184,7 +189,8 @@ func (c *Wire) fail(now sim.Time, node sim.NodeID, prop, format string, args ...
 func (c *Wire) conn(id sim.ConnID, lite sim.NodeID) *wireConn {
 	k := c.conns[id]
 	if k == nil {
-		k = &wireConn{id: id, lite: lite, state: map[string]*wireShape{}, shape: map[string]string{}, asks: map[string][]resyncAsk{}}
+		k = &wireConn{id: id, lite: lite, state: map[string]*wireShape{}, shape: map[string]string{}, asks: map[string][]resyncAsk{},
+			subscribed: map[string]bool{}}
 		c.conns[id] = k
 	}
 	return k
@@ -248,6 +254,10 @@ func (c *Wire) Sent(now sim.Time, p *sim.Packet) {
 	case *wire.ShapeSnapshot:
 		s := k.shapeState(m.ShapeID)
 		s.frontier, s.repair = m.SnapshotLSN, 0
+		if k.subscribed[m.ShapeID] {
+			delete(k.subscribed, m.ShapeID) // the subscribe's answer
+			return
+		}
 		if coll, known := k.shape[m.ShapeID]; known {
 			answerAll(k.asks[coll])
 		} else {
@@ -272,6 +282,11 @@ func answerAll(asks []resyncAsk) {
 // delta follows one ShapeDelta Origin sent.
 func (c *Wire) delta(now sim.Time, p *sim.Packet, k *wireConn, m *wire.ShapeDelta) {
 	s, lsn := k.shapeState(m.ShapeID), m.LSN
+	if s.frontier == 0 {
+		// A stream that starts with deltas (the Lite told Origin where it
+		// was) answers its subscribe without a snapshot.
+		delete(k.subscribed, m.ShapeID)
+	}
 	asked := false
 	for _, list := range [][]resyncAsk{k.asks[m.Collection], k.all} {
 		for i := range list {
@@ -348,7 +363,7 @@ func (c *Wire) Delivered(now sim.Time, conn sim.ConnID, from, to sim.NodeID, fra
 		c.throttle.Step(now, to, &sim.Input{Kind: sim.InFrame, Conn: conn, Peer: from, Frame: frame}, altered)
 		return
 	}
-	if t != wire.TypeDeltaPush && t != wire.TypeResyncRequest || altered && t == wire.TypeDeltaPush {
+	if t != wire.TypeDeltaPush && t != wire.TypeResyncRequest && t != wire.TypeShapeSubscribe || altered && t != wire.TypeResyncRequest {
 		return
 	}
 	m, err := c.dec.Decode(frame)
@@ -375,6 +390,8 @@ func (c *Wire) Delivered(now sim.Time, conn sim.ConnID, from, to sim.NodeID, fra
 			}
 			c.pending[key] = pendingPush{at: now, conn: conn}
 		}
+	case *wire.ShapeSubscribe:
+		k.subscribed[m.Shape.ShapeID] = true
 	case *wire.ResyncRequest:
 		// A request a fault altered still reaches Origin, which may answer
 		// it: it explains re-sends, but owes no answer.

@@ -152,6 +152,15 @@ func TestWireCheckerCatchesPlantedFaults(t *testing.T) {
 			r.down(5, delta(10))
 			r.c.Tick(10 * sim.Second)
 		}},
+		{name: "a snapshot answering a re-subscribe is no resync's answer", run: func(r wireRun) {
+			sub := &wire.ShapeSubscribe{Shape: wire.ShapeDefinition{ShapeID: "s0", ShapeType: wire.ShapeType{Collection: "c0"}}}
+			r.up(1, sub)
+			r.down(2, &wire.ShapeSnapshot{ShapeID: "s0", SnapshotLSN: 4})
+			r.up(1000, resync(5))
+			r.up(3000, sub) // the Lite gives up waiting and subscribes again
+			r.down(3001, &wire.ShapeSnapshot{ShapeID: "s0", SnapshotLSN: 9})
+			r.c.Tick(6 * sim.Second)
+		}, want: ResyncAnswered, phrase: "from 5"},
 		{name: "a request on a connection that closed", run: func(r wireRun) {
 			r.up(1, resync(2))
 			r.c.Closed(1)
