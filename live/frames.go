@@ -117,6 +117,16 @@ func readFrame(ctx context.Context, c *websocket.Conn, buf []byte) ([]byte, *bad
 	return buf, bad, nil
 }
 
+// keepBuf is b kept as the next read's buffer, unless one large frame
+// made it large: a connection does not hold 16 MiB for the rest of its
+// life.
+func keepBuf(b []byte) []byte {
+	if cap(b) > 64<<10 {
+		return nil
+	}
+	return b
+}
+
 // readAll fills b from a message's reader. It returns io.EOF only when
 // the message itself ended first (a well-closed message, shorter than b);
 // any other error means the connection broke inside the message.

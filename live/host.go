@@ -308,7 +308,7 @@ func (h *host) reader(ctx context.Context, c *wsConn) {
 			}
 		}
 		frame := append([]byte(nil), b...) // the node's step may outlive buf's next read
-		buf = b
+		buf = keepBuf(b)
 		if !h.post(func() {
 			if !c.down {
 				h.stats.FramesReceived.Add(1)

@@ -587,3 +587,33 @@ func TestLiveFaultsRefusesWhatNeedsTheNode(t *testing.T) {
 		}
 	}
 }
+
+func TestLiteIDsFillTheScenariosLitesFirst(t *testing.T) {
+	p := &Proxy{cfg: ProxyConfig{Lites: 3, Log: quiet(nil)}, liteIDs: map[string]sim.NodeID{},
+		names: map[sim.NodeID]string{OriginNode: "origin"}, nextLite: 3}
+	hs := func(id string) []byte {
+		b, err := wire.Default.Encode(&wire.Handshake{LiteID: id, VectorClock: map[string]map[string]uint64{}, SubscribedShapes: []string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		frame []byte
+		want  sim.NodeID
+	}{
+		{hs("device-a"), 1}, // a real Lite's id takes the lowest free Lite
+		{hs("2"), 2},        // a reference Lite keeps its number
+		{[]byte("junk"), 4}, // no handshake: never one of the scenario's Lites
+		{hs("device-b"), 3},
+		{hs("1"), 5}, // its number is taken: past the scenario's Lites
+		{hs("device-a"), 1},
+		{[]byte("more junk"), 4},
+	} {
+		pr := &pair{id: 1}
+		p.identify(pr, tc.frame)
+		if pr.lite != tc.want {
+			t.Errorf("%q: node %d, want %d", tc.frame, pr.lite, tc.want)
+		}
+	}
+}

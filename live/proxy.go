@@ -52,6 +52,10 @@ type ProxyConfig struct {
 	Budget     sim.Time
 }
 
+// noHandshake names every connection whose first frame is not a
+// Handshake: one node, never one of the scenario's Lites.
+const noHandshake = "(no handshake)"
+
 // OriginNode is the Origin's node id in a proxy's faults and checks (as in
 // the simulator).
 const OriginNode sim.NodeID = 0
@@ -326,7 +330,7 @@ func (p *Proxy) read(pr *pair, fromLite bool) {
 			p.mu.Unlock()
 			return
 		}
-		buf = b
+		buf = keepBuf(b)
 		if bad != nil {
 			p.Stats.Malformed.Add(1)
 			p.cfg.Log.Printf("proxy: connection %d: the %s sent %s", pr.id, side, bad.Why)
@@ -432,21 +436,37 @@ func (p *Proxy) identify(pr *pair, b []byte) {
 	if id == "" {
 		// No handshake first: nothing names it. Every such connection is
 		// one node, so that garbage peers cannot grow the proxy's state.
-		id = "(no handshake)"
+		id = noHandshake
 	}
 	n, ok := p.liteIDs[id]
 	if !ok {
-		if k, err := strconv.Atoi(id); err == nil && k >= 1 && k <= p.cfg.Lites && p.names[sim.NodeID(k)] == "" {
-			n = sim.NodeID(k)
-		} else {
-			p.nextLite++
-			n = p.nextLite
-		}
+		n = p.freeSlot(id)
 		p.liteIDs[id] = n
 		p.names[n] = fmt.Sprintf("lite%d", n)
 		p.cfg.Log.Printf("proxy: lite_id %q is %s", id, p.names[n])
+		if int(n) > p.cfg.Lites {
+			p.cfg.Log.Printf("proxy: %s is past the scenario's %d Lites: faults aimed at lite:N and lites do not reach it", p.names[n], p.cfg.Lites)
+		}
 	}
 	pr.lite, pr.liteID = n, id
+}
+
+// freeSlot is the node a new lite_id becomes: k when the id is the free
+// number k in 1..Lites (reference Lites keep their numbers in every run),
+// else the lowest free one there (a real Lite's id is rarely a small
+// number, and faults target 1..Lites), and past them only when all are
+// taken.
+func (p *Proxy) freeSlot(id string) sim.NodeID {
+	if k, err := strconv.Atoi(id); err == nil && k >= 1 && k <= p.cfg.Lites && p.names[sim.NodeID(k)] == "" {
+		return sim.NodeID(k)
+	}
+	for k := 1; k <= p.cfg.Lites && id != noHandshake; k++ {
+		if p.names[sim.NodeID(k)] == "" {
+			return sim.NodeID(k)
+		}
+	}
+	p.nextLite++
+	return p.nextLite
 }
 
 // deliver writes a lane's frames to ws as they fall due.

@@ -176,6 +176,9 @@ func RunPage(r *results.Run, figs []Figure) Page {
 			r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, ratio(r.Metrics.ResyncBytes, r.Metrics.RepairedBytes), secs(r.Metrics.MaxStarveS))},
 	}
 	if lv := r.Live; lv != nil {
+		if lv.Mode == "proxy" {
+			p.Summary = proxyView(p.Summary)
+		}
 		p.Summary = append(p.Summary, liveRows(r)...)
 	}
 	if q := r.Queue; q != nil {
@@ -586,6 +589,25 @@ figure svg.sequence { width: auto; max-width: 100%; }
 </body>
 </html>
 `))
+
+// proxyView rewrites the rows a proxy cannot fill: it sees frames, not
+// the nodes' events, writes or stores.
+func proxyView(rows []Row) []Row {
+	const unseen = "not visible to the proxy (it sees frames, not the nodes)"
+	var out []Row
+	for _, r := range rows {
+		switch r.Name {
+		case "resync":
+			if i := strings.Index(r.Value, ", answered"); i > 0 {
+				r.Value = r.Value[:i] + " (ResyncRequests the Lites sent through the proxy; resync-answered judges the answers)"
+			}
+		case "nodes", "repair":
+			r.Value = unseen
+		}
+		out = append(out, r)
+	}
+	return out
+}
 
 // liveRows describe a live run: what it was between, its verdict and the
 // failures that were the live command's own.

@@ -480,7 +480,11 @@ func (d *runData) queueFigure() Figure {
 			Key{Text: fmt.Sprintf("low mark %d (throttle off)", q.Low), Color: "low", Kind: "dash"})
 		top = math.Max(top, float64(q.Capacity))
 	} else {
-		f.Note = strings.TrimSpace(f.Note + " The result does not record the queue's capacity and marks (written by an older simrun).")
+		why := "written by an older simrun"
+		if d.r.Live != nil {
+			why = "a live run: the Lites' queues are not visible from outside"
+		}
+		f.Note = strings.TrimSpace(f.Note + " The result does not record the queue's capacity and marks (" + why + ").")
 	}
 	d.finish(&f, "queue depth (deltas waiting)", top, "throttled", "throttle on")
 	return f

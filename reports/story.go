@@ -423,6 +423,6 @@ func Explain(r *results.Run) string {
 	if partial {
 		atLeast = "at least "
 	}
-	return fmt.Sprintf("%s asked Origin for %s deltas/s (%s, arrived %.4f s). In the %.4f s from then to the violation Origin sent %s%d ShapeDeltas on connection %d; the token bucket allows burst %s + slack %s + %s/s × %.4f s = %.1f.",
+	return fmt.Sprintf("%s asked Origin for %s deltas/s (%s, arrived %.4f s). In the %.4f s from then to the violation Origin sent %s%d ShapeDeltas on connection %d; the token bucket allows at most burst %s + slack %s + %s/s × %.4f s = %.1f (less where a pause already filled it).",
 		nodeName(asked.From), num(rate), asked.Text, asked.AtS, dt, atLeast, sent, asked.Conn, num(burst), num(slack), num(rate), dt, burst+slack+rate*dt)
 }

@@ -312,7 +312,7 @@ func TestExplain(t *testing.T) {
 	// Throttle at 1.0; four deltas to lite1 on conn 1 by 1.004 (the one
 	// to lite2 is another connection); bucket 2 + 1 + 10 × 0.004.
 	got := Explain(failingRun())
-	want := "lite1 asked Origin for 10 deltas/s (Throttle{on, queue 768, rate 10}, arrived 1.0000 s). In the 0.0040 s from then to the violation Origin sent 4 ShapeDeltas on connection 1; the token bucket allows burst 2 + slack 1 + 10/s × 0.0040 s = 3.0."
+	want := "lite1 asked Origin for 10 deltas/s (Throttle{on, queue 768, rate 10}, arrived 1.0000 s). In the 0.0040 s from then to the violation Origin sent 4 ShapeDeltas on connection 1; the token bucket allows at most burst 2 + slack 1 + 10/s × 0.0040 s = 3.0 (less where a pause already filled it)."
 	if got != want {
 		t.Errorf("explain\n got %q\nwant %q", got, want)
 	}

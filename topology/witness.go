@@ -29,6 +29,10 @@ type WireFrame struct {
 const (
 	witnessRecent  = 256
 	witnessControl = 4096
+	// witnessRawMax is the largest frame kept as bytes until asked for;
+	// a larger one (a snapshot, or a peer's garbage) is told at once, so
+	// that the slots hold at most 256 × 4 KiB.
+	witnessRawMax = 4 << 10
 )
 
 // Witness is a Monitor that keeps decoded frames for reports (a run's,
@@ -64,8 +68,13 @@ func isControl(t wire.MsgType) bool {
 
 func (w *Witness) add(f WireFrame, frame []byte) {
 	i := w.n % witnessRecent
+	if len(frame) > witnessRawMax {
+		f.Text = w.text(f.Type, frame)
+		w.raw[i] = w.raw[i][:0]
+	} else {
+		w.raw[i] = append(w.raw[i][:0], frame...)
+	}
 	w.recent[i] = f
-	w.raw[i] = append(w.raw[i][:0], frame...)
 	w.n++
 	if isControl(f.Type) && !f.Sent && len(w.control) < witnessControl {
 		f.Text = w.text(f.Type, frame)
@@ -102,7 +111,9 @@ func (w *Witness) Frames() (recent, control []WireFrame) {
 	k := min(w.n, witnessRecent)
 	for i := w.n - k; i < w.n; i++ {
 		f := w.recent[i%witnessRecent]
-		f.Text = w.text(f.Type, w.raw[i%witnessRecent])
+		if f.Text == "" {
+			f.Text = w.text(f.Type, w.raw[i%witnessRecent])
+		}
 		recent = append(recent, f)
 	}
 	return recent, w.control

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -264,6 +265,9 @@ Example:
 	if *n > 0 {
 		p.Lites = *n
 	}
+	if last := *firstPeer + uint64(p.Lites) - 1; last < *firstPeer {
+		return failf(stderr, name, "-first-peer %d: the %d Lites' peer ids would pass the largest (2^64-1)", *firstPeer, p.Lites)
+	}
 	ctx, stop := lf.context()
 	defer stop()
 	colls := topology.Collections(p.Collections)
@@ -389,8 +393,11 @@ Example:
 	if *maxConns < 1 {
 		return failf(stderr, name, "-max-conns %d: want at least 1", *maxConns)
 	}
-	if *within <= 0 || *slack < 0 {
-		return failf(stderr, name, "-answer-within must be positive and -slack not negative")
+	if *within <= 0 {
+		return failf(stderr, name, "-answer-within %v: must be positive", *within)
+	}
+	if !(*slack >= 0) || math.IsInf(*slack, 0) {
+		return failf(stderr, name, "-slack %v: want a number of deltas, 0 or more", *slack)
 	}
 	for _, f := range []struct{ flag, path string }{{"-json", *jsonFile}, {"-record", *record}} {
 		if f.path != "" {
@@ -473,7 +480,7 @@ Example:
 		fmt.Fprintf(stdout, "result: %s\n", *jsonFile)
 	}
 	if *record != "" {
-		fmt.Fprintf(stdout, "script: %s  (live again: simrun proxy -upstream %s -script %s; in the simulator: simrun run -scenario %s)\n",
+		fmt.Fprintf(stdout, "script: %s  (live again: simrun proxy -upstream %s -script %s; in the simulator: simrun run -scenario %s, with the -bug or -nodes the Origin and Lites ran with)\n",
 			*record, *upstream, runner.ShellQuote(*record), runner.ShellQuote(*record))
 	}
 	switch r.Live.Verdict {
