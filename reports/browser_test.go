@@ -298,6 +298,17 @@ func contentProblems(kind string, figs map[string]string, events, frames, groups
 		need(strings.Contains(figs["push-rate"], "rate asked for in Throttle frames"), "the push-rate plot lacks the rate the frames asked for")
 		need(!strings.Contains(figs["push-rate"], "heal at"), "the push-rate legend names heal although the run stopped before it")
 		need(summary["planted bugs"] == "ignore-throttle (-bug)", "planted bugs %q", summary["planted bugs"])
+	case "live-proxy": // simrun proxy between reference Lites and an Origin with -bug ignore-throttle
+		checkEvents()
+		need(arrows >= 10, "%d arrows in the sequence diagram of the live failure, want at least 10", arrows)
+		throttle := false
+		for _, f := range frames {
+			throttle = throttle || strings.HasPrefix(f, "Throttle{on")
+		}
+		need(throttle, "the live sequence diagram does not show the Throttle{on} the Origin ignored (frames %q)", frames)
+		need(strings.HasPrefix(summary["live verdict"], "FAIL"), "live verdict %q, want FAIL", summary["live verdict"])
+		need(strings.Contains(summary["nodes"], "not visible to the proxy"), "the nodes row %q claims what a proxy cannot see", summary["nodes"])
+		need(strings.Contains(figs["push-rate"], "wall-clock time"), "the push-rate plot's time axis is not wall-clock")
 	case "run": // a failing fragile seed, from simrun plot
 		checkEvents()
 		need(arrows >= 1, "%d arrows in the sequence diagram", arrows)

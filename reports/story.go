@@ -309,11 +309,14 @@ func (x frameIndex) sentence(e *traceEvent) string {
 // in order.
 func Story(r *results.Run) (concern, all []Sentence) {
 	v := r.Violation
-	if v == nil || len(v.Tail) == 0 {
+	if v == nil {
 		return nil, nil
 	}
-	x := newFrameIndex(r)
 	fo := focusOf(v)
+	if len(v.Tail) == 0 {
+		return wireStory(r, fo)
+	}
+	x := newFrameIndex(r)
 	first := -1.0
 	var ticking []string // the nodes of the timer ticks being folded
 	for _, line := range v.Tail {
@@ -346,7 +349,12 @@ func Story(r *results.Run) (concern, all []Sentence) {
 			concern = append(concern, s)
 		}
 	}
-	// The control frames that set up what broke, from before the window.
+	return append(earlyControl(r, fo, first), concern...), all
+}
+
+// earlyControl are the control frames that set up what broke, delivered
+// before the window that starts at first (at most 5).
+func earlyControl(r *results.Run, fo focus, first float64) []Sentence {
 	var early []Sentence
 	for _, f := range r.Control {
 		lite := f.From + f.To // one end is Origin (0)
@@ -358,8 +366,36 @@ func Story(r *results.Run) (concern, all []Sentence) {
 	if len(early) > 5 {
 		early = early[len(early)-5:]
 	}
-	concern = append(early, concern...)
-	return concern, all
+	return early
+}
+
+// wireStory tells a run whose result has frames but no trace tail (a live
+// proxy's): a sentence per frame sent or delivered up to the violation.
+func wireStory(r *results.Run, fo focus) (concern, all []Sentence) {
+	first := -1.0
+	for _, f := range r.Wire {
+		if f.AtS > r.Violation.AtS {
+			break
+		}
+		if first < 0 {
+			first = f.AtS
+		}
+		verb := "arrives"
+		if f.Dir == "send" {
+			verb = "sent"
+		}
+		lite := f.From + f.To // one end is Origin (0)
+		s := Sentence{AtS: f.AtS, Text: fmt.Sprintf("%s → %s %s %s (conn %d)", nodeName(f.From), nodeName(f.To), f.Text, verb, f.Conn),
+			Concerns: fo.conn != 0 && f.Conn == fo.conn || fo.conn == 0 && fo.nodes[lite]}
+		all = append(all, s)
+		if s.Concerns {
+			concern = append(concern, s)
+		}
+	}
+	if first < 0 {
+		return nil, nil
+	}
+	return append(earlyControl(r, fo, first), concern...), all
 }
 
 // StoryText is Story as the lines the command line prints: the events

@@ -451,3 +451,26 @@ func TestFailurePage(t *testing.T) {
 		t.Error("the page holds a script or raw trace JSON")
 	}
 }
+
+// A live proxy's result has frames and no trace tail: its story is told
+// from the frames, up to the violation.
+func TestStoryFromFramesAlone(t *testing.T) {
+	r := &results.Run{Violation: &results.Violation{Property: "throttle-rate", AtS: 1.5, Node: "origin",
+		Message: "origin pushed to lite2 on connection 7 faster than the 40 deltas/s it was asked for"},
+		Wire: []results.Frame{
+			{AtS: 1.0, Dir: "send", From: 2, To: 0, Conn: 7, Type: "Throttle", Text: "Throttle{on, queue 768, rate 40}"},
+			{AtS: 1.1, Dir: "recv", From: 2, To: 0, Conn: 7, Type: "Throttle", Text: "Throttle{on, queue 768, rate 40}"},
+			{AtS: 1.2, Dir: "send", From: 0, To: 1, Conn: 3, Type: "ShapeDelta", Text: "ShapeDelta{c0/d1 UPDATE lsn 5}"},
+			{AtS: 1.9, Dir: "send", From: 0, To: 2, Conn: 7, Type: "ShapeDelta", Text: "ShapeDelta{c0/d2 UPDATE lsn 6}"},
+		}}
+	concern, all := Story(r)
+	if len(all) != 3 {
+		t.Fatalf("%d sentences, want the 3 frames up to the violation: %v", len(all), all)
+	}
+	if want := "lite2 → origin Throttle{on, queue 768, rate 40} arrives (conn 7)"; all[1].Text != want {
+		t.Errorf("sentence %q, want %q", all[1].Text, want)
+	}
+	if len(concern) != 2 || concern[0].AtS != 1.0 || concern[1].AtS != 1.1 {
+		t.Errorf("concern %v: want the two frames on connection 7", concern)
+	}
+}
