@@ -126,8 +126,12 @@ func waitUntil(ctx context.Context, px *Proxy, at sim.Time) {
 	}
 }
 
+// checks are the live checkers' terms for the tests: a slack of 20 deltas
+// because go test runs packages side by side on two cores, and a proxy
+// starved for 100 ms reads 20 paced deltas at once (an Origin ignoring
+// the throttle still exceeds it within 50 ms).
 func checks(p topology.Params, within sim.Time) check.WireConfig {
-	return check.WireConfig{Throttle: p.Origin.Claims.Throttle, SharedLSN: p.Origin.Claims.SharedLSN, Slack: 5, AnswerWithin: within}
+	return check.WireConfig{Throttle: p.Origin.Claims.Throttle, SharedLSN: p.Origin.Claims.SharedLSN, Slack: 20, AnswerWithin: within}
 }
 
 // Faults on the steady streams only (ShapeDelta down, DeltaPush up), and
@@ -246,7 +250,7 @@ func TestIgnoreThrottleFailsThrottleRate(t *testing.T) {
 	if !ok || len(sq.Arrows) == 0 || sq.Clock != "wall-clock" {
 		t.Fatalf("no sequence diagram of the failing window from the proxy's result (%d wire frames)", len(r.Wire))
 	}
-	if r.Throttle == nil || r.Throttle.Slack != 5 {
+	if r.Throttle == nil || r.Throttle.Slack != 20 {
 		t.Errorf("result's throttle terms %+v: want the Origin's claims with the proxy's slack", r.Throttle)
 	}
 }
