@@ -135,6 +135,10 @@ type Config struct {
 	// Name names a node in violations when no world is attached (nil:
 	// "node N").
 	Name func(sim.NodeID) string
+	// Report, if set, takes every violation and the checker goes on (a
+	// live run does not stop at its first); a throttle's bucket then
+	// starts full again, so that one episode is one violation.
+	Report func(Violation)
 }
 
 type mutKey struct{ peer, mid uint64 }
@@ -250,6 +254,11 @@ func (c *Checker) fail(now sim.Time, node sim.NodeID, prop, format string, args 
 		return
 	}
 	v := &Violation{Property: prop, At: now, Node: node, Message: fmt.Sprintf(format, args...)}
+	if c.cfg.Report != nil {
+		v.NodeName = c.name(node)
+		c.cfg.Report(*v)
+		return
+	}
 	if c.w != nil {
 		v.NodeName = c.w.NodeName(node)
 		v.Tail = c.w.Tail()
@@ -449,6 +458,9 @@ func (c *Checker) Sent(now sim.Time, p *sim.Packet) {
 	if t.tokens < -c.cfg.Slack {
 		c.fail(now, c.cfg.Origin, ThrottleRate, "origin pushed to %s on connection %d faster than the %.0f deltas/s it was asked for (burst %.0f, slack %.0f)",
 			c.name(p.To), p.Conn, t.rate, burst, c.cfg.Slack)
+		if c.cfg.Report != nil {
+			t.tokens = burst
+		}
 	}
 }
 

@@ -136,9 +136,10 @@ func NewWire(cfg WireConfig) *Wire {
 	}
 	dec := wire.Default.NewScratch()
 	dec.Alias = true
-	return &Wire{cfg: cfg, conns: map[sim.ConnID]*wireConn{}, pending: map[mutKey]pendingPush{}, outcome: map[mutKey]bool{},
-		throttle: New(Config{Origin: cfg.Origin, Check: []string{ThrottleRate}, Throttle: cfg.Throttle, Slack: cfg.Slack, Name: cfg.Name}),
-		dec:      dec}
+	c := &Wire{cfg: cfg, conns: map[sim.ConnID]*wireConn{}, pending: map[mutKey]pendingPush{}, outcome: map[mutKey]bool{}, dec: dec}
+	c.throttle = New(Config{Origin: cfg.Origin, Check: []string{ThrottleRate}, Throttle: cfg.Throttle, Slack: cfg.Slack, Name: cfg.Name,
+		Report: c.add})
+	return c
 }
 
 // Checks reports whether property is checked.
@@ -180,9 +181,14 @@ func (c *Wire) name(n sim.NodeID) string {
 }
 
 func (c *Wire) fail(now sim.Time, node sim.NodeID, prop, format string, args ...any) {
+	c.add(Violation{Property: prop, At: now, Node: node, NodeName: c.name(node), Message: fmt.Sprintf(format, args...)})
+}
+
+// add counts v and keeps it, up to the limit.
+func (c *Wire) add(v Violation) {
 	c.Count++
 	if len(c.Violations) < maxViolations {
-		c.Violations = append(c.Violations, Violation{Property: prop, At: now, Node: node, NodeName: c.name(node), Message: fmt.Sprintf(format, args...)})
+		c.Violations = append(c.Violations, v)
 	}
 }
 
@@ -236,7 +242,6 @@ func (c *Wire) Sent(now sim.Time, p *sim.Packet) {
 		return
 	}
 	c.throttle.Sent(now, p)
-	c.collect()
 	switch p.Type {
 	case wire.TypeShapeDelta, wire.TypeShapeSnapshot, wire.TypeDeltaAck, wire.TypeDeltaReject:
 	default:
@@ -410,23 +415,6 @@ func appendAsk(list []resyncAsk, a resyncAsk) []resyncAsk {
 		list = append(list[:0], list[1:]...)
 	}
 	return append(list, a)
-}
-
-// collect takes the throttle checker's violation into the list.
-func (c *Wire) collect() {
-	if v := c.throttle.Violation(); v != nil && c.throttle.first != nil {
-		c.Count++
-		if len(c.Violations) < maxViolations {
-			c.Violations = append(c.Violations, *v)
-		}
-		c.throttle.first = nil
-		// One violation per throttle episode: the bucket starts again full.
-		for _, t := range c.throttle.throttle {
-			if t != nil {
-				t.tokens = c.cfg.Throttle.Burst
-			}
-		}
-	}
 }
 
 // Tick judges the requests whose time to be answered ran out by now.

@@ -155,51 +155,53 @@ type nthState struct {
 
 // linkState is the injector's state of one link (from, to).
 type linkState struct {
-	nth     [len(nthTypes)]nthState // by nthIndex of the frame's type
+	nth     [nthSlots]nthState // by nthIndex of the frame's type
 	other   map[wire.MsgType]nthState
 	history ring   // recent frames, for ReplayOld (kept only when one can fire)
 	held    []byte // an engage (DelayEngage) waiting for its release
 }
 
-// nthTypes are the message types counted in linkState.nth; others (an
-// external node may send any type byte) are counted in linkState.other.
-var nthTypes = [...]wire.MsgType{wire.TypeHandshake, wire.TypeHandshakeAck, wire.TypeDeltaPush, wire.TypeDeltaAck,
-	wire.TypeDeltaReject, wire.TypeCollectionPurged, wire.TypeShapeSubscribe, wire.TypeShapeSnapshot,
-	wire.TypeShapeDelta, wire.TypeShapeUnsubscribe, wire.TypeVectorClockSync, wire.TypeTimeseriesPush,
-	wire.TypeTimeseriesAck, wire.TypeResyncRequest, wire.TypeThrottle, wire.TypeTokenRefresh,
-	wire.TypeTokenRefreshAck, wire.TypeDefinitionSync, wire.TypePresenceUpdate, wire.TypePresenceBroadcast}
+// nthSlots bounds the types counted in linkState.nth, the protocol's types
+// in order; any other (an external node may send any type byte) is counted
+// in linkState.other.
+const nthSlots = 32
 
-// nthIndex maps a type byte to its place in nthTypes plus one (0: not there).
+// nthIndex maps a type byte to its slot in linkState.nth plus one (0: none).
 var nthIndex = func() (t [256]uint8) {
-	for i, typ := range nthTypes {
-		t[typ] = uint8(i + 1)
+	n := 0
+	for b := range 256 {
+		if wire.MsgType(b).Known() && n < nthSlots {
+			n++
+			t[b] = uint8(n)
+		}
 	}
 	return t
 }()
 
-// count returns the frame's place among the frames of its type sent on
-// this link at this instant (0 for the first).
-func (l *linkState) count(now sim.Time, t wire.MsgType) int {
-	var ns *nthState
-	var tmp nthState
-	if i := nthIndex[t]; i > 0 {
-		ns = &l.nth[i-1]
-	} else {
-		if l.other == nil {
-			l.other = map[wire.MsgType]nthState{}
-		}
-		tmp = l.other[t]
-		ns = &tmp
-	}
+// next counts one more frame at now and returns its place among those of
+// the same instant (0 for the first).
+func (ns *nthState) next(now sim.Time) int {
 	if ns.at == now {
 		ns.n++
 	} else {
 		*ns = nthState{at: now}
 	}
-	if nthIndex[t] == 0 {
-		l.other[t] = tmp
-	}
 	return ns.n
+}
+
+// count returns the frame's place among the frames of its type sent on
+// this link at this instant (0 for the first).
+func (l *linkState) count(now sim.Time, t wire.MsgType) int {
+	if i := nthIndex[t]; i > 0 {
+		return l.nth[i-1].next(now)
+	}
+	if l.other == nil {
+		l.other = map[wire.MsgType]nthState{}
+	}
+	ns := l.other[t]
+	n := ns.next(now)
+	l.other[t] = ns
+	return n
 }
 
 // frameSpec is a frame fault of the plan with what decides whether it can

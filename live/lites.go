@@ -74,7 +74,7 @@ func NewLites(ctx context.Context, cfg LitesConfig) (*Lites, error) {
 	if cfg.Log == nil {
 		cfg.Log = log.New(discard{}, "", 0)
 	}
-	l := &Lites{cfg: cfg, samples: newSampler()}
+	l := &Lites{cfg: cfg, samples: newSampler(liteSeriesNames)}
 	l.h = newHost(ctx, cfg.Log, &l.Stats)
 	l.h.workload, l.h.writeFor = cfg.Workload, cfg.WriteFor
 	hdr := http.Header{}

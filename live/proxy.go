@@ -127,7 +127,7 @@ func NewProxy(ctx context.Context, cfg ProxyConfig) (*Proxy, error) {
 	checks.Origin = OriginNode
 	checks.Name = p.name
 	p.chk = check.NewWire(checks)
-	p.samples = newSampler()
+	p.samples = newSampler(seriesNames)
 	p.witness = topology.NewWitness()
 	if cfg.Trace != nil {
 		p.trace = json.NewEncoder(cfg.Trace)

@@ -22,6 +22,7 @@ const sampleEvery = 100 * sim.Millisecond
 type sampler struct {
 	head  map[string]uint64 // per collection: the highest LSN Origin sent to anyone
 	lites map[sim.NodeID]*liteWire
+	names []string
 	every sim.Time
 	skip  int // record every skip-th sample
 	n     int
@@ -45,10 +46,11 @@ var seriesNames = []string{"lag", "push_rate", "throttled", "throttle_rate", "re
 // is not visible), its queue, its unacked mutations, its throttle.
 var liteSeriesNames = []string{"lag", "queue_depth", "unacked", "throttled"}
 
-func newSampler() *sampler {
+// newSampler records the series names, in that order in results.
+func newSampler(names []string) *sampler {
 	dec := wire.Default.NewScratch()
 	dec.Alias = true
-	return &sampler{head: map[string]uint64{}, lites: map[sim.NodeID]*liteWire{}, every: sampleEvery, skip: 1,
+	return &sampler{names: names, head: map[string]uint64{}, lites: map[sim.NodeID]*liteWire{}, every: sampleEvery, skip: 1,
 		out: map[string]map[sim.NodeID]*results.Series{}, dec: dec}
 }
 
@@ -164,11 +166,7 @@ func (s *sampler) thin() {
 // series returns every series, by name then node.
 func (s *sampler) series() []results.Series {
 	var out []results.Series
-	names := seriesNames
-	if len(s.out) > 0 && s.out["push_rate"] == nil {
-		names = liteSeriesNames
-	}
-	for _, name := range names {
+	for _, name := range s.names {
 		for _, n := range slices.Sorted(maps.Keys(s.out[name])) {
 			out = append(out, *s.out[name][n])
 		}
