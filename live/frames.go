@@ -172,28 +172,3 @@ func peerGone(err error) bool {
 	}
 	return false
 }
-
-// Redact returns frame with a Handshake's jwt_token replaced by a
-// placeholder of the same length in characters, so that what a log,
-// trace or result file shows of a handshake never holds the token. Other
-// frames, and frames that do not decode, are returned unchanged (nothing
-// of a token can be recognised in them).
-func Redact(frame []byte) []byte {
-	if len(frame) == 0 || wire.MsgType(frame[0]) != wire.TypeHandshake {
-		return frame
-	}
-	m, err := wire.Default.Decode(frame)
-	if err != nil {
-		return frame
-	}
-	h := m.(*wire.Handshake)
-	if h.JWTToken == "" {
-		return frame
-	}
-	h.JWTToken = "[redacted]"
-	out, err := wire.Default.Encode(h)
-	if err != nil {
-		return frame
-	}
-	return out
-}

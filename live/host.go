@@ -232,6 +232,7 @@ func (h *host) startDial(n *hosted, peer sim.NodeID) {
 			h.post(func() { h.step(n, &sim.Input{Kind: sim.InConnDown, Peer: peer}) })
 			return
 		}
+		ws.SetReadLimit(MaxFrameBytes) // an accepted one has it from the server
 		if !h.post(func() { h.attach(n, peer, ws, true) }) {
 			ws.Close(websocket.StatusGoingAway, "shutting down")
 		}
@@ -245,7 +246,6 @@ func (h *host) attach(n *hosted, peer sim.NodeID, ws *websocket.Conn, dialled bo
 		ws.CloseNow()
 		return nil
 	}
-	ws.SetReadLimit(MaxFrameBytes)
 	h.next++
 	ctx, cancel := context.WithCancel(h.ctx)
 	c := &wsConn{id: h.next, node: n, peer: peer, ws: ws, out: make(chan []byte, sendQueueFrames), ctx: ctx, cancel: cancel}

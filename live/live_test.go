@@ -141,29 +141,47 @@ const lossyLive = `{"name": "live-lossy", "lites": 3, "write_for": "3s", "budget
  "faults": [{"kind": "drop", "rate": 0.08, "target": "all", "type": "ShapeDelta", "end": "1500ms"},
             {"kind": "duplicate", "rate": 0.08, "target": "all", "type": "DeltaPush", "end": "1500ms"}]}`
 
-// lossyRun is Lites → proxy → Origin with lossyLive's faults (or script),
-// run until the Lites converge and the push answers are judged.
-func lossyRun(t *testing.T, script []faults.Event) (LitesResult, []faults.Event, *Proxy) {
+// session is Lites → proxy → Origin for p on loopback: the fleet runs for
+// at most fleetFor, and the proxy, when judge is set, until Origin has had
+// its time to answer after heal (push-outcome is judged then).
+type session struct {
+	script   []faults.Event
+	within   sim.Time // the checkers' AnswerWithin
+	fleetFor time.Duration
+	judge    bool
+}
+
+func (s session) run(t *testing.T, p topology.Params) (LitesResult, *Proxy) {
 	t.Helper()
-	p := params(t, lossyLive, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	o, originDone := startOrigin(t, ctx, p, true)
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
-	within := 2 * sim.Second // room for a CPU shared with other test packages
 	px, proxyDone := startProxy(t, pctx, ProxyConfig{Upstream: "ws://" + o.Addr(), Lites: p.Lites,
-		Plan: p.Faults, Script: script, Seed: 1, Checks: checks(p, within), Budget: p.Budget})
-	res := runFleet(t, ctx, "ws://"+px.Addr(), p)
-	waitUntil(ctx, px, p.Faults.Heal+within)
+		Plan: p.Faults, Script: s.script, Seed: 1, Checks: checks(p, s.within), Budget: p.Budget})
+	fctx, fcancel := context.WithTimeout(ctx, s.fleetFor)
+	defer fcancel()
+	res := runFleet(t, fctx, "ws://"+px.Addr(), p)
+	if s.judge {
+		waitUntil(ctx, px, p.Faults.Heal+s.within)
+	}
 	pcancel()
 	proxyDone()
+	cancel()
+	originDone()
+	return res, px
+}
+
+// lossyRun is lossyLive's faults (or script) through the proxy, judged.
+func lossyRun(t *testing.T, script []faults.Event) (LitesResult, []faults.Event, *Proxy) {
+	t.Helper()
+	// 2 s to answer: room for a CPU shared with other test packages.
+	res, px := session{script: script, within: 2 * sim.Second, fleetFor: 30 * time.Second, judge: true}.run(t, params(t, lossyLive, ""))
 	r, events := px.Finish()
 	if r.Live.Verdict != Pass {
 		t.Errorf("proxy verdict %s (%s), violations %+v, failures %v; want PASS", r.Live.Verdict, r.Live.Why, r.Live.Violations, r.Live.Failures)
 	}
-	cancel()
-	originDone()
 	return res, events, px
 }
 
@@ -206,21 +224,7 @@ const throttleLive = `{"name": "throttle-live", "lites": 1, "collections": 1, "l
 
 func throttleRun(t *testing.T, bug string, fleetFor time.Duration) (*Proxy, LitesResult) {
 	t.Helper()
-	p := params(t, throttleLive, bug)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	o, originDone := startOrigin(t, ctx, p, true)
-	pctx, pcancel := context.WithCancel(ctx)
-	px, proxyDone := startProxy(t, pctx, ProxyConfig{Upstream: "ws://" + o.Addr(), Lites: 1, Plan: p.Faults, Seed: 1,
-		Checks: checks(p, sim.Second), Budget: p.Budget})
-	fctx, fcancel := context.WithTimeout(ctx, fleetFor)
-	defer fcancel()
-	res := runFleet(t, fctx, "ws://"+px.Addr(), p)
-	waitUntil(ctx, px, p.Faults.Heal+sim.Second)
-	pcancel()
-	proxyDone()
-	cancel()
-	originDone()
+	res, px := session{within: sim.Second, fleetFor: fleetFor, judge: true}.run(t, params(t, throttleLive, bug))
 	return px, res
 }
 
@@ -287,19 +291,7 @@ func TestIgnoreResyncFailsResyncAnswered(t *testing.T) {
 func resyncIgnored(t *testing.T, nodes, bug string) {
 	p := params(t, `{"name": "gaps", "lites": 2, "write_for": "2s", "budget": "10s"`+nodes+`,
 		"faults": [{"kind": "drop", "rate": 0.1, "target": "origin", "type": "ShapeDelta", "end": "1500ms"}]}`, bug)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	o, originDone := startOrigin(t, ctx, p, true)
-	pctx, pcancel := context.WithCancel(ctx)
-	px, proxyDone := startProxy(t, pctx, ProxyConfig{Upstream: "ws://" + o.Addr(), Lites: p.Lites, Plan: p.Faults, Seed: 1,
-		Checks: checks(p, sim.Second), Budget: p.Budget})
-	fctx, fcancel := context.WithTimeout(ctx, 4*time.Second)
-	defer fcancel()
-	res := runFleet(t, fctx, "ws://"+px.Addr(), p)
-	pcancel()
-	proxyDone()
-	cancel()
-	originDone()
+	res, px := session{within: sim.Second, fleetFor: 4 * time.Second}.run(t, p)
 	if res.Converged && bug != "" {
 		t.Fatalf("the Lites converged although Origin ignores every resync: the drops did not bite")
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/topology"
 	"github.com/syncsim/syncsim/wire"
@@ -90,6 +91,9 @@ type Proxy struct {
 	traceErr error
 	Stats    Stats
 	Faults   atomic.Int64
+	// the result, once Finish has judged the end
+	result *results.Run
+	events []faults.Event
 }
 
 // pair is one Lite connection and its upstream twin.
@@ -540,7 +544,10 @@ func (p *Proxy) traceFrame(now sim.Time, pr *pair, from, to sim.NodeID, b []byte
 		Msg        wire.Message `json:"msg,omitempty"`
 		Error      string       `json:"error,omitempty"`
 	}{T: now.Seconds(), Conn: pr.id, From: p.name(from), To: p.name(to), Type: wire.MsgType(b[0]).String(), Bytes: len(b), Deliveries: deliveries}
-	if m, err := wire.Default.Decode(Redact(b)); err == nil {
+	if m, err := wire.Default.Decode(b); err == nil {
+		if h, ok := m.(*wire.Handshake); ok && h.JWTToken != "" {
+			h.JWTToken = "[redacted]" // never written anywhere
+		}
 		line.Msg = m
 	} else {
 		line.Error = err.Error()

@@ -19,10 +19,19 @@ const (
 )
 
 // Finish judges the end-of-run properties and returns the proxy's result
-// and the faults it applied, in order. Call it once Serve has returned.
+// and the faults it applied, in order. Call it once Serve has returned;
+// later calls return the same result (the end is judged once).
 func (p *Proxy) Finish() (results.Run, []faults.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.result == nil {
+		r, events := p.finish()
+		p.result, p.events = &r, events
+	}
+	return *p.result, p.events
+}
+
+func (p *Proxy) finish() (results.Run, []faults.Event) {
 	now := p.clock.Now()
 	heal := p.cfg.Plan.Heal
 	judged := p.chk.Final(now, heal)

@@ -25,7 +25,6 @@ type Stats struct {
 	ThrottleOn   atomic.Int64 // throttles engaged (events of the nodes)
 	ThrottleOff  atomic.Int64
 	Resyncs      atomic.Int64 // resync requests sent by the nodes
-	Snapshots    atomic.Int64 // snapshots loaded by the nodes
 }
 
 func (s *Stats) event(ev sim.Event) {
@@ -36,8 +35,6 @@ func (s *Stats) event(ev sim.Event) {
 		s.ThrottleOff.Add(1)
 	case *sim.ResyncSent:
 		s.Resyncs.Add(1)
-	case *sim.SnapshotLoaded:
-		s.Snapshots.Add(1)
 	}
 }
 
@@ -47,6 +44,9 @@ func (s *Stats) Line() string {
 		s.Refused.Load(), s.FramesReceived.Load(), s.FramesSent.Load())
 	if n := s.Malformed.Load(); n > 0 {
 		line += fmt.Sprintf("  malformed %d", n)
+	}
+	if n := s.Dropped.Load(); n > 0 {
+		line += fmt.Sprintf("  slow peers disconnected %d", n)
 	}
 	if n := s.DialFailures.Load(); n > 0 {
 		line += fmt.Sprintf("  dial failures %d", n)
