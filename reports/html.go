@@ -245,16 +245,7 @@ func throttleRow(r *results.Run) string {
 	k := r.Totals()
 	s := fmt.Sprintf("on %d, off %d (state changes the Lites report)", k.ThrottleOn, k.ThrottleOff)
 	if len(r.Control) > 0 {
-		on, off := 0, 0
-		for _, f := range r.Control {
-			if f.Dir == "recv" && f.Type == "Throttle" {
-				if yes, _ := throttleFrame(f.Text); yes {
-					on++
-				} else {
-					off++
-				}
-			}
-		}
+		on, off := ThrottleCounts(r.Control)
 		s += fmt.Sprintf("; Throttle frames Origin received: %d on (engage or renewal), %d off", on, off)
 	}
 	if th := r.Throttle; th != nil {

@@ -40,6 +40,9 @@ type runData struct {
 	lites  []int // node ids with series, ascending
 	series map[string]map[int][][2]float64
 	end    float64
+	// episodes caches wireThrottles (several figures draw them).
+	episodes     map[int][]throttleEpisode
+	episodesDone bool
 }
 
 func newRunData(r *results.Run) (*runData, error) {

@@ -411,7 +411,7 @@ func StoryText(r *results.Run, n int) string {
 	}
 	all = all[max(0, len(all)-n):]
 	fmt.Fprintf(&b, "last %d events (timer ticks folded):\n", len(all))
-	for _, s := range slices.Clip(all) {
+	for _, s := range all {
 		b.WriteString("  " + s.String() + "\n")
 	}
 	return b.String()

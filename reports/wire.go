@@ -1,8 +1,11 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,9 +38,31 @@ func throttleFrame(text string) (on bool, rate float64) {
 	return true, 0
 }
 
+// ThrottleCounts counts the Throttle frames delivered (to Origin: only it
+// receives them) among control frames: engages or renewals, and releases.
+func ThrottleCounts(control []results.Frame) (on, off int) {
+	for _, f := range control {
+		if f.Dir == "recv" && f.Type == "Throttle" {
+			if yes, _ := throttleFrame(f.Text); yes {
+				on++
+			} else {
+				off++
+			}
+		}
+	}
+	return on, off
+}
+
 // wireThrottles are the throttle episodes per Lite node, from the Throttle
 // frames delivered to Origin (nil when the result has no wire record).
 func (d *runData) wireThrottles() map[int][]throttleEpisode {
+	if !d.episodesDone {
+		d.episodes, d.episodesDone = d.throttleEpisodes(), true
+	}
+	return d.episodes
+}
+
+func (d *runData) throttleEpisodes() map[int][]throttleEpisode {
 	r := d.r
 	if len(r.Control) == 0 {
 		return nil
@@ -46,47 +71,54 @@ func (d *runData) wireThrottles() map[int][]throttleEpisode {
 	if th := r.Throttle; th != nil {
 		lease, def = th.LeaseS, th.DefaultRate
 	}
+	// By connection, as the checker keeps them: a throttle belongs to one
+	// session, and a Lite's next connection starts unthrottled.
 	out := map[int][]throttleEpisode{}
-	open := map[int]*throttleEpisode{}
-	asked := map[int]float64{}
-	closeAt := func(lite int, at float64, why string) {
-		ep := open[lite]
+	open := map[uint64]*throttleEpisode{}
+	lite := map[uint64]int{}
+	asked := map[uint64]float64{}
+	closeAt := func(conn uint64, at float64, why string) {
+		ep := open[conn]
 		ep.to, ep.end = at, why
-		out[lite] = append(out[lite], *ep)
-		delete(open, lite)
+		out[lite[conn]] = append(out[lite[conn]], *ep)
+		delete(open, conn)
 	}
-	expire := func(lite int, now float64) {
-		if ep := open[lite]; ep != nil && lease > 0 && now-asked[lite] >= lease {
-			closeAt(lite, asked[lite]+lease, "lease")
+	expire := func(conn uint64, now float64) {
+		if ep := open[conn]; ep != nil && lease > 0 && now-asked[conn] >= lease {
+			closeAt(conn, asked[conn]+lease, "lease")
 		}
 	}
 	for _, f := range r.Control {
 		if f.Dir != "recv" || f.To != 0 || f.Type != "Throttle" {
 			continue
 		}
-		lite := f.From
-		expire(lite, f.AtS)
+		conn := f.Conn
+		lite[conn] = f.From
+		expire(conn, f.AtS)
 		on, rate := throttleFrame(f.Text)
 		if !on {
-			if open[lite] != nil {
-				closeAt(lite, f.AtS, "release")
+			if open[conn] != nil {
+				closeAt(conn, f.AtS, "release")
 			}
 			continue
 		}
 		if rate == 0 {
 			rate = def
 		}
-		if open[lite] == nil {
-			open[lite] = &throttleEpisode{from: f.AtS}
+		if open[conn] == nil {
+			open[conn] = &throttleEpisode{from: f.AtS}
 		}
-		open[lite].rates = append(open[lite].rates, [2]float64{f.AtS, rate})
-		asked[lite] = f.AtS
+		open[conn].rates = append(open[conn].rates, [2]float64{f.AtS, rate})
+		asked[conn] = f.AtS
 	}
-	for _, lite := range d.lites {
-		expire(lite, d.end)
-		if open[lite] != nil {
-			closeAt(lite, math.Max(d.end, open[lite].from), "end")
+	for _, conn := range slices.Sorted(maps.Keys(open)) {
+		expire(conn, d.end)
+		if open[conn] != nil {
+			closeAt(conn, math.Max(d.end, open[conn].from), "end")
 		}
+	}
+	for id := range out { // episodes of one Lite on several connections, in time order
+		slices.SortStableFunc(out[id], func(a, b throttleEpisode) int { return cmp.Compare(a.from, b.from) })
 	}
 	return out
 }

@@ -153,16 +153,11 @@ func ShellQuote(s string) string {
 
 // Run runs seed of t, streaming the trace to trace when it is not nil.
 func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
-	return t.RunShowing(seed, trace, nil)
+	return t.run(seed, trace, nil, false)
 }
 
-// RunShowing is Run that tells progress the simulated time now and then
-// (see topology.Params.Progress).
-func (t Target) RunShowing(seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
-	return t.run(seed, trace, progress, false)
-}
-
-// RunWitnessed is RunShowing that also keeps the frames decoded
+// RunWitnessed is Run that tells progress the simulated time now and then
+// (see topology.Params.Progress) and keeps the frames decoded
 // (topology.Params.Witness), for a report or a failure's story: the same
 // run, the same trace hash.
 func (t Target) RunWitnessed(seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {

@@ -57,7 +57,7 @@ func NewWitness() *Witness {
 	return &Witness{dec: dec}
 }
 
-// control reports whether frames of type t are kept for the whole run.
+// isControl reports whether frames of type t are kept for the whole run.
 func isControl(t wire.MsgType) bool {
 	switch t {
 	case wire.TypeThrottle, wire.TypeResyncRequest, wire.TypeShapeSnapshot, wire.TypeHandshake, wire.TypeHandshakeAck:
@@ -68,16 +68,18 @@ func isControl(t wire.MsgType) bool {
 
 func (w *Witness) add(f WireFrame, frame []byte) {
 	i := w.n % witnessRecent
-	if len(frame) > witnessRawMax {
-		f.Text = w.text(f.Type, frame)
+	control := isControl(f.Type) && !f.Sent && len(w.control) < witnessControl
+	if control || len(frame) > witnessRawMax {
+		f.Text = w.text(f.Type, frame) // told once, now
+	}
+	if f.Text != "" {
 		w.raw[i] = w.raw[i][:0]
 	} else {
 		w.raw[i] = append(w.raw[i][:0], frame...)
 	}
 	w.recent[i] = f
 	w.n++
-	if isControl(f.Type) && !f.Sent && len(w.control) < witnessControl {
-		f.Text = w.text(f.Type, frame)
+	if control {
 		w.control = append(w.control, f)
 	}
 }

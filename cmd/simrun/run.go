@@ -16,7 +16,6 @@ import (
 	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/runner"
 	"github.com/syncsim/syncsim/topology"
-	"github.com/syncsim/syncsim/wire"
 )
 
 // exitFail is the status of runs that completed but failed a property.
@@ -129,14 +128,15 @@ Examples:
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}
-	printResult(stdout, t, *seed, r)
+	rj := runner.Result(t, *seed, r, true) // built once: printed, written, drawn
+	printResult(stdout, t, *seed, r, &rj)
 	if *jsonFile != "" {
-		if err := writeJSON(*jsonFile, runner.Result(t, *seed, r, true)); err != nil {
+		if err := writeJSON(*jsonFile, rj); err != nil {
 			return fail(stderr, name, err)
 		}
 	}
 	if *reportDir != "" {
-		if err := writeRunReport(*reportDir, runner.Result(t, *seed, r, true), stdout); err != nil {
+		if err := writeRunReport(*reportDir, rj, stdout); err != nil {
 			return fail(stderr, name, err)
 		}
 	}
@@ -161,22 +161,7 @@ func flagSet(fs interface{ Visit(func(*flag.Flag)) }, name string) bool {
 	return set
 }
 
-// throttleFrames counts the Throttle frames delivered to Origin among a
-// witnessed run's control frames (seen is false without a witness).
-func throttleFrames(control []topology.WireFrame) (on, off int, seen bool) {
-	for _, f := range control {
-		if f.Type == wire.TypeThrottle && !f.Sent && f.To == topology.OriginID {
-			if strings.HasPrefix(f.Text, "Throttle{on") {
-				on++
-			} else {
-				off++
-			}
-		}
-	}
-	return on, off, len(control) > 0
-}
-
-func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
+func printResult(w io.Writer, t target, seed uint64, r topology.Result, rj *RunJSON) {
 	k := r.Counters
 	switch {
 	case r.Pass() && r.Converged:
@@ -196,7 +181,8 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 		k.FramesSent, k.FramesDelivered, k.FramesDropped, k.FramesCorrupted, k.FramesDuplicated, k.DecodeErrors)
 	fmt.Fprintf(tw, "resync\trequested %d\tanswered %d\tserved %d\n", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)
 	throttle := fmt.Sprintf("throttle\ton %d\toff %d", k.ThrottleOn, k.ThrottleOff)
-	if on, off, seen := throttleFrames(r.Control); seen {
+	if len(rj.Control) > 0 {
+		on, off := reports.ThrottleCounts(rj.Control)
 		// What Origin says it did, then what reached it on the wire: an
 		// Origin that ignores Throttle engages nothing, yet was asked.
 		throttle += fmt.Sprintf("\t(Origin's events)\treceived Throttle{on} %d, Throttle{off} %d (frames)", on, off)
@@ -211,11 +197,10 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result) {
 		fmt.Fprintln(w)
 		v := r.Violation
 		fmt.Fprintf(w, "property: %s\ntime:     %v\nnode:     %s\nwhat:     %s\n", v.Property, v.At, v.NodeName, v.Message)
-		rj := runner.Result(t, seed, r, true)
-		if why := reports.Explain(&rj); why != "" {
+		if why := reports.Explain(rj); why != "" {
 			fmt.Fprintf(w, "wire:     %s\n", why)
 		}
-		fmt.Fprint(w, reports.StoryText(&rj, 50))
+		fmt.Fprint(w, reports.StoryText(rj, 50))
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "shrink: %s\n", t.ShrinkCmd(seed))
 	}
