@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/wire"
 )
@@ -219,4 +220,34 @@ func BenchmarkFanout(b *testing.B) {
 			}
 		})
 	}
+}
+
+// swarmSeeds is how many seeds one iteration of BenchmarkSwarm60 runs: a
+// fixed set, so that every iteration (and every build compared) does the
+// same work.
+const swarmSeeds = 20
+
+// BenchmarkSwarm60 is one core's share of the swarm sweep of
+// testdata/sweeps/swarm-60s.json (3 Lites, 60 s of writes, the swarm's
+// fault mix of each seed), run as a sweep runs it: ms/seed is the wall
+// time of a seed, the figure that sizes a sweep.
+func BenchmarkSwarm60(b *testing.B) {
+	var frames uint64
+	for i := 0; i < b.N; i++ {
+		for seed := uint64(1); seed <= swarmSeeds; seed++ {
+			p := swarmParams(seed)
+			p.WriteFor = 60 * sim.Second
+			p.Faults = faults.Swarm(seed, p.WriteFor, p.Lites)
+			r, err := Run(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !r.Pass() {
+				b.Fatalf("seed %d: %v", seed, r.Violation)
+			}
+			frames += r.Counters.FramesDelivered
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*swarmSeeds), "ms/seed")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
 }
