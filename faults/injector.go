@@ -159,6 +159,10 @@ type linkState struct {
 	other   map[wire.MsgType]nthState
 	history ring   // recent frames, for ReplayOld (kept only when one can fire)
 	held    []byte // an engage (DelayEngage) waiting for its release
+	// specs are the frame specs that can ever fire on this link (target
+	// matches, never is false), in plan order; found at its first frame.
+	specs      []int32
+	specsFound bool
 }
 
 // nthSlots bounds the types counted in linkState.nth, the protocol's types
@@ -462,8 +466,11 @@ func (in *Injector) fire(e Event) {
 
 // cutOff reports whether a partition stops from→to now.
 func (in *Injector) cutOff(now sim.Time, from, to sim.NodeID) bool {
+	// Time only moves on, so an ended cut never matters again: dropping
+	// it keeps this per-frame scan to the partitions in force.
+	in.cuts = slices.DeleteFunc(in.cuts, func(c cut) bool { return now >= c.until })
 	for _, c := range in.cuts {
-		if now < c.until && (c.node == from || !c.oneWay && c.node == to) {
+		if c.node == from || !c.oneWay && c.node == to {
 			return true
 		}
 	}
@@ -521,10 +528,18 @@ func (in *Injector) intercept(now sim.Time, p *sim.Packet, l *linkState, out []s
 		in.pending[nk] = q
 		return out
 	}
-	for f := range in.frameSpecs {
+	if !l.specsFound {
+		// A link's ends, and so which targets it matches, never change.
+		for f := range in.frameSpecs {
+			if fs := &in.frameSpecs[f]; !fs.never && fs.target.matchesFrame(in.roles, p.From, p.To) {
+				l.specs = append(l.specs, int32(f))
+			}
+		}
+		l.specsFound = true
+	}
+	for _, f := range l.specs {
 		fs := &in.frameSpecs[f]
-		if fs.never || now < fs.start || now >= fs.end || fs.typ != 0 && fs.typ != p.Type ||
-			!fs.target.matchesFrame(in.roles, p.From, p.To) {
+		if now < fs.start || now >= fs.end || fs.typ != 0 && fs.typ != p.Type {
 			continue
 		}
 		i := fs.i

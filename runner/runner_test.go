@@ -227,3 +227,34 @@ func TestWitnessChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// A sweep's runs keep no series, and are otherwise the runs a single run
+// makes: the same trace hash, end, counters and verdict.
+func TestSweepRunsKeepNoSeries(t *testing.T) {
+	for _, name := range []string{"swarm", "slow-consumer"} {
+		tg, err := Resolve(name, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := tg.Run(3, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bare := runSeed(tg, 3, false)
+		if len(full.Series) == 0 {
+			t.Fatalf("%s: a single run recorded no series", name)
+		}
+		if bare.TraceHash != fmt.Sprintf("%016x", full.Hash) || bare.EndS != full.End.Seconds() ||
+			*bare.Counters != full.Counters || bare.Pass != full.Pass() || len(bare.Series) != 0 {
+			t.Fatalf("%s: sweep run hash %s end %v pass %v, single run %016x end %v pass %v",
+				name, bare.TraceHash, bare.EndS, bare.Pass, full.Hash, full.End.Seconds(), full.Pass())
+		}
+		r, err := tg.runBare(3, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Series) != 0 {
+			t.Fatalf("%s: a sweep's run recorded %d series", name, len(r.Series))
+		}
+	}
+}

@@ -101,7 +101,7 @@ feed:
 // "error" violation of that seed.
 func runSeed(t Target, seed uint64, determinism bool) results.Run {
 	start := time.Now() // wall time is reported, never simulated
-	r, err := t.Run(seed, nil)
+	r, err := t.runBare(seed, nil)
 	var rj results.Run
 	if err != nil {
 		rj = results.Run{Scenario: t.Arg, Seed: seed, Violation: &results.Violation{Property: "error", Message: err.Error()},
@@ -113,7 +113,7 @@ func runSeed(t Target, seed uint64, determinism bool) results.Run {
 	if determinism && err == nil {
 		// A second run, untraced: only a different hash calls for the
 		// traced pair that names where the runs part.
-		if r2, err := t.Run(seed, nil); err == nil && r2.Hash != r.Hash {
+		if r2, err := t.runBare(seed, nil); err == nil && r2.Hash != r.Hash {
 			diff, derr := DeterminismDiff(t, seed)
 			if derr != nil || diff == "" {
 				diff = fmt.Sprintf("seed %d: two runs gave trace hashes %016x and %016x", seed, r.Hash, r2.Hash)

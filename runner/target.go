@@ -153,7 +153,13 @@ func ShellQuote(s string) string {
 
 // Run runs seed of t, streaming the trace to trace when it is not nil.
 func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
-	return t.run(seed, trace, nil, false)
+	return t.run(seed, trace, nil, false, true)
+}
+
+// runBare is Run without the time series (topology.Params.NoSeries), as a
+// sweep keeps its runs: the same run, the same trace hash.
+func (t Target) runBare(seed uint64, trace io.Writer) (topology.Result, error) {
+	return t.run(seed, trace, nil, false, false)
 }
 
 // RunWitnessed is Run that tells progress the simulated time now and then
@@ -161,15 +167,15 @@ func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
 // (topology.Params.Witness), for a report or a failure's story: the same
 // run, the same trace hash.
 func (t Target) RunWitnessed(seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
-	return t.run(seed, trace, progress, true)
+	return t.run(seed, trace, progress, true, true)
 }
 
-func (t Target) run(seed uint64, trace io.Writer, progress func(now sim.Time), witness bool) (topology.Result, error) {
+func (t Target) run(seed uint64, trace io.Writer, progress func(now sim.Time), witness, series bool) (topology.Result, error) {
 	p, err := t.Sc.Params(seed)
 	if err != nil {
 		return topology.Result{}, err
 	}
-	p.Trace, p.Progress, p.Witness = trace, progress, witness
+	p.Trace, p.Progress, p.Witness, p.NoSeries = trace, progress, witness, !series
 	c, err := topology.New(p)
 	if err != nil {
 		return topology.Result{}, err

@@ -72,6 +72,7 @@ type arrival struct {
 	seq     uint64
 	buf     []byte
 	altered bool
+	shared  bool // buf is a shared frame (Effects.SendShared): not recycled
 }
 
 // flow is a FIFO ring of arrivals. The frames of one direction arrive in

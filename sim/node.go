@@ -157,6 +157,8 @@ type Effect struct {
 	Frame []byte // send: the frame's bytes, valid until the next Reset
 	Event Event  // event: valid until the next Reset
 	words int    // event: where Effects keeps its trace words
+	// shared: Frame came from SendShared; it is never recycled.
+	shared bool
 }
 
 // Effects records what a node does in one step; see Node. The kernel owns
@@ -192,7 +194,9 @@ func (fx *Effects) List() []Effect { return fx.list }
 func (fx *Effects) Reset() {
 	for i := range fx.list {
 		if f := fx.list[i].Frame; f != nil {
-			fx.pool.put(f)
+			if !fx.list[i].shared {
+				fx.pool.put(f)
+			}
 			fx.list[i].Frame = nil
 		}
 	}
@@ -233,6 +237,19 @@ func (fx *Effects) SendRaw(conn ConnID, frame []byte) {
 		return
 	}
 	fx.list = append(fx.list, Effect{Kind: EffectSend, Conn: conn, Frame: append(fx.pool.get(), frame...)})
+}
+
+// SendShared sends frame without copying it: the kernel and every
+// delivery of it keep frame itself until they are done with it, so the
+// caller must never modify it again (a fresh buffer per frame). For bytes
+// sent to many peers: Origin's log entry, encoded once and sent to every
+// session, is then one buffer in memory, not a copy per session. An empty
+// frame is not sent.
+func (fx *Effects) SendShared(conn ConnID, frame []byte) {
+	if len(frame) == 0 {
+		return
+	}
+	fx.list = append(fx.list, Effect{Kind: EffectSend, Conn: conn, Frame: frame, shared: true})
 }
 
 // SetTimer fires InTimer with tag after d. Timers cannot be cancelled; a

@@ -26,6 +26,7 @@ type event struct {
 	kind    evKind
 	in      InputKind
 	altered bool // evDeliver: a fault changed the bytes
+	shared  bool // evDeliver: buf is a shared frame, not recycled
 	gen     uint32
 	node    NodeID
 	peer    NodeID
@@ -91,10 +92,24 @@ func (q *eventQueue) push(e event) {
 }
 
 func (q *eventQueue) pop() event {
-	top := q.keys[0].slot
+	top := q.popSlot()
 	e := q.slab[top]
-	q.slab[top] = event{} // release the frame buffer to the GC
-	q.free = append(q.free, top)
+	q.release(top)
+	return e
+}
+
+// release frees slot, whose event has been handled.
+func (q *eventQueue) release(slot uint32) {
+	q.slab[slot] = event{} // release the frame buffer to the GC
+	q.free = append(q.free, slot)
+}
+
+// popSlot removes the earliest event from the order and returns its slab
+// slot, which stays taken until release: the kernel handles the event in
+// place instead of copying it out (pushes meanwhile take other slots; if
+// one grows the slab, the event's old copy is still intact).
+func (q *eventQueue) popSlot() uint32 {
+	top := q.keys[0].slot
 	n := len(q.keys) - 1
 	last := q.keys[n]
 	q.keys = q.keys[:n]
@@ -126,5 +141,5 @@ func (q *eventQueue) pop() event {
 		}
 		k[i] = last
 	}
-	return e
+	return top
 }

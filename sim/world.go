@@ -307,11 +307,13 @@ func (w *World) latency(from, to NodeID) Time {
 
 // sendFrame sends the frame a step produced on connection id. The frame is
 // a pool buffer that the kernel now owns: it becomes the first delivery's
-// bytes, or goes back to the pool.
-func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
+// bytes, or goes back to the pool. A shared frame (Effects.SendShared) is
+// no pool's: every delivery of its bytes unchanged takes it as it is, and
+// nothing recycles it.
+func (w *World) sendFrame(from NodeID, id ConnID, frame []byte, shared bool) {
 	c := w.conn(id)
 	if c == nil || !c.up {
-		w.putBuf(frame)
+		w.putBuf(frame, shared)
 		return
 	}
 	to := c.ends[1-c.end(from)]
@@ -336,7 +338,7 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
 		w.lostBytes[t] += uint64(len(frame))
 		w.counters.FramesDropped++
 		w.trace.event(w.now, trDrop, from, to, id, t, len(frame))
-		w.putBuf(frame)
+		w.putBuf(frame, shared)
 		return
 	}
 	if len(w.dels) > 1 {
@@ -344,7 +346,10 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
 	}
 	recv := c.end(to)
 	base := w.latency(from, to)
-	owned := frame // handed to the first delivery of the unchanged bytes
+	var owned []byte // a pool frame, handed to the first delivery of its unchanged bytes
+	if !shared {
+		owned = frame
+	}
 	for i := range w.dels {
 		d := &w.dels[i]
 		at := w.now + base + d.Delay
@@ -361,19 +366,24 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
 			}
 		}
 		// The frame must outlive this step: a delivery of the sent bytes
-		// takes the buffer itself, any other a copy.
+		// takes the buffer itself (the first one; every one, when shared),
+		// any other a copy.
 		var buf []byte
-		if owned != nil && sameBytes(d.Bytes, owned) {
+		bufShared := false
+		switch {
+		case shared && sameBytes(d.Bytes, frame):
+			buf, bufShared = frame, true
+		case owned != nil && sameBytes(d.Bytes, owned):
 			buf, owned = owned, nil
-		} else {
+		default:
 			buf = append(w.getBuf(), d.Bytes...)
 		}
 		if d.Unordered {
-			w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf, altered: d.Altered})
+			w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf, altered: d.Altered, shared: bufShared})
 		} else {
 			w.seq++
 			f := &c.flow[recv]
-			f.push(arrival{at: at, seq: w.seq, buf: buf, altered: d.Altered}, &w.rings)
+			f.push(arrival{at: at, seq: w.seq, buf: buf, altered: d.Altered, shared: bufShared}, &w.rings)
 			if f.n == 1 {
 				w.q.push(event{at: at, seq: w.seq, kind: evFlow, conn: id, tag: uint64(recv)})
 			}
@@ -381,7 +391,7 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte) {
 		w.trace.event(w.now, trSend, from, to, id, t, len(buf))
 	}
 	if owned != nil {
-		w.putBuf(owned)
+		w.putBuf(owned, false)
 	}
 }
 
@@ -390,8 +400,14 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
-func (w *World) getBuf() []byte  { return w.fx.pool.get() }
-func (w *World) putBuf(b []byte) { w.fx.pool.put(b) }
+func (w *World) getBuf() []byte { return w.fx.pool.get() }
+
+// putBuf recycles b unless it is a shared frame, which others may hold.
+func (w *World) putBuf(b []byte, shared bool) {
+	if !shared {
+		w.fx.pool.put(b)
+	}
+}
 
 func (w *World) conn(id ConnID) *conn {
 	if id == 0 || int(id) > len(w.conns) {
@@ -532,7 +548,7 @@ func (w *World) apply(id NodeID, fx *Effects) {
 		case EffectSend:
 			f := e.Frame
 			e.Frame = nil // the kernel owns it now
-			w.sendFrame(id, e.Conn, f)
+			w.sendFrame(id, e.Conn, f, e.shared)
 		case EffectTimer:
 			w.setTimer(id, e.After, e.Tag)
 		case EffectDial:
@@ -562,8 +578,10 @@ func (w *World) Run() Result {
 		w.At(0, w.sample)
 	}
 	for w.q.len() > 0 && !w.stopped {
-		ev := w.q.pop()
+		slot := w.q.popSlot()
+		ev := &w.q.slab[slot]
 		if w.cfg.Deadline > 0 && ev.at > w.cfg.Deadline {
+			w.q.release(slot)
 			w.now = w.cfg.Deadline
 			break
 		}
@@ -572,7 +590,8 @@ func (w *World) Run() Result {
 		if w.cfg.Progress != nil && w.counters.Events%ProgressEvents == 0 {
 			w.cfg.Progress(w.now)
 		}
-		w.dispatch(&ev)
+		w.dispatch(ev)
+		w.q.release(slot)
 	}
 	w.trace.flush()
 	return Result{Seed: w.cfg.Seed, Hash: w.trace.hash, End: w.now, Counters: w.counters, Series: w.series.list}
@@ -645,7 +664,7 @@ func (w *World) dispatch(ev *event) {
 		}
 		in.Kind, in.Timer = InTimer, ev.tag
 	case evDeliver: // an unordered frame (a reorder fault); the rest come through their flows
-		w.deliver(w.conn(ev.conn), ev.node, ev.peer, ev.conn, ev.buf, ev.altered)
+		w.deliver(w.conn(ev.conn), ev.node, ev.peer, ev.conn, ev.buf, ev.altered, ev.shared)
 		return
 	case evConnUp:
 		c := w.conn(ev.conn)
@@ -692,7 +711,7 @@ func (w *World) arrive(id ConnID, recv int) {
 		w.rings.put(f.ring)
 		f.ring, f.head = nil, 0
 	}
-	w.deliver(c, c.ends[recv], c.ends[1-recv], id, a.buf, a.altered)
+	w.deliver(c, c.ends[recv], c.ends[1-recv], id, a.buf, a.altered, a.shared)
 }
 
 // flowKeep is the largest flow ring (in frames) that an emptied flow keeps
@@ -702,18 +721,18 @@ const flowKeep = 256
 // deliver steps node with frame, which came from peer on connection id
 // (c: its record, nil when unknown), or loses it when the connection or
 // the node is down. The frame goes back to the pool after.
-func (w *World) deliver(c *conn, node, peer NodeID, id ConnID, frame []byte, altered bool) {
+func (w *World) deliver(c *conn, node, peer NodeID, id ConnID, frame []byte, altered, shared bool) {
 	if c == nil || !c.up || !w.nodes[node].up {
 		w.counters.FramesDropped++
 		w.trace.event(w.now, trLost, peer, node, id, frameType(frame), len(frame))
-		w.putBuf(frame)
+		w.putBuf(frame, shared)
 		return
 	}
 	w.counters.FramesDelivered++
 	in := &w.in
 	*in = Input{Kind: InFrame, Conn: id, Peer: peer, Frame: frame}
 	w.stepAltered(node, in, altered)
-	w.putBuf(frame)
+	w.putBuf(frame, shared)
 }
 
 func frameType(b []byte) wire.MsgType {

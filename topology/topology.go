@@ -64,6 +64,9 @@ type Params struct {
 	// Witness keeps the frames of the run decoded (Result.Wire), for a
 	// report; it reads only, so it cannot change the run either.
 	Witness bool
+	// NoSeries skips recording the time series (Result.Series stays
+	// empty): a sweep keeps none. Sampling, and so the run, is unchanged.
+	NoSeries bool
 	// Setup runs after the world is built and before it runs: faults
 	// schedule themselves here.
 	Setup func(c *Cluster)
@@ -558,31 +561,39 @@ func (c *Cluster) sample(w *sim.World) bool {
 		for _, cs := range lp.Collections {
 			applied += cs.LSN
 		}
-		w.Record("applied_lsn", id, float64(applied))
-		w.Record("lag", id, float64(head-min(head, applied)))
-		w.Record("queue_depth", id, float64(lp.QueueDepth))
-		w.Record("throttled", id, b2f(lp.Throttled))
-		on, rate := false, 0.0
-		for _, s := range op.Sessions {
-			if s.Peer == id && s.Throttled {
-				on, rate = true, s.Rate
-				break
-			}
+		if !c.P.NoSeries {
+			c.record(w, i, head, applied, op)
 		}
-		w.Record("origin_throttled", id, b2f(on))
-		w.Record("throttle_rate", id, rate)
-		w.Record("unacked", id, float64(lp.Unacked))
-		sent := w.DeltasSent(OriginID, id)
-		w.Record("push_rate", id, float64(sent-c.lastDeltas[i])/sim.Time(100*sim.Millisecond).Seconds())
-		c.lastDeltas[i] = sent
-		w.Record("resyncs_sent", id, float64(c.resyncSent[i]))
-		w.Record("resyncs_answered", id, float64(c.resyncAnswered[i]))
 	}
 	if w.Now() >= c.P.WriteFor && c.Divergence() == "" {
 		c.convergedAt = w.Now()
 		return true
 	}
 	return false
+}
+
+// record appends Lite i's samples to the series.
+func (c *Cluster) record(w *sim.World, i int, head, applied uint64, op *sim.Probe) {
+	id, lp := LiteID(i), &c.lp
+	w.Record("applied_lsn", id, float64(applied))
+	w.Record("lag", id, float64(head-min(head, applied)))
+	w.Record("queue_depth", id, float64(lp.QueueDepth))
+	w.Record("throttled", id, b2f(lp.Throttled))
+	on, rate := false, 0.0
+	for _, s := range op.Sessions {
+		if s.Peer == id && s.Throttled {
+			on, rate = true, s.Rate
+			break
+		}
+	}
+	w.Record("origin_throttled", id, b2f(on))
+	w.Record("throttle_rate", id, rate)
+	w.Record("unacked", id, float64(lp.Unacked))
+	sent := w.DeltasSent(OriginID, id)
+	w.Record("push_rate", id, float64(sent-c.lastDeltas[i])/sim.Time(100*sim.Millisecond).Seconds())
+	c.lastDeltas[i] = sent
+	w.Record("resyncs_sent", id, float64(c.resyncSent[i]))
+	w.Record("resyncs_answered", id, float64(c.resyncAnswered[i]))
 }
 
 // probeQueues checks every Lite's queue once more at the end of the run.

@@ -399,6 +399,17 @@ func (r *bodyReader) strOrBinLen(field string, wantStr bool) (hdr, n int, ok boo
 // (ids, collection names, operations: the same few values frame after
 // frame) are interned so that decoding them allocates nothing.
 func (r *bodyReader) str(field string) string {
+	// The common case first, without the general path's calls: a fixstr
+	// (up to 31 bytes: every id and name) wholly present and seen before.
+	if at := r.pos; r.err == nil && at < len(r.data) && msgpcode.IsFixedString(r.data[at]) {
+		if n := int(r.data[at] & msgpcode.FixedStrMask); n > 0 && n < len(r.data)-at {
+			b := r.data[at+1 : at+1+n]
+			if slot := &r.recent[internSlot(b)]; *slot == string(b) {
+				r.pos += 1 + n
+				return *slot
+			}
+		}
+	}
 	hdr, n, ok := r.strOrBinLen(field, true)
 	if !ok {
 		return ""
@@ -482,7 +493,9 @@ func (r *bodyReader) bin(field string) []byte {
 	if r.alias {
 		return b
 	}
-	return append([]byte{}, b...)
+	out := make([]byte, n) // make and copy: cheaper than append's growth path
+	copy(out, b)
+	return out
 }
 
 // isNil consumes a nil if one is next; it is how Options are read.

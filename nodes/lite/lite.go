@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/syncsim/syncsim/nodes/model"
@@ -190,7 +191,8 @@ type Lite struct {
 	// 1024 acks lost one while a backlog of 2,500 mutations drained after
 	// an Origin restart: swarm seed 11896.)
 	recent   []mutation
-	maxAcked uint64 // highest mutation id acked; an ack above Origin's applied mark was false
+	due      []*mutation // resend's scratch: empty between calls
+	maxAcked uint64      // highest mutation id acked; an ack above Origin's applied mark was false
 	// prevMark is Origin's applied mark as of an earlier clock, received
 	// at prevMarkAt (Origin keeps the mark durably, so it holds across
 	// reconnects).
@@ -483,10 +485,8 @@ const markSpacing = 200 * sim.Millisecond
 // acked retires exactly mutation id. Acks are not taken as cumulative: a
 // corrupted ack id would otherwise retire mutations never applied.
 func (l *Lite) acked(id, lsn uint64, rejected bool, fx *sim.Effects) {
-	for i, u := range l.unacked {
-		if u.id != id {
-			continue
-		}
+	if i := l.unackedFrom(id); i < len(l.unacked) && l.unacked[i].id == id {
+		u := l.unacked[i]
 		if rejected {
 			fx.Emit(&sim.Rejected{Mutation: u.id})
 		} else {
@@ -532,21 +532,31 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, fx *sim.Effects) {
 // acked ones kept in recent and the unacked list, in id order (Origin applies in
 // order and would drop an early arrival), at most MaxInFlight of them.
 func (l *Lite) resend(from uint64, fx *sim.Effects) {
-	var due []*mutation
+	due := l.due[:0]
+	defer func() { clear(due); l.due = due[:0] }() // no pointer outlives the call
 	for k := range l.recent {
 		if u := &l.recent[k]; u.id >= from {
 			due = append(due, u)
 		}
 	}
-	for i := range l.unacked {
-		if u := &l.unacked[i]; u.id >= from {
-			due = append(due, u)
-		}
+	sorted := len(due) == 0
+	for i := l.unackedFrom(from); i < len(l.unacked); i++ {
+		due = append(due, &l.unacked[i])
 	}
-	slices.SortFunc(due, func(a, b *mutation) int { return cmp.Compare(a.id, b.id) })
+	if !sorted {
+		slices.SortFunc(due, func(a, b *mutation) int { return cmp.Compare(a.id, b.id) })
+	}
 	for _, u := range due[:min(len(due), l.cfg.MaxInFlight)] {
 		l.sendPush(u, fx)
 	}
+}
+
+// unackedFrom is the index of the first unacked mutation whose id is at
+// least id. The list is in ascending id order: mutations are appended as
+// they are numbered and only ever removed, so a search replaces the scans
+// that cost thousands of steps per ack while a partition lasts.
+func (l *Lite) unackedFrom(id uint64) int {
+	return sort.Search(len(l.unacked), func(i int) bool { return l.unacked[i].id >= id })
 }
 
 func (l *Lite) snapshot(m *wire.ShapeSnapshot, fx *sim.Effects) {

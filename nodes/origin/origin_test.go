@@ -1039,3 +1039,34 @@ func TestCrashKeepsDurableState(t *testing.T) {
 		t.Fatal("no tick after restart")
 	}
 }
+
+// Frames taken from a slab never overlap: each keeps its bytes however
+// many frames follow it, including one whose encoding outgrew its room
+// and one too large for a block.
+func TestFrameSlabFramesNeverOverlap(t *testing.T) {
+	var f frameSlab
+	var frames, want [][]byte
+	for i := range 3000 {
+		n := 20 + i%50
+		b := f.room(n)
+		switch {
+		case i%97 == 0: // outgrows its room: append moves it
+			b = append(b, make([]byte, n+1)...)
+		case i%501 == 0: // too large for a block
+			b = append(f.room(frameSlabBytes), make([]byte, frameSlabBytes)...)
+		default:
+			b = append(b, make([]byte, n)...)
+		}
+		for j := range b {
+			b[j] = byte(i)
+		}
+		f.used(b)
+		frames = append(frames, b)
+		want = append(want, slices.Clone(b))
+	}
+	for i := range frames {
+		if !slices.Equal(frames[i], want[i]) {
+			t.Fatalf("frame %d was written over by a later one", i)
+		}
+	}
+}
