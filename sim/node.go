@@ -40,7 +40,9 @@ type Write struct {
 }
 
 // Input is one step's stimulus. Only the fields of its Kind are set. Frame
-// bytes belong to the kernel and are valid only during the step.
+// bytes belong to the kernel, are valid only during the step and must not
+// be written: they may be a shared frame (Effects.SendShared) that other
+// deliveries hold too.
 type Input struct {
 	Kind  InputKind
 	Conn  ConnID
@@ -241,10 +243,11 @@ func (fx *Effects) SendRaw(conn ConnID, frame []byte) {
 
 // SendShared sends frame without copying it: the kernel and every
 // delivery of it keep frame itself until they are done with it, so the
-// caller must never modify it again (a fresh buffer per frame). For bytes
-// sent to many peers: Origin's log entry, encoded once and sent to every
-// session, is then one buffer in memory, not a copy per session. An empty
-// frame is not sent.
+// caller must never modify it again (a fresh buffer per frame, the node's
+// own: never an Input's Frame or bytes the kernel handed out, which it
+// recycles). For bytes sent to many peers: Origin's log entry, encoded
+// once and sent to every session, is then one buffer in memory, not a copy
+// per session. An empty frame is not sent.
 func (fx *Effects) SendShared(conn ConnID, frame []byte) {
 	if len(frame) == 0 {
 		return
