@@ -91,13 +91,6 @@ func (q *eventQueue) push(e event) {
 	q.keys[i] = k
 }
 
-func (q *eventQueue) pop() event {
-	top := q.popSlot()
-	e := q.slab[top]
-	q.release(top)
-	return e
-}
-
 // release frees slot, whose event has been handled.
 func (q *eventQueue) release(slot uint32) {
 	q.slab[slot] = event{} // release the frame buffer to the GC

@@ -184,9 +184,7 @@ func (h *heapWatch) read(sim.Time) {
 
 // fanoutLiveBytesPerLiteMax is the budget of the 1,024-Lite run's peak live
 // heap per Lite: most of it is the Lites' full incoming queues (the run
-// overloads them), which the scenario, not the kernel, decides. About
-// 128 KB is measured since Origin's frames are shared by their deliveries
-// (187 KB before, with a copy per session in flight).
+// overloads them), which the scenario, not the kernel, decides.
 const fanoutLiveBytesPerLiteMax = 160 << 10
 
 // BenchmarkFanout is the cost per delivered frame and the memory per Lite
@@ -217,7 +215,7 @@ func BenchmarkFanout(b *testing.B) {
 			b.ReportMetric(float64(h.peakLive)/float64(n), "bytes/Lite")
 			b.ReportMetric(float64(h.peakHeap)/(1<<20), "peak-MB")
 			if perLite := h.peakLive / uint64(n); n >= 1024 && perLite > fanoutLiveBytesPerLiteMax {
-				b.Errorf("%d Lites: peak live heap %d bytes per Lite, budget %d (about 128,000 measured on 2026-12-02 with shared frames; 187,000 with a copy per session)",
+				b.Errorf("%d Lites: peak live heap %d bytes per Lite, budget %d (about 128,000 measured on 2026-12-02)",
 					n, perLite, fanoutLiveBytesPerLiteMax)
 			}
 		})

@@ -546,23 +546,13 @@ func Run(p Params) (Result, error) {
 // sample records the series and stops the run once converged after the
 // writes have stopped.
 func (c *Cluster) sample(w *sim.World) bool {
-	var head uint64
-	op := &c.op
-	w.Probe(OriginID, op)
-	for _, cs := range op.Collections {
-		head += cs.LSN
-	}
+	w.Probe(OriginID, &c.op)
 	for i := range c.lastDeltas {
 		id := LiteID(i)
-		lp := &c.lp
-		w.Probe(id, lp)
-		c.Check.Probed(w.Now(), id, lp)
-		var applied uint64
-		for _, cs := range lp.Collections {
-			applied += cs.LSN
-		}
+		w.Probe(id, &c.lp)
+		c.Check.Probed(w.Now(), id, &c.lp)
 		if !c.P.NoSeries {
-			c.record(w, i, head, applied, op)
+			c.record(w, i)
 		}
 	}
 	if w.Now() >= c.P.WriteFor && c.Divergence() == "" {
@@ -572,9 +562,17 @@ func (c *Cluster) sample(w *sim.World) bool {
 	return false
 }
 
-// record appends Lite i's samples to the series.
-func (c *Cluster) record(w *sim.World, i int, head, applied uint64, op *sim.Probe) {
-	id, lp := LiteID(i), &c.lp
+// record appends Lite i's samples to the series, from the probes of Origin
+// (c.op) and of the Lite (c.lp) this sample took.
+func (c *Cluster) record(w *sim.World, i int) {
+	id, op, lp := LiteID(i), &c.op, &c.lp
+	var head, applied uint64
+	for _, cs := range op.Collections {
+		head += cs.LSN
+	}
+	for _, cs := range lp.Collections {
+		applied += cs.LSN
+	}
 	w.Record("applied_lsn", id, float64(applied))
 	w.Record("lag", id, float64(head-min(head, applied)))
 	w.Record("queue_depth", id, float64(lp.QueueDepth))

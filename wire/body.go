@@ -399,20 +399,17 @@ func (r *bodyReader) strOrBinLen(field string, wantStr bool) (hdr, n int, ok boo
 // (ids, collection names, operations: the same few values frame after
 // frame) are interned so that decoding them allocates nothing.
 func (r *bodyReader) str(field string) string {
-	// The common case first, without the general path's calls: a fixstr
-	// (up to 31 bytes: every id and name) wholly present and seen before.
-	if at := r.pos; r.err == nil && at < len(r.data) && msgpcode.IsFixedString(r.data[at]) {
-		if n := int(r.data[at] & msgpcode.FixedStrMask); n > 0 && n < len(r.data)-at {
-			b := r.data[at+1 : at+1+n]
-			if slot := &r.recent[internSlot(b)]; *slot == string(b) {
-				r.pos += 1 + n
-				return *slot
-			}
+	// A fixstr wholly present (every id and name) is read here; anything
+	// else, and every error, takes strOrBinLen's general path.
+	hdr, n := 1, 0
+	if at := r.pos; r.err == nil && at < len(r.data) && msgpcode.IsFixedString(r.data[at]) &&
+		int(r.data[at]&msgpcode.FixedStrMask) < len(r.data)-at {
+		n = int(r.data[at] & msgpcode.FixedStrMask)
+	} else {
+		var ok bool
+		if hdr, n, ok = r.strOrBinLen(field, true); !ok {
+			return ""
 		}
-	}
-	hdr, n, ok := r.strOrBinLen(field, true)
-	if !ok {
-		return ""
 	}
 	at := r.pos
 	b := r.data[at+hdr : at+hdr+n]

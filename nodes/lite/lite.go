@@ -191,8 +191,7 @@ type Lite struct {
 	// 1024 acks lost one while a backlog of 2,500 mutations drained after
 	// an Origin restart: swarm seed 11896.)
 	recent   []mutation
-	due      []*mutation // resend's scratch: empty between calls
-	maxAcked uint64      // highest mutation id acked; an ack above Origin's applied mark was false
+	maxAcked uint64 // highest mutation id acked; an ack above Origin's applied mark was false
 	// prevMark is Origin's applied mark as of an earlier clock, received
 	// at prevMarkAt (Origin keeps the mark durably, so it holds across
 	// reconnects).
@@ -532,20 +531,23 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, fx *sim.Effects) {
 // acked ones kept in recent and the unacked list, in id order (Origin applies in
 // order and would drop an early arrival), at most MaxInFlight of them.
 func (l *Lite) resend(from uint64, fx *sim.Effects) {
-	due := l.due[:0]
-	defer func() { clear(due); l.due = due[:0] }() // no pointer outlives the call
+	tail := l.unacked[l.unackedFrom(from):] // in id order already
+	var due []*mutation
 	for k := range l.recent {
 		if u := &l.recent[k]; u.id >= from {
 			due = append(due, u)
 		}
 	}
-	sorted := len(due) == 0
-	for i := l.unackedFrom(from); i < len(l.unacked); i++ {
-		due = append(due, &l.unacked[i])
+	if len(due) == 0 {
+		for i := range tail[:min(len(tail), l.cfg.MaxInFlight)] {
+			l.sendPush(&tail[i], fx)
+		}
+		return
 	}
-	if !sorted {
-		slices.SortFunc(due, func(a, b *mutation) int { return cmp.Compare(a.id, b.id) })
+	for i := range tail {
+		due = append(due, &tail[i])
 	}
+	slices.SortFunc(due, func(a, b *mutation) int { return cmp.Compare(a.id, b.id) })
 	for _, u := range due[:min(len(due), l.cfg.MaxInFlight)] {
 		l.sendPush(u, fx)
 	}

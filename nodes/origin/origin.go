@@ -233,7 +233,6 @@ type Origin struct {
 // in it are gone.
 type frameSlab struct {
 	block []byte // len: bytes taken
-	last  []byte // the room handed out last (nil: an allocation of its own)
 }
 
 // frameSlabBytes is the size of a block; a frame larger than a quarter of
@@ -241,27 +240,25 @@ type frameSlab struct {
 const frameSlabBytes = 16 << 10
 
 // room returns an empty slice with capacity n that no earlier frame
-// overlaps.
+// overlaps: the block's free space from its first free byte.
 func (f *frameSlab) room(n int) []byte {
 	if n > frameSlabBytes/4 {
-		f.last = nil
 		return make([]byte, 0, n)
 	}
 	if cap(f.block)-len(f.block) < n {
 		f.block = make([]byte, 0, frameSlabBytes)
 	}
 	at := len(f.block)
-	f.last = f.block[at : at : at+n]
-	return f.last
+	return f.block[at : at : at+n]
 }
 
-// used takes the bytes of frame b, encoded into the last room, out of the
-// block (an encoding that outgrew the room moved elsewhere: nothing taken).
+// used takes frame b out of the block when it was encoded into the room
+// (it starts at the block's first free byte); an encoding that outgrew its
+// room, or a frame of its own, moved elsewhere and takes nothing.
 func (f *frameSlab) used(b []byte) {
-	if len(b) > 0 && cap(f.last) > 0 && &b[:1][0] == &f.last[:1][0] {
-		f.block = f.block[:len(f.block)+len(b)]
+	if at := len(f.block); len(b) > 0 && at < cap(f.block) && &b[0] == &f.block[:at+1][at] {
+		f.block = f.block[:at+len(b)]
 	}
-	f.last = nil
 }
 
 // New returns an Origin serving cfg.Collections.
