@@ -72,7 +72,8 @@ type arrival struct {
 	seq     uint64
 	buf     []byte
 	altered bool
-	shared  bool // buf is a shared frame (Effects.SendShared): not recycled
+	shared  bool   // buf is a shared frame (Effects.SendShared): not recycled
+	crc     uint32 // shared: buf's CRC32C for the trace, taken once at send
 }
 
 // flow is a FIFO ring of arrivals. The frames of one direction arrive in

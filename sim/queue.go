@@ -7,7 +7,7 @@ type evKind uint8
 
 const (
 	evInput    evKind = iota + 1 // step a node with a stored input kind (start, restart)
-	evDeliver                    // frame bytes arrive at node on conn
+	evDeliver                    // frame bytes arrive at node on conn; tag = a shared frame's CRC32C
 	evTimer                      // node timer; tag = node's tag, gen = incarnation
 	evConnUp                     // connection opens at node
 	evConnDown                   // connection closes at node

@@ -12,6 +12,7 @@ import (
 type hub struct {
 	frames [][]byte
 	conns  []ConnID
+	copies bool // send each as a copy (SendRaw) instead
 }
 
 func (h *hub) Crash()       {}
@@ -25,7 +26,11 @@ func (h *hub) Step(_ Time, in *Input, fx *Effects) {
 	}
 	for _, f := range h.frames {
 		for _, c := range h.conns {
-			fx.SendShared(c, f)
+			if h.copies {
+				fx.SendRaw(c, f)
+			} else {
+				fx.SendShared(c, f)
+			}
 		}
 	}
 }
@@ -111,6 +116,91 @@ func TestSharedFramesAreNeverRecycled(t *testing.T) {
 		for i, f := range h.frames {
 			if &b[:1][0] == &f[0] {
 				t.Fatalf("shared frame %d is in the frame pool", i)
+			}
+		}
+	}
+}
+
+// sharedRun runs the hub with 40 frames, sent shared or as copies, under
+// faults that duplicate, corrupt, reorder and drop them.
+func sharedRun(t *testing.T, copies bool) (Result, *hub) {
+	t.Helper()
+	h := &hub{copies: copies}
+	for i := 1; i <= 40; i++ {
+		// All of one length, so a CRC remembered for the wrong buffer
+		// would show.
+		f, err := wire.Default.Encode(&wire.ShapeDelta{ShapeID: "s", Collection: "c", DocumentID: "d", LSN: uint64(i), Delta: bytes.Repeat([]byte{byte(i)}, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.frames = append(h.frames, f)
+	}
+	w := New(Config{Seed: 1, Interceptor: &mangle{},
+		Nodes: []NodeSpec{{"hub", h}, {"c1", &client{}}, {"c2", &client{}}, {"c3", &client{}}},
+		Link:  func(NodeID, NodeID) Link { return Link{Base: Millisecond, Jitter: 5 * Millisecond} }})
+	return w.Run(), h
+}
+
+// Sending a frame shared is an optimisation, not a change: the run's trace
+// (every delivery's CRC32C included, which the kernel takes once per shared
+// frame) is the one the same frames sent as copies give.
+func TestSharedFramesTraceAsCopies(t *testing.T) {
+	shared, _ := sharedRun(t, false)
+	copied, _ := sharedRun(t, true)
+	if shared.Counters.FramesDelivered == 0 || shared.Counters.FramesDelivered != copied.Counters.FramesDelivered {
+		t.Fatalf("delivered %d shared, %d copied", shared.Counters.FramesDelivered, copied.Counters.FramesDelivered)
+	}
+	if shared.Hash != copied.Hash {
+		t.Fatalf("trace hash %016x sent shared, %016x sent as copies", shared.Hash, copied.Hash)
+	}
+}
+
+// decoder decodes every frame it gets and keeps the ShapeDelta's Delta.
+type decoder struct {
+	client
+	deltas, frames [][]byte
+}
+
+func (d *decoder) Step(now Time, in *Input, fx *Effects) {
+	if in.Kind == InFrame {
+		if m, err := fx.Decode(in.Frame); err == nil {
+			if sd, ok := m.(*wire.ShapeDelta); ok {
+				d.deltas, d.frames = append(d.deltas, sd.Delta), append(d.frames, in.Frame)
+			}
+		}
+	}
+	d.client.Step(now, in, fx)
+}
+
+// A node's Decode of a shared frame gives views of its bytes (nothing
+// writes or recycles them); of any other frame, copies, since the kernel
+// recycles its buffer after the step.
+func TestDecodeViewsOnlySharedFrames(t *testing.T) {
+	for _, copies := range []bool{false, true} {
+		f, err := wire.Default.Encode(&wire.ShapeDelta{ShapeID: "s", Collection: "c", DocumentID: "d", LSN: 1, Delta: []byte("abcdefgh")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &hub{frames: [][]byte{f}, copies: copies}
+		ds := []*decoder{{}, {}, {}}
+		w := New(Config{Seed: 1,
+			Nodes: []NodeSpec{{"hub", h}, {"c1", ds[0]}, {"c2", ds[1]}, {"c3", ds[2]}},
+			Link:  func(NodeID, NodeID) Link { return Link{Base: Millisecond} }})
+		w.Run()
+		for i, d := range ds {
+			if len(d.deltas) != 1 || string(d.deltas[0]) != "abcdefgh" {
+				t.Fatalf("copies=%v: client %d decoded %q", copies, i, d.deltas)
+			}
+			delta, frame := d.deltas[0], d.frames[0]
+			within := false
+			for j := range frame {
+				within = within || &frame[j] == &delta[0]
+			}
+			if within == copies {
+				t.Fatalf("copies=%v: client %d's Delta is a view of the frame: %v", copies, i, within)
+			}
+			if cap(delta) != len(delta) {
+				t.Fatalf("copies=%v: Delta has room beyond it (cap %d, len %d): an append would write into the frame", copies, cap(delta), len(delta))
 			}
 		}
 	}

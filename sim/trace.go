@@ -237,7 +237,9 @@ func (t *tracer) event(now Time, k trKind, node, peer NodeID, conn ConnID, typ w
 	t.commit(r)
 }
 
-func (t *tracer) input(now Time, node NodeID, in *Input) {
+// input records a step's input; crc is a frame's CRC32C when haveCRC (a
+// shared frame's, taken once at send), computed here otherwise.
+func (t *tracer) input(now Time, node NodeID, in *Input, crc uint32, haveCRC bool) {
 	if !tracing {
 		return
 	}
@@ -245,7 +247,10 @@ func (t *tracer) input(now Time, node NodeID, in *Input) {
 	*r = rec{t: now, kind: trInput, node: int32(node), in: in.Kind, conn: uint32(in.Conn), peer: int32(in.Peer)}
 	switch in.Kind {
 	case InFrame:
-		r.typ, r.len, r.crc = frameType(in.Frame), int32(len(in.Frame)), wire.Checksum(in.Frame)
+		if !haveCRC {
+			crc = wire.Checksum(in.Frame)
+		}
+		r.typ, r.len, r.crc = frameType(in.Frame), int32(len(in.Frame)), crc
 	case InTimer:
 		r.a = in.Timer
 	case InWrite:

@@ -107,8 +107,16 @@ type World struct {
 	stopped   bool
 	failure   *NodeFailure
 	pkt       Packet
-	series    seriesSet
-	rings     spareRings // flow rings given back, for the next burst
+	// The CRC32C of the shared frame sent last (Origin sends one entry to
+	// every session in a row), so the trace takes it once, not per receiver.
+	crcFrame []byte
+	crcOf    uint32
+	// The CRC32C of the shared frame being delivered (inCRCSet), for the
+	// step's trace record.
+	inCRC    uint32
+	inCRCSet bool
+	series   seriesSet
+	rings    spareRings // flow rings given back, for the next burst
 }
 
 type nodeState struct {
@@ -370,20 +378,21 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte, shared bool) {
 		// any other a copy.
 		var buf []byte
 		bufShared := false
+		var crc uint32 // a shared frame's, for the trace
 		switch {
 		case shared && sameBytes(d.Bytes, frame):
-			buf, bufShared = frame, true
+			buf, bufShared, crc = frame, true, w.sharedCRC(frame)
 		case owned != nil && sameBytes(d.Bytes, owned):
 			buf, owned = owned, nil
 		default:
 			buf = append(w.getBuf(), d.Bytes...)
 		}
 		if d.Unordered {
-			w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, buf: buf, altered: d.Altered, shared: bufShared})
+			w.push(event{at: at, kind: evDeliver, node: to, peer: from, conn: id, tag: uint64(crc), buf: buf, altered: d.Altered, shared: bufShared})
 		} else {
 			w.seq++
 			f := &c.flow[recv]
-			f.push(arrival{at: at, seq: w.seq, buf: buf, altered: d.Altered, shared: bufShared}, &w.rings)
+			f.push(arrival{at: at, seq: w.seq, buf: buf, altered: d.Altered, shared: bufShared, crc: crc}, &w.rings)
 			if f.n == 1 {
 				w.q.push(event{at: at, seq: w.seq, kind: evFlow, conn: id, tag: uint64(recv)})
 			}
@@ -393,6 +402,17 @@ func (w *World) sendFrame(from NodeID, id ConnID, frame []byte, shared bool) {
 	if owned != nil {
 		w.putBuf(owned, false)
 	}
+}
+
+// sharedCRC returns the CRC32C of shared frame b, which never changes.
+func (w *World) sharedCRC(b []byte) uint32 {
+	if !tracing {
+		return 0
+	}
+	if !sameBytes(b, w.crcFrame) {
+		w.crcFrame, w.crcOf = b, wire.Checksum(b)
+	}
+	return w.crcOf
 }
 
 // sameBytes reports whether a and b are the same slice of memory.
@@ -522,7 +542,8 @@ func (w *World) Peek(node NodeID, frame []byte) (wire.Message, error) {
 
 func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
 	ns := &w.nodes[id]
-	w.trace.input(w.now, id, in)
+	w.trace.input(w.now, id, in, w.inCRC, w.inCRCSet)
+	w.inCRCSet = false
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.Step(w.now, id, in, altered)
 	}
@@ -664,7 +685,7 @@ func (w *World) dispatch(ev *event) {
 		}
 		in.Kind, in.Timer = InTimer, ev.tag
 	case evDeliver: // an unordered frame (a reorder fault); the rest come through their flows
-		w.deliver(w.conn(ev.conn), ev.node, ev.peer, ev.conn, ev.buf, ev.altered, ev.shared)
+		w.deliver(w.conn(ev.conn), ev.node, ev.peer, ev.conn, ev.buf, ev.altered, ev.shared, uint32(ev.tag))
 		return
 	case evConnUp:
 		c := w.conn(ev.conn)
@@ -711,7 +732,7 @@ func (w *World) arrive(id ConnID, recv int) {
 		w.rings.put(f.ring)
 		f.ring, f.head = nil, 0
 	}
-	w.deliver(c, c.ends[recv], c.ends[1-recv], id, a.buf, a.altered, a.shared)
+	w.deliver(c, c.ends[recv], c.ends[1-recv], id, a.buf, a.altered, a.shared, a.crc)
 }
 
 // flowKeep is the largest flow ring (in frames) that an emptied flow keeps
@@ -720,8 +741,9 @@ const flowKeep = 256
 
 // deliver steps node with frame, which came from peer on connection id
 // (c: its record, nil when unknown), or loses it when the connection or
-// the node is down. The frame goes back to the pool after.
-func (w *World) deliver(c *conn, node, peer NodeID, id ConnID, frame []byte, altered, shared bool) {
+// the node is down. The frame goes back to the pool after. sharedCRC is
+// the frame's CRC32C when shared.
+func (w *World) deliver(c *conn, node, peer NodeID, id ConnID, frame []byte, altered, shared bool, sharedCRC uint32) {
 	if c == nil || !c.up || !w.nodes[node].up {
 		w.counters.FramesDropped++
 		w.trace.event(w.now, trLost, peer, node, id, frameType(frame), len(frame))
@@ -731,6 +753,10 @@ func (w *World) deliver(c *conn, node, peer NodeID, id ConnID, frame []byte, alt
 	w.counters.FramesDelivered++
 	in := &w.in
 	*in = Input{Kind: InFrame, Conn: id, Peer: peer, Frame: frame}
+	if shared {
+		w.fx.sharedIn = frame
+		w.inCRC, w.inCRCSet = sharedCRC, true
+	}
 	w.stepAltered(node, in, altered)
 	w.putBuf(frame, shared)
 }

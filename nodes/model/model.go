@@ -30,7 +30,7 @@ const AppliedKey = "#applied"
 // nothing iterates it except Snapshot, which sorts.
 type Collection struct {
 	Name   string
-	docs   map[string]doc
+	docs   map[string]*doc // a pointer: a replacement is one lookup
 	digest uint64
 }
 
@@ -43,7 +43,7 @@ type doc struct {
 
 // NewCollection returns an empty collection.
 func NewCollection(name string) *Collection {
-	return &Collection{Name: name, docs: map[string]doc{}}
+	return &Collection{Name: name, docs: map[string]*doc{}}
 }
 
 // docHash mixes a document's id and value into 64 bits (FNV-1a then a
@@ -64,28 +64,35 @@ func docHash(id string, v []byte) uint64 {
 }
 
 // Put sets a document (value nil or empty deletes it). The collection keeps
-// value itself, not a copy: the caller must not modify it afterwards (the
-// nodes pass freshly decoded slices, which nothing else holds).
+// value itself, not a copy: nobody may modify it afterwards (the nodes pass
+// decoded slices, which nothing writes: copies of a frame's bytes, or views
+// of a shared frame, which nothing writes or recycles either).
 func (c *Collection) Put(id string, value []byte) {
-	old, had := c.docs[id]
-	if had {
-		c.digest -= old.hash
+	d := c.docs[id]
+	if d != nil {
+		c.digest -= d.hash
 	}
 	if len(value) == 0 {
-		if had {
+		if d != nil {
 			delete(c.docs, id)
 		}
 		return
 	}
 	h := docHash(id, value)
-	c.docs[id] = doc{value, h}
+	if d == nil {
+		c.docs[id] = &doc{value, h}
+	} else {
+		d.value, d.hash = value, h
+	}
 	c.digest += h
 }
 
 // Get returns a document's value.
 func (c *Collection) Get(id string) ([]byte, bool) {
-	d, ok := c.docs[id]
-	return d.value, ok
+	if d := c.docs[id]; d != nil {
+		return d.value, true
+	}
+	return nil, false
 }
 
 // Len is the number of documents.
