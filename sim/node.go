@@ -93,6 +93,12 @@ type Probe struct {
 	Throttled  bool
 	// Sessions: Origin's sessions, in accept order.
 	Sessions []SessionState
+	// PacedOnly is set by the caller, not the node: it needs only the
+	// sessions Origin paces (Throttled), and Origin may list only those,
+	// in an order of its own (or list all: callers filter). It lets a
+	// monitor ask about the few throttled sessions of a thousand without
+	// Origin visiting all of them each time.
+	PacedOnly bool
 }
 
 // CollectionState is one collection in a Probe.
@@ -113,9 +119,10 @@ type SessionState struct {
 	Backlog   uint64
 }
 
-// Reset empties p for reuse, keeping the capacity of its slices.
+// Reset empties p for reuse, keeping the capacity of its slices and what
+// the caller asked for (PacedOnly).
 func (p *Probe) Reset() {
-	*p = Probe{Collections: p.Collections[:0], Sessions: p.Sessions[:0]}
+	*p = Probe{Collections: p.Collections[:0], Sessions: p.Sessions[:0], PacedOnly: p.PacedOnly}
 }
 
 // Collection returns the state of collection name, if p has it.

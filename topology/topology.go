@@ -178,6 +178,7 @@ type Cluster struct {
 	maxStarve sim.Time
 	// probe answers, reused
 	op, lp    sim.Probe
+	paced     sim.Probe // AfterStep's: PacedOnly
 	nodes     []sim.Node
 	liteQueue *sim.QueueTerms
 	witness   *Witness // nil unless Params.Witness
@@ -716,18 +717,19 @@ func (c *Cluster) throttle(conn sim.ConnID) *starve {
 // session, the throttled sessions that still have a backlog wait from now
 // on. Origin's probe tells the backlog; it is asked only then, and only
 // while a throttled session is not already known to wait (the probe lists
-// every session: at 1,024 Lites, asking it after every commit was a tenth
-// of the run).
+// every session it paces: at 1,024 Lites, asking it about every session
+// after every commit was a tenth of the run).
 func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 	c := k.c
 	if node != OriginID || !c.committed {
 		return
 	}
 	c.committed = false
-	if c.idle == 0 || !c.World.Probe(OriginID, &c.op) {
+	c.paced.PacedOnly = true
+	if c.idle == 0 || !c.World.Probe(OriginID, &c.paced) {
 		return
 	}
-	for _, s := range c.op.Sessions {
+	for _, s := range c.paced.Sessions {
 		if st := c.throttle(s.Conn); st != nil && !st.waiting && s.Backlog > 0 {
 			st.waiting, st.since = true, now
 			c.idle--

@@ -67,6 +67,7 @@ func runRun(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	determinism := fs.Bool("check-determinism", false, "run twice and fail if the two runs differ (names the first differing event)")
 	reportDir := fs.String("report", "", "write the run's plots (PNG, SVG) and a self-contained index.html into `DIR`")
 	impl := implFlags(fs)
+	prof := profileFlags(fs)
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, `Usage: simrun run [-scenario NAME|FILE] [-seed S] [flags]
 
@@ -122,9 +123,16 @@ Examples:
 		defer f.Close()
 		trace = f
 	}
+	if err := prof.start(); err != nil {
+		return fail(stderr, name, err)
+	}
+	defer prof.stop()
 	show := runProgress(stderr, t, *seed)
 	r, err := t.RunWitnessed(*seed, trace, show.at)
 	show.done()
+	if perr := prof.stop(); perr != nil && err == nil {
+		err = perr
+	}
 	if err != nil {
 		return failf(stderr, name, "%v", err)
 	}

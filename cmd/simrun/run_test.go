@@ -263,6 +263,8 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{[]string{"sweep", "-seeds", "0"}, "-seeds 0"},
 		{[]string{"sweep", "-shard", "3/3"}, `-shard "3/3"`},
 		{[]string{"sweep", "-progress", "loud"}, `-progress "loud"`},
+		{[]string{"sweep", "-seeds", "1", "-cpuprofile", "/nonexistent/cpu.out"}, "-cpuprofile: open /nonexistent/cpu.out"},
+		{[]string{"run", "-memprofile", "/nonexistent/mem.out"}, "-memprofile: open /nonexistent/mem.out"},
 		{[]string{"replay"}, "want -result FILE"},
 		{[]string{"replay", "-result", bad("notresult.json", "[]")}, "want a run result as an object, got JSON array"},
 		{[]string{"replay", "-result", bad("nohash.json", `{"scenario": "lossy"}`)}, "is not a result written by simrun run -json: it has no trace_hash"},
@@ -342,5 +344,44 @@ func TestSuitePasses(t *testing.T) {
 	res := simrun(t, nil, "suite", "-seeds", "2")
 	if res.code != 0 || !strings.Contains(res.stdout, "all runs passed every property") {
 		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// -cpuprofile and -memprofile write profiles pprof reads (gzipped
+// protocol buffers) and leave the run itself as it was: same hash.
+func TestProfilesAreWrittenAndChangeNothing(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.out"), filepath.Join(dir, "mem.out")
+	plain := simrun(t, nil, "run", "-scenario", "lossy", "-seed", "4")
+	profiled := simrun(t, nil, "run", "-scenario", "lossy", "-seed", "4", "-cpuprofile", cpu, "-memprofile", mem)
+	if plain.code != 0 || profiled.code != 0 {
+		t.Fatalf("exit %d and %d: %s %s", plain.code, profiled.code, plain.stderr, profiled.stderr)
+	}
+	hash := func(out string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "trace hash") {
+				return l
+			}
+		}
+		t.Fatalf("no trace hash in %q", out)
+		return ""
+	}
+	if hash(plain.stdout) != hash(profiled.stdout) {
+		t.Errorf("profiling changed the run: %q, %q", hash(plain.stdout), hash(profiled.stdout))
+	}
+	sw := simrun(t, nil, "sweep", "-scenario", "lossy", "-seeds", "4", "-progress", "none", "-cpuprofile", cpu, "-memprofile", mem)
+	if sw.code != 0 {
+		t.Fatalf("sweep: exit %d: %s", sw.code, sw.stderr)
+	}
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) < 64 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %d bytes, err %v: not a gzipped profile", filepath.Base(f), len(b), err)
+		}
+	}
+	// pprof itself reads them, as the help says.
+	out, err := exec.Command("go", "tool", "pprof", "-top", binPath, mem).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "flat") {
+		t.Errorf("go tool pprof -top: %v\n%s", err, out)
 	}
 }

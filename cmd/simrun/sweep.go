@@ -36,6 +36,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	shards := fs.Uint64("shards", 0, "with JOB_COMPLETION_INDEX set (a Kubernetes Indexed Job), the number of shards N")
 	determinism := fs.Bool("check-determinism", false, "run each seed twice and fail on any difference")
 	progress := fs.String("progress", "auto", "progress display: auto (a bar on a terminal, lines otherwise), bar, lines, none")
+	prof := profileFlags(fs)
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, `Usage: simrun sweep [-scenario NAME|FILE] [-seeds N] [-from S] [flags]
 
@@ -59,6 +60,7 @@ Examples:
   simrun sweep -scenario lossy -seeds 500 -from 1000 -json lossy.json -junit lossy.xml
   simrun sweep -scenario swarm -seeds 4000 -shard 2/8 -json shard2.json
   simrun sweep -scenario lossy -seeds 200 -report sweep-report/
+  simrun sweep -scenario swarm -seeds 200 -cpuprofile cpu.out && go tool pprof -top simrun cpu.out
 `)
 	}
 	if code, done := parseFlagsNoArgs(name, fs, args, usage, stdout, stderr); done {
@@ -133,6 +135,10 @@ Examples:
 		}
 	}
 
+	if err := prof.start(); err != nil {
+		return fail(stderr, name, err)
+	}
+	defer prof.stop() // a return before the runs end still closes the files
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prog := newProgress(*progress, stderr, plan.Len())
@@ -156,6 +162,9 @@ Examples:
 		}
 	}})
 	prog.finish()
+	if err := prof.stop(); err != nil {
+		return fail(stderr, name, err)
+	}
 	interrupted := ctx.Err() != nil && ran < plan.Len()
 	notRun := plan.Len() - ran
 	if jw != nil {

@@ -607,6 +607,10 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, fx *sim.Effects) {
 func (l *Lite) shapeByID(id string) *shape {
 	for _, s := range l.shapes {
 		if s.id == id {
+			// Keep the decoder's copy of the id (interned, the same for
+			// every frame): the next comparison is then of two equal
+			// pointers, and never reads this Lite's own, cold bytes.
+			s.id = id
 			return s
 		}
 	}

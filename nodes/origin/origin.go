@@ -184,17 +184,18 @@ func (p *peer) reject(mid uint64, why string) {
 
 // session is one connection's volatile state.
 type session struct {
-	conn       sim.ConnID
-	node       sim.NodeID
-	ready      bool // handshake done
+	// What a commit's fan-out reads comes first, in the record's first
+	// lines: a commit visits every session.
+	conn      sim.ConnID
+	node      sim.NodeID
+	ready     bool // handshake done
+	throttled bool
+	// per is the session's state of each collection, by collection index,
+	// one record each (five slices were five cache lines per session).
+	per        []sessColl
+	perInline  [2]sessColl // per's room for the first collections
 	peerID     uint64
 	known      map[string]uint64 // LSN per collection from the handshake
-	subscribed []bool            // by collection index
-	cursor     []uint64          // next LSN to send, by collection index
-	sentMax    []uint64          // highest LSN sent on this session, by collection index
-	repair     [][]span          // ranges to re-send ahead of the cursor, by collection index
-	snapshot   []bool            // a snapshot is owed, by collection index
-	throttled  bool
 	rate       float64
 	tokens     float64
 	leaseUntil sim.Time
@@ -203,6 +204,15 @@ type session struct {
 	nextSync   sim.Time
 	lastGapAsk uint64 // expected mutation id of the last SequenceGap sent
 	lastGapAt  sim.Time
+}
+
+// sessColl is a session's state of one collection.
+type sessColl struct {
+	subscribed bool
+	snapshot   bool   // a snapshot is owed
+	cursor     uint64 // next LSN to send
+	sentMax    uint64 // highest LSN sent on this session
+	repair     []span // ranges to re-send ahead of the cursor
 }
 
 // span is an inclusive range of LSNs.
@@ -216,13 +226,16 @@ type Origin struct {
 	colls []*coll
 	peers map[uint64]*peer
 	// volatile
-	sessions []*session      // in accept order: fan-out iterates this, never a map
-	delta    wire.ShapeDelta // scratch messages: Send encodes at once, so one each suffices
-	ack      wire.DeltaAck
-	skewMs   int64 // ack's ClockSkewWarningMs, when set
-	ticking  bool
-	gen      uint64
-	now      sim.Time
+	sessions []*session // in accept order: fan-out iterates this, never a map
+	// paced is the throttled sessions, in the order they were throttled:
+	// a PacedOnly probe lists these without visiting every session.
+	paced   []*session
+	delta   wire.ShapeDelta // scratch messages: Send encodes at once, so one each suffices
+	ack     wire.DeltaAck
+	skewMs  int64 // ack's ClockSkewWarningMs, when set
+	ticking bool
+	gen     uint64
+	now     sim.Time
 }
 
 // frameSlab hands out room for log entries' frames from large blocks: an
@@ -274,7 +287,7 @@ func New(cfg Config) *Origin {
 
 // Crash drops sessions (volatile); collections, logs and dedup marks stay.
 func (o *Origin) Crash() {
-	o.sessions = nil
+	o.sessions, o.paced = nil, nil
 	o.ticking = false
 	o.gen++
 }
@@ -309,7 +322,11 @@ func (o *Origin) Probe(p *sim.Probe) {
 	for _, c := range o.colls {
 		p.Collections = append(p.Collections, sim.CollectionState{Name: c.state.Name, LSN: c.head, Digest: c.state.Digest()})
 	}
-	for _, s := range o.sessions {
+	sessions := o.sessions
+	if p.PacedOnly {
+		sessions = o.paced
+	}
+	for _, s := range sessions {
 		st := sim.SessionState{Conn: s.conn, Peer: s.node, Throttled: s.throttled, Backlog: o.backlog(s)}
 		if s.throttled {
 			st.Rate = s.rate
@@ -318,12 +335,31 @@ func (o *Origin) Probe(p *sim.Probe) {
 	}
 }
 
+// setThrottled sets whether Origin paces s, keeping o.paced the list of
+// the paced sessions.
+func (o *Origin) setThrottled(s *session, on bool) {
+	if s.throttled == on {
+		return
+	}
+	s.throttled = on
+	if on {
+		o.paced = append(o.paced, s)
+		return
+	}
+	for i, x := range o.paced {
+		if x == s {
+			o.paced = append(o.paced[:i], o.paced[i+1:]...)
+			return
+		}
+	}
+}
+
 // backlog is the number of log entries Origin still owes session s.
 func (o *Origin) backlog(s *session) uint64 {
 	var n uint64
 	for i, c := range o.colls {
-		if s.subscribed[i] && s.cursor[i] > 0 && s.cursor[i] <= c.head {
-			n += c.head - s.cursor[i] + 1
+		if s.per[i].subscribed && s.per[i].cursor > 0 && s.per[i].cursor <= c.head {
+			n += c.head - s.per[i].cursor + 1
 		}
 	}
 	return n
@@ -346,9 +382,13 @@ func (o *Origin) Step(now sim.Time, in *sim.Input, fx *sim.Effects) {
 	case sim.InStart, sim.InRestart:
 		o.startTick(fx)
 	case sim.InConnUp:
-		o.sessions = append(o.sessions, &session{conn: in.Conn, node: in.Peer, lastHeard: now,
-			subscribed: make([]bool, len(o.colls)), cursor: make([]uint64, len(o.colls)), snapshot: make([]bool, len(o.colls)),
-			sentMax: make([]uint64, len(o.colls)), repair: make([][]span, len(o.colls))})
+		s := &session{conn: in.Conn, node: in.Peer, lastHeard: now}
+		if len(o.colls) <= len(s.perInline) {
+			s.per = s.perInline[:len(o.colls)]
+		} else {
+			s.per = make([]sessColl, len(o.colls))
+		}
+		o.sessions = append(o.sessions, s)
 	case sim.InConnDown:
 		o.dropSession(in.Conn)
 	case sim.InFrame:
@@ -387,6 +427,7 @@ func (o *Origin) dropSession(c sim.ConnID) {
 	for i, s := range o.sessions {
 		if s.conn == c {
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
+			o.setThrottled(s, false)
 			return
 		}
 	}
@@ -446,19 +487,19 @@ func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, fx *sim.Effects) 
 		return
 	}
 	c := o.colls[i]
-	if s.subscribed[i] {
+	if s.per[i].subscribed {
 		return // a repeated subscribe: the stream is already running
 	}
-	s.subscribed[i] = true
+	s.per[i].subscribed = true
 	known := s.known[c.state.Name]
 	from := o.skipBehindLog(c, known+1)
 	switch {
 	case known > 0 && o.cfg.Bugs.NoReplay:
-		s.cursor[i] = c.head + 1
+		s.per[i].cursor = c.head + 1
 	case known > 0 && known <= c.head && from >= c.first():
-		s.cursor[i] = from
+		s.per[i].cursor = from
 	default:
-		s.snapshot[i] = true
+		s.per[i].snapshot = true
 		if known > 0 && known+1 < c.first() {
 			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: known + 1, Oldest: c.first()})
 		}
@@ -624,7 +665,7 @@ func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, fx 
 	*e = entry{lsn: c.head, doc: doc, value: value, digest: c.state.Digest()}
 	fx.Emit(&sim.Committed{Collection: c.state.Name, LSN: c.head, Peer: peerID, Mutation: mid})
 	for _, s := range o.sessions {
-		if s.subscribed[i] {
+		if s.per[i].subscribed {
 			o.pump(s, fx)
 		}
 	}
@@ -635,27 +676,27 @@ func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, fx 
 // snapshot when from is 0 or the log no longer reaches back.
 func (o *Origin) resync(s *session, m *wire.ResyncRequest, fx *sim.Effects) {
 	for i, c := range o.colls {
-		if !s.subscribed[i] || (m.Collection != "" && m.Collection != c.state.Name) {
+		if !s.per[i].subscribed || (m.Collection != "" && m.Collection != c.state.Name) {
 			continue
 		}
 		from := o.skipBehindLog(c, m.FromMutationID)
 		if from == 0 || from < c.first() || from > c.head+1 {
-			s.snapshot[i] = true
+			s.per[i].snapshot = true
 			if from > 0 && from < c.first() {
 				fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: from, Oldest: c.first()})
 			}
 			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from})
-		} else if r := m.Reason; r.Kind == wire.SequenceGap && r.Received >= from && s.cursor[i] > from {
+		} else if r := m.Reason; r.Kind == wire.SequenceGap && r.Received >= from && s.per[i].cursor > from {
 			// The request names the gap: re-send just [from, received] (a
 			// gap found by a delta holds that delta; one found by the
 			// clock does not, so received itself is included); what
 			// follows was delivered.
-			to := min(r.Received, s.cursor[i]-1)
-			s.repair[i] = append(s.repair[i], span{from, to})
+			to := min(r.Received, s.per[i].cursor-1)
+			s.per[i].repair = append(s.per[i].repair, span{from, to})
 			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from, Frames: to - from + 1})
 		} else {
-			if from < s.cursor[i] {
-				s.cursor[i] = from
+			if from < s.per[i].cursor {
+				s.per[i].cursor = from
 			}
 			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from, Frames: c.head - from + 1})
 		}
@@ -666,7 +707,7 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, fx *sim.Effects) {
 func (o *Origin) throttle(s *session, m *wire.Throttle, fx *sim.Effects) {
 	if !m.Throttle {
 		if s.throttled {
-			s.throttled = false
+			o.setThrottled(s, false)
 			fx.Emit(&sim.ThrottleOff{Conn: s.conn, Peer: s.node})
 			o.pump(s, fx)
 		}
@@ -685,7 +726,8 @@ func (o *Origin) throttle(s *session, m *wire.Throttle, fx *sim.Effects) {
 	if s.throttled {
 		o.refill(s) // tokens earned so far were earned at the old rate
 	}
-	s.throttled, s.rate = true, rate
+	o.setThrottled(s, true)
+	s.rate = rate
 	s.leaseUntil = o.now + o.cfg.ThrottleLease
 }
 
@@ -696,20 +738,20 @@ func (o *Origin) pump(s *session, fx *sim.Effects) {
 		return
 	}
 	for i, c := range o.colls {
-		if !s.subscribed[i] {
+		if !s.per[i].subscribed {
 			continue
 		}
-		s.cursor[i] = o.skipBehindLog(c, s.cursor[i])
-		if s.cursor[i] > 0 && s.cursor[i] < c.first() {
-			s.snapshot[i] = true // fell behind the retained log
-			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: s.cursor[i], Oldest: c.first()})
+		s.per[i].cursor = o.skipBehindLog(c, s.per[i].cursor)
+		if s.per[i].cursor > 0 && s.per[i].cursor < c.first() {
+			s.per[i].snapshot = true // fell behind the retained log
+			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: s.per[i].cursor, Oldest: c.first()})
 		}
-		if s.snapshot[i] {
-			s.snapshot[i] = false
-			s.repair[i] = s.repair[i][:0]
+		if s.per[i].snapshot {
+			s.per[i].snapshot = false
+			s.per[i].repair = s.per[i].repair[:0]
 			fx.Send(s.conn, &wire.ShapeSnapshot{ShapeID: c.shape, Data: c.state.Snapshot(),
 				SnapshotLSN: c.head, DocCount: uint64(c.state.Len())})
-			s.cursor[i] = c.head + 1
+			s.per[i].cursor = c.head + 1
 		}
 		if s.throttled {
 			o.refill(s)
@@ -717,15 +759,15 @@ func (o *Origin) pump(s *session, fx *sim.Effects) {
 		if !o.sendRepairs(s, i, c, fx) {
 			return // out of tokens
 		}
-		for s.cursor[i] <= c.head {
+		for s.per[i].cursor <= c.head {
 			if s.throttled {
 				if s.tokens < 1 {
 					return
 				}
 				s.tokens--
 			}
-			o.sendEntry(s, i, c, c.at(s.cursor[i]), fx)
-			s.cursor[i]++
+			o.sendEntry(s, i, c, c.at(s.per[i].cursor), fx)
+			s.per[i].cursor++
 		}
 	}
 }
@@ -744,12 +786,12 @@ func (o *Origin) skipBehindLog(c *coll, lsn uint64) uint64 {
 // (falling back to a snapshot for any part the log no longer holds). It
 // returns false when the throttle ran out of tokens.
 func (o *Origin) sendRepairs(s *session, i int, c *coll, fx *sim.Effects) bool {
-	for len(s.repair[i]) > 0 {
-		r := &s.repair[i][0]
+	for len(s.per[i].repair) > 0 {
+		r := &s.per[i].repair[0]
 		r.from = o.skipBehindLog(c, r.from)
 		if r.from < c.first() {
-			s.repair[i] = s.repair[i][:0]
-			s.snapshot[i] = true
+			s.per[i].repair = s.per[i].repair[:0]
+			s.per[i].snapshot = true
 			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: r.from, Oldest: c.first()})
 			o.pump(s, fx)
 			return false
@@ -763,7 +805,7 @@ func (o *Origin) sendRepairs(s *session, i int, c *coll, fx *sim.Effects) bool {
 			}
 			o.sendEntry(s, i, c, c.at(r.from), fx)
 		}
-		s.repair[i] = s.repair[i][1:]
+		s.per[i].repair = s.per[i].repair[1:]
 	}
 	return true
 }
@@ -778,12 +820,12 @@ func (o *Origin) refill(s *session) {
 
 // sendEntry sends one log entry to the session as a ShapeDelta.
 func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, fx *sim.Effects) {
-	if e.lsn <= s.sentMax[i] {
+	if e.lsn <= s.per[i].sentMax {
 		// Announced just before the frame, so observers can charge its
 		// bytes to resync.
 		fx.Emit(&sim.Resending{Collection: c.state.Name, LSN: e.lsn})
 	}
-	s.sentMax[i] = max(s.sentMax[i], e.lsn)
+	s.per[i].sentMax = max(s.per[i].sentMax, e.lsn)
 	if len(e.frame) == 0 {
 		op := wire.OpUpdate
 		if e.value == nil {
@@ -812,12 +854,13 @@ func (o *Origin) tick(fx *sim.Effects) {
 		if o.now-s.lastHeard >= o.cfg.IdleTimeout {
 			fx.Close(s.conn)
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
+			o.setThrottled(s, false)
 			i--
 			continue
 		}
 		if s.throttled && !o.cfg.Bugs.NoLease {
 			if o.now >= s.leaseUntil {
-				s.throttled = false
+				o.setThrottled(s, false)
 				fx.Emit(&sim.ThrottleOff{Conn: s.conn, Peer: s.node, ByLease: true})
 			}
 		}
@@ -834,10 +877,10 @@ func (o *Origin) tick(fx *sim.Effects) {
 func (o *Origin) sync(s *session, fx *sim.Effects) {
 	clocks := map[string]uint64{}
 	for i, c := range o.colls {
-		if !s.subscribed[i] || s.snapshot[i] || s.cursor[i] == 0 {
+		if !s.per[i].subscribed || s.per[i].snapshot || s.per[i].cursor == 0 {
 			continue
 		}
-		sent := s.cursor[i] - 1
+		sent := s.per[i].cursor - 1
 		clocks[c.state.Name] = sent
 		if d, ok := c.digestAt(sent); ok {
 			clocks[c.digest] = d

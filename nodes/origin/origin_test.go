@@ -1070,3 +1070,54 @@ func TestFrameSlabFramesNeverOverlap(t *testing.T) {
 		}
 	}
 }
+
+// A probe that asks only for paced sessions gets the throttled one, with
+// the backlog a full probe reports, and not the session Origin does not
+// pace.
+func TestProbePacedOnlyListsThrottledSessions(t *testing.T) {
+	o, r, conn, _ := throttled(t, Config{}, 10)
+	other := joined(t, r, 8, "c0", 0)
+	commitN(r, 30) // more than the burst: the throttled session falls behind
+	full := probe(o)
+	if len(full.Sessions) != 2 {
+		t.Fatalf("full probe: %d sessions, want 2: %+v", len(full.Sessions), full.Sessions)
+	}
+	var want sim.SessionState
+	for _, s := range full.Sessions {
+		switch s.Conn {
+		case conn:
+			want = s
+		case other:
+			if s.Throttled || s.Backlog != 0 {
+				t.Fatalf("unthrottled session %+v: want no throttle and no backlog", s)
+			}
+		}
+	}
+	if !want.Throttled || want.Backlog != 30-8 {
+		t.Fatalf("throttled session in the full probe: %+v, want throttled with a backlog of 22", want)
+	}
+	paced := sim.Probe{PacedOnly: true}
+	o.Probe(&paced)
+	if len(paced.Sessions) != 1 || paced.Sessions[0] != want {
+		t.Fatalf("paced-only probe: %+v, want only %+v", paced.Sessions, want)
+	}
+	if len(paced.Collections) != len(full.Collections) {
+		t.Fatalf("paced-only probe: %d collections, full %d", len(paced.Collections), len(full.Collections))
+	}
+	r.Deliver(conn, &wire.Throttle{Throttle: false})
+	paced = sim.Probe{PacedOnly: true}
+	if o.Probe(&paced); len(paced.Sessions) != 0 {
+		t.Fatalf("paced-only probe after the release: %+v, want none", paced.Sessions)
+	}
+	// Throttled again, then gone: a dropped session is not listed.
+	r.Deliver(other, &wire.Throttle{Throttle: true, QueueDepth: 900, SuggestedRate: 5})
+	paced = sim.Probe{PacedOnly: true}
+	if o.Probe(&paced); len(paced.Sessions) != 1 || paced.Sessions[0].Conn != other {
+		t.Fatalf("paced-only probe with the other session throttled: %+v", paced.Sessions)
+	}
+	r.Input(sim.Input{Kind: sim.InConnDown, Conn: other, Peer: simtest.Peer})
+	paced = sim.Probe{PacedOnly: true}
+	if o.Probe(&paced); len(paced.Sessions) != 0 {
+		t.Fatalf("paced-only probe after the session closed: %+v, want none", paced.Sessions)
+	}
+}
