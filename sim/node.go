@@ -91,7 +91,8 @@ type Probe struct {
 	Resyncing  int
 	QueueDepth int
 	Throttled  bool
-	// Sessions: Origin's sessions, in accept order.
+	// Sessions: Origin's sessions, in accept order (with PacedOnly, maybe
+	// only the paced ones, in an order of Origin's own).
 	Sessions []SessionState
 	// PacedOnly is set by the caller, not the node: it needs only the
 	// sessions Origin paces (Throttled), and Origin may list only those,

@@ -18,7 +18,7 @@ type profiles struct {
 
 func profileFlags(fs *flag.FlagSet) *profiles {
 	return &profiles{
-		cpu: fs.String("cpuprofile", "", "write a CPU profile of the whole command to `FILE` (read it with go tool pprof)"),
+		cpu: fs.String("cpuprofile", "", "write a CPU profile of the simulation (the runs, not the reports written after) to `FILE` (read it with go tool pprof)"),
 		mem: fs.String("memprofile", "", "write a heap profile (allocations since start, live at the end) to `FILE` when the command ends"),
 	}
 }

@@ -369,11 +369,12 @@ func TestProfilesAreWrittenAndChangeNothing(t *testing.T) {
 	if hash(plain.stdout) != hash(profiled.stdout) {
 		t.Errorf("profiling changed the run: %q, %q", hash(plain.stdout), hash(profiled.stdout))
 	}
-	sw := simrun(t, nil, "sweep", "-scenario", "lossy", "-seeds", "4", "-progress", "none", "-cpuprofile", cpu, "-memprofile", mem)
+	scpu, smem := filepath.Join(dir, "sweep-cpu.out"), filepath.Join(dir, "sweep-mem.out")
+	sw := simrun(t, nil, "sweep", "-scenario", "lossy", "-seeds", "4", "-progress", "none", "-cpuprofile", scpu, "-memprofile", smem)
 	if sw.code != 0 {
 		t.Fatalf("sweep: exit %d: %s", sw.code, sw.stderr)
 	}
-	for _, f := range []string{cpu, mem} {
+	for _, f := range []string{cpu, mem, scpu, smem} {
 		b, err := os.ReadFile(f)
 		if err != nil || len(b) < 64 || b[0] != 0x1f || b[1] != 0x8b {
 			t.Errorf("%s: %d bytes, err %v: not a gzipped profile", filepath.Base(f), len(b), err)

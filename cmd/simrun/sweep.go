@@ -162,9 +162,7 @@ Examples:
 		}
 	}})
 	prog.finish()
-	if err := prof.stop(); err != nil {
-		return fail(stderr, name, err)
-	}
+	perr := prof.stop() // reported after the results are written: a profile is not worth a sweep's verdict
 	interrupted := ctx.Err() != nil && ran < plan.Len()
 	notRun := plan.Len() - ran
 	if jw != nil {
@@ -179,6 +177,9 @@ Examples:
 	}
 	if werr != nil {
 		return fail(stderr, name, werr)
+	}
+	if perr != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, perr)
 	}
 	shardNote := ""
 	if plan.Sharded() {
@@ -201,6 +202,9 @@ Examples:
 	}
 	if failed > 0 {
 		return exitFail
+	}
+	if perr != nil {
+		return exitError
 	}
 	return exitOK
 }

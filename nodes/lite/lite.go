@@ -607,9 +607,9 @@ func (l *Lite) snapshot(m *wire.ShapeSnapshot, fx *sim.Effects) {
 func (l *Lite) shapeByID(id string) *shape {
 	for _, s := range l.shapes {
 		if s.id == id {
-			// Keep the decoder's copy of the id (interned, the same for
-			// every frame): the next comparison is then of two equal
-			// pointers, and never reads this Lite's own, cold bytes.
+			// Keep the decoder's copy of the id (interned, so mostly the
+			// same from frame to frame): the next comparison is then
+			// usually of two equal pointers, not of this Lite's cold bytes.
 			s.id = id
 			return s
 		}

@@ -12,6 +12,7 @@ package origin
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/syncsim/syncsim/nodes/model"
@@ -346,11 +347,8 @@ func (o *Origin) setThrottled(s *session, on bool) {
 		o.paced = append(o.paced, s)
 		return
 	}
-	for i, x := range o.paced {
-		if x == s {
-			o.paced = append(o.paced[:i], o.paced[i+1:]...)
-			return
-		}
+	if i := slices.Index(o.paced, s); i >= 0 {
+		o.paced = slices.Delete(o.paced, i, i+1) // clears the tail: a dropped session is not kept alive
 	}
 }
 
