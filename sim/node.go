@@ -92,13 +92,12 @@ type Probe struct {
 	QueueDepth int
 	Throttled  bool
 	// Sessions: Origin's sessions, in accept order (with PacedOnly, maybe
-	// only the paced ones, in an order of Origin's own).
+	// only the paced ones).
 	Sessions []SessionState
 	// PacedOnly is set by the caller, not the node: it needs only the
-	// sessions Origin paces (Throttled), and Origin may list only those,
-	// in an order of its own (or list all: callers filter). It lets a
-	// monitor ask about the few throttled sessions of a thousand without
-	// Origin visiting all of them each time.
+	// sessions Origin paces (Throttled), and Origin may list only those
+	// (or list all: callers filter). It spares Origin counting the backlog
+	// of a thousand sessions when a monitor wants the throttled few.
 	PacedOnly bool
 }
 

@@ -111,10 +111,6 @@ type World struct {
 	// every session in a row), so the trace takes it once, not per receiver.
 	crcFrame []byte
 	crcOf    uint32
-	// The CRC32C of the shared frame being delivered (inCRCSet), for the
-	// step's trace record.
-	inCRC    uint32
-	inCRCSet bool
 	series   seriesSet
 	rings    spareRings // flow rings given back, for the next burst
 }
@@ -517,7 +513,7 @@ func (w *World) event(node NodeID, ev Event, wd *eventWords) {
 	}
 }
 
-func (w *World) step(id NodeID, in *Input) { w.stepAltered(id, in, false) }
+func (w *World) step(id NodeID, in *Input) { w.stepInput(id, in, false, false, 0) }
 
 // Inject steps node id with in at once, as if the kernel had delivered it,
 // and applies its effects. It is for test rigs that drive a node by hand
@@ -540,10 +536,15 @@ func (w *World) Peek(node NodeID, frame []byte) (wire.Message, error) {
 	return m, err
 }
 
-func (w *World) stepAltered(id NodeID, in *Input, altered bool) {
+// stepInput steps node id with in. A frame a fault changed is altered; a
+// shared one (Effects.SendShared) comes with its CRC32C, taken at send, and
+// decodes as views.
+func (w *World) stepInput(id NodeID, in *Input, altered, shared bool, sharedCRC uint32) {
 	ns := &w.nodes[id]
-	w.trace.input(w.now, id, in, w.inCRC, w.inCRCSet)
-	w.inCRCSet = false
+	w.trace.input(w.now, id, in, sharedCRC, shared)
+	if shared {
+		w.fx.sharedIn = in.Frame
+	}
 	if w.cfg.Monitor != nil {
 		w.cfg.Monitor.Step(w.now, id, in, altered)
 	}
@@ -753,11 +754,7 @@ func (w *World) deliver(c *conn, node, peer NodeID, id ConnID, frame []byte, alt
 	w.counters.FramesDelivered++
 	in := &w.in
 	*in = Input{Kind: InFrame, Conn: id, Peer: peer, Frame: frame}
-	if shared {
-		w.fx.sharedIn = frame
-		w.inCRC, w.inCRCSet = sharedCRC, true
-	}
-	w.stepAltered(node, in, altered)
+	w.stepInput(node, in, altered, shared, sharedCRC)
 	w.putBuf(frame, shared)
 }
 

@@ -178,7 +178,7 @@ type Cluster struct {
 	maxStarve sim.Time
 	// probe answers, reused
 	op, lp    sim.Probe
-	paced     sim.Probe // AfterStep's: PacedOnly
+	paced     sim.Probe // AfterStep's, PacedOnly (Reset keeps it)
 	nodes     []sim.Node
 	liteQueue *sim.QueueTerms
 	witness   *Witness // nil unless Params.Witness
@@ -222,7 +222,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{P: p, convergedAt: -1, colls: Collections(p.Collections)}
+	c := &Cluster{P: p, convergedAt: -1, colls: Collections(p.Collections), paced: sim.Probe{PacedOnly: true}}
 	nodes := make([]sim.NodeSpec, 0, p.Lites+1)
 	build := func(impl sim.Impl, env sim.Env) error {
 		env.Collections = c.colls
@@ -725,7 +725,6 @@ func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 		return
 	}
 	c.committed = false
-	c.paced.PacedOnly = true
 	if c.idle == 0 || !c.World.Probe(OriginID, &c.paced) {
 		return
 	}

@@ -12,7 +12,6 @@ package origin
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/syncsim/syncsim/nodes/model"
@@ -227,16 +226,13 @@ type Origin struct {
 	colls []*coll
 	peers map[uint64]*peer
 	// volatile
-	sessions []*session // in accept order: fan-out iterates this, never a map
-	// paced is the throttled sessions, in the order they were throttled:
-	// a PacedOnly probe lists these without visiting every session.
-	paced   []*session
-	delta   wire.ShapeDelta // scratch messages: Send encodes at once, so one each suffices
-	ack     wire.DeltaAck
-	skewMs  int64 // ack's ClockSkewWarningMs, when set
-	ticking bool
-	gen     uint64
-	now     sim.Time
+	sessions []*session      // in accept order: fan-out iterates this, never a map
+	delta    wire.ShapeDelta // scratch messages: Send encodes at once, so one each suffices
+	ack      wire.DeltaAck
+	skewMs   int64 // ack's ClockSkewWarningMs, when set
+	ticking  bool
+	gen      uint64
+	now      sim.Time
 }
 
 // frameSlab hands out room for log entries' frames from large blocks: an
@@ -288,7 +284,7 @@ func New(cfg Config) *Origin {
 
 // Crash drops sessions (volatile); collections, logs and dedup marks stay.
 func (o *Origin) Crash() {
-	o.sessions, o.paced = nil, nil
+	o.sessions = nil
 	o.ticking = false
 	o.gen++
 }
@@ -323,32 +319,15 @@ func (o *Origin) Probe(p *sim.Probe) {
 	for _, c := range o.colls {
 		p.Collections = append(p.Collections, sim.CollectionState{Name: c.state.Name, LSN: c.head, Digest: c.state.Digest()})
 	}
-	sessions := o.sessions
-	if p.PacedOnly {
-		sessions = o.paced
-	}
-	for _, s := range sessions {
+	for _, s := range o.sessions {
+		if p.PacedOnly && !s.throttled {
+			continue // not asked for: no backlog to count
+		}
 		st := sim.SessionState{Conn: s.conn, Peer: s.node, Throttled: s.throttled, Backlog: o.backlog(s)}
 		if s.throttled {
 			st.Rate = s.rate
 		}
 		p.Sessions = append(p.Sessions, st)
-	}
-}
-
-// setThrottled sets whether Origin paces s, keeping o.paced the list of
-// the paced sessions.
-func (o *Origin) setThrottled(s *session, on bool) {
-	if s.throttled == on {
-		return
-	}
-	s.throttled = on
-	if on {
-		o.paced = append(o.paced, s)
-		return
-	}
-	if i := slices.Index(o.paced, s); i >= 0 {
-		o.paced = slices.Delete(o.paced, i, i+1) // clears the tail: a dropped session is not kept alive
 	}
 }
 
@@ -425,7 +404,6 @@ func (o *Origin) dropSession(c sim.ConnID) {
 	for i, s := range o.sessions {
 		if s.conn == c {
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
-			o.setThrottled(s, false)
 			return
 		}
 	}
@@ -705,7 +683,7 @@ func (o *Origin) resync(s *session, m *wire.ResyncRequest, fx *sim.Effects) {
 func (o *Origin) throttle(s *session, m *wire.Throttle, fx *sim.Effects) {
 	if !m.Throttle {
 		if s.throttled {
-			o.setThrottled(s, false)
+			s.throttled = false
 			fx.Emit(&sim.ThrottleOff{Conn: s.conn, Peer: s.node})
 			o.pump(s, fx)
 		}
@@ -724,8 +702,7 @@ func (o *Origin) throttle(s *session, m *wire.Throttle, fx *sim.Effects) {
 	if s.throttled {
 		o.refill(s) // tokens earned so far were earned at the old rate
 	}
-	o.setThrottled(s, true)
-	s.rate = rate
+	s.throttled, s.rate = true, rate
 	s.leaseUntil = o.now + o.cfg.ThrottleLease
 }
 
@@ -852,13 +829,12 @@ func (o *Origin) tick(fx *sim.Effects) {
 		if o.now-s.lastHeard >= o.cfg.IdleTimeout {
 			fx.Close(s.conn)
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
-			o.setThrottled(s, false)
 			i--
 			continue
 		}
 		if s.throttled && !o.cfg.Bugs.NoLease {
 			if o.now >= s.leaseUntil {
-				o.setThrottled(s, false)
+				s.throttled = false
 				fx.Emit(&sim.ThrottleOff{Conn: s.conn, Peer: s.node, ByLease: true})
 			}
 		}
