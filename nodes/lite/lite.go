@@ -534,7 +534,7 @@ func (l *Lite) resend(from uint64, fx *sim.Effects) {
 	tail := l.unacked[l.unackedFrom(from):] // in id order already
 	var due []*mutation
 	for k := range l.recent {
-		if u := &l.recent[k]; u.id >= from {
+		if u := &l.recent[k]; u.id >= from && u.id != 0 { // 0: rejected, never re-sent
 			due = append(due, u)
 		}
 	}

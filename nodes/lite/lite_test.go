@@ -751,6 +751,23 @@ func TestRejectedMutationNotResentOnOriginResync(t *testing.T) {
 	}
 }
 
+// A rejection that follows an ack marks the mutation never to be re-sent,
+// and a request from 0 (a ChecksumMismatch naming a corrupted id 0) must
+// not bring it back as a push numbered 0.
+func TestRejectedAfterAckNotResentFromZero(t *testing.T) {
+	l, r := newLite(t, Config{})
+	conn := connect(t, l, r)
+	write(r, "c0", "a", "v") // 1
+	write(r, "c0", "b", "v") // 2
+	r.Deliver(conn, &wire.DeltaAck{MutationID: 1, LSN: 1})
+	r.Deliver(conn, &wire.DeltaReject{MutationID: 1, Reason: "empty delta"})
+	m := r.Mark()
+	r.Deliver(conn, &wire.ResyncRequest{Reason: wire.ResyncReason{Kind: wire.ChecksumMismatch}, FromMutationID: 0})
+	if got := pushIDs(simtest.FramesOf[*wire.DeltaPush](r, m)); !slices.Equal(got, []uint64{2}) {
+		t.Fatalf("answered a resync from 0 with %v, want 2 alone: mutation 1 was rejected after its ack", got)
+	}
+}
+
 // ---------------------------------------------------------------------------
 // Throttle and the incoming queue.
 

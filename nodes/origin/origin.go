@@ -522,6 +522,15 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, fx *sim.Effects) {
 	}
 	bugs := &o.cfg.Bugs
 	switch {
+	case m.MutationID == 0:
+		// Lites number mutations from 1, so id 0 is a corrupted id (the
+		// checksum covers only the delta). Deduping it would ack a
+		// mutation never written, and the real one stays unapplied
+		// (rapid seed 16358676788932805329). Ask for what is missing, as
+		// for a gap.
+		fx.Emit(&sim.DecodeError{Error: fmt.Sprintf("DeltaPush of peer %d names mutation 0", m.PeerID)})
+		o.askGap(s, p, 0, fx)
+		return
 	case m.MutationID <= p.applied:
 		if why, ok := p.rejected[m.MutationID]; ok {
 			reject(why)
@@ -541,10 +550,7 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, fx *sim.Effects) {
 		// written" both hold; ask the Lite for the missing ones, at most
 		// once per gap per 500 ms (a window of 64 in flight would
 		// otherwise ask 63 times).
-		if s.lastGapAsk != p.applied+1 || o.now-s.lastGapAt >= 500*sim.Millisecond {
-			s.lastGapAsk, s.lastGapAt = p.applied+1, o.now
-			o.askResend(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: p.applied + 1, Received: m.MutationID}, p.applied+1, "", fx)
-		}
+		o.askGap(s, p, m.MutationID, fx)
 		return
 	}
 	if len(m.Delta) == 0 {
@@ -577,6 +583,15 @@ func (o *Origin) push(s *session, m *wire.DeltaPush, fx *sim.Effects) {
 	p.applied, p.lastLSN = max(p.applied, m.MutationID), lsn
 	o.ack = wire.DeltaAck{MutationID: m.MutationID, LSN: lsn, ClockSkewWarningMs: o.skew(m)}
 	fx.Send(s.conn, &o.ack)
+}
+
+// askGap asks the Lite to re-send from the first mutation not applied yet,
+// having received the push numbered got instead.
+func (o *Origin) askGap(s *session, p *peer, got uint64, fx *sim.Effects) {
+	if s.lastGapAsk != p.applied+1 || o.now-s.lastGapAt >= 500*sim.Millisecond {
+		s.lastGapAsk, s.lastGapAt = p.applied+1, o.now
+		o.askResend(s, wire.ResyncReason{Kind: wire.SequenceGap, Expected: p.applied + 1, Received: got}, p.applied+1, "", fx)
+	}
 }
 
 // doubtVerdict is what Origin does with a push naming an unknown collection.

@@ -405,6 +405,31 @@ func TestOutOfOrderPushAsksGap(t *testing.T) {
 	}
 }
 
+// Lites number mutations from 1: a push numbered 0 has a corrupted id. It
+// is neither acked (a dedup ack would promise a mutation never written)
+// nor applied; Origin asks for what it has not applied yet.
+func TestPushOfMutationZeroAsksGap(t *testing.T) {
+	for _, applied := range []uint64{0, 1} {
+		o, r := newOrigin(t, Config{})
+		conn := joined(t, r, 7, "c0", 0)
+		for mid := uint64(1); mid <= applied; mid++ {
+			r.Deliver(conn, pushMsg(7, mid, "c0", "a", "x"))
+		}
+		m := r.Mark()
+		r.Deliver(conn, pushMsg(7, 0, "c0", "b", "y"))
+		if n := len(simtest.FramesOf[*wire.DeltaAck](r, m)) + len(simtest.FramesOf[*wire.DeltaReject](r, m)); n != 0 {
+			t.Fatalf("applied %d: push 0 answered with %d acks or rejections, want none", applied, n)
+		}
+		q := simtest.FramesOf[*wire.ResyncRequest](r, m)
+		if want := (wire.ResyncRequest{Reason: gap(applied+1, 0), FromMutationID: applied + 1}); len(q) != 1 || !reflect.DeepEqual(*q[0], want) {
+			t.Fatalf("applied %d: requests %+v, want one %+v", applied, simtest.Vals(q), want)
+		}
+		if o.Head("c0") != applied || o.Applied(7) != applied {
+			t.Fatalf("applied %d: head %d, applied %d after push 0", applied, o.Head("c0"), o.Applied(7))
+		}
+	}
+}
+
 func TestPushChecksum(t *testing.T) {
 	tests := []struct {
 		name    string
