@@ -2,12 +2,15 @@ package topology
 
 import (
 	"bytes"
-	"github.com/syncsim/syncsim/nodes/lite"
-	"github.com/syncsim/syncsim/nodes/reference"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/nodes/lite"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
+	"github.com/syncsim/syncsim/wire"
 )
 
 func seriesOf(r Result, name string, node sim.NodeID) []sim.Point {
@@ -113,5 +116,102 @@ func TestClockSkewIsWarned(t *testing.T) {
 	}
 	if liteNode(c, 0).SkewWarnings() == 0 || liteNode(c, 1).SkewWarnings() != 0 {
 		t.Fatalf("warnings: skewed lite %d, true lite %d", liteNode(c, 0).SkewWarnings(), liteNode(c, 1).SkewWarnings())
+	}
+}
+
+// naiveStarve measures the longest throttled silence the slow way, as the
+// counter is meant to: after every step of Origin it asks about every
+// session, and a throttled session with a backlog waits from then until
+// Origin next sends it a delta or a snapshot.
+type naiveStarve struct {
+	c       *Cluster
+	since   map[sim.ConnID]sim.Time // throttled sessions: when the wait began (-1: not waiting)
+	last    map[sim.ConnID]sim.Time // throttled sessions: the engage or the last delta
+	longest sim.Time
+	probe   sim.Probe
+}
+
+func (n *naiveStarve) end(now sim.Time, conn sim.ConnID) {
+	if s := n.since[conn]; s >= 0 {
+		n.longest = max(n.longest, now-max(n.last[conn], s))
+	}
+}
+
+func (n *naiveStarve) Step(sim.Time, sim.NodeID, *sim.Input, bool) {}
+func (n *naiveStarve) Event(now sim.Time, _ sim.NodeID, ev sim.Event) {
+	switch e := ev.(type) {
+	case *sim.ThrottleOn:
+		if _, ok := n.since[e.Conn]; !ok {
+			n.since[e.Conn], n.last[e.Conn] = -1, now
+		}
+	case *sim.ThrottleOff:
+		if _, ok := n.since[e.Conn]; ok {
+			n.end(now, e.Conn)
+			delete(n.since, e.Conn)
+			delete(n.last, e.Conn)
+		}
+	}
+}
+func (n *naiveStarve) Sent(now sim.Time, p *sim.Packet) {
+	if p.From != OriginID || p.Type != wire.TypeShapeDelta && p.Type != wire.TypeShapeSnapshot {
+		return
+	}
+	if _, ok := n.since[p.Conn]; ok {
+		n.end(now, p.Conn)
+		n.since[p.Conn], n.last[p.Conn] = -1, now
+	}
+}
+func (n *naiveStarve) AfterStep(now sim.Time, node sim.NodeID) {
+	if node != OriginID || !n.c.World.Probe(OriginID, &n.probe) {
+		return
+	}
+	for _, s := range n.probe.Sessions {
+		if w, ok := n.since[s.Conn]; ok && w < 0 && s.Backlog > 0 {
+			n.since[s.Conn] = now
+		}
+	}
+}
+
+// The counter's longest throttled silence asks Origin only about the
+// throttled sessions not yet known to wait, and only after a step that
+// committed or fed one: it must come out as the naive measure, which asks
+// about every session after every step of Origin.
+func TestLongestThrottledSilenceMatchesNaive(t *testing.T) {
+	slow := withRef(Defaults(), reference.Config{Lite: lite.Config{DrainRate: 100}})
+	slow.Lites, slow.LiteRate, slow.OriginRate = 4, 0, 400
+	slow.WriteFor, slow.Budget = 3*sim.Second, 60*sim.Second
+	fan := slow // many sessions throttled at once, as in a large fan-out
+	fan.Lites = 64
+	cases := []struct {
+		name string
+		p    Params
+	}{{"slow-consumer", slow}, {"fan-out", fan}}
+	for seed := uint64(1); seed <= 40; seed++ {
+		p := swarmParams(seed)
+		p.Faults = faults.Swarm(seed, p.WriteFor, p.Lites)
+		cases = append(cases, struct {
+			name string
+			p    Params
+		}{fmt.Sprintf("swarm seed %d", seed), p})
+	}
+	silent := 0
+	for _, tc := range cases {
+		n := &naiveStarve{since: map[sim.ConnID]sim.Time{}, last: map[sim.ConnID]sim.Time{}}
+		c, err := newWithMonitor(tc.p, n)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		n.c = c
+		r := c.Run()
+		if r.Metrics.MaxStarve != n.longest {
+			t.Errorf("%s: longest throttled silence %v, the naive measure %v", tc.name, r.Metrics.MaxStarve, n.longest)
+		}
+		if n.longest > 0 {
+			silent++
+			t.Logf("%s: %v", tc.name, n.longest)
+		}
+	}
+	if silent < 4 {
+		t.Fatalf("only %d of %d runs had a throttled silence: the comparison says little", silent, len(cases))
 	}
 }

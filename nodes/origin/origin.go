@@ -226,8 +226,9 @@ type Origin struct {
 	colls []*coll
 	peers map[uint64]*peer
 	// volatile
-	sessions []*session      // in accept order: fan-out iterates this, never a map
-	delta    wire.ShapeDelta // scratch messages: Send encodes at once, so one each suffices
+	sessions []*session              // in accept order: fan-out iterates this, never a map
+	byConn   map[sim.ConnID]*session // the same sessions, looked up by conn (never iterated)
+	delta    wire.ShapeDelta         // scratch messages: Send encodes at once, so one each suffices
 	ack      wire.DeltaAck
 	skewMs   int64 // ack's ClockSkewWarningMs, when set
 	ticking  bool
@@ -274,7 +275,7 @@ func (f *frameSlab) used(b []byte) {
 // New returns an Origin serving cfg.Collections.
 func New(cfg Config) *Origin {
 	cfg.defaults()
-	o := &Origin{cfg: cfg, index: map[string]int{}, peers: map[uint64]*peer{}}
+	o := &Origin{cfg: cfg, index: map[string]int{}, peers: map[uint64]*peer{}, byConn: map[sim.ConnID]*session{}}
 	for i, name := range cfg.Collections {
 		o.index[name] = i
 		o.colls = append(o.colls, &coll{shape: model.ShapeID(name), digest: model.DigestKey(name), state: model.NewCollection(name), log: make([]entry, cfg.RetainLog)})
@@ -285,6 +286,7 @@ func New(cfg Config) *Origin {
 // Crash drops sessions (volatile); collections, logs and dedup marks stay.
 func (o *Origin) Crash() {
 	o.sessions = nil
+	clear(o.byConn)
 	o.ticking = false
 	o.gen++
 }
@@ -319,16 +321,29 @@ func (o *Origin) Probe(p *sim.Probe) {
 	for _, c := range o.colls {
 		p.Collections = append(p.Collections, sim.CollectionState{Name: c.state.Name, LSN: c.head, Digest: c.state.Digest()})
 	}
-	for _, s := range o.sessions {
-		if p.PacedOnly && !s.throttled {
-			continue // not asked for: no backlog to count
+	if len(p.Conns) == 0 {
+		for _, s := range o.sessions {
+			o.probeSession(p, s)
 		}
-		st := sim.SessionState{Conn: s.conn, Peer: s.node, Throttled: s.throttled, Backlog: o.backlog(s)}
-		if s.throttled {
-			st.Rate = s.rate
-		}
-		p.Sessions = append(p.Sessions, st)
+		return
 	}
+	for _, c := range p.Conns {
+		if s := o.session(c); s != nil {
+			o.probeSession(p, s)
+		}
+	}
+}
+
+// probeSession lists session s in p, unless p asks only for paced ones.
+func (o *Origin) probeSession(p *sim.Probe, s *session) {
+	if p.PacedOnly && !s.throttled {
+		return // not asked for: no backlog to count
+	}
+	st := sim.SessionState{Conn: s.conn, Peer: s.node, Throttled: s.throttled, Backlog: o.backlog(s)}
+	if s.throttled {
+		st.Rate = s.rate
+	}
+	p.Sessions = append(p.Sessions, st)
 }
 
 // backlog is the number of log entries Origin still owes session s.
@@ -366,6 +381,7 @@ func (o *Origin) Step(now sim.Time, in *sim.Input, fx *sim.Effects) {
 			s.per = make([]sessColl, len(o.colls))
 		}
 		o.sessions = append(o.sessions, s)
+		o.byConn[s.conn] = s
 	case sim.InConnDown:
 		o.dropSession(in.Conn)
 	case sim.InFrame:
@@ -391,7 +407,16 @@ func (o *Origin) startTick(fx *sim.Effects) {
 	}
 }
 
+// sessionScanMax is how many sessions a lookup scans before it asks the
+// map instead: a few pointers compare faster than a hash, but at 1,024
+// sessions the scan read a cold line per session for every frame a Lite
+// sent.
+const sessionScanMax = 8
+
 func (o *Origin) session(c sim.ConnID) *session {
+	if len(o.sessions) > sessionScanMax {
+		return o.byConn[c]
+	}
 	for _, s := range o.sessions {
 		if s.conn == c {
 			return s
@@ -404,6 +429,7 @@ func (o *Origin) dropSession(c sim.ConnID) {
 	for i, s := range o.sessions {
 		if s.conn == c {
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
+			delete(o.byConn, c)
 			return
 		}
 	}
@@ -844,6 +870,7 @@ func (o *Origin) tick(fx *sim.Effects) {
 		if o.now-s.lastHeard >= o.cfg.IdleTimeout {
 			fx.Close(s.conn)
 			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
+			delete(o.byConn, s.conn)
 			i--
 			continue
 		}

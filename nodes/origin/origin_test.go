@@ -1146,3 +1146,105 @@ func TestProbePacedOnlyListsThrottledSessions(t *testing.T) {
 		t.Fatalf("paced-only probe after the session closed: %+v, want none", paced.Sessions)
 	}
 }
+
+// pongs lists, per conn, the timestamps of the pongs Origin sent since mark.
+func pongs(r *simtest.Rig, mark int) map[sim.ConnID][]uint64 {
+	out := map[sim.ConnID][]uint64{}
+	for _, f := range r.Sent[mark:] {
+		if p, ok := f.M.(*wire.PingPong); ok && p.IsPong {
+			out[f.Conn] = append(out[f.Conn], p.TimestampMs)
+		}
+	}
+	return out
+}
+
+// Past sessionScanMax sessions a frame's session is found by its conn in
+// a map: each frame reaches its own session, and a session closed by the
+// Lite, by the idle timeout or by a crash is not found again (by a frame
+// or by a probe).
+func TestManySessionsEachFrameFindsItsOwn(t *testing.T) {
+	const n = 3 * sessionScanMax
+	o, r := newOrigin(t, Config{IdleTimeout: sim.Second})
+	conns := make([]sim.ConnID, n)
+	for i := range conns {
+		conns[i] = joined(t, r, uint64(100+i), "c0", 0)
+	}
+	ping := func(want func(i int) bool) {
+		t.Helper()
+		m := r.Mark()
+		for i, c := range conns {
+			r.Deliver(c, &wire.PingPong{TimestampMs: uint64(1000 + i)})
+		}
+		got := pongs(r, m)
+		for i, c := range conns {
+			answered := slices.Equal(got[c], []uint64{uint64(1000 + i)})
+			if want(i) != answered || len(got[c]) > 1 {
+				t.Fatalf("session %d (conn %d): pongs %v, want one pong %d: %v", i, c, got[c], 1000+i, want(i))
+			}
+		}
+		// A pong on a closed conn never leaves: ask Origin which of
+		// these conns it still has a session on.
+		p := sim.Probe{Conns: conns}
+		o.Probe(&p)
+		var listed, open []sim.ConnID
+		for _, s := range p.Sessions {
+			listed = append(listed, s.Conn)
+		}
+		for i, c := range conns {
+			if want(i) {
+				open = append(open, c)
+			}
+		}
+		if !slices.Equal(listed, open) {
+			t.Fatalf("probe of every conn lists sessions on %v, want %v", listed, open)
+		}
+	}
+	ping(func(int) bool { return true })
+	r.Input(sim.Input{Kind: sim.InConnDown, Conn: conns[3], Peer: simtest.Peer})
+	ping(func(i int) bool { return i != 3 })
+	// Keep all but 0..4 alive past the idle timeout.
+	for step := 0; step < 3; step++ {
+		r.Advance(400 * ms)
+		for _, c := range conns[5:] {
+			r.Deliver(c, &wire.PingPong{TimestampMs: 1})
+		}
+	}
+	ping(func(i int) bool { return i >= 5 })
+	o.Crash()
+	r.Input(sim.Input{Kind: sim.InRestart})
+	for range conns {
+		joined(t, r, 500, "c0", 0) // as many new sessions: past the scan again
+	}
+	ping(func(int) bool { return false })
+}
+
+// A probe that names connections lists only their sessions (PacedOnly
+// still narrows it), and skips a conn Origin has no session on.
+func TestProbeConnsListsOnlyThose(t *testing.T) {
+	o, r, conn, _ := throttled(t, Config{}, 10)
+	var others []sim.ConnID
+	for i := 0; i < sessionScanMax+2; i++ {
+		others = append(others, joined(t, r, uint64(20+i), "c0", 0))
+	}
+	commitN(r, 30)
+	full := probe(o)
+	byConn := map[sim.ConnID]sim.SessionState{}
+	for _, s := range full.Sessions {
+		byConn[s.Conn] = s
+	}
+	ask := []sim.ConnID{others[4], conn, 9999, others[1]}
+	p := sim.Probe{Conns: ask}
+	o.Probe(&p)
+	want := []sim.SessionState{byConn[others[4]], byConn[conn], byConn[others[1]]}
+	if !slices.Equal(p.Sessions, want) {
+		t.Fatalf("probe of conns %v: %+v, want %+v", ask, p.Sessions, want)
+	}
+	if len(p.Collections) != len(full.Collections) {
+		t.Fatalf("probe of conns: %d collections, full %d", len(p.Collections), len(full.Collections))
+	}
+	p = sim.Probe{Conns: ask, PacedOnly: true}
+	o.Probe(&p)
+	if !slices.Equal(p.Sessions, []sim.SessionState{byConn[conn]}) || !p.Sessions[0].Throttled {
+		t.Fatalf("paced probe of conns %v: %+v, want only the throttled %+v", ask, p.Sessions, byConn[conn])
+	}
+}
