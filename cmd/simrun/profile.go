@@ -3,29 +3,39 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"sync"
+	"syscall"
 )
 
 // profiles are the -cpuprofile and -memprofile flags of run and sweep: a
 // user who finds a scenario slow profiles the binary they already have,
 // and `go tool pprof simrun FILE` reads what it writes.
 type profiles struct {
+	mu       sync.Mutex // stop may be called from an interrupt's goroutine
 	cpu, mem *string
 	cpuFile  *os.File
 }
 
 func profileFlags(fs *flag.FlagSet) *profiles {
 	return &profiles{
-		cpu: fs.String("cpuprofile", "", "write a CPU profile of the simulation (the runs, not the reports written after) to `FILE` (read it with go tool pprof)"),
-		mem: fs.String("memprofile", "", "write a heap profile (allocations since start, live at the end) to `FILE` when the command ends"),
+		cpu: fs.String("cpuprofile", "", "write a CPU profile of the simulation (the runs, not the reports written after) to `FILE`, also when interrupted (read it with go tool pprof)"),
+		mem: fs.String("memprofile", "", "write a heap profile (allocations since start, live at the end) to `FILE` when the command ends or is interrupted"),
 	}
 }
 
 // start creates both files before any work, so a bad path fails at once,
-// and starts the CPU profile.
+// and starts the CPU profile. One file for both is refused: the heap
+// profile would overwrite the CPU profile.
 func (p *profiles) start() error {
+	if *p.cpu != "" && *p.mem != "" && sameFile(*p.cpu, *p.mem) {
+		return fmt.Errorf("-cpuprofile and -memprofile both name %s: give each its own file", *p.cpu)
+	}
 	if *p.cpu != "" {
 		f, err := os.Create(*p.cpu)
 		if err != nil {
@@ -62,8 +72,10 @@ func (p *profiles) stopCPU() error {
 }
 
 // stop ends the CPU profile and writes the heap profile. It is safe to
-// call more than once and after a failed start.
+// call more than once, and after a failed start.
 func (p *profiles) stop() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	err := p.stopCPU()
 	if *p.mem == "" {
 		return err
@@ -81,4 +93,43 @@ func (p *profiles) stop() error {
 		err = fmt.Errorf("-memprofile: %w", ferr)
 	}
 	return err
+}
+
+// sameFile reports whether paths a and b name one file: the same path
+// once cleaned and made absolute.
+func sameFile(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
+}
+
+// onInterrupt makes an interrupt (Ctrl-C, SIGTERM) before the returned
+// function is called write the profiles of what ran, say so on stderr and
+// exit 1: a run too long to wait for can still be profiled. Without
+// profiles it does nothing, and an interrupt kills the run as before.
+func (p *profiles) onInterrupt(stderr io.Writer, name string) (done func()) {
+	if *p.cpu == "" && *p.mem == "" {
+		return func() {}
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	quit := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+		case <-quit:
+			return
+		}
+		err := p.stop()
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: interrupted before the verdict; %v\n", name, err)
+		} else {
+			fmt.Fprintf(stderr, "%s: interrupted before the verdict; the profiles of the part that ran are written\n", name)
+		}
+		os.Exit(exitFail)
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(quit)
+	}
 }

@@ -127,9 +127,11 @@ Examples:
 		return fail(stderr, name, err)
 	}
 	defer prof.stop()
+	interrupted := prof.onInterrupt(stderr, name)
 	show := runProgress(stderr, t, *seed)
 	r, err := t.RunWitnessed(*seed, trace, show.at)
 	show.done()
+	interrupted()
 	if perr := prof.stop(); perr != nil && err == nil {
 		err = perr
 	}

@@ -200,6 +200,34 @@ func TestSweepInterruptKeepsResults(t *testing.T) {
 	}
 }
 
+// Ctrl-C during a profiled run writes the profiles of what ran, says that
+// no verdict was reached, and exits 1: no PASS, no empty profile.
+func TestRunInterruptWritesProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.out"), filepath.Join(dir, "mem.out")
+	cmd := exec.Command(binPath, "run", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-cpuprofile", cpu, "-memprofile", mem)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the run takes about 10 s
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted before the verdict; the profiles of the part that ran are written") {
+		t.Fatalf("exit %d (%v), stderr %q", code, err, stderr.String())
+	}
+	if strings.Contains(stdout.String(), "PASS") || strings.Contains(stdout.String(), "trace hash") {
+		t.Fatalf("a verdict after an interrupt: %q", stdout.String())
+	}
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) < 64 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %d bytes, err %v: not a gzipped profile", filepath.Base(f), len(b), err)
+		}
+	}
+}
+
 func TestShrinkWritesAReproducingScenario(t *testing.T) {
 	dir := t.TempDir()
 	// A scenario that fails under faults but not without: a tiny budget
@@ -265,6 +293,7 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{[]string{"sweep", "-progress", "loud"}, `-progress "loud"`},
 		{[]string{"sweep", "-seeds", "1", "-cpuprofile", "/nonexistent/cpu.out"}, "-cpuprofile: open /nonexistent/cpu.out"},
 		{[]string{"run", "-memprofile", "/nonexistent/mem.out"}, "-memprofile: open /nonexistent/mem.out"},
+		{[]string{"run", "-cpuprofile", "p.out", "-memprofile", "./p.out"}, "-cpuprofile and -memprofile both name p.out"},
 		{[]string{"replay"}, "want -result FILE"},
 		{[]string{"replay", "-result", bad("notresult.json", "[]")}, "want a run result as an object, got JSON array"},
 		{[]string{"replay", "-result", bad("nohash.json", `{"scenario": "lossy"}`)}, "is not a result written by simrun run -json: it has no trace_hash"},
