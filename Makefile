@@ -24,20 +24,29 @@ test: vet
 vet:
 	$(GO) vet $(PKGS)
 
-## bench: Go benchmarks with allocation figures
+## bench: Go benchmarks with allocation figures (PGO=1: built with the
+## profile simrun is built with, cmd/simrun/default.pgo)
+PGO ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem $(if $(filter 1,$(PGO)),-pgo=$(CURDIR)/cmd/simrun/default.pgo) $(PKGS)
+
+## pgo: regenerate cmd/simrun/default.pgo, the CPU profile the go command
+## optimises simrun with (a swarm sweep and the 1,024-Lite fan-out)
+.PHONY: pgo
+pgo:
+	GO=$(GO) .ci/pgo.sh
 
 ## bench-compare: one kernel benchmark, commit OLD against the working
 ## tree, alternating ROUNDS times at BENCHTIME each; medians
-## (make bench-compare OLD=HEAD~1; BENCH=Fanout/Lites=1024 BENCHTIME=1x)
+## (make bench-compare OLD=HEAD~1; BENCH=Fanout/Lites=1024 BENCHTIME=1x;
+## PGO=1 builds each side with its own cmd/simrun/default.pgo)
 BENCH ?= NoFault3Lites
 ROUNDS ?= 10
 BENCHTIME ?= 20x
 .PHONY: bench-compare
 bench-compare:
 	@[ -n "$(OLD)" ] || { echo "make bench-compare: set OLD to a commit, e.g. make bench-compare OLD=HEAD~1 BENCH=SimOverBare" >&2; exit 2; }
-	GO=$(GO) BENCHTIME='$(BENCHTIME)' .ci/bench-compare.sh '$(OLD)' '$(BENCH)' '$(ROUNDS)'
+	GO=$(GO) BENCHTIME='$(BENCHTIME)' PGO='$(PGO)' .ci/bench-compare.sh '$(OLD)' '$(BENCH)' '$(ROUNDS)'
 
 ## bench-ratio: BenchmarkSimOverBare with the trace and the checkers compiled
 ## in and out, alternating ROUNDS times; medians (where the ratio goes)

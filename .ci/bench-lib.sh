@@ -12,6 +12,18 @@ bench_pkg() {
 	exit 2
 }
 
+# pgo_flag DIR: the -pgo flag for a build of the tree at DIR. With PGO=1,
+# the profile cmd/simrun is built with (DIR/cmd/simrun/default.pgo, so
+# each side of a comparison gets its own tree's, and a tree without one is
+# built without); otherwise none, as `go test` builds a library package.
+pgo_flag() {
+	if [ "${PGO:-}" = 1 ] && [ -f "$1/cmd/simrun/default.pgo" ]; then
+		echo "-pgo=$1/cmd/simrun/default.pgo"
+	else
+		echo "-pgo=off"
+	fi
+}
+
 # check_rounds NAME VALUE: VALUE must be a positive integer.
 check_rounds() {
 	case $2 in
