@@ -28,7 +28,7 @@ vet:
 ## profile simrun is built with, cmd/simrun/default.pgo)
 PGO ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(if $(filter 1,$(PGO)),-pgo=$(CURDIR)/cmd/simrun/default.pgo) $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem $(if $(filter 1,$(PGO)),'-pgo=$(CURDIR)/cmd/simrun/default.pgo') $(PKGS)
 
 ## pgo: regenerate cmd/simrun/default.pgo, the CPU profile the go command
 ## optimises simrun with (a swarm sweep and the 1,024-Lite fan-out)

@@ -25,7 +25,7 @@ bench=${2:-NoFault3Lites}
 rounds=${3:-10}
 case $bench in '' | /* | *[!A-Za-z0-9/=]*) echo "bench-compare: BENCH must be a benchmark name such as NoFault3Lites or Fanout/Lites=64, not '$bench'" >&2; exit 2 ;; esac
 GO=${GO:-go}
-case ${PGO:-} in '' | 0 | 1) ;; *) echo "bench-compare: PGO must be 1 (build each side with its cmd/simrun/default.pgo) or empty, not '$PGO'" >&2; exit 2 ;; esac
+case ${PGO:-} in '' | 0 | 1) ;; *) echo "bench-compare: PGO must be 1 (build each side with its cmd/simrun/default.pgo), 0 or empty (without), not '$PGO'" >&2; exit 2 ;; esac
 
 root=$(git rev-parse --show-toplevel)
 . "$root/.ci/bench-lib.sh"
@@ -47,9 +47,9 @@ if ! grep -q "^func Benchmark${bench%%/*}(" "$tmp/old/$pkg/bench_test.go"; then
 	echo "bench-compare: $old has no Benchmark${bench%%/*}: building the working tree's $pkg/bench_test.go against $old's code" >&2
 	cp "$root/$(bench_pkg "$root")/bench_test.go" "$tmp/old/$pkg/bench_test.go"
 fi
-echo "old: $(pgo_flag "$tmp/old" | sed "s|$tmp/old/||"), new: $(pgo_flag "$root" | sed "s|$root/||")" >&2
-(cd "$tmp/old" && $GO test -c $(pgo_flag "$tmp/old") -o "$tmp/old.test" "$pkg")
-(cd "$root" && $GO test -c $(pgo_flag "$root") -o "$tmp/new.test" "$(bench_pkg "$root")")
+[ "${PGO:-}" = 1 ] && echo "PGO=1: old $(pgo_flag "$tmp/old" | sed "s|$tmp/old/||"), new $(pgo_flag "$root" | sed "s|$root/||")" >&2
+(cd "$tmp/old" && $GO test -c "$(pgo_flag "$tmp/old")" -o "$tmp/old.test" "$pkg")
+(cd "$root" && $GO test -c "$(pgo_flag "$root")" -o "$tmp/new.test" "$(bench_pkg "$root")")
 
 bench_rounds bench-compare "$rounds" "$bench" "old new"
 echo "($rounds alternating pairs of Benchmark$bench at -benchtime ${BENCHTIME:-20x}${PGO:+, PGO=$PGO})"

@@ -122,7 +122,8 @@ type SessionState struct {
 }
 
 // Reset empties p for reuse, keeping the capacity of its slices and what
-// the caller asked for (PacedOnly).
+// the caller asked for (PacedOnly, and Conns itself: a caller reusing p
+// for a question about every session clears Conns first).
 func (p *Probe) Reset() {
 	*p = Probe{Collections: p.Collections[:0], Sessions: p.Sessions[:0], PacedOnly: p.PacedOnly, Conns: p.Conns}
 }

@@ -215,3 +215,41 @@ func TestLongestThrottledSilenceMatchesNaive(t *testing.T) {
 		t.Fatalf("only %d of %d runs had a throttled silence: the comparison says little", silent, len(cases))
 	}
 }
+
+// A throttled session that ends without a ThrottleOff (its Lite crashed,
+// so Origin dropped the session) leaves the counter's list of sessions
+// not known to wait: the list holds live sessions only.
+func TestCounterForgetsSessionsGoneWithoutRelease(t *testing.T) {
+	gone := 0
+	for seed := uint64(1); seed <= 8; seed++ {
+		p := withRef(Defaults(), reference.Config{Lite: lite.Config{DrainRate: 100}})
+		p.Seed, p.Lites, p.LiteRate, p.OriginRate = seed, 3, 0, 400
+		p.WriteFor, p.Budget = 4*sim.Second, 60*sim.Second
+		p.Faults = faults.Plan{Heal: p.WriteFor}
+		for i := 1; i <= 3; i++ {
+			p.Script = append(p.Script, faults.Event{At: sim.Time(i) * 900 * sim.Millisecond, Kind: faults.Crash, Node: sim.NodeID(i), For: 300 * sim.Millisecond})
+		}
+		c, err := New(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := c.Run()
+		var live sim.Probe
+		if !c.World.Probe(OriginID, &live) {
+			t.Fatalf("seed %d: Origin down at the end", seed)
+		}
+		open := map[sim.ConnID]bool{}
+		for _, s := range live.Sessions {
+			open[s.Conn] = true
+		}
+		for _, st := range c.idle {
+			if !open[st.conn] {
+				t.Errorf("seed %d: the counter still lists conn %d, which Origin no longer has", seed, st.conn)
+			}
+		}
+		gone += int(r.Counters.ThrottleOn - r.Counters.ThrottleOff)
+	}
+	if gone == 0 {
+		t.Fatal("no throttled session ended without a release: the test tests nothing")
+	}
+}

@@ -202,6 +202,7 @@ type starve struct {
 	last    sim.Time // last delta sent, or the engage
 	waiting bool     // Origin has had a backlog for this session since since
 	since   sim.Time
+	listed  bool // AfterStep's scratch: the probe listed this session
 }
 
 // silence records the silence ending now, if Origin had a backlog.
@@ -717,7 +718,8 @@ func (c *Cluster) throttle(conn sim.ConnID) *starve {
 
 // AfterStep: after a step in which Origin committed or fed a throttled
 // session, the throttled sessions that still have a backlog wait from now
-// on. Origin's probe tells the backlog; it is asked only then, and only
+// on (every Origin lists the live sessions it is asked about, paced ones
+// at least, whether or not it narrows the answer to the question). Origin's probe tells the backlog; it is asked only then, and only
 // about the throttled sessions not already known to wait (at 1,024 Lites,
 // asking it about every session after every commit was a tenth of the
 // run, and about every paced one still a fifth of the cache misses: in a
@@ -739,11 +741,25 @@ func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 		return
 	}
 	for _, s := range c.paced.Sessions {
-		if st := c.throttle(s.Conn); st != nil && !st.waiting && s.Backlog > 0 {
+		st := c.throttle(s.Conn)
+		if st == nil || st.waiting {
+			continue // not asked about (an Origin may list more)
+		}
+		st.listed = true
+		if s.Backlog > 0 {
 			st.waiting, st.since = true, now
 		}
 	}
-	c.idle = slices.DeleteFunc(c.idle, func(st *starve) bool { return st.waiting })
+	// A session Origin did not list is gone without a ThrottleOff (closed,
+	// timed out, or Origin crashed): forget it, or the list only grows.
+	c.idle = slices.DeleteFunc(c.idle, func(st *starve) bool {
+		if !st.listed {
+			c.throttles[st.conn] = nil
+			return true
+		}
+		st.listed = false
+		return st.waiting
+	})
 }
 
 // Event counts marks, the per-Lite resync series and what the metrics

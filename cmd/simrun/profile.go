@@ -105,31 +105,40 @@ func sameFile(a, b string) bool {
 
 // onInterrupt makes an interrupt (Ctrl-C, SIGTERM) before the returned
 // function is called write the profiles of what ran, say so on stderr and
-// exit 1: a run too long to wait for can still be profiled. Without
+// exit 1: a run too long to wait for can still be profiled. A second
+// interrupt while the profiles are written kills the process. Without
 // profiles it does nothing, and an interrupt kills the run as before.
+// done waits for an interrupt already taken, so no verdict is printed
+// after "interrupted".
 func (p *profiles) onInterrupt(stderr io.Writer, name string) (done func()) {
 	if *p.cpu == "" && *p.mem == "" {
 		return func() {}
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	quit := make(chan struct{})
+	quit, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		select {
 		case <-sig:
 		case <-quit:
+			close(exited)
 			return
 		}
-		err := p.stop()
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: interrupted before the verdict; %v\n", name, err)
+		signal.Stop(sig) // a second interrupt kills at once
+		clearLine := ""
+		if _, ok := terminalWidth(stderr); ok {
+			clearLine = "\r\x1b[K" // the progress line
+		}
+		if err := p.stop(); err != nil {
+			fmt.Fprintf(stderr, "%s%s: interrupted before the verdict; %v\n", clearLine, name, err)
 		} else {
-			fmt.Fprintf(stderr, "%s: interrupted before the verdict; the profiles of the part that ran are written\n", name)
+			fmt.Fprintf(stderr, "%s%s: interrupted before the verdict; the profiles of the part that ran are written\n", clearLine, name)
 		}
 		os.Exit(exitFail)
 	}()
 	return func() {
-		signal.Stop(sig)
 		close(quit)
+		<-exited // never, if the interrupt came first: the goroutine exits the process
+		signal.Stop(sig)
 	}
 }
