@@ -350,8 +350,9 @@ func (o *Origin) probeSession(p *sim.Probe, s *session) {
 func (o *Origin) backlog(s *session) uint64 {
 	var n uint64
 	for i, c := range o.colls {
-		if s.per[i].subscribed && s.per[i].cursor > 0 && s.per[i].cursor <= c.head {
-			n += c.head - s.per[i].cursor + 1
+		sc := &s.per[i]
+		if sc.subscribed && sc.cursor > 0 && sc.cursor <= c.head {
+			n += c.head - sc.cursor + 1
 		}
 	}
 	return n
@@ -489,19 +490,20 @@ func (o *Origin) subscribe(s *session, m *wire.ShapeSubscribe, fx *sim.Effects) 
 		return
 	}
 	c := o.colls[i]
-	if s.per[i].subscribed {
+	sc := &s.per[i]
+	if sc.subscribed {
 		return // a repeated subscribe: the stream is already running
 	}
-	s.per[i].subscribed = true
+	sc.subscribed = true
 	known := s.known[c.state.Name]
 	from := o.skipBehindLog(c, known+1)
 	switch {
 	case known > 0 && o.cfg.Bugs.NoReplay:
-		s.per[i].cursor = c.head + 1
+		sc.cursor = c.head + 1
 	case known > 0 && known <= c.head && from >= c.first():
-		s.per[i].cursor = from
+		sc.cursor = from
 	default:
-		s.per[i].snapshot = true
+		sc.snapshot = true
 		if known > 0 && known+1 < c.first() {
 			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: known + 1, Oldest: c.first()})
 		}
@@ -693,27 +695,28 @@ func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, fx 
 // snapshot when from is 0 or the log no longer reaches back.
 func (o *Origin) resync(s *session, m *wire.ResyncRequest, fx *sim.Effects) {
 	for i, c := range o.colls {
-		if !s.per[i].subscribed || (m.Collection != "" && m.Collection != c.state.Name) {
+		sc := &s.per[i]
+		if !sc.subscribed || (m.Collection != "" && m.Collection != c.state.Name) {
 			continue
 		}
 		from := o.skipBehindLog(c, m.FromMutationID)
 		if from == 0 || from < c.first() || from > c.head+1 {
-			s.per[i].snapshot = true
+			sc.snapshot = true
 			if from > 0 && from < c.first() {
 				fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: from, Oldest: c.first()})
 			}
 			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from})
-		} else if r := m.Reason; r.Kind == wire.SequenceGap && r.Received >= from && s.per[i].cursor > from {
+		} else if r := m.Reason; r.Kind == wire.SequenceGap && r.Received >= from && sc.cursor > from {
 			// The request names the gap: re-send just [from, received] (a
 			// gap found by a delta holds that delta; one found by the
 			// clock does not, so received itself is included); what
 			// follows was delivered.
-			to := min(r.Received, s.per[i].cursor-1)
-			s.per[i].repair = append(s.per[i].repair, span{from, to})
+			to := min(r.Received, sc.cursor-1)
+			sc.repair = append(sc.repair, span{from, to})
 			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from, Frames: to - from + 1})
 		} else {
-			if from < s.per[i].cursor {
-				s.per[i].cursor = from
+			if from < sc.cursor {
+				sc.cursor = from
 			}
 			fx.Emit(&sim.ResyncServed{Collection: c.state.Name, From: from, Frames: c.head - from + 1})
 		}
@@ -754,36 +757,37 @@ func (o *Origin) pump(s *session, fx *sim.Effects) {
 		return
 	}
 	for i, c := range o.colls {
-		if !s.per[i].subscribed {
+		sc := &s.per[i]
+		if !sc.subscribed {
 			continue
 		}
-		s.per[i].cursor = o.skipBehindLog(c, s.per[i].cursor)
-		if s.per[i].cursor > 0 && s.per[i].cursor < c.first() {
-			s.per[i].snapshot = true // fell behind the retained log
-			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: s.per[i].cursor, Oldest: c.first()})
+		sc.cursor = o.skipBehindLog(c, sc.cursor)
+		if sc.cursor > 0 && sc.cursor < c.first() {
+			sc.snapshot = true // fell behind the retained log
+			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: sc.cursor, Oldest: c.first()})
 		}
-		if s.per[i].snapshot {
-			s.per[i].snapshot = false
-			s.per[i].repair = s.per[i].repair[:0]
+		if sc.snapshot {
+			sc.snapshot = false
+			sc.repair = sc.repair[:0]
 			fx.Send(s.conn, &wire.ShapeSnapshot{ShapeID: c.shape, Data: c.state.Snapshot(),
 				SnapshotLSN: c.head, DocCount: uint64(c.state.Len())})
-			s.per[i].cursor = c.head + 1
+			sc.cursor = c.head + 1
 		}
 		if s.throttled {
 			o.refill(s)
 		}
-		if !o.sendRepairs(s, i, c, fx) {
+		if !o.sendRepairs(s, sc, c, fx) {
 			return // out of tokens
 		}
-		for s.per[i].cursor <= c.head {
+		for sc.cursor <= c.head {
 			if s.throttled {
 				if s.tokens < 1 {
 					return
 				}
 				s.tokens--
 			}
-			o.sendEntry(s, i, c, c.at(s.per[i].cursor), fx)
-			s.per[i].cursor++
+			o.sendEntry(s, sc, c, c.at(sc.cursor), fx)
+			sc.cursor++
 		}
 	}
 }
@@ -801,13 +805,13 @@ func (o *Origin) skipBehindLog(c *coll, lsn uint64) uint64 {
 // sendRepairs re-sends the session's pending repair ranges of collection i
 // (falling back to a snapshot for any part the log no longer holds). It
 // returns false when the throttle ran out of tokens.
-func (o *Origin) sendRepairs(s *session, i int, c *coll, fx *sim.Effects) bool {
-	for len(s.per[i].repair) > 0 {
-		r := &s.per[i].repair[0]
+func (o *Origin) sendRepairs(s *session, sc *sessColl, c *coll, fx *sim.Effects) bool {
+	for len(sc.repair) > 0 {
+		r := &sc.repair[0]
 		r.from = o.skipBehindLog(c, r.from)
 		if r.from < c.first() {
-			s.per[i].repair = s.per[i].repair[:0]
-			s.per[i].snapshot = true
+			sc.repair = sc.repair[:0]
+			sc.snapshot = true
 			fx.Emit(&sim.SnapshotFallback{Collection: c.state.Name, From: r.from, Oldest: c.first()})
 			o.pump(s, fx)
 			return false
@@ -819,9 +823,9 @@ func (o *Origin) sendRepairs(s *session, i int, c *coll, fx *sim.Effects) bool {
 				}
 				s.tokens--
 			}
-			o.sendEntry(s, i, c, c.at(r.from), fx)
+			o.sendEntry(s, sc, c, c.at(r.from), fx)
 		}
-		s.per[i].repair = s.per[i].repair[1:]
+		sc.repair = sc.repair[1:]
 	}
 	return true
 }
@@ -835,13 +839,13 @@ func (o *Origin) refill(s *session) {
 }
 
 // sendEntry sends one log entry to the session as a ShapeDelta.
-func (o *Origin) sendEntry(s *session, i int, c *coll, e *entry, fx *sim.Effects) {
-	if e.lsn <= s.per[i].sentMax {
+func (o *Origin) sendEntry(s *session, sc *sessColl, c *coll, e *entry, fx *sim.Effects) {
+	if e.lsn <= sc.sentMax {
 		// Announced just before the frame, so observers can charge its
 		// bytes to resync.
 		fx.Emit(&sim.Resending{Collection: c.state.Name, LSN: e.lsn})
 	}
-	s.per[i].sentMax = max(s.per[i].sentMax, e.lsn)
+	sc.sentMax = max(sc.sentMax, e.lsn)
 	if len(e.frame) == 0 {
 		op := wire.OpUpdate
 		if e.value == nil {
@@ -893,10 +897,11 @@ func (o *Origin) tick(fx *sim.Effects) {
 func (o *Origin) sync(s *session, fx *sim.Effects) {
 	clocks := map[string]uint64{}
 	for i, c := range o.colls {
-		if !s.per[i].subscribed || s.per[i].snapshot || s.per[i].cursor == 0 {
+		sc := &s.per[i]
+		if !sc.subscribed || sc.snapshot || sc.cursor == 0 {
 			continue
 		}
-		sent := s.per[i].cursor - 1
+		sent := sc.cursor - 1
 		clocks[c.state.Name] = sent
 		if d, ok := c.digestAt(sent); ok {
 			clocks[c.digest] = d
