@@ -218,13 +218,13 @@ func TestParseEventRefusesWhatIsNotAnEvent(t *testing.T) {
 }
 
 // Reset empties a probe's answers but keeps the caller's question
-// (PacedOnly, Conns): World.Probe resets before asking the node.
+// (Conns): World.Probe resets before asking the node.
 func TestProbeResetKeepsTheQuestion(t *testing.T) {
-	p := Probe{PacedOnly: true, Conns: []ConnID{3, 7}, Connected: true, Unacked: 2,
+	p := Probe{Conns: []ConnID{3, 7}, Connected: true, Unacked: 2,
 		Collections: []CollectionState{{Name: "c0"}}, Sessions: []SessionState{{Conn: 3}}}
 	p.Reset()
-	if !p.PacedOnly || len(p.Conns) != 2 || p.Conns[0] != 3 || p.Conns[1] != 7 {
-		t.Fatalf("after Reset: PacedOnly %v, Conns %v; want true and [3 7]", p.PacedOnly, p.Conns)
+	if len(p.Conns) != 2 || p.Conns[0] != 3 || p.Conns[1] != 7 {
+		t.Fatalf("after Reset: Conns %v, want [3 7]", p.Conns)
 	}
 	if p.Connected || p.Unacked != 0 || len(p.Collections) != 0 || len(p.Sessions) != 0 {
 		t.Fatalf("after Reset the answers remain: %+v", p)

@@ -91,16 +91,14 @@ type Probe struct {
 	Resyncing  int
 	QueueDepth int
 	Throttled  bool
-	// Sessions: Origin's sessions, in accept order (with PacedOnly or
-	// Conns, maybe only those asked about, and then in any order).
+	// Sessions: Origin's sessions, in accept order (with Conns, maybe only
+	// those asked about, and then in any order).
 	Sessions []SessionState
-	// PacedOnly and Conns are set by the caller, not the node, and narrow
-	// the question: only the sessions Origin paces (Throttled), only the
-	// sessions on Conns (when it is not empty), or both. Origin may list
-	// only those or list all: callers filter. They spare Origin counting
-	// the backlog of a thousand sessions when a monitor wants a few.
-	PacedOnly bool
-	Conns     []ConnID
+	// Conns, when not empty, is set by the caller, not the node: it wants
+	// only the sessions on these connections. Origin may list only those
+	// or list all: callers filter. It spares Origin counting the backlog
+	// of a thousand sessions when a monitor wants a few.
+	Conns []ConnID
 }
 
 // CollectionState is one collection in a Probe.
@@ -122,10 +120,10 @@ type SessionState struct {
 }
 
 // Reset empties p for reuse, keeping the capacity of its slices and what
-// the caller asked for (PacedOnly, and Conns itself: a caller reusing p
-// for a question about every session clears Conns first).
+// the caller asked for (Conns itself: a caller reusing p for a question
+// about every session clears Conns first).
 func (p *Probe) Reset() {
-	*p = Probe{Collections: p.Collections[:0], Sessions: p.Sessions[:0], PacedOnly: p.PacedOnly, Conns: p.Conns}
+	*p = Probe{Collections: p.Collections[:0], Sessions: p.Sessions[:0], Conns: p.Conns}
 }
 
 // Collection returns the state of collection name, if p has it.

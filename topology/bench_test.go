@@ -87,8 +87,9 @@ func BenchmarkBareLoop(b *testing.B) {
 // measures 3.3x to 3.8x on this VM (2026-12-02 and 03; 2.9x on 12-01,
 // before the decoder the bare loop shares got faster). One median under
 // load read 4.3x, so the ceiling sits above that: it catches a
-// regression of roughly 20-35%, not the VM's noise. It is judged on the median of at least minCeilingRuns iterations, because
-// single runs have read as high as 4.6x.
+// regression of roughly 20-35%, not the VM's noise. It is judged on the
+// median of at least minCeilingRuns iterations, because single runs have
+// read as high as 4.6x.
 const (
 	simOverBareCeiling = 4.5
 	minCeilingRuns     = 5

@@ -242,9 +242,9 @@ func TestCounterForgetsSessionsGoneWithoutRelease(t *testing.T) {
 		for _, s := range live.Sessions {
 			open[s.Conn] = true
 		}
-		for _, st := range c.idle {
-			if !open[st.conn] {
-				t.Errorf("seed %d: the counter still lists conn %d, which Origin no longer has", seed, st.conn)
+		for _, conn := range c.idle {
+			if !open[conn] {
+				t.Errorf("seed %d: the counter still lists conn %d, which Origin no longer has", seed, conn)
 			}
 		}
 		gone += int(r.Counters.ThrottleOn - r.Counters.ThrottleOff)

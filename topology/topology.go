@@ -172,18 +172,17 @@ type Cluster struct {
 	resendNext  bool // Origin announced that its next ShapeDelta is a re-send
 	committed   bool // Origin committed, or fed a throttled session, in the step in progress
 	// throttles holds the throttled sessions by connection id (a slice:
-	// it is read for every frame Origin sends); idle lists those of them
-	// not yet known to wait for data, each once, so that the probe asks
-	// about those alone.
+	// it is read for every frame Origin sends); idle lists the conns of
+	// those not yet known to wait for data, each once: AfterStep's probe
+	// asks about those alone.
 	throttles []*starve
-	idle      []*starve
+	idle      []sim.ConnID
 	maxStarve sim.Time
 	// probe answers, reused
-	op, lp    sim.Probe
-	paced     sim.Probe // AfterStep's, PacedOnly (Reset keeps it)
-	nodes     []sim.Node
-	liteQueue *sim.QueueTerms
-	witness   *Witness // nil unless Params.Witness
+	op, lp, asked sim.Probe // asked: AfterStep's, of the idle sessions
+	nodes         []sim.Node
+	liteQueue     *sim.QueueTerms
+	witness       *Witness // nil unless Params.Witness
 }
 
 // Unchecked is a property a run does not check: the implementation of the
@@ -225,7 +224,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{P: p, convergedAt: -1, colls: Collections(p.Collections), paced: sim.Probe{PacedOnly: true}}
+	c := &Cluster{P: p, convergedAt: -1, colls: Collections(p.Collections)}
 	nodes := make([]sim.NodeSpec, 0, p.Lites+1)
 	build := func(impl sim.Impl, env sim.Env) error {
 		env.Collections = c.colls
@@ -702,7 +701,7 @@ func (k counter) fed(now sim.Time, conn sim.ConnID) {
 		st.last = now
 		if st.waiting {
 			st.waiting = false
-			k.c.idle = append(k.c.idle, st)
+			k.c.idle = append(k.c.idle, conn)
 		}
 		k.c.committed = true // what is left over waits from now: see AfterStep
 	}
@@ -718,12 +717,12 @@ func (c *Cluster) throttle(conn sim.ConnID) *starve {
 
 // AfterStep: after a step in which Origin committed or fed a throttled
 // session, the throttled sessions that still have a backlog wait from now
-// on (every Origin lists the live sessions it is asked about, paced ones
-// at least, whether or not it narrows the answer to the question). Origin's probe tells the backlog; it is asked only then, and only
-// about the throttled sessions not already known to wait (at 1,024 Lites,
-// asking it about every session after every commit was a tenth of the
-// run, and about every paced one still a fifth of the cache misses: in a
-// fan-out nearly every session is paced, and one or two were fed).
+// on. Origin's probe tells the backlog; it is asked only then, and only
+// about the throttled sessions not known to wait (at 1,024 Lites, asking
+// about every session after every commit was a tenth of the run, and
+// about every throttled one a fifth of the cache misses: in a fan-out
+// nearly every session is throttled, and one or two were fed). Every
+// Origin lists the live sessions asked about (an Origin may list more).
 func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 	c := k.c
 	if node != OriginID || !c.committed {
@@ -733,17 +732,14 @@ func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 	if len(c.idle) == 0 {
 		return
 	}
-	c.paced.Conns = c.paced.Conns[:0]
-	for _, st := range c.idle {
-		c.paced.Conns = append(c.paced.Conns, st.conn)
-	}
-	if !c.World.Probe(OriginID, &c.paced) {
+	c.asked.Conns = c.idle
+	if !c.World.Probe(OriginID, &c.asked) {
 		return
 	}
-	for _, s := range c.paced.Sessions {
+	for _, s := range c.asked.Sessions {
 		st := c.throttle(s.Conn)
 		if st == nil || st.waiting {
-			continue // not asked about (an Origin may list more)
+			continue // not asked about
 		}
 		st.listed = true
 		if s.Backlog > 0 {
@@ -752,9 +748,10 @@ func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 	}
 	// A session Origin did not list is gone without a ThrottleOff (closed,
 	// timed out, or Origin crashed): forget it, or the list only grows.
-	c.idle = slices.DeleteFunc(c.idle, func(st *starve) bool {
+	c.idle = slices.DeleteFunc(c.idle, func(conn sim.ConnID) bool {
+		st := c.throttles[conn]
 		if !st.listed {
-			c.throttles[st.conn] = nil
+			c.throttles[conn] = nil
 			return true
 		}
 		st.listed = false
@@ -787,9 +784,8 @@ func (k counter) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
 			if int(e.Conn) >= len(c.throttles) {
 				c.throttles = append(c.throttles, make([]*starve, int(e.Conn)+1-len(c.throttles))...)
 			}
-			st := &starve{c: c, conn: e.Conn, last: now}
-			c.throttles[e.Conn] = st
-			c.idle = append(c.idle, st)
+			c.throttles[e.Conn] = &starve{c: c, conn: e.Conn, last: now}
+			c.idle = append(c.idle, e.Conn)
 		}
 	case *sim.ThrottleOff:
 		if e.ByLease {
@@ -801,7 +797,7 @@ func (k counter) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
 			st.silence(now)
 			c.throttles[st.conn] = nil
 			if !st.waiting {
-				c.idle = slices.DeleteFunc(c.idle, func(x *starve) bool { return x == st })
+				c.idle = slices.DeleteFunc(c.idle, func(conn sim.ConnID) bool { return conn == st.conn })
 			}
 		}
 	case *sim.ResyncSent:

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sync"
@@ -30,12 +29,9 @@ func profileFlags(fs *flag.FlagSet) *profiles {
 }
 
 // start creates both files before any work, so a bad path fails at once,
-// and starts the CPU profile. One file for both is refused: the heap
-// profile would overwrite the CPU profile.
+// and starts the CPU profile. One file for both (by any path or link) is
+// refused: the heap profile would overwrite the CPU profile.
 func (p *profiles) start() error {
-	if *p.cpu != "" && *p.mem != "" && sameFile(*p.cpu, *p.mem) {
-		return fmt.Errorf("-cpuprofile and -memprofile both name %s: give each its own file", *p.cpu)
-	}
 	if *p.cpu != "" {
 		f, err := os.Create(*p.cpu)
 		if err != nil {
@@ -53,7 +49,17 @@ func (p *profiles) start() error {
 			p.stopCPU()
 			return fmt.Errorf("-memprofile: %w", err)
 		}
+		same := false
+		if p.cpuFile != nil {
+			fc, err1 := p.cpuFile.Stat()
+			fm, err2 := f.Stat()
+			same = err1 == nil && err2 == nil && os.SameFile(fc, fm)
+		}
 		f.Close()
+		if same {
+			p.stopCPU()
+			return fmt.Errorf("-cpuprofile and -memprofile both name %s: give each its own file", *p.cpu)
+		}
 	}
 	return nil
 }
@@ -93,14 +99,6 @@ func (p *profiles) stop() error {
 		err = fmt.Errorf("-memprofile: %w", ferr)
 	}
 	return err
-}
-
-// sameFile reports whether paths a and b name one file: the same path
-// once cleaned and made absolute.
-func sameFile(a, b string) bool {
-	aa, err1 := filepath.Abs(a)
-	bb, err2 := filepath.Abs(b)
-	return err1 == nil && err2 == nil && aa == bb
 }
 
 // onInterrupt makes an interrupt (Ctrl-C, SIGTERM) before the returned

@@ -267,6 +267,10 @@ func TestScenarioCommandErrors(t *testing.T) {
 		os.WriteFile(p, []byte(body), 0o644)
 		return p
 	}
+	link := filepath.Join(dir, "link.out") // the CPU profile's file by another name
+	if err := os.Symlink(filepath.Join(dir, "p.out"), link); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -293,7 +297,8 @@ func TestScenarioCommandErrors(t *testing.T) {
 		{[]string{"sweep", "-progress", "loud"}, `-progress "loud"`},
 		{[]string{"sweep", "-seeds", "1", "-cpuprofile", "/nonexistent/cpu.out"}, "-cpuprofile: open /nonexistent/cpu.out"},
 		{[]string{"run", "-memprofile", "/nonexistent/mem.out"}, "-memprofile: open /nonexistent/mem.out"},
-		{[]string{"run", "-cpuprofile", "p.out", "-memprofile", "./p.out"}, "-cpuprofile and -memprofile both name p.out"},
+		{[]string{"run", "-cpuprofile", filepath.Join(dir, "p.out"), "-memprofile", dir + "/./p.out"}, "-cpuprofile and -memprofile both name " + filepath.Join(dir, "p.out")},
+		{[]string{"run", "-cpuprofile", filepath.Join(dir, "p.out"), "-memprofile", link}, "-cpuprofile and -memprofile both name " + filepath.Join(dir, "p.out")},
 		{[]string{"replay"}, "want -result FILE"},
 		{[]string{"replay", "-result", bad("notresult.json", "[]")}, "want a run result as an object, got JSON array"},
 		{[]string{"replay", "-result", bad("nohash.json", `{"scenario": "lossy"}`)}, "is not a result written by simrun run -json: it has no trace_hash"},

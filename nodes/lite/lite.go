@@ -520,7 +520,7 @@ func (l *Lite) acked(id, lsn uint64, rejected bool, fx *sim.Effects) {
 		for i := range l.recent {
 			if l.recent[i].id == id {
 				fx.Emit(&sim.Rejected{Mutation: id})
-				l.recent[i].id = 0 // never re-sent
+				l.recent = slices.Delete(l.recent, i, i+1) // never re-sent
 				return
 			}
 		}
@@ -534,7 +534,7 @@ func (l *Lite) resend(from uint64, fx *sim.Effects) {
 	tail := l.unacked[l.unackedFrom(from):] // in id order already
 	var due []*mutation
 	for k := range l.recent {
-		if u := &l.recent[k]; u.id >= from && u.id != 0 { // 0: rejected, never re-sent
+		if u := &l.recent[k]; u.id >= from {
 			due = append(due, u)
 		}
 	}

@@ -751,9 +751,9 @@ func TestRejectedMutationNotResentOnOriginResync(t *testing.T) {
 	}
 }
 
-// A rejection that follows an ack marks the mutation never to be re-sent,
-// and a request from 0 (a ChecksumMismatch naming a corrupted id 0) must
-// not bring it back as a push numbered 0.
+// A rejection that follows an ack retires the mutation for good: even a
+// request from 0 (a ChecksumMismatch naming a corrupted id 0), which asks
+// for every mutation kept, does not bring it back.
 func TestRejectedAfterAckNotResentFromZero(t *testing.T) {
 	l, r := newLite(t, Config{})
 	conn := connect(t, l, r)

@@ -12,6 +12,7 @@ package origin
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/syncsim/syncsim/nodes/model"
@@ -334,11 +335,8 @@ func (o *Origin) Probe(p *sim.Probe) {
 	}
 }
 
-// probeSession lists session s in p, unless p asks only for paced ones.
+// probeSession lists session s in p.
 func (o *Origin) probeSession(p *sim.Probe, s *session) {
-	if p.PacedOnly && !s.throttled {
-		return // not asked for: no backlog to count
-	}
 	st := sim.SessionState{Conn: s.conn, Peer: s.node, Throttled: s.throttled, Backlog: o.backlog(s)}
 	if s.throttled {
 		st.Rate = s.rate
@@ -408,32 +406,21 @@ func (o *Origin) startTick(fx *sim.Effects) {
 	}
 }
 
-// sessionScanMax is how many sessions a lookup scans before it asks the
-// map instead: a few pointers compare faster than a hash, but at 1,024
-// sessions the scan read a cold line per session for every frame a Lite
-// sent.
-const sessionScanMax = 8
-
-func (o *Origin) session(c sim.ConnID) *session {
-	if len(o.sessions) > sessionScanMax {
-		return o.byConn[c]
-	}
-	for _, s := range o.sessions {
-		if s.conn == c {
-			return s
-		}
-	}
-	return nil
-}
+// session is the session on conn c, or nil. A map, not a scan of the
+// sessions: at 1,024 sessions the scan read a cold line per session for
+// every frame a Lite sent.
+func (o *Origin) session(c sim.ConnID) *session { return o.byConn[c] }
 
 func (o *Origin) dropSession(c sim.ConnID) {
-	for i, s := range o.sessions {
-		if s.conn == c {
-			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
-			delete(o.byConn, c)
-			return
-		}
+	if i := slices.IndexFunc(o.sessions, func(s *session) bool { return s.conn == c }); i >= 0 {
+		o.removeSession(i)
 	}
+}
+
+// removeSession forgets o.sessions[i], from the list and the map.
+func (o *Origin) removeSession(i int) {
+	delete(o.byConn, o.sessions[i].conn)
+	o.sessions = slices.Delete(o.sessions, i, i+1)
 }
 
 func (o *Origin) frame(s *session, b []byte, fx *sim.Effects) {
@@ -873,8 +860,7 @@ func (o *Origin) tick(fx *sim.Effects) {
 		s := o.sessions[i]
 		if o.now-s.lastHeard >= o.cfg.IdleTimeout {
 			fx.Close(s.conn)
-			o.sessions = append(o.sessions[:i], o.sessions[i+1:]...)
-			delete(o.byConn, s.conn)
+			o.removeSession(i)
 			i--
 			continue
 		}

@@ -1096,10 +1096,10 @@ func TestFrameSlabFramesNeverOverlap(t *testing.T) {
 	}
 }
 
-// A probe that asks only for paced sessions gets the throttled one, with
-// the backlog a full probe reports, and not the session Origin does not
-// pace.
-func TestProbePacedOnlyListsThrottledSessions(t *testing.T) {
+// A probe lists each session with its throttle and the backlog Origin
+// owes it: the throttled session's commits past the burst, none for the
+// unthrottled one; a released throttle shows, a dropped session is gone.
+func TestProbeListsThrottleAndBacklog(t *testing.T) {
 	o, r, conn, _ := throttled(t, Config{}, 10)
 	other := joined(t, r, 8, "c0", 0)
 	commitN(r, 30) // more than the burst: the throttled session falls behind
@@ -1121,29 +1121,13 @@ func TestProbePacedOnlyListsThrottledSessions(t *testing.T) {
 	if !want.Throttled || want.Backlog != 30-8 {
 		t.Fatalf("throttled session in the full probe: %+v, want throttled with a backlog of 22", want)
 	}
-	paced := sim.Probe{PacedOnly: true}
-	o.Probe(&paced)
-	if len(paced.Sessions) != 1 || paced.Sessions[0] != want {
-		t.Fatalf("paced-only probe: %+v, want only %+v", paced.Sessions, want)
-	}
-	if len(paced.Collections) != len(full.Collections) {
-		t.Fatalf("paced-only probe: %d collections, full %d", len(paced.Collections), len(full.Collections))
-	}
 	r.Deliver(conn, &wire.Throttle{Throttle: false})
-	paced = sim.Probe{PacedOnly: true}
-	if o.Probe(&paced); len(paced.Sessions) != 0 {
-		t.Fatalf("paced-only probe after the release: %+v, want none", paced.Sessions)
-	}
-	// Throttled again, then gone: a dropped session is not listed.
-	r.Deliver(other, &wire.Throttle{Throttle: true, QueueDepth: 900, SuggestedRate: 5})
-	paced = sim.Probe{PacedOnly: true}
-	if o.Probe(&paced); len(paced.Sessions) != 1 || paced.Sessions[0].Conn != other {
-		t.Fatalf("paced-only probe with the other session throttled: %+v", paced.Sessions)
+	if anyThrottled(o) {
+		t.Fatalf("probe after the release: %+v, want no session throttled", probe(o).Sessions)
 	}
 	r.Input(sim.Input{Kind: sim.InConnDown, Conn: other, Peer: simtest.Peer})
-	paced = sim.Probe{PacedOnly: true}
-	if o.Probe(&paced); len(paced.Sessions) != 0 {
-		t.Fatalf("paced-only probe after the session closed: %+v, want none", paced.Sessions)
+	if p := probe(o); len(p.Sessions) != 1 || p.Sessions[0].Conn != conn {
+		t.Fatalf("probe after the other session closed: %+v, want only conn %d", p.Sessions, conn)
 	}
 }
 
@@ -1158,12 +1142,11 @@ func pongs(r *simtest.Rig, mark int) map[sim.ConnID][]uint64 {
 	return out
 }
 
-// Past sessionScanMax sessions a frame's session is found by its conn in
-// a map: each frame reaches its own session, and a session closed by the
-// Lite, by the idle timeout or by a crash is not found again (by a frame
-// or by a probe).
+// A frame's session is found by its conn in a map: each frame reaches its
+// own session, and a session closed by the Lite, by the idle timeout or by
+// a crash is not found again (by a frame or by a probe).
 func TestManySessionsEachFrameFindsItsOwn(t *testing.T) {
-	const n = 3 * sessionScanMax
+	const n = 24
 	o, r := newOrigin(t, Config{IdleTimeout: sim.Second})
 	conns := make([]sim.ConnID, n)
 	for i := range conns {
@@ -1218,12 +1201,12 @@ func TestManySessionsEachFrameFindsItsOwn(t *testing.T) {
 	ping(func(int) bool { return false })
 }
 
-// A probe that names connections lists only their sessions (PacedOnly
-// still narrows it), and skips a conn Origin has no session on.
+// A probe that names connections lists only their sessions, in that
+// order, and skips a conn Origin has no session on.
 func TestProbeConnsListsOnlyThose(t *testing.T) {
 	o, r, conn, _ := throttled(t, Config{}, 10)
 	var others []sim.ConnID
-	for i := 0; i < sessionScanMax+2; i++ {
+	for i := 0; i < 10; i++ {
 		others = append(others, joined(t, r, uint64(20+i), "c0", 0))
 	}
 	commitN(r, 30)
@@ -1242,9 +1225,7 @@ func TestProbeConnsListsOnlyThose(t *testing.T) {
 	if len(p.Collections) != len(full.Collections) {
 		t.Fatalf("probe of conns: %d collections, full %d", len(p.Collections), len(full.Collections))
 	}
-	p = sim.Probe{Conns: ask, PacedOnly: true}
-	o.Probe(&p)
-	if !slices.Equal(p.Sessions, []sim.SessionState{byConn[conn]}) || !p.Sessions[0].Throttled {
-		t.Fatalf("paced probe of conns %v: %+v, want only the throttled %+v", ask, p.Sessions, byConn[conn])
+	if !byConn[conn].Throttled || byConn[conn].Backlog == 0 {
+		t.Fatalf("the throttled session %+v: want throttled, with a backlog", byConn[conn])
 	}
 }
