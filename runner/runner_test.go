@@ -204,7 +204,7 @@ func TestWitnessChangesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen, err := tg.RunWitnessed(1, nil, nil)
+		seen, err := tg.RunWitnessed(context.Background(), 1, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

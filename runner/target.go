@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -153,29 +154,42 @@ func ShellQuote(s string) string {
 
 // Run runs seed of t, streaming the trace to trace when it is not nil.
 func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
-	return t.run(seed, trace, nil, false, true)
+	return t.run(seed, runOpts{trace: trace, series: true})
 }
 
 // runBare is Run without the time series (topology.Params.NoSeries), as a
 // sweep keeps its runs: the same run, the same trace hash.
 func (t Target) runBare(seed uint64, trace io.Writer) (topology.Result, error) {
-	return t.run(seed, trace, nil, false, false)
+	return t.run(seed, runOpts{trace: trace})
 }
 
 // RunWitnessed is Run that tells progress the simulated time now and then
 // (see topology.Params.Progress) and keeps the frames decoded
 // (topology.Params.Witness), for a report or a failure's story: the same
-// run, the same trace hash.
-func (t Target) RunWitnessed(seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
-	return t.run(seed, trace, progress, true, true)
+// run, the same trace hash. When ctx is done before the run ends, the run
+// stops there and its Result is Aborted (no verdict); the trace written up
+// to that point is complete.
+func (t Target) RunWitnessed(ctx context.Context, seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
+	return t.run(seed, runOpts{trace: trace, progress: progress, abort: func() bool { return ctx.Err() != nil },
+		witness: true, series: true})
 }
 
-func (t Target) run(seed uint64, trace io.Writer, progress func(now sim.Time), witness, series bool) (topology.Result, error) {
+// runOpts are what differs between the ways a Target runs a seed; none of
+// them changes the run.
+type runOpts struct {
+	trace    io.Writer
+	progress func(now sim.Time)
+	abort    func() bool
+	witness  bool // keep the frames decoded (topology.Params.Witness)
+	series   bool // record the time series
+}
+
+func (t Target) run(seed uint64, o runOpts) (topology.Result, error) {
 	p, err := t.Sc.Params(seed)
 	if err != nil {
 		return topology.Result{}, err
 	}
-	p.Trace, p.Progress, p.Witness, p.NoSeries = trace, progress, witness, !series
+	p.Trace, p.Progress, p.Abort, p.Witness, p.NoSeries = o.trace, o.progress, o.abort, o.witness, !o.series
 	c, err := topology.New(p)
 	if err != nil {
 		return topology.Result{}, err

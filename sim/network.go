@@ -41,7 +41,9 @@ type PassThrough struct{}
 
 // Intercept delivers p unchanged.
 func (PassThrough) Intercept(_ Time, p *Packet, out []Delivery) []Delivery {
-	return append(out, Delivery{Bytes: p.Bytes})
+	out = append(out, Delivery{}) // filled in place: see eventQueue.add
+	out[len(out)-1].Bytes = p.Bytes
+	return out
 }
 
 // AllowDial always allows.
@@ -89,12 +91,18 @@ type flow struct {
 }
 
 // push appends a; a full ring grows into one twice its size from spare.
-func (f *flow) push(a arrival, spare *spareRings) {
+func (f *flow) push(a arrival, spare *spareRings) { *f.add(spare) = a }
+
+// add appends an arrival and returns it for the caller to fill in place
+// (see eventQueue.add), every field: a slot of a ring from spare may hold
+// a stale arrival. A full ring grows into one twice its size from spare.
+func (f *flow) add(spare *spareRings) *arrival {
 	if f.n == len(f.ring) {
 		f.resize(max(8, 2*len(f.ring)), spare)
 	}
-	f.ring[(f.head+f.n)&(len(f.ring)-1)] = a
+	a := &f.ring[(f.head+f.n)&(len(f.ring)-1)]
 	f.n++
+	return a
 }
 
 // resize moves the arrivals into a ring of n (a power of two, at least

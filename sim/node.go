@@ -241,7 +241,19 @@ func (fx *Effects) Send(conn ConnID, m wire.Message) {
 		fx.Emit(&DecodeError{Error: "encode: " + err.Error()})
 		return
 	}
-	fx.list = append(fx.list, Effect{Kind: EffectSend, Conn: conn, Frame: b})
+	e := fx.add(EffectSend)
+	e.Conn, e.Frame = conn, b
+}
+
+// add appends an effect of kind k for the caller to fill in place: one
+// built whole and appended is copied with wider moves than it was written
+// with, which wait for every store before them to drain (the hot paths of
+// the kernel fill in place for the same reason: see eventQueue.add).
+func (fx *Effects) add(k EffectKind) *Effect {
+	fx.list = append(fx.list, Effect{})
+	e := &fx.list[len(fx.list)-1]
+	e.Kind = k
+	return e
 }
 
 // SendRaw sends already-encoded frame bytes (copied: the caller may reuse
@@ -250,7 +262,8 @@ func (fx *Effects) SendRaw(conn ConnID, frame []byte) {
 	if len(frame) == 0 {
 		return
 	}
-	fx.list = append(fx.list, Effect{Kind: EffectSend, Conn: conn, Frame: append(fx.pool.get(), frame...)})
+	e := fx.add(EffectSend)
+	e.Conn, e.Frame = conn, append(fx.pool.get(), frame...)
 }
 
 // SendShared sends frame without copying it: the kernel and every
@@ -264,13 +277,15 @@ func (fx *Effects) SendShared(conn ConnID, frame []byte) {
 	if len(frame) == 0 {
 		return
 	}
-	fx.list = append(fx.list, Effect{Kind: EffectSend, Conn: conn, Frame: frame, shared: true})
+	e := fx.add(EffectSend)
+	e.Conn, e.Frame, e.shared = conn, frame, true
 }
 
 // SetTimer fires InTimer with tag after d. Timers cannot be cancelled; a
 // node ignores stale ones (e.g. by putting a generation in the tag).
 func (fx *Effects) SetTimer(d Time, tag uint64) {
-	fx.list = append(fx.list, Effect{Kind: EffectTimer, After: d, Tag: tag})
+	e := fx.add(EffectTimer)
+	e.After, e.Tag = d, tag
 }
 
 // Dial opens a connection to peer; InConnUp or InConnDown follows.
@@ -285,7 +300,8 @@ func (fx *Effects) Close(conn ConnID) {
 // fx.Emit(&sim.Applied{Collection: c, LSN: n}) allocates nothing).
 func (fx *Effects) Emit(e Event) {
 	ev, words := fx.ev.keep(e)
-	fx.list = append(fx.list, Effect{Kind: EffectEvent, Event: ev, words: words})
+	x := fx.add(EffectEvent)
+	x.Event, x.words = ev, words
 }
 
 // Codec is the run's wire codec.

@@ -67,16 +67,24 @@ type eventQueue struct {
 
 func (q *eventQueue) len() int { return len(q.keys) }
 
-func (q *eventQueue) push(e event) {
+func (q *eventQueue) push(e event) { *q.add(e.at, e.seq) = e }
+
+// add puts an event at (at, seq) in the order and returns it, zero but
+// for at and seq, for the caller to fill in place before the next add
+// (which may move the slab). Hot paths fill fields one by one: an event
+// built whole and copied in is read back with wider moves than it was
+// written with, a copy that must wait for every store before it to drain.
+func (q *eventQueue) add(at Time, seq uint64) *event {
 	var slot uint32
 	if n := len(q.free); n > 0 {
-		slot, q.free = q.free[n-1], q.free[:n-1]
-		q.slab[slot] = e
+		slot, q.free = q.free[n-1], q.free[:n-1] // zeroed by release
 	} else {
 		slot = uint32(len(q.slab))
-		q.slab = append(q.slab, e)
+		q.slab = append(q.slab, event{})
 	}
-	k := evKey{at: e.at, seq: e.seq, slot: slot}
+	e := &q.slab[slot]
+	e.at, e.seq = at, seq
+	k := evKey{at: at, seq: seq, slot: slot}
 	// Sift up with a hole: parents move down until k's place is found.
 	i := len(q.keys)
 	q.keys = append(q.keys, k)
@@ -89,6 +97,7 @@ func (q *eventQueue) push(e event) {
 		i = p
 	}
 	q.keys[i] = k
+	return e
 }
 
 // release frees slot, whose event has been handled.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/syncsim/syncsim/wire"
@@ -201,6 +202,28 @@ func TestDecodeViewsOnlySharedFrames(t *testing.T) {
 			}
 			if cap(delta) != len(delta) {
 				t.Fatalf("copies=%v: Delta has room beyond it (cap %d, len %d): an append would write into the frame", copies, cap(delta), len(delta))
+			}
+		}
+	}
+}
+
+// The shared frames' CRC cache answers by content, whatever the order
+// frames come in and however their addresses collide in its slots: many
+// distinct frames, each asked for again out of order and in bursts, give
+// the CRC32C of their bytes every time.
+func TestSharedCRCIsTheFramesCRC(t *testing.T) {
+	w := New(Config{Seed: 1, Nodes: []NodeSpec{{"srv", &echo{}}}})
+	frames := make([][]byte, 4<<crcSlotBits) // more frames than slots
+	for i := range frames {
+		frames[i] = []byte(fmt.Sprintf("frame %d of a shared run", i))
+	}
+	for round := 0; round < 3; round++ {
+		for i := range frames {
+			j := (i * 7919) % len(frames) // out of order
+			for k := 0; k < 1+j%3; k++ {  // a burst, as a fan-out asks
+				if got, want := w.sharedCRC(frames[j]), wire.Checksum(frames[j]); got != want {
+					t.Fatalf("round %d, frame %d: CRC %08x, want %08x", round, j, got, want)
+				}
 			}
 		}
 	}

@@ -116,11 +116,15 @@ type rec struct {
 	conn       uint32
 	crc        uint32
 	len        int32
-	kind       trKind
-	in         InputKind
-	ev         uint8   // an event's kind in the hash (eventWords.kind)
-	evID       eventID // and its type, to rebuild it for the tail
-	typ        wire.MsgType
+	// The four bytes commit shifts into one word, in an order where no
+	// two neighbours sit 8 bits apart in it: the compiler would merge
+	// such a pair into one 16-bit load, which cannot be forwarded from
+	// the two byte stores that just wrote it and waits for them to drain.
+	in   InputKind    // bits 48-55
+	typ  wire.MsgType // bits 32-39
+	kind trKind       // bits 56-63
+	ev   uint8        // bits 40-47: an event's kind in the hash (eventWords.kind)
+	evID eventID      // and its type, to rebuild it for the tail
 }
 
 func (r *rec) event() TraceEvent {
@@ -233,7 +237,8 @@ func (t *tracer) event(now Time, k trKind, node, peer NodeID, conn ConnID, typ w
 		return
 	}
 	r := t.next()
-	*r = rec{t: now, kind: k, node: int32(node), peer: int32(peer), conn: uint32(conn), typ: typ, len: int32(n)}
+	*r = rec{} // then field by field: see eventQueue.add
+	r.t, r.kind, r.node, r.peer, r.conn, r.typ, r.len = now, k, int32(node), int32(peer), uint32(conn), typ, int32(n)
 	t.commit(r)
 }
 
@@ -244,7 +249,8 @@ func (t *tracer) input(now Time, node NodeID, in *Input, crc uint32, haveCRC boo
 		return
 	}
 	r := t.next()
-	*r = rec{t: now, kind: trInput, node: int32(node), in: in.Kind, conn: uint32(in.Conn), peer: int32(in.Peer)}
+	*r = rec{} // then field by field: see eventQueue.add
+	r.t, r.kind, r.node, r.in, r.conn, r.peer = now, trInput, int32(node), in.Kind, uint32(in.Conn), int32(in.Peer)
 	switch in.Kind {
 	case InFrame:
 		if !haveCRC {
@@ -266,7 +272,8 @@ func (t *tracer) observation(now Time, node NodeID, wd *eventWords) {
 		return
 	}
 	r := t.next()
-	*r = rec{t: now, kind: trEvent, node: int32(node), ev: wd.kind, evID: wd.id, a: wd.a, b: wd.b, c: wd.c, s: wd.s}
+	*r = rec{} // then field by field: see eventQueue.add
+	r.t, r.kind, r.node, r.ev, r.evID, r.a, r.b, r.c, r.s = now, trEvent, int32(node), wd.kind, wd.id, wd.a, wd.b, wd.c, wd.s
 	t.commit(r)
 }
 
@@ -283,7 +290,8 @@ func (w *World) RecordFault(node, peer NodeID, conn ConnID, kind string, a, b ui
 		return
 	}
 	r := w.trace.next()
-	*r = rec{t: w.now, kind: trFault, node: int32(node), peer: int32(peer), conn: uint32(conn), a: a, b: b, s: kind}
+	*r = rec{} // then field by field: see eventQueue.add
+	r.t, r.kind, r.node, r.peer, r.conn, r.a, r.b, r.s = w.now, trFault, int32(node), int32(peer), uint32(conn), a, b, kind
 	w.trace.commit(r)
 }
 

@@ -296,3 +296,36 @@ func TestWorkloadDrawsOneStream(t *testing.T) {
 		t.Fatalf("rng and src interleaved drew %x, the workload stream draws %x", got, want)
 	}
 }
+
+// Abort cuts a run short without changing it: the trace of the cut run is
+// the full run's, line for line, up to the cut, and the cut run has no
+// verdict (Pass is false, though the full run passes).
+func TestAbortCutsTheRunShortUnchanged(t *testing.T) {
+	p := busy(7, 10*sim.Second)
+	var full bytes.Buffer
+	p.Trace = &full
+	whole, err := Run(p)
+	if err != nil || !whole.Pass() || whole.Aborted {
+		t.Fatalf("whole run: err %v, pass %v, aborted %v", err, whole.Pass(), whole.Aborted)
+	}
+	var cut bytes.Buffer
+	p.Trace = &cut
+	asked := 0
+	p.Abort = func() bool { asked++; return asked == 3 }
+	part, err := Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !part.Aborted || part.Pass() || part.End >= whole.End || part.Counters.Events != 3*sim.ProgressEvents {
+		t.Fatalf("cut run: aborted %v, pass %v, end %v (whole %v), events %d", part.Aborted, part.Pass(), part.End, whole.End, part.Counters.Events)
+	}
+	if (Result{Result: sim.Result{Aborted: true}}).Pass() {
+		t.Error("a cut run that checks no convergence passes")
+	}
+	if !strings.Contains(part.Divergence, "interrupted") {
+		t.Errorf("cut run's divergence %q does not say it was interrupted", part.Divergence)
+	}
+	if cut.Len() == 0 || cut.Bytes()[cut.Len()-1] != '\n' || !bytes.HasPrefix(full.Bytes(), cut.Bytes()) || cut.Len() >= full.Len() {
+		t.Fatalf("cut trace (%d bytes) is not a whole-line prefix of the full one (%d bytes)", cut.Len(), full.Len())
+	}
+}

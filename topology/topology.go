@@ -62,6 +62,10 @@ type Params struct {
 	// Progress, if set, is told the simulated time now and then (see
 	// sim.Config.Progress); it cannot change the run.
 	Progress func(now sim.Time)
+	// Abort, if set, is asked now and then whether to cut the run short (a
+	// user's interrupt; see sim.Config.Abort). Such a run has no verdict:
+	// Result.Aborted is set and Pass is false.
+	Abort func() bool
 	// Witness keeps the frames of the run decoded (Result.Wire), for a
 	// report; it reads only, so it cannot change the run either.
 	Witness bool
@@ -304,6 +308,7 @@ func newWithMonitor(p Params, monitor sim.Monitor) (*Cluster, error) {
 		Trace:       p.Trace,
 		Monitor:     monitor,
 		Progress:    p.Progress,
+		Abort:       p.Abort,
 	})
 	c.Check.Attach(c.World)
 	if c.Faults != nil {
@@ -475,8 +480,11 @@ func (m Metrics) ResyncRatio() float64 {
 }
 
 // Pass reports whether the run converged with no property violated (when
-// convergence is not checked, with no property violated).
-func (r Result) Pass() bool { return r.Violation == nil && (r.Converged || !r.checksConvergence()) }
+// convergence is not checked, with no property violated). A run cut short
+// (Aborted) never passes.
+func (r Result) Pass() bool {
+	return !r.Aborted && r.Violation == nil && (r.Converged || !r.checksConvergence())
+}
 
 func (r Result) checksConvergence() bool {
 	for _, p := range r.Checked {
@@ -518,6 +526,14 @@ func (c *Cluster) Run() Result {
 			Tail:    c.World.Tail()}
 		res.Converged = false
 		res.Divergence = "stopped by a node error"
+		return res
+	}
+	if r.Aborted {
+		// Cut short: the liveness checks would judge a run that did not
+		// end. A safety violation found before the cut stands.
+		res.Violation = c.Check.Violation()
+		res.Converged = false
+		res.Divergence = fmt.Sprintf("interrupted at %v, before the run ended", r.End)
 		return res
 	}
 	if v := c.Check.Violation(); v != nil {

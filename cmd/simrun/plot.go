@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +99,7 @@ func writeSweepReport(dir string, t target, s SweepJSON, stdout io.Writer) error
 		if r.Pass || len(links) == failureReports || r.Violation == nil || r.Violation.Property == "error" {
 			continue
 		}
-		res, err := t.RunWitnessed(r.Seed, nil, nil)
+		res, err := t.RunWitnessed(context.Background(), r.Seed, nil, nil) // whole runs, also after an interrupted sweep
 		if err != nil {
 			return fmt.Errorf("-report: seed %d: %w", r.Seed, err)
 		}

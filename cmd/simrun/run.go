@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/syncsim/syncsim/faults"
@@ -127,16 +130,24 @@ Examples:
 		return fail(stderr, name, err)
 	}
 	defer prof.stop()
-	interrupted := prof.onInterrupt(stderr, name)
+	// An interrupt ends the run where it is, so the trace and profiles of
+	// the part that ran are written whole; a second one kills at once.
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	context.AfterFunc(ctx, stopSignals)
 	show := runProgress(stderr, t, *seed)
-	r, err := t.RunWitnessed(*seed, trace, show.at)
+	r, err := t.RunWitnessed(ctx, *seed, trace, show.at)
 	show.done()
-	interrupted()
+	stopSignals()
 	if perr := prof.stop(); perr != nil && err == nil {
 		err = perr
 	}
 	if err != nil {
 		return failf(stderr, name, "%v", err)
+	}
+	if r.Aborted {
+		fmt.Fprintf(stderr, "%s: interrupted at simulated %v, before the verdict: no result%s\n", name, r.End, interruptedOutputs(*traceFile, prof))
+		return exitFail
 	}
 	rj := runner.Result(t, *seed, r, true) // built once: printed, written, drawn
 	printResult(stdout, t, *seed, r, &rj)
@@ -279,4 +290,20 @@ func checkWritable(path string) error {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return nil
+}
+
+// interruptedOutputs names what an interrupted run still wrote: its trace
+// up to the cut and its profiles.
+func interruptedOutputs(trace string, prof *profiles) string {
+	var w []string
+	if trace != "" {
+		w = append(w, "the trace up to there is in "+trace)
+	}
+	if *prof.cpu != "" || *prof.mem != "" {
+		w = append(w, "the profiles of the part that ran are written")
+	}
+	if len(w) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(w, ", ")
 }

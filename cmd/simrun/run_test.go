@@ -200,21 +200,33 @@ func TestSweepInterruptKeepsResults(t *testing.T) {
 	}
 }
 
-// Ctrl-C during a profiled run writes the profiles of what ran, says that
-// no verdict was reached, and exits 1: no PASS, no empty profile.
-func TestRunInterruptWritesProfiles(t *testing.T) {
+// Ctrl-C during a run ends it where it is: the trace written is every
+// event up to there, in whole lines, the profiles of what ran are written,
+// no verdict is printed, and the exit status is 1.
+func TestRunInterruptWritesTraceAndProfiles(t *testing.T) {
 	dir := t.TempDir()
-	cpu, mem := filepath.Join(dir, "cpu.out"), filepath.Join(dir, "mem.out")
-	cmd := exec.Command(binPath, "run", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-cpuprofile", cpu, "-memprofile", mem)
+	cpu, mem, trace := filepath.Join(dir, "cpu.out"), filepath.Join(dir, "mem.out"), filepath.Join(dir, "trace.jsonl")
+	cmd := exec.Command(binPath, "run", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-cpuprofile", cpu, "-memprofile", mem, "-trace", trace)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond) // the run takes about 10 s
+	// The run takes about 10 s; the trace's first buffer reaching the
+	// file says it is under way.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(trace); err == nil && fi.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no trace written after 30 s")
+		}
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted before the verdict; the profiles of the part that ran are written") {
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted at simulated") ||
+		!strings.Contains(stderr.String(), "before the verdict: no result; the trace up to there is in "+trace+", the profiles of the part that ran are written") {
 		t.Fatalf("exit %d (%v), stderr %q", code, err, stderr.String())
 	}
 	if strings.Contains(stdout.String(), "PASS") || strings.Contains(stdout.String(), "trace hash") {
@@ -224,6 +236,16 @@ func TestRunInterruptWritesProfiles(t *testing.T) {
 		b, err := os.ReadFile(f)
 		if err != nil || len(b) < 64 || b[0] != 0x1f || b[1] != 0x8b {
 			t.Errorf("%s: %d bytes, err %v: not a gzipped profile", filepath.Base(f), len(b), err)
+		}
+	}
+	b, err := os.ReadFile(trace)
+	if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("trace: %d bytes, err %v: not whole lines", len(b), err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("trace line %d of %d is not JSON: %.80q", i+1, len(lines), l)
 		}
 	}
 }

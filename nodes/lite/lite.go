@@ -151,10 +151,6 @@ type heldDelta struct {
 	del   bool
 }
 
-func deltaOf(m *wire.ShapeDelta) heldDelta {
-	return heldDelta{lsn: m.LSN, doc: m.DocumentID, value: m.Delta, del: m.Operation == wire.OpDelete}
-}
-
 // queued is a delta waiting in the incoming queue, with the shape it was
 // looked up for on arrival.
 type queued struct {
@@ -441,7 +437,7 @@ func (l *Lite) frame(b []byte, fx *sim.Effects) {
 	case *wire.ShapeSnapshot:
 		l.snapshot(m, fx)
 	case *wire.ShapeDelta:
-		l.enqueue(m.ShapeID, deltaOf(m), fx)
+		l.enqueue(m, fx)
 	case *wire.DeltaAck:
 		if m.ClockSkewWarningMs != nil {
 			l.skewWarned++
@@ -620,16 +616,20 @@ func (l *Lite) shapeByID(id string) *shape {
 // enqueue puts a delta on the bounded incoming queue; a full queue drops
 // it (the gap it leaves is repaired by resync) and the throttle engages
 // above the high-water mark.
-func (l *Lite) enqueue(shapeID string, d heldDelta, fx *sim.Effects) {
-	s := l.shapeByID(shapeID)
+func (l *Lite) enqueue(m *wire.ShapeDelta, fx *sim.Effects) {
+	s := l.shapeByID(m.ShapeID)
 	if s == nil {
 		return
 	}
 	if l.queueLen() >= l.cfg.QueueCap {
-		fx.Emit(&sim.QueueOverflow{Collection: s.coll, LSN: d.lsn})
+		fx.Emit(&sim.QueueOverflow{Collection: s.coll, LSN: m.LSN})
 		return
 	}
-	l.queue.push(queued{s, d}, l.cfg.QueueCap)
+	// Filled in place: a record built whole and copied in is read back
+	// with wider moves than it was written with, and waits for the stores.
+	q := l.queue.add(l.cfg.QueueCap)
+	q.s = s
+	q.d.lsn, q.d.doc, q.d.value, q.d.del = m.LSN, m.DocumentID, m.Delta, m.Operation == wire.OpDelete
 	if !l.throttled && l.queueLen() >= l.cfg.HighWater {
 		l.setThrottle(true, fx)
 	}
@@ -648,7 +648,11 @@ type deltaQueue struct {
 }
 
 // push appends q; the caller keeps n below capLen.
-func (d *deltaQueue) push(q queued, capLen int) {
+func (d *deltaQueue) push(q queued, capLen int) { *d.add(capLen) = q }
+
+// add appends a zero delta and returns it for the caller to fill; the
+// caller keeps n below capLen.
+func (d *deltaQueue) add(capLen int) *queued {
 	if d.n == len(d.ring) {
 		grown := make([]queued, min(max(16, 2*len(d.ring)), max(capLen, d.n+1)))
 		for i := 0; i < d.n; i++ {
@@ -656,8 +660,9 @@ func (d *deltaQueue) push(q queued, capLen int) {
 		}
 		d.ring, d.head = grown, 0
 	}
-	*d.at(d.n) = q
+	q := d.at(d.n) // zeroed by pop
 	d.n++
+	return q
 }
 
 // at is the i-th oldest delta held (i < len(ring)); a wrap, not a modulo.
