@@ -80,8 +80,10 @@ safety properties checked at every event. Prints PASS or FAIL, the trace
 hash, counters, the faults that fired and, on failure, the violation with
 the events that led to it, frames decoded (those that concern the
 violation first, then the last 50 in order, timer ticks folded), and the
-commands that replay and shrink it.
-Exit status: 0 pass, 1 a property failed, 2 bad flags or files.
+commands that replay and shrink it. Ctrl-C ends the run where it is: the
+trace and profiles of the part that ran are written, no verdict is given.
+Exit status: 0 pass, 1 a property failed or the run was interrupted, 2 bad
+flags or files.
 
 Flags:
 `)
