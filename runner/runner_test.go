@@ -73,7 +73,7 @@ func TestVerdicts(t *testing.T) {
 	s := results.Sweep{Runs: []results.Run{
 		{Seed: 1, Pass: true, ConvergeAfter: conv(0.5), Marks: map[string]uint64{"reconnect": 2}},
 		{Seed: 2, Pass: false, Replay: "r2", Violation: &results.Violation{Property: "convergence"}},
-		{Seed: 3, Pass: true, ConvergeAfter: conv(9), Metrics: results.Metrics{ResyncRatio: 7}},
+		{Seed: 3, Pass: true, ConvergeAfter: conv(9), Metrics: results.Metrics{ResyncBytes: 700, RepairedBytes: 100, ResyncRatio: 7}},
 		{Seed: 4, Pass: false, Replay: "r4", Violation: &results.Violation{Property: "acked-not-lost"}},
 		{Seed: 5, Pass: false, Replay: "r5", Violation: &results.Violation{Property: "convergence"}},
 	}}
@@ -108,6 +108,9 @@ func TestVerdicts(t *testing.T) {
 		t.Errorf("%d marks missed, want 2", missed)
 	}
 	c := tally.Costs()
+	if c.ResyncRatio.N() != 1 || c.ResyncRatio.Max() != 7 || c.ResyncNoLossRuns != 0 {
+		t.Errorf("resync ratios of %d runs (max %v), %d runs resent with nothing lost; want seed 3's alone", c.ResyncRatio.N(), c.ResyncRatio.Max(), c.ResyncNoLossRuns)
+	}
 	if len(c.Broken) != 2 || c.Broken[0].Gate != "converge-p99" || !slices.Equal(c.Broken[0].Seeds, []uint64{3}) ||
 		c.Broken[1].Gate != "resync-ratio" || c.Broken[1].Seeds[0] != 3 {
 		t.Fatalf("gates %+v", c.Broken)
@@ -256,5 +259,27 @@ func TestSweepRunsKeepNoSeries(t *testing.T) {
 		if len(r.Series) != 0 {
 			t.Fatalf("%s: a sweep's run recorded %d series", name, len(r.Series))
 		}
+	}
+}
+
+// A run that lost no delta or snapshot to a fault has no resync ratio: it
+// is left out of the ratio's distribution (a 0 there read as free repair)
+// and counted, with what it re-sent, apart.
+func TestResyncRatioOnlyOfRunsThatLostBytes(t *testing.T) {
+	tally := NewTally(nil)
+	for _, r := range []results.Run{
+		{Seed: 1, Pass: true}, // nothing lost, nothing re-sent
+		{Seed: 2, Pass: true, Metrics: results.Metrics{ResyncBytes: 5000}}, // re-sent, nothing lost to a fault
+		{Seed: 3, Pass: true, Metrics: results.Metrics{ResyncBytes: 300, RepairedBytes: 100, ResyncRatio: 3}},
+		{Seed: 4, Pass: true, Metrics: results.Metrics{ResyncBytes: 2000}},
+	} {
+		tally.Add(r)
+	}
+	c := tally.Costs()
+	if c.ResyncRatio.N() != 1 || c.ResyncRatio.Pct(50) != 3 {
+		t.Errorf("ratio over %d runs, p50 %v; want seed 3's 3 alone", c.ResyncRatio.N(), c.ResyncRatio.Pct(50))
+	}
+	if c.ResyncNoLossRuns != 2 || c.ResyncNoLossBytes != 7000 {
+		t.Errorf("%d runs re-sent %d bytes with nothing lost; want 2 and 7000", c.ResyncNoLossRuns, c.ResyncNoLossBytes)
 	}
 }

@@ -43,8 +43,16 @@ type MarkCoverage struct {
 // Costs are the distributions of a sweep's measured costs of converging,
 // and the scenario's gates they break.
 type Costs struct {
+	// ResyncRatio holds only the runs that lost deltas or snapshots to a
+	// fault: for the others the ratio has no denominator, and a 0 would
+	// read as free repair.
 	Converge, ResyncRatio, MaxStarve *Dist // seconds, x, seconds
-	Broken                           []GateBreak
+	// ResyncNoLossRuns counts the runs whose resync traffic (topology's
+	// Metrics.ResyncBytes, ResyncNoLossBytes in all) came with no delta or
+	// snapshot lost to a fault.
+	ResyncNoLossRuns  int
+	ResyncNoLossBytes uint64
+	Broken            []GateBreak
 }
 
 // GateBreak is one gate a sweep broke.
@@ -71,7 +79,9 @@ type Tally struct {
 	at       map[string]int // property -> index in sum.ByProperty
 	hits     map[string]int
 	converge Dist
-	ratio    Dist
+	ratio    Dist // of the runs that lost bytes to a fault
+	noLoss   int  // runs with resync traffic and nothing lost to a fault
+	noLossB  uint64
 	starve   Dist
 	broken   []GateBreak // per-run gate breaks (the p99 one is judged at the end)
 	overBy   []uint64    // seeds whose time to converge is over the p99 gate
@@ -96,7 +106,12 @@ func (t *Tally) Add(r results.Run) {
 	for m := range r.Marks {
 		t.hits[m]++
 	}
-	t.ratio.Add(r.Metrics.ResyncRatio)
+	if r.Metrics.RepairedBytes > 0 {
+		t.ratio.Add(r.Metrics.ResyncRatio)
+	} else if r.Metrics.ResyncBytes > 0 {
+		t.noLoss++
+		t.noLossB += r.Metrics.ResyncBytes
+	}
 	t.starve.Add(r.Metrics.MaxStarveS)
 	if r.ConvergeAfter != nil && r.Pass {
 		t.converge.Add(*r.ConvergeAfter)
@@ -174,7 +189,8 @@ func (t *Tally) Coverage() []MarkCoverage {
 
 // Costs are the measured costs and the gates broken.
 func (t *Tally) Costs() Costs {
-	c := Costs{Converge: &t.converge, ResyncRatio: &t.ratio, MaxStarve: &t.starve}
+	c := Costs{Converge: &t.converge, ResyncRatio: &t.ratio, MaxStarve: &t.starve,
+		ResyncNoLossRuns: t.noLoss, ResyncNoLossBytes: t.noLossB}
 	if p99 := c.Converge.Pct(99); t.p99Bound > 0 && c.Converge.N() > 0 && p99 > t.p99Bound {
 		c.Broken = append(c.Broken, GateBreak{Gate: "converge-p99", Value: p99, Bound: t.p99Bound, Seeds: t.overBy})
 	}

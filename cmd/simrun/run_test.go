@@ -442,3 +442,19 @@ func TestProfilesAreWrittenAndChangeNothing(t *testing.T) {
 		t.Errorf("go tool pprof -top: %v\n%s", err, out)
 	}
 }
+
+// The resync ratio is shown only for runs that lost something to a fault:
+// a sweep of runs that lost nothing says so, and says what their resync
+// traffic was, instead of printing a ratio of 0.00x as if repair were free.
+func TestSweepResyncRatioNeedsALoss(t *testing.T) {
+	quiet := simrun(t, nil, "sweep", "-scenario", "baseline", "-seeds", "3", "-progress", "none")
+	if quiet.code != 0 || !strings.Contains(quiet.stdout, "resync bytes / bytes lost      (no run lost a delta or snapshot to a fault)") ||
+		strings.Contains(quiet.stdout, "0.00x") ||
+		!regexp.MustCompile(`3 of 3 runs spent [\d.]+ (bytes|KB|MB) on resync traffic .* with no delta or snapshot lost to a fault: not in the ratio`).MatchString(quiet.stdout) {
+		t.Fatalf("baseline: exit %d\n%s", quiet.code, quiet.stdout)
+	}
+	lossy := simrun(t, nil, "sweep", "-scenario", "lossy", "-seeds", "3", "-progress", "none")
+	if !regexp.MustCompile(`resync bytes / bytes lost +[1-9]\d*\.\d\dx`).MatchString(lossy.stdout) {
+		t.Fatalf("lossy: exit %d\n%s", lossy.code, lossy.stdout)
+	}
+}

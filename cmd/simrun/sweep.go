@@ -326,9 +326,17 @@ func gates(w io.Writer, tally *runner.Tally) int {
 	fmt.Fprintln(w, "\ncost of converging (p50, p90, p99, max):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row(tw, "time from heal to convergence", c.Converge, "s")
-	row(tw, "resync bytes / bytes lost", c.ResyncRatio, "x")
+	if c.ResyncRatio.N() > 0 {
+		row(tw, "resync bytes / bytes lost", c.ResyncRatio, "x")
+	} else {
+		fmt.Fprintf(tw, "  resync bytes / bytes lost\t(no run lost a delta or snapshot to a fault)\n")
+	}
 	row(tw, "longest throttled silence", c.MaxStarve, "s")
 	tw.Flush()
+	if n := c.ResyncNoLossRuns; n > 0 {
+		fmt.Fprintf(w, "%d of %d runs spent %s on resync traffic (ResyncRequests, snapshots, deltas sent again) with no delta or snapshot lost to a fault: not in the ratio\n",
+			n, tally.Summary().Runs, byteCount(c.ResyncNoLossBytes))
+	}
 	for _, b := range c.Broken {
 		switch b.Gate {
 		case "converge-p99":
@@ -340,6 +348,17 @@ func gates(w io.Writer, tally *runner.Tally) int {
 		}
 	}
 	return len(c.Broken)
+}
+
+// byteCount is n in bytes, KB or MB (decimal), three digits at most.
+func byteCount(n uint64) string {
+	switch {
+	case n >= 1e6:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+	case n >= 1e3:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + " KB"
+	}
+	return strconv.FormatUint(n, 10) + " bytes"
 }
 
 func seedList(s []uint64) string {
