@@ -243,7 +243,10 @@ func TestSweepRunsKeepNoSeries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bare := runSeed(tg, 3, false)
+		bare, cut := runSeed(context.Background(), tg, 3, false)
+		if cut {
+			t.Fatalf("%s: a sweep run was cut short with nothing to cut it", name)
+		}
 		if len(full.Series) == 0 {
 			t.Fatalf("%s: a single run recorded no series", name)
 		}
@@ -252,7 +255,7 @@ func TestSweepRunsKeepNoSeries(t *testing.T) {
 			t.Fatalf("%s: sweep run hash %s end %v pass %v, single run %016x end %v pass %v",
 				name, bare.TraceHash, bare.EndS, bare.Pass, full.Hash, full.End.Seconds(), full.Pass())
 		}
-		r, err := tg.runBare(3, nil)
+		r, err := tg.run(3, runOpts{}) // as runSeed runs it
 		if err != nil {
 			t.Fatal(err)
 		}

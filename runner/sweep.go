@@ -31,8 +31,10 @@ type SweepOptions struct {
 // Sweep runs the seeds of plan and hands each run's result to o.Each in
 // seed order, as they finish: memory stays flat however many seeds there
 // are (at most a few runs per worker wait to be handed on). When ctx is
-// cancelled no further seed starts; the runs under way finish and are
-// handed on. It returns how many runs it handed on.
+// cancelled no further seed starts and the runs under way stop where they
+// are (a long run is not waited for): what is handed on is the runs that
+// finished before the first one cut short, in seed order. It returns how
+// many runs it handed on.
 func Sweep(ctx context.Context, t Target, plan results.Plan, o SweepOptions) uint64 {
 	workers := min(max(o.Workers, 1), MaxWorkers)
 	if n := plan.Len(); n < uint64(workers) {
@@ -54,7 +56,12 @@ func Sweep(ctx context.Context, t Target, plan results.Plan, o SweepOptions) uin
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				r := runSeed(t, j.seed, o.Determinism)
+				r, cut := runSeed(ctx, t, j.seed, o.Determinism)
+				if cut {
+					// No result: this seed and those after it are not
+					// handed on (done keeps them until Sweep returns).
+					continue
+				}
 				mu.Lock()
 				done[j.i] = r
 				for {
@@ -98,11 +105,15 @@ feed:
 }
 
 // runSeed runs one seed of a sweep; a scenario that does not build is an
-// "error" violation of that seed.
-func runSeed(t Target, seed uint64, determinism bool) results.Run {
+// "error" violation of that seed. cut reports a run that ctx stopped
+// before its end: it has no result.
+func runSeed(ctx context.Context, t Target, seed uint64, determinism bool) (rj results.Run, cut bool) {
 	start := time.Now() // wall time is reported, never simulated
-	r, err := t.runBare(seed, nil)
-	var rj results.Run
+	abort := func() bool { return ctx.Err() != nil }
+	r, err := t.run(seed, runOpts{abort: abort})
+	if err == nil && r.Aborted {
+		return results.Run{}, true
+	}
 	if err != nil {
 		rj = results.Run{Scenario: t.Arg, Seed: seed, Violation: &results.Violation{Property: "error", Message: err.Error()},
 			Replay: t.Replay(seed)}
@@ -113,7 +124,11 @@ func runSeed(t Target, seed uint64, determinism bool) results.Run {
 	if determinism && err == nil {
 		// A second run, untraced: only a different hash calls for the
 		// traced pair that names where the runs part.
-		if r2, err := t.runBare(seed, nil); err == nil && r2.Hash != r.Hash {
+		r2, err := t.run(seed, runOpts{abort: abort})
+		if err == nil && r2.Aborted {
+			return results.Run{}, true
+		}
+		if err == nil && r2.Hash != r.Hash {
 			diff, derr := DeterminismDiff(t, seed)
 			if derr != nil || diff == "" {
 				diff = fmt.Sprintf("seed %d: two runs gave trace hashes %016x and %016x", seed, r.Hash, r2.Hash)
@@ -122,7 +137,7 @@ func runSeed(t Target, seed uint64, determinism bool) results.Run {
 			rj.Violation = &results.Violation{Property: "determinism", Message: diff}
 		}
 	}
-	return rj
+	return rj, false
 }
 
 // DeterminismDiff runs seed of t twice with traces and returns "" when both

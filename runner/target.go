@@ -157,12 +157,6 @@ func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
 	return t.run(seed, runOpts{trace: trace, series: true})
 }
 
-// runBare is Run without the time series (topology.Params.NoSeries), as a
-// sweep keeps its runs: the same run, the same trace hash.
-func (t Target) runBare(seed uint64, trace io.Writer) (topology.Result, error) {
-	return t.run(seed, runOpts{trace: trace})
-}
-
 // RunWitnessed is Run that tells progress the simulated time now and then
 // (see topology.Params.Progress) and keeps the frames decoded
 // (topology.Params.Witness), for a report or a failure's story: the same
@@ -175,7 +169,8 @@ func (t Target) RunWitnessed(ctx context.Context, seed uint64, trace io.Writer, 
 }
 
 // runOpts are what differs between the ways a Target runs a seed; none of
-// them changes the run.
+// them changes the run. The zero value is a sweep's run: no trace, no
+// time series (topology.Params.NoSeries), the same trace hash.
 type runOpts struct {
 	trace    io.Writer
 	progress func(now sim.Time)

@@ -200,6 +200,33 @@ func TestSweepInterruptKeepsResults(t *testing.T) {
 	}
 }
 
+// Ctrl-C during a sweep of long runs does not wait for them: the runs
+// under way stop where they are and count as not run.
+func TestSweepInterruptCutsLongRuns(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "cut.json")
+	cmd := exec.Command(binPath, "sweep", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-seeds", "3", "-parallel", "1", "-progress", "none", "-json", out)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing says when the first run has started (a sweep prints its
+	// first progress line after a tenth of its seeds); 1.5 s is well past
+	// the set-up and well inside that run, which takes about 10 s.
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 1 ||
+		!strings.Contains(stdout.String(), "INTERRUPTED: 0 of 3 planned seeds ran; 3 did not (seeds 1..3)") {
+		t.Fatalf("exit %d (%v)\nstdout %s\nstderr %s", code, err, stdout.String(), stderr.String())
+	}
+	var s SweepJSON
+	if b, err := os.ReadFile(out); err != nil || json.Unmarshal(b, &s) != nil || !s.Interrupted || len(s.Runs) != 0 {
+		t.Fatalf("partial results: %v, %d runs, interrupted=%v", err, len(s.Runs), s.Interrupted)
+	}
+}
+
 // Ctrl-C during a run ends it where it is: the trace written is every
 // event up to there, in whole lines, the profiles of what ran are written,
 // no verdict is printed, and the exit status is 1.

@@ -44,8 +44,8 @@ Run many seeds of one scenario across cores and summarise: pass/fail
 counts, time to converge after heal (p50/p90/p99/max), failures by property,
 and for each failure the command that replays it. Results are written as
 the runs finish, so memory stays flat however many seeds there are. Ctrl-C
-stops cleanly: the runs under way finish, the files are written, and the
-summary says how many seeds did not run. For worlds of at most 64 Lites
+stops cleanly: the runs under way stop where they are and count as not
+run, the files are written, and the summary says which seeds did not run. For worlds of at most 64 Lites
 the Go collector runs at GOGC=1000 (a quarter less CPU, about three times the
 memory) unless GOGC is set. Exit status: 0 every planned seed ran and
 passed, 1 any failure, a missed requirement or gate, or an interruption,
