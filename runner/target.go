@@ -169,8 +169,9 @@ func (t Target) RunWitnessed(ctx context.Context, seed uint64, trace io.Writer, 
 }
 
 // runOpts are what differs between the ways a Target runs a seed; none of
-// them changes the run. The zero value is a sweep's run: no trace, no
-// time series (topology.Params.NoSeries), the same trace hash.
+// them changes what happens in the run (abort may end it early). The zero
+// value is a sweep's run: no trace, no time series
+// (topology.Params.NoSeries), the same trace hash.
 type runOpts struct {
 	trace    io.Writer
 	progress func(now sim.Time)

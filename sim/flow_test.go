@@ -10,7 +10,7 @@ func TestFlowKeepsOrder(t *testing.T) {
 	next, want := uint64(1), uint64(1)
 	push := func(n int) {
 		for i := 0; i < n; i++ {
-			f.push(arrival{at: Time(next), seq: next}, &spare)
+			*f.add(&spare) = arrival{at: Time(next), seq: next}
 			next++
 		}
 	}

@@ -41,7 +41,7 @@ type PassThrough struct{}
 
 // Intercept delivers p unchanged.
 func (PassThrough) Intercept(_ Time, p *Packet, out []Delivery) []Delivery {
-	out = append(out, Delivery{}) // filled in place: see eventQueue.add
+	out = append(out, Delivery{}) // filled in place (see eventQueue.add)
 	out[len(out)-1].Bytes = p.Bytes
 	return out
 }
@@ -89,9 +89,6 @@ type flow struct {
 	head int       // index of the first arrival
 	n    int       // arrivals held
 }
-
-// push appends a; a full ring grows into one twice its size from spare.
-func (f *flow) push(a arrival, spare *spareRings) { *f.add(spare) = a }
 
 // add appends an arrival and returns it for the caller to fill in place
 // (see eventQueue.add), every field: a slot of a ring from spare may hold

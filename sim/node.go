@@ -245,10 +245,8 @@ func (fx *Effects) Send(conn ConnID, m wire.Message) {
 	e.Conn, e.Frame = conn, b
 }
 
-// add appends an effect of kind k for the caller to fill in place: one
-// built whole and appended is copied with wider moves than it was written
-// with, which wait for every store before them to drain (the hot paths of
-// the kernel fill in place for the same reason: see eventQueue.add).
+// add appends an effect of kind k for the caller to fill in place (see
+// eventQueue.add).
 func (fx *Effects) add(k EffectKind) *Effect {
 	fx.list = append(fx.list, Effect{})
 	e := &fx.list[len(fx.list)-1]

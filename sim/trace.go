@@ -237,7 +237,7 @@ func (t *tracer) event(now Time, k trKind, node, peer NodeID, conn ConnID, typ w
 		return
 	}
 	r := t.next()
-	*r = rec{} // then field by field: see eventQueue.add
+	*r = rec{} // then field by field (see eventQueue.add)
 	r.t, r.kind, r.node, r.peer, r.conn, r.typ, r.len = now, k, int32(node), int32(peer), uint32(conn), typ, int32(n)
 	t.commit(r)
 }
@@ -249,7 +249,7 @@ func (t *tracer) input(now Time, node NodeID, in *Input, crc uint32, haveCRC boo
 		return
 	}
 	r := t.next()
-	*r = rec{} // then field by field: see eventQueue.add
+	*r = rec{} // then field by field (see eventQueue.add)
 	r.t, r.kind, r.node, r.in, r.conn, r.peer = now, trInput, int32(node), in.Kind, uint32(in.Conn), int32(in.Peer)
 	switch in.Kind {
 	case InFrame:
@@ -272,7 +272,7 @@ func (t *tracer) observation(now Time, node NodeID, wd *eventWords) {
 		return
 	}
 	r := t.next()
-	*r = rec{} // then field by field: see eventQueue.add
+	*r = rec{} // then field by field (see eventQueue.add)
 	r.t, r.kind, r.node, r.ev, r.evID, r.a, r.b, r.c, r.s = now, trEvent, int32(node), wd.kind, wd.id, wd.a, wd.b, wd.c, wd.s
 	t.commit(r)
 }
@@ -290,7 +290,7 @@ func (w *World) RecordFault(node, peer NodeID, conn ConnID, kind string, a, b ui
 		return
 	}
 	r := w.trace.next()
-	*r = rec{} // then field by field: see eventQueue.add
+	*r = rec{} // then field by field (see eventQueue.add)
 	r.t, r.kind, r.node, r.peer, r.conn, r.a, r.b, r.s = w.now, trFault, int32(node), int32(peer), uint32(conn), a, b, kind
 	w.trace.commit(r)
 }

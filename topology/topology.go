@@ -530,8 +530,7 @@ func (c *Cluster) Run() Result {
 	}
 	if r.Aborted {
 		// Cut short: the liveness checks would judge a run that did not
-		// end. A safety violation found before the cut stands.
-		res.Violation = c.Check.Violation()
+		// end. (A safety violation stops the run before any cut.)
 		res.Converged = false
 		res.Divergence = fmt.Sprintf("interrupted at %v, before the run ended", r.End)
 		return res

@@ -12,9 +12,9 @@ import (
 // user who finds a scenario slow profiles the binary they already have,
 // and `go tool pprof simrun FILE` reads what it writes.
 type profiles struct {
-	cpu, mem *string
-	cpuFile  *os.File
-	stopped  bool
+	cpu, mem    *string
+	cpuFile     *os.File
+	heapWritten bool
 }
 
 func profileFlags(fs *flag.FlagSet) *profiles {
@@ -78,10 +78,10 @@ func (p *profiles) stopCPU() error {
 // failed start.
 func (p *profiles) stop() error {
 	err := p.stopCPU()
-	if *p.mem == "" || p.stopped {
+	if *p.mem == "" || p.heapWritten {
 		return err
 	}
-	p.stopped = true
+	p.heapWritten = true
 	runtime.GC() // the profile's live figures are as of the last collection
 	f, ferr := os.Create(*p.mem)
 	if ferr == nil {

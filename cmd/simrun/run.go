@@ -145,6 +145,9 @@ Examples:
 		err = perr
 	}
 	if err != nil {
+		if r.Aborted {
+			return failf(stderr, name, "interrupted at simulated %v, before the verdict: no result; %v", r.End, err)
+		}
 		return failf(stderr, name, "%v", err)
 	}
 	if r.Aborted {

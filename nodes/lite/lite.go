@@ -625,8 +625,7 @@ func (l *Lite) enqueue(m *wire.ShapeDelta, fx *sim.Effects) {
 		fx.Emit(&sim.QueueOverflow{Collection: s.coll, LSN: m.LSN})
 		return
 	}
-	// Filled in place: a record built whole and copied in is read back
-	// with wider moves than it was written with, and waits for the stores.
+	// Filled in place, not a literal copied in (see sim's eventQueue.add).
 	q := l.queue.add(l.cfg.QueueCap)
 	q.s = s
 	q.d.lsn, q.d.doc, q.d.value, q.d.del = m.LSN, m.DocumentID, m.Delta, m.Operation == wire.OpDelete
@@ -646,9 +645,6 @@ type deltaQueue struct {
 	head int // index of the oldest delta
 	n    int // deltas held
 }
-
-// push appends q; the caller keeps n below capLen.
-func (d *deltaQueue) push(q queued, capLen int) { *d.add(capLen) = q }
 
 // add appends a zero delta and returns it for the caller to fill; the
 // caller keeps n below capLen.

@@ -11,7 +11,7 @@ func TestDeltaQueueBounded(t *testing.T) {
 	for round := 0; round < 50; round++ {
 		for q.n < capLen {
 			in++
-			q.push(queued{d: heldDelta{lsn: in}}, capLen)
+			*q.add(capLen) = queued{d: heldDelta{lsn: in}}
 		}
 		for i := 0; i < 37; i++ {
 			out++

@@ -668,7 +668,7 @@ func (o *Origin) commit(i int, doc string, value []byte, peerID, mid uint64, fx 
 	c.state.Put(doc, value)
 	// The log shares value with the state: neither ever modifies it.
 	e := c.at(c.head)
-	// Field by field, not a literal copied in (see sim's eventQueue.add).
+	// Filled in place, not a literal copied in (see sim's eventQueue.add).
 	e.lsn, e.doc, e.value, e.digest, e.frame = c.head, doc, value, c.state.Digest(), nil
 	fx.Emit(&sim.Committed{Collection: c.state.Name, LSN: c.head, Peer: peerID, Mutation: mid})
 	for _, s := range o.sessions {
