@@ -109,7 +109,7 @@ feed:
 // before its end: it has no result.
 func runSeed(ctx context.Context, t Target, seed uint64, determinism bool) (rj results.Run, cut bool) {
 	start := time.Now() // wall time is reported, never simulated
-	abort := func() bool { return ctx.Err() != nil }
+	abort := abortOn(ctx)
 	r, err := t.run(seed, runOpts{abort: abort})
 	if err == nil && r.Aborted {
 		return results.Run{}, true

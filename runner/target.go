@@ -164,9 +164,11 @@ func (t Target) Run(seed uint64, trace io.Writer) (topology.Result, error) {
 // stops there and its Result is Aborted (no verdict); the trace written up
 // to that point is complete.
 func (t Target) RunWitnessed(ctx context.Context, seed uint64, trace io.Writer, progress func(now sim.Time)) (topology.Result, error) {
-	return t.run(seed, runOpts{trace: trace, progress: progress, abort: func() bool { return ctx.Err() != nil },
-		witness: true, series: true})
+	return t.run(seed, runOpts{trace: trace, progress: progress, abort: abortOn(ctx), witness: true, series: true})
 }
+
+// abortOn is a run's Abort (topology.Params.Abort): true once ctx is done.
+func abortOn(ctx context.Context) func() bool { return func() bool { return ctx.Err() != nil } }
 
 // runOpts are what differs between the ways a Target runs a seed; none of
 // them changes what happens in the run (abort may end it early). The zero

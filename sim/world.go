@@ -246,6 +246,13 @@ func (w *World) push(e event) {
 	w.q.push(e)
 }
 
+// add is push for a hot path: the event at at, in the order after every
+// event pushed so far, returned for the caller to fill in place.
+func (w *World) add(at Time) *event {
+	w.seq++
+	return w.q.add(at, w.seq)
+}
+
 // pushFlow puts the first frame of connection id's flow towards its end
 // recv in the order, at its place (at, seq) from when it was sent.
 func (w *World) pushFlow(at Time, seq uint64, id ConnID, recv int) {
@@ -470,8 +477,7 @@ func (w *World) setTimer(n NodeID, d Time, tag uint64) {
 	if d < 0 {
 		d = 0
 	}
-	w.seq++
-	e := w.q.add(w.now+d, w.seq)
+	e := w.add(w.now + d)
 	e.kind, e.node, e.gen, e.tag = evTimer, n, w.nodes[n].gen, tag
 }
 
@@ -684,8 +690,7 @@ const burstWrite = 1
 
 func (w *World) scheduleWrite(id NodeID) {
 	if after, ok := w.cfg.Workload.Next(w.now, id); ok {
-		w.seq++
-		e := w.q.add(w.now+after, w.seq)
+		e := w.add(w.now + after)
 		e.kind, e.node = evWrite, id
 	}
 }

@@ -182,17 +182,15 @@ func TestLongestThrottledSilenceMatchesNaive(t *testing.T) {
 	slow.WriteFor, slow.Budget = 3*sim.Second, 60*sim.Second
 	fan := slow // many sessions throttled at once, as in a large fan-out
 	fan.Lites = 64
-	cases := []struct {
+	type run struct {
 		name string
 		p    Params
-	}{{"slow-consumer", slow}, {"fan-out", fan}}
+	}
+	cases := []run{{"slow-consumer", slow}, {"fan-out", fan}}
 	for seed := uint64(1); seed <= 40; seed++ {
 		p := swarmParams(seed)
 		p.Faults = faults.Swarm(seed, p.WriteFor, p.Lites)
-		cases = append(cases, struct {
-			name string
-			p    Params
-		}{fmt.Sprintf("swarm seed %d", seed), p})
+		cases = append(cases, run{fmt.Sprintf("swarm seed %d", seed), p})
 	}
 	silent := 0
 	for _, tc := range cases {

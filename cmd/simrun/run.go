@@ -144,15 +144,16 @@ Examples:
 	if perr := prof.stop(); perr != nil && err == nil {
 		err = perr
 	}
-	if err != nil {
-		if r.Aborted {
-			return failf(stderr, name, "interrupted at simulated %v, before the verdict: no result; %v", r.End, err)
-		}
-		return failf(stderr, name, "%v", err)
-	}
 	if r.Aborted {
-		fmt.Fprintf(stderr, "%s: interrupted at simulated %v, before the verdict: no result%s\n", name, r.End, interruptedOutputs(*traceFile, prof))
+		cut := fmt.Sprintf("interrupted at simulated %v, before the verdict: no result", r.End)
+		if err != nil {
+			return failf(stderr, name, "%s; %v", cut, err)
+		}
+		fmt.Fprintf(stderr, "%s: %s%s\n", name, cut, interruptedOutputs(*traceFile, prof))
 		return exitFail
+	}
+	if err != nil {
+		return failf(stderr, name, "%v", err)
 	}
 	rj := runner.Result(t, *seed, r, true) // built once: printed, written, drawn
 	printResult(stdout, t, *seed, r, &rj)

@@ -170,18 +170,9 @@ func TestSweepSummaryJSONJUnitAndShards(t *testing.T) {
 func TestSweepInterruptKeepsResults(t *testing.T) {
 	dir := t.TempDir()
 	out, junit := filepath.Join(dir, "partial.json"), filepath.Join(dir, "partial.xml")
-	cmd := exec.Command(binPath, "sweep", "-scenario", "fanout", "-seeds", "99999999999", "-parallel", "2", "-progress", "none", "-json", out, "-junit", junit)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * time.Second)
-	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	code := cmd.ProcessState.ExitCode()
-	if code != 1 || !strings.Contains(stderr.String(), "interrupted after") {
-		t.Fatalf("exit %d (%v), stderr %q", code, err, stderr.String())
+	r := interrupted(t, after(2*time.Second), "sweep", "-scenario", "fanout", "-seeds", "99999999999", "-parallel", "2", "-progress", "none", "-json", out, "-junit", junit)
+	if r.code != 1 || !strings.Contains(r.stderr, "interrupted after") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	var s SweepJSON
 	b, err := os.ReadFile(out)
@@ -189,9 +180,9 @@ func TestSweepInterruptKeepsResults(t *testing.T) {
 		t.Fatalf("partial results: %v, %d runs, done %d, interrupted=%v", err, len(s.Runs), s.Done, s.Interrupted)
 	}
 	ran := len(s.Runs)
-	if !strings.Contains(stdout.String(), "passed") ||
-		!strings.Contains(stdout.String(), fmt.Sprintf("INTERRUPTED: %d of 99999999999 planned seeds ran; %d did not (seeds %d..99999999999)", ran, 99999999999-ran, ran+1)) {
-		t.Fatalf("summary on interrupt: %q", stdout.String())
+	if !strings.Contains(r.stdout, "passed") ||
+		!strings.Contains(r.stdout, fmt.Sprintf("INTERRUPTED: %d of 99999999999 planned seeds ran; %d did not (seeds %d..99999999999)", ran, 99999999999-ran, ran+1)) {
+		t.Fatalf("summary on interrupt: %q", r.stdout)
 	}
 	x, err := os.ReadFile(junit)
 	if err != nil || !strings.Contains(string(x), fmt.Sprintf(`tests="%d" failures="0" errors="0" skipped="1"`, ran+1)) ||
@@ -205,21 +196,12 @@ func TestSweepInterruptKeepsResults(t *testing.T) {
 func TestSweepInterruptCutsLongRuns(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "cut.json")
-	cmd := exec.Command(binPath, "sweep", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-seeds", "3", "-parallel", "1", "-progress", "none", "-json", out)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Nothing says when the first run has started (a sweep prints its
 	// first progress line after a tenth of its seeds); 1.5 s is well past
 	// the set-up and well inside that run, which takes about 10 s.
-	time.Sleep(1500 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 1 ||
-		!strings.Contains(stdout.String(), "INTERRUPTED: 0 of 3 planned seeds ran; 3 did not (seeds 1..3)") {
-		t.Fatalf("exit %d (%v)\nstdout %s\nstderr %s", code, err, stdout.String(), stderr.String())
+	r := interrupted(t, after(1500*time.Millisecond), "sweep", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-seeds", "3", "-parallel", "1", "-progress", "none", "-json", out)
+	if r.code != 1 || !strings.Contains(r.stdout, "INTERRUPTED: 0 of 3 planned seeds ran; 3 did not (seeds 1..3)") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 	var s SweepJSON
 	if b, err := os.ReadFile(out); err != nil || json.Unmarshal(b, &s) != nil || !s.Interrupted || len(s.Runs) != 0 {
@@ -233,31 +215,16 @@ func TestSweepInterruptCutsLongRuns(t *testing.T) {
 func TestRunInterruptWritesTraceAndProfiles(t *testing.T) {
 	dir := t.TempDir()
 	cpu, mem, trace := filepath.Join(dir, "cpu.out"), filepath.Join(dir, "mem.out"), filepath.Join(dir, "trace.jsonl")
-	cmd := exec.Command(binPath, "run", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-cpuprofile", cpu, "-memprofile", mem, "-trace", trace)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// The run takes about 10 s; the trace's first buffer reaching the
 	// file says it is under way.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if fi, err := os.Stat(trace); err == nil && fi.Size() > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no trace written after 30 s")
-		}
+	r := interrupted(t, func() bool { fi, err := os.Stat(trace); return err == nil && fi.Size() > 0 },
+		"run", "-scenario", "../../testdata/sweeps/fanout-1024.json", "-cpuprofile", cpu, "-memprofile", mem, "-trace", trace)
+	if r.code != 1 || !strings.Contains(r.stderr, "interrupted at simulated") ||
+		!strings.Contains(r.stderr, "before the verdict: no result; the trace up to there is in "+trace+", the profiles of the part that ran are written") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted at simulated") ||
-		!strings.Contains(stderr.String(), "before the verdict: no result; the trace up to there is in "+trace+", the profiles of the part that ran are written") {
-		t.Fatalf("exit %d (%v), stderr %q", code, err, stderr.String())
-	}
-	if strings.Contains(stdout.String(), "PASS") || strings.Contains(stdout.String(), "trace hash") {
-		t.Fatalf("a verdict after an interrupt: %q", stdout.String())
+	if strings.Contains(r.stdout, "PASS") || strings.Contains(r.stdout, "trace hash") {
+		t.Fatalf("a verdict after an interrupt: %q", r.stdout)
 	}
 	for _, f := range []string{cpu, mem} {
 		b, err := os.ReadFile(f)
@@ -275,6 +242,35 @@ func TestRunInterruptWritesTraceAndProfiles(t *testing.T) {
 			t.Fatalf("trace line %d of %d is not JSON: %.80q", i+1, len(lines), l)
 		}
 	}
+}
+
+// interrupted starts simrun with args, waits until ready says the work is
+// under way (at most 30 s), sends it SIGINT and returns what it printed
+// and its exit status.
+func interrupted(t *testing.T, ready func() bool, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !ready(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("simrun %s: not under way after 30 s", strings.Join(args, " "))
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait() // its error is the exit status, returned
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// after is a ready condition for interrupted: d has passed since it was made.
+func after(d time.Duration) func() bool {
+	at := time.Now().Add(d)
+	return func() bool { return !time.Now().Before(at) }
 }
 
 func TestShrinkWritesAReproducingScenario(t *testing.T) {

@@ -45,11 +45,11 @@ counts, time to converge after heal (p50/p90/p99/max), failures by property,
 and for each failure the command that replays it. Results are written as
 the runs finish, so memory stays flat however many seeds there are. Ctrl-C
 stops cleanly: the runs under way stop where they are and count as not
-run, the files are written, and the summary says which seeds did not run. For worlds of at most 64 Lites
-the Go collector runs at GOGC=1000 (a quarter less CPU, about three times the
-memory) unless GOGC is set. Exit status: 0 every planned seed ran and
-passed, 1 any failure, a missed requirement or gate, or an interruption,
-2 bad flags.
+run, the files are written, and the summary says which seeds did not run.
+For worlds of at most 64 Lites the Go collector runs at GOGC=1000 (a
+quarter less CPU, about three times the memory) unless GOGC is set.
+Exit status: 0 every planned seed ran and passed, 1 any failure, a missed
+requirement or gate, or an interruption, 2 bad flags.
 
 Flags:
 `)
@@ -350,7 +350,7 @@ func gates(w io.Writer, tally *runner.Tally) int {
 	return len(c.Broken)
 }
 
-// byteCount is n in bytes, KB or MB (decimal), three digits at most.
+// byteCount is n in bytes, KB or MB (decimal, one decimal place).
 func byteCount(n uint64) string {
 	switch {
 	case n >= 1e6:
