@@ -206,9 +206,10 @@ func (h *host) nextWrite(n *hosted) {
 	}
 	time.AfterFunc(time.Duration(after), func() {
 		h.post(func() {
-			w := h.workload.Make(h.clock.Now(), n.id)
+			in := &sim.Input{Kind: sim.InWrite}
+			h.workload.Make(h.clock.Now(), n.id, &in.Write)
 			h.stats.Writes.Add(1)
-			h.step(n, &sim.Input{Kind: sim.InWrite, Write: w})
+			h.step(n, in)
 			h.nextWrite(n)
 		})
 	})

@@ -171,14 +171,14 @@ func TestEveryEventFieldIsHashedAndRoundTrips(t *testing.T) {
 		for i := 0; i < typ.NumField(); i++ {
 			one := reflect.New(typ)
 			one.Elem().Field(i).Set(full.Elem().Field(i))
-			if one.Interface().(Event).words() == zero.words() {
+			if wordsOf(one.Interface().(Event)) == wordsOf(zero) {
 				t.Errorf("%s.%s does not move the trace hash", name, typ.Field(i).Name)
 			}
 		}
 		if got := CloneEvent(ev); !reflect.DeepEqual(got, ev) {
 			t.Errorf("%s: clone %+v, want %+v", name, got, ev)
 		}
-		if got := eventFromWords(ev.words()); !reflect.DeepEqual(got, ev) {
+		if got := eventFromWords(wordsOf(ev)); !reflect.DeepEqual(got, ev) {
 			t.Errorf("%s: rebuilt from its hash words as %+v, want %+v", name, got, ev)
 		}
 		js := MarshalEvent(ev)

@@ -20,8 +20,16 @@ import (
 type Event interface {
 	// EventName is the event's stable name in JSON and traces.
 	EventName() string
-	// words folds the fields into the trace hash.
-	words() eventWords
+	// fill writes the fields the trace hash folds into w, which is zero:
+	// in place, so that keeping an event's words is a few stores, not a
+	// record built on the stack and copied.
+	fill(w *eventWords)
+}
+
+// wordsOf returns e's words (see Event.fill).
+func wordsOf(e Event) (w eventWords) {
+	e.fill(&w)
+	return w
 }
 
 // eventWords is an event's fields as the trace hash folds them: a kind
@@ -245,68 +253,68 @@ func (*CorruptedState) EventName() string   { return "corrupted-state" }
 func (*SnapshotFallback) EventName() string { return "snapshot-fallback" }
 func (*Resending) EventName() string        { return "resending" }
 
-func (e *Committed) words() eventWords {
-	return eventWords{id: idCommitted, kind: evwCommit, a: e.LSN, b: e.Peer, c: e.Mutation, s: e.Collection}
+func (e *Committed) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.b, w.c, w.s = idCommitted, evwCommit, e.LSN, e.Peer, e.Mutation, e.Collection
 }
-func (e *Deduped) words() eventWords {
-	return eventWords{id: idDeduped, kind: evwDedup, a: e.Peer, c: e.Mutation}
+func (e *Deduped) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.c = idDeduped, evwDedup, e.Peer, e.Mutation
 }
-func (e *Applied) words() eventWords {
-	return eventWords{id: idApplied, kind: evwApply, a: e.LSN, s: e.Collection}
+func (e *Applied) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.s = idApplied, evwApply, e.LSN, e.Collection
 }
-func (e *SnapshotLoaded) words() eventWords {
-	return eventWords{id: idSnapshotLoaded, kind: evwSnapshot, a: e.LSN, s: e.Collection}
+func (e *SnapshotLoaded) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.s = idSnapshotLoaded, evwSnapshot, e.LSN, e.Collection
 }
-func (e *ResyncSent) words() eventWords {
-	return eventWords{id: idResyncSent, kind: evwResyncSent, a: e.From, b: e.Attempt, s: e.Collection}
+func (e *ResyncSent) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.b, w.s = idResyncSent, evwResyncSent, e.From, e.Attempt, e.Collection
 }
 
 // A Lite's request names a collection, Origin's a reason; both count as
 // resync requests and share the hash's kind.
-func (e *ResendAsked) words() eventWords {
-	return eventWords{id: idResendAsked, kind: evwResyncSent, a: e.From, s: e.Reason}
+func (e *ResendAsked) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.s = idResendAsked, evwResyncSent, e.From, e.Reason
 }
-func (e *ResyncAnswered) words() eventWords {
-	return eventWords{id: idResyncAnswered, kind: evwResyncAnswered, a: e.LSN, s: e.Collection}
+func (e *ResyncAnswered) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.s = idResyncAnswered, evwResyncAnswered, e.LSN, e.Collection
 }
-func (e *ResyncServed) words() eventWords {
-	return eventWords{id: idResyncServed, kind: evwResyncServed, a: e.From, b: e.Frames, s: e.Collection}
+func (e *ResyncServed) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.b, w.s = idResyncServed, evwResyncServed, e.From, e.Frames, e.Collection
 }
-func (e *ThrottleOn) words() eventWords {
-	return eventWords{id: idThrottleOn, kind: evwThrottleOn, a: uint64(e.Conn), b: e.Rate, c: uint64(e.Peer)}
+func (e *ThrottleOn) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.b, w.c = idThrottleOn, evwThrottleOn, uint64(e.Conn), e.Rate, uint64(e.Peer)
 }
-func (e *ThrottleOff) words() eventWords {
-	return eventWords{id: idThrottleOff, kind: evwThrottleOff, a: uint64(e.Peer), b: uint64(e.Conn), c: b2u(e.ByLease)}
+func (e *ThrottleOff) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.b, w.c = idThrottleOff, evwThrottleOff, uint64(e.Peer), uint64(e.Conn), b2u(e.ByLease)
 }
-func (e *Reconnecting) words() eventWords {
-	return eventWords{id: idReconnecting, kind: evwReconnect, a: e.Attempt}
+func (e *Reconnecting) fill(w *eventWords) {
+	w.id, w.kind, w.a = idReconnecting, evwReconnect, e.Attempt
 }
-func (e *Acked) words() eventWords {
-	return eventWords{id: idAcked, kind: evwAcked, a: e.LSN, c: e.Mutation}
+func (e *Acked) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.c = idAcked, evwAcked, e.LSN, e.Mutation
 }
-func (e *Rejected) words() eventWords {
-	return eventWords{id: idRejected, kind: evwAcked, b: 1, c: e.Mutation}
+func (e *Rejected) fill(w *eventWords) {
+	w.id, w.kind, w.b, w.c = idRejected, evwAcked, 1, e.Mutation
 }
-func (e *ChecksumFailed) words() eventWords {
-	return eventWords{id: idChecksumFailed, kind: evwChecksumBad, c: e.Mutation, s: e.Collection}
+func (e *ChecksumFailed) fill(w *eventWords) {
+	w.id, w.kind, w.c, w.s = idChecksumFailed, evwChecksumBad, e.Mutation, e.Collection
 }
-func (e *QueueOverflow) words() eventWords {
-	return eventWords{id: idQueueOverflow, kind: evwQueueOverflow, a: e.LSN, s: e.Collection}
+func (e *QueueOverflow) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.s = idQueueOverflow, evwQueueOverflow, e.LSN, e.Collection
 }
-func (e *DecodeError) words() eventWords {
-	return eventWords{id: idDecodeError, kind: evwDecodeError, s: e.Error}
+func (e *DecodeError) fill(w *eventWords) {
+	w.id, w.kind, w.s = idDecodeError, evwDecodeError, e.Error
 }
-func (e *DigestMismatch) words() eventWords {
-	return eventWords{id: idDigestMismatch, kind: evwDigestMismatch, a: e.LSN, s: e.Collection}
+func (e *DigestMismatch) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.s = idDigestMismatch, evwDigestMismatch, e.LSN, e.Collection
 }
-func (*CorruptedState) words() eventWords {
-	return eventWords{id: idCorruptedState, kind: evwCorruptedState}
+func (*CorruptedState) fill(w *eventWords) {
+	w.id, w.kind = idCorruptedState, evwCorruptedState
 }
-func (e *SnapshotFallback) words() eventWords {
-	return eventWords{id: idSnapshotFallback, kind: evwSnapshotFallback, a: e.From, b: e.Oldest, s: e.Collection}
+func (e *SnapshotFallback) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.b, w.s = idSnapshotFallback, evwSnapshotFallback, e.From, e.Oldest, e.Collection
 }
-func (e *Resending) words() eventWords {
-	return eventWords{id: idResending, kind: evwResend, a: e.LSN, s: e.Collection}
+func (e *Resending) fill(w *eventWords) {
+	w.id, w.kind, w.a, w.s = idResending, evwResend, e.LSN, e.Collection
 }
 
 func b2u(b bool) uint64 {
@@ -429,7 +437,7 @@ func AppendEventMembers(b []byte, e Event) []byte {
 }
 
 // eventIndex is e's place in eventTypes.
-func eventIndex(e Event) int { return int(e.words().id) - 1 }
+func eventIndex(e Event) int { return int(wordsOf(e).id) - 1 }
 
 // fieldNames lists each event type's JSON field names, by eventTypes index.
 var fieldNames = func() [][]string {
@@ -566,7 +574,6 @@ type events struct {
 	fallback       []SnapshotFallback
 	resending      []Resending
 	words          []eventWords // of every event kept, in order
-	used           uint32       // a bit per slice above that holds events (by eventID)
 }
 
 func keep[T any](s *[]T, v *T) *T {
@@ -574,11 +581,12 @@ func keep[T any](s *[]T, v *T) *T {
 	return &(*s)[len(*s)-1]
 }
 
-// word keeps an event's words and returns their index.
-func (k *events) word(w eventWords) int {
-	k.used |= 1 << w.id
-	k.words = append(k.words, w)
-	return len(k.words) - 1
+// slot appends a zero word record for an event and returns it and its
+// index; the caller fills it with the event's fill, called on its type.
+func (k *events) slot() (*eventWords, int) {
+	k.words = append(k.words, eventWords{})
+	i := len(k.words) - 1
+	return &k.words[i], i
 }
 
 // keep copies e into the step's storage and returns the copy. The type
@@ -593,76 +601,118 @@ func (k *events) keep(e Event) (Event, int) {
 	// first: a type assertion is one comparison, the switch a search.
 	if a, ok := e.(*Applied); ok {
 		x := keep(&k.applied, a)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	}
 	if c, ok := e.(*Committed); ok {
 		x := keep(&k.committed, c)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	}
 	if a, ok := e.(*Acked); ok {
 		x := keep(&k.acked, a)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	}
 	switch e := e.(type) { // the three above are not repeated here
 	case *Deduped:
 		x := keep(&k.deduped, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *SnapshotLoaded:
 		x := keep(&k.snapshotLoaded, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *ResyncSent:
 		x := keep(&k.resyncSent, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *ResendAsked:
 		x := keep(&k.resendAsked, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *ResyncAnswered:
 		x := keep(&k.resyncAnswered, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *ResyncServed:
 		x := keep(&k.resyncServed, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *ThrottleOn:
 		x := keep(&k.throttleOn, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *ThrottleOff:
 		x := keep(&k.throttleOff, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *Reconnecting:
 		x := keep(&k.reconnecting, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *Rejected:
 		x := keep(&k.rejected, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *ChecksumFailed:
 		x := keep(&k.checksumFailed, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *QueueOverflow:
 		x := keep(&k.queueOverflow, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *DecodeError:
 		x := keep(&k.decodeError, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *DigestMismatch:
 		x := keep(&k.digestMismatch, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *CorruptedState:
 		x := keep(&k.corrupted, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *SnapshotFallback:
 		x := keep(&k.fallback, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	case *Resending:
 		x := keep(&k.resending, e)
-		return x, k.word(x.words())
+		w, i := k.slot()
+		x.fill(w)
+		return x, i
 	}
 	panic("sim: Emit of a nil event") // the interface is sealed: every other case is above
 }
 
 // reset empties the slices that hold events, keeping their capacity.
 func (k *events) reset() {
-	u := k.used
-	k.used = 0
+	var u uint32 // a bit per slice above that holds events (by eventID)
+	for i := range k.words {
+		u |= 1 << k.words[i].id
+	}
 	k.words = k.words[:0]
 	if u&(1<<idApplied) != 0 {
 		k.applied = k.applied[:0]
@@ -686,4 +736,4 @@ func (k *events) reset() {
 
 // CloneEvent returns a copy of e that outlives the step (a Monitor that
 // keeps events copies them).
-func CloneEvent(e Event) Event { return eventFromWords(e.words()) }
+func CloneEvent(e Event) Event { return eventFromWords(wordsOf(e)) }

@@ -222,7 +222,7 @@ func (fx *Effects) Reset() {
 func (fx *Effects) reuse() {
 	fx.list = fx.list[:0]
 	fx.sharedIn = nil
-	if fx.ev.used != 0 {
+	if len(fx.ev.words) != 0 {
 		fx.ev.reset()
 	}
 	if fx.peeked != nil {

@@ -68,11 +68,13 @@ type Monitor interface {
 }
 
 // Workload decides the local writes. Next returns the delay until the next
-// write at node (ok=false: no more writes there); Make builds that write.
-// It must draw randomness only from its own stream.
+// write at node (ok=false: no more writes there); Make builds that write
+// in w, which is zero (in place: a Write returned by value is stored and
+// reloaded on its way in, and the reload waits for the stores). It must
+// draw randomness only from its own stream.
 type Workload interface {
 	Next(now Time, node NodeID) (after Time, ok bool)
-	Make(now Time, node NodeID) Write
+	Make(now Time, node NodeID, w *Write)
 }
 
 // Counters are the run's totals.
@@ -716,7 +718,8 @@ func (w *World) dispatch(ev *event) {
 		// The workload keeps its pace whether or not the node is up;
 		// a write at a crashed node is simply not made.
 		if ns.up {
-			in.Kind, in.Write = InWrite, w.cfg.Workload.Make(w.now, ev.node)
+			in.Kind = InWrite
+			w.cfg.Workload.Make(w.now, ev.node, &in.Write)
 			w.counters.Writes++
 			w.step(ev.node, in)
 		}

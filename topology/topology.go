@@ -956,8 +956,9 @@ func (w *workload) Next(now sim.Time, n sim.NodeID) (sim.Time, bool) {
 	return max(d, 1), true
 }
 
-func (w *workload) Make(_ sim.Time, _ sim.NodeID) sim.Write {
-	wr := sim.Write{Collection: w.colls[w.rng.IntN(len(w.colls))], DocID: w.docID(w.rng.IntN(w.p.Docs))}
+func (w *workload) Make(_ sim.Time, _ sim.NodeID, wr *sim.Write) {
+	wr.Collection = w.colls[w.rng.IntN(len(w.colls))]
+	wr.DocID = w.docID(w.rng.IntN(w.p.Docs))
 	if w.rng.IntN(10) > 0 { // one write in ten deletes
 		v := make([]byte, 8+w.rng.IntN(25))
 		for i := range v {
@@ -965,5 +966,4 @@ func (w *workload) Make(_ sim.Time, _ sim.NodeID) sim.Write {
 		}
 		wr.Value = v
 	}
-	return wr
 }

@@ -380,7 +380,9 @@ func (l *Lite) write(w sim.Write, fx *sim.Effects) {
 	if _, ok := l.byColl[w.Collection]; !ok {
 		return
 	}
-	l.unacked = append(l.unacked, mutation{id: l.nextMID, coll: w.Collection, doc: w.DocID, delta: model.EncodeDelta(w.Value)})
+	l.unacked = append(l.unacked, mutation{}) // then in place (see sim's eventQueue.add)
+	m := &l.unacked[len(l.unacked)-1]
+	m.id, m.coll, m.doc, m.delta = l.nextMID, w.Collection, w.DocID, model.EncodeDelta(w.Value)
 	l.nextMID++
 	l.pushDue(fx)
 }
@@ -406,8 +408,10 @@ func (l *Lite) pushDue(fx *sim.Effects) {
 func (l *Lite) sendPush(m *mutation, fx *sim.Effects) {
 	m.sent, m.sentAt = true, l.now
 	l.device = int64((l.now + l.skew) / sim.Millisecond) // the device's own idea of the time
-	l.push = wire.DeltaPush{Collection: m.coll, DocumentID: m.doc, Delta: m.delta, PeerID: l.cfg.PeerID, MutationID: m.id,
-		DeviceValidTimeMs: &l.device}
+	p := &l.push
+	*p = wire.DeltaPush{} // then in place (see sim's eventQueue.add)
+	p.Collection, p.DocumentID, p.Delta, p.PeerID, p.MutationID = m.coll, m.doc, m.delta, l.cfg.PeerID, m.id
+	p.DeviceValidTimeMs = &l.device
 	l.push.Seal()
 	fx.Send(l.conn, &l.push)
 }
@@ -744,7 +748,7 @@ func (l *Lite) apply(s *shape, d *heldDelta, fx *sim.Effects) {
 // applyReady applies buffered deltas that are now in order, then settles
 // the shape's resync and digest check.
 func (l *Lite) applyReady(s *shape, fx *sim.Effects) {
-	for {
+	for len(s.reorder) > 0 { // mostly empty: no lookup, no copy of a zero delta
 		d, ok := s.reorder[s.last+1]
 		if !ok {
 			break
