@@ -109,6 +109,7 @@ type Injector struct {
 	roles  Roles
 	seed   uint64
 	rngs   []*rand.Rand // one stream per spec
+	srcs   []*rand.PCG  // the generator of each of rngs, for the per-frame draw
 	w      Host
 	events []Event
 	cuts   []cut
@@ -307,7 +308,8 @@ type slowState struct{ active int }
 func New(plan Plan, seed uint64, r Roles) *Injector {
 	in := &Injector{plan: plan, roles: r, seed: seed, slow: map[sim.NodeID]*slowState{}, links: map[[2]sim.NodeID]*linkState{}}
 	for i, s := range plan.Specs {
-		in.rngs = append(in.rngs, sim.Stream(seed, fmt.Sprintf("faults/%d/%s", i, s.Kind)))
+		src := sim.Source(seed, fmt.Sprintf("faults/%d/%s", i, s.Kind)) // = sim.Stream's
+		in.srcs, in.rngs = append(in.srcs, src), append(in.rngs, rand.New(src))
 		if s.Kind.IsFrame() {
 			in.frameSpecs = append(in.frameSpecs, newFrameSpec(i, s, plan.Heal))
 		}
@@ -548,7 +550,7 @@ func (in *Injector) intercept(now sim.Time, p *sim.Packet, l *linkState, out []s
 		i := fs.i
 		s := &in.plan.Specs[i]
 		rng := in.rngs[i]
-		if rng.Float64() >= s.Probability {
+		if unitFloat(in.srcs[i]) >= s.Probability {
 			continue
 		}
 		e := base
@@ -751,3 +753,8 @@ func rewrite(e Event, b []byte) []byte {
 	}
 	return out
 }
+
+// unitFloat is the Float64 of a rand.Rand built on src, drawn from src
+// itself: the same value (TestUnitFloatIsRandFloat64) without the Rand's
+// interface call, once per frame and spec.
+func unitFloat(src *rand.PCG) float64 { return float64(src.Uint64()<<11>>11) / (1 << 53) }
