@@ -43,8 +43,9 @@ type Witness struct {
 	dec    *wire.Scratch
 	recent [witnessRecent]WireFrame
 	// raw holds each recent frame's bytes: a frame is decoded into its
-	// text only if it is still among the recent ones when they are asked
-	// for, so a run pays a copy per frame, not a decode.
+	// text, and its CRC32C taken, only if it is still among the recent
+	// ones when they are asked for, so a run pays a copy per frame, not a
+	// decode and a checksum.
 	raw     [witnessRecent][]byte
 	n       int
 	control []WireFrame
@@ -66,21 +67,23 @@ func isControl(t wire.MsgType) bool {
 	return false
 }
 
-func (w *Witness) add(f WireFrame, frame []byte) {
+// add records a frame in the next recent slot, filled in place (a record
+// built on the stack and copied in waits for its own stores).
+func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.ConnID, t wire.MsgType, altered bool, frame []byte) {
 	i := w.n % witnessRecent
-	control := isControl(f.Type) && !f.Sent && len(w.control) < witnessControl
+	w.n++
+	f := &w.recent[i]
+	*f = WireFrame{}
+	f.At, f.Sent, f.From, f.To, f.Conn, f.Type, f.Len, f.Altered = now, sent, from, to, conn, t, len(frame), altered
+	control := isControl(t) && !sent && len(w.control) < witnessControl
 	if control || len(frame) > witnessRawMax {
-		f.Text = w.text(f.Type, frame) // told once, now
-	}
-	if f.Text != "" {
+		f.Text, f.CRC = w.text(t, frame), wire.Checksum(frame) // told once, now
 		w.raw[i] = w.raw[i][:0]
 	} else {
 		w.raw[i] = append(w.raw[i][:0], frame...)
 	}
-	w.recent[i] = f
-	w.n++
 	if control {
-		w.control = append(w.control, f)
+		w.control = append(w.control, *f)
 	}
 }
 
@@ -95,13 +98,11 @@ func (w *Witness) Step(now sim.Time, node sim.NodeID, in *sim.Input, altered boo
 	if in.Kind != sim.InFrame || len(in.Frame) == 0 {
 		return
 	}
-	w.add(WireFrame{At: now, From: in.Peer, To: node, Conn: in.Conn, Type: wire.MsgType(in.Frame[0]), Len: len(in.Frame),
-		CRC: wire.Checksum(in.Frame), Altered: altered}, in.Frame)
+	w.add(now, false, in.Peer, node, in.Conn, wire.MsgType(in.Frame[0]), altered, in.Frame)
 }
 
 func (w *Witness) Sent(now sim.Time, p *sim.Packet) {
-	w.add(WireFrame{At: now, Sent: true, From: p.From, To: p.To, Conn: p.Conn, Type: p.Type, Len: len(p.Bytes),
-		CRC: wire.Checksum(p.Bytes)}, p.Bytes)
+	w.add(now, true, p.From, p.To, p.Conn, p.Type, false, p.Bytes)
 }
 
 func (w *Witness) Event(sim.Time, sim.NodeID, sim.Event) {}
@@ -113,8 +114,9 @@ func (w *Witness) Frames() (recent, control []WireFrame) {
 	k := min(w.n, witnessRecent)
 	for i := w.n - k; i < w.n; i++ {
 		f := w.recent[i%witnessRecent]
-		if f.Text == "" {
-			f.Text = w.text(f.Type, w.raw[i%witnessRecent])
+		if f.Text == "" { // kept as bytes: told now
+			raw := w.raw[i%witnessRecent]
+			f.Text, f.CRC = w.text(f.Type, raw), wire.Checksum(raw)
 		}
 		recent = append(recent, f)
 	}

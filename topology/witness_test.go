@@ -1,8 +1,11 @@
 package topology
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 
+	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/wire"
 )
 
@@ -28,5 +31,62 @@ func TestFrameText(t *testing.T) {
 		if got := FrameText(tc.m); got != tc.want {
 			t.Errorf("%T: %q, want %q", tc.m, got, tc.want)
 		}
+	}
+}
+
+// A witness's record of a frame is the frame's: its type, length and
+// CRC32C, however it was kept (recent bytes told when asked for, a control
+// frame or a large one told at once), and the recent ones are the last
+// witnessRecent, oldest first.
+func TestWitnessRecordsTheFrames(t *testing.T) {
+	w := NewWitness()
+	frame := func(m wire.Message) []byte {
+		b, err := wire.Default.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var want []WireFrame
+	for i := 0; i < witnessRecent+40; i++ {
+		var b []byte
+		var text string
+		switch i % 3 {
+		case 0:
+			b, text = frame(&wire.DeltaAck{MutationID: uint64(i), LSN: uint64(i + 1)}), fmt.Sprintf("DeltaAck{mutation %d, lsn %d}", i, i+1)
+		case 1:
+			b, text = frame(&wire.Throttle{QueueDepth: uint64(i)}), fmt.Sprintf("Throttle{off, queue %d}", i)
+		case 2:
+			b, text = frame(&wire.ShapeSnapshot{ShapeID: "s0", SnapshotLSN: 9, Data: make([]byte, witnessRawMax), DocCount: 2}), "ShapeSnapshot{s0 at lsn 9, 2 docs}"
+		}
+		at := sim.Time(i) * sim.Millisecond
+		f := WireFrame{At: at, From: 1, To: 0, Conn: 3, Type: wire.MsgType(b[0]), Len: len(b), CRC: wire.Checksum(b), Text: text}
+		if i%2 == 0 {
+			f.Sent, f.From, f.To = true, 0, 1
+			w.Sent(at, &sim.Packet{Conn: 3, From: 0, To: 1, Type: f.Type, Bytes: b})
+		} else {
+			f.Altered = i%5 == 0
+			w.Step(at, 0, &sim.Input{Kind: sim.InFrame, Conn: 3, Peer: 1, Frame: b}, f.Altered)
+		}
+		b[len(b)-1] ^= 0xff // the caller's buffer is recycled: the witness keeps its own copy
+		want = append(want, f)
+	}
+	recent, control := w.Frames()
+	if !reflect.DeepEqual(recent, want[len(want)-witnessRecent:]) {
+		for i := range recent {
+			if g, e := recent[i], want[len(want)-witnessRecent+i]; g != e {
+				t.Fatalf("recent frame %d:\n got %+v\nwant %+v", i, g, e)
+			}
+		}
+		t.Fatalf("%d recent frames, want %d", len(recent), witnessRecent)
+	}
+	var wantControl []WireFrame
+	for _, f := range want {
+		if !f.Sent && isControl(f.Type) {
+			wantControl = append(wantControl, f)
+		}
+	}
+	if !reflect.DeepEqual(control, wantControl) {
+		t.Errorf("control frames:\n got %+v\nwant %+v", control, wantControl)
 	}
 }
