@@ -419,7 +419,13 @@ func (r *bodyReader) str(field string) string {
 	}
 	if n <= internMaxLen {
 		// A string seen before was valid UTF-8 then and is the same bytes.
-		slot := &r.recent[internSlot(b)]
+		var si int
+		if s := at + hdr; n < 8 && s+8 <= len(r.data) { // most: other fields follow
+			si = slotOf(shortWord(r.data[s:], n), n)
+		} else {
+			si = internSlot(b)
+		}
+		slot := &r.recent[si]
 		if *slot == string(b) { // no allocation for the comparison
 			r.pos += hdr + n
 			return *slot
@@ -455,15 +461,28 @@ const (
 // into a word (the first and last 8 for longer strings), then a
 // multiplicative hash; cheaper than hashing byte by byte.
 func internSlot(b []byte) int {
-	var x uint64
+	return slotOf(packed(b), len(b))
+}
+
+// shortWord is the first n < 8 bytes of b as packed packs them, read with
+// one load and masked rather than byte by byte; b has at least 8 bytes.
+func shortWord(b []byte, n int) uint64 { return binary.LittleEndian.Uint64(b) & (1<<(8*n) - 1) }
+
+// packed is b's bytes as a word: exactly, up to 8 bytes; the first and
+// last 8 folded together for a longer b.
+func packed(b []byte) uint64 {
 	if n := len(b); n >= 8 {
-		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
-	} else {
-		for i, c := range b {
-			x |= uint64(c) << (8 * i)
-		}
+		return binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
 	}
-	x ^= uint64(len(b)) << 58
+	var x uint64
+	for i, c := range b {
+		x |= uint64(c) << (8 * i)
+	}
+	return x
+}
+
+func slotOf(x uint64, n int) int {
+	x ^= uint64(n) << 58
 	return int((x * 0x9e3779b97f4a7c15) >> (64 - recentBits))
 }
 
