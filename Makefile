@@ -48,6 +48,12 @@ bench-compare:
 	@[ -n "$(OLD)" ] || { echo "make bench-compare: set OLD to a commit, e.g. make bench-compare OLD=HEAD~1 BENCH=SimOverBare" >&2; exit 2; }
 	GO=$(GO) BENCHTIME='$(BENCHTIME)' PGO='$(PGO)' .ci/bench-compare.sh '$(OLD)' '$(BENCH)' '$(ROUNDS)'
 
+## bench-fanout: ns/frame at 1,024 Lites over 64 (issue 21's flatness aim),
+## in ROUNDS alternating pairs of one build; medians (make bench-fanout ROUNDS=5)
+.PHONY: bench-fanout
+bench-fanout:
+	GO=$(GO) .ci/bench-fanout.sh '$(ROUNDS)'
+
 ## bench-ratio: BenchmarkSimOverBare with the trace and the checkers compiled
 ## in and out, alternating ROUNDS times; medians (where the ratio goes)
 .PHONY: bench-ratio
