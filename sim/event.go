@@ -35,7 +35,7 @@ func wordsOf(e Event) (w eventWords) {
 // eventWords is an event's fields as the trace hash folds them: a kind
 // byte, three numbers and a string. The layout of each kind is fixed (it
 // decides every trace hash), so a field added to an event must be folded
-// in a way that moves the hash (TestTraceHashSeesEveryEventField).
+// in a way that moves the hash (TestEveryEventFieldIsHashedAndRoundTrips).
 type eventWords struct {
 	kind    uint8
 	a, b, c uint64

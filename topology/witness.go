@@ -47,6 +47,7 @@ type Witness struct {
 	// ones when they are asked for, so a run pays a copy per frame, not a
 	// decode and a checksum.
 	raw     [witnessRecent][]byte
+	told    [witnessRecent]bool // the slot's text and CRC32C were taken at once; raw is empty
 	n       int
 	control []WireFrame
 }
@@ -78,9 +79,9 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 	control := isControl(t) && !sent && len(w.control) < witnessControl
 	if control || len(frame) > witnessRawMax {
 		f.Text, f.CRC = w.text(t, frame), wire.Checksum(frame) // told once, now
-		w.raw[i] = w.raw[i][:0]
+		w.raw[i], w.told[i] = w.raw[i][:0], true
 	} else {
-		w.raw[i] = append(w.raw[i][:0], frame...)
+		w.raw[i], w.told[i] = append(w.raw[i][:0], frame...), false
 	}
 	if control {
 		w.control = append(w.control, *f)
@@ -114,7 +115,7 @@ func (w *Witness) Frames() (recent, control []WireFrame) {
 	k := min(w.n, witnessRecent)
 	for i := w.n - k; i < w.n; i++ {
 		f := w.recent[i%witnessRecent]
-		if f.Text == "" { // kept as bytes: told now
+		if !w.told[i%witnessRecent] { // kept as bytes: told now
 			raw := w.raw[i%witnessRecent]
 			f.Text, f.CRC = w.text(f.Type, raw), wire.Checksum(raw)
 		}

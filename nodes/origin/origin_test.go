@@ -1229,3 +1229,28 @@ func TestProbeConnsListsOnlyThose(t *testing.T) {
 		t.Fatalf("the throttled session %+v: want throttled, with a backlog", byConn[conn])
 	}
 }
+
+// The log is a ring of RetainLog entries whatever its size: LSN l and
+// l+n share a slot, and n consecutive LSNs take n different slots (a mask
+// for a power of two, a remainder otherwise).
+func TestLogRingSlots(t *testing.T) {
+	for _, n := range []int{1, 10, 16, 1000, 1024} {
+		c := &coll{log: make([]entry, n)}
+		seen := map[*entry]uint64{}
+		for lsn := uint64(1); lsn <= uint64(3*n); lsn++ {
+			e := c.at(lsn)
+			if e != c.at(lsn+uint64(n)) {
+				t.Fatalf("log of %d: LSN %d and %d in different slots", n, lsn, lsn+uint64(n))
+			}
+			if lsn <= uint64(n) {
+				if prev, ok := seen[e]; ok {
+					t.Fatalf("log of %d: LSN %d and %d share a slot", n, prev, lsn)
+				}
+				seen[e] = lsn
+			}
+		}
+		if len(seen) != n {
+			t.Fatalf("log of %d: %d slots used", n, len(seen))
+		}
+	}
+}
