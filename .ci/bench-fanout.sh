@@ -18,9 +18,7 @@ GO=${GO:-go}
 root=$(git rev-parse --show-toplevel)
 . "$root/.ci/bench-lib.sh"
 check_rounds bench-fanout "$rounds"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+bench_scratch
 
 echo "building the benchmarks..." >&2
 (cd "$root" && $GO test -c -o "$tmp/b.test" "$(bench_pkg "$root")")

@@ -24,6 +24,14 @@ pgo_flag() {
 	fi
 }
 
+# bench_scratch: a scratch directory in $tmp, removed when the script
+# exits or is interrupted.
+bench_scratch() {
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT TERM
+}
+
 # check_rounds NAME VALUE: VALUE must be a positive integer.
 check_rounds() {
 	case $2 in

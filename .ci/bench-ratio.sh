@@ -19,9 +19,7 @@ GO=${GO:-go}
 root=$(git rev-parse --show-toplevel)
 . "$root/.ci/bench-lib.sh"
 check_rounds bench-ratio "$rounds"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
+bench_scratch
 
 builds="full notrace nocheck neither"
 tags() {

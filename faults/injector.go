@@ -496,9 +496,7 @@ func (in *Injector) Intercept(now sim.Time, p *sim.Packet, out []sim.Delivery) [
 
 func (in *Injector) intercept(now sim.Time, p *sim.Packet, l *linkState, out []sim.Delivery) []sim.Delivery {
 	nth := l.count(now, p.Type)
-	// A zero record filled in place: a literal built on the stack and
-	// copied in waits for its own stores (see sim's eventQueue.add).
-	out = append(out, sim.Delivery{})
+	out = append(out, sim.Delivery{}) // filled in place (see sim's eventQueue.add)
 	out[len(out)-1].Bytes = p.Bytes
 	if held := l.held; held != nil && p.Type == wire.TypeThrottle {
 		if m, ok := decode(p.Bytes).(*wire.Throttle); ok && !m.Throttle {

@@ -589,122 +589,72 @@ func (k *events) slot() (*eventWords, int) {
 	return &k.words[i], i
 }
 
-// keep copies e into the step's storage and returns the copy. The type
+// keep copies e into the step's storage and returns the copy, with the
+// index of its trace words, filled in place in the step's slot for them:
+// the kernel reads them there rather than through the interface. The type
 // switch, not a method of e, does the copy: e then does not escape, so
 // the caller's &Applied{...} stays on its stack.
-//
-// It also computes the event's trace words, by a direct call on its type,
-// and keeps them at the index it returns: the kernel reads them there
-// rather than through the interface.
 func (k *events) keep(e Event) (Event, int) {
+	w, i := k.slot()
 	// The three a run emits most (a delta applied, a commit, an ack) come
-	// first: a type assertion is one comparison, the switch a search.
+	// first, their words filled by a direct call: a type assertion is one
+	// comparison, the switch a search.
 	if a, ok := e.(*Applied); ok {
 		x := keep(&k.applied, a)
-		w, i := k.slot()
 		x.fill(w)
 		return x, i
 	}
 	if c, ok := e.(*Committed); ok {
 		x := keep(&k.committed, c)
-		w, i := k.slot()
 		x.fill(w)
 		return x, i
 	}
 	if a, ok := e.(*Acked); ok {
 		x := keep(&k.acked, a)
-		w, i := k.slot()
 		x.fill(w)
 		return x, i
 	}
+	var x Event
 	switch e := e.(type) { // the three above are not repeated here
 	case *Deduped:
-		x := keep(&k.deduped, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.deduped, e)
 	case *SnapshotLoaded:
-		x := keep(&k.snapshotLoaded, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.snapshotLoaded, e)
 	case *ResyncSent:
-		x := keep(&k.resyncSent, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.resyncSent, e)
 	case *ResendAsked:
-		x := keep(&k.resendAsked, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.resendAsked, e)
 	case *ResyncAnswered:
-		x := keep(&k.resyncAnswered, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.resyncAnswered, e)
 	case *ResyncServed:
-		x := keep(&k.resyncServed, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.resyncServed, e)
 	case *ThrottleOn:
-		x := keep(&k.throttleOn, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.throttleOn, e)
 	case *ThrottleOff:
-		x := keep(&k.throttleOff, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.throttleOff, e)
 	case *Reconnecting:
-		x := keep(&k.reconnecting, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.reconnecting, e)
 	case *Rejected:
-		x := keep(&k.rejected, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.rejected, e)
 	case *ChecksumFailed:
-		x := keep(&k.checksumFailed, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.checksumFailed, e)
 	case *QueueOverflow:
-		x := keep(&k.queueOverflow, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.queueOverflow, e)
 	case *DecodeError:
-		x := keep(&k.decodeError, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.decodeError, e)
 	case *DigestMismatch:
-		x := keep(&k.digestMismatch, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.digestMismatch, e)
 	case *CorruptedState:
-		x := keep(&k.corrupted, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.corrupted, e)
 	case *SnapshotFallback:
-		x := keep(&k.fallback, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.fallback, e)
 	case *Resending:
-		x := keep(&k.resending, e)
-		w, i := k.slot()
-		x.fill(w)
-		return x, i
+		x = keep(&k.resending, e)
+	default:
+		panic("sim: Emit of a nil event") // the interface is sealed: every other case is above
 	}
-	panic("sim: Emit of a nil event") // the interface is sealed: every other case is above
+	x.fill(w)
+	return x, i
 }
 
 // reset empties the slices that hold events, keeping their capacity.

@@ -68,8 +68,8 @@ func isControl(t wire.MsgType) bool {
 	return false
 }
 
-// add records a frame in the next recent slot, filled in place (a record
-// built on the stack and copied in waits for its own stores).
+// add records a frame in the next recent slot, filled in place (see sim's
+// eventQueue.add).
 func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.ConnID, t wire.MsgType, altered bool, frame []byte) {
 	i := w.n % witnessRecent
 	w.n++
