@@ -204,7 +204,7 @@ type Checker struct {
 	// acks received through frames a fault altered: the Lite cannot tell
 	// them from real ones, so they are excused now and must hold at Final.
 	alteredAcks []mutKey
-	throttle    []*throttleState // by connection id (a throttle belongs to one session); read for every delta Origin sends
+	throttle    []throttleState // by connection id (a throttle belongs to one session); read for every delta Origin sends, so by value: one cold line fewer per delta at 1,024 Lites
 
 	// the step in progress
 	stepBadCRC bool
@@ -360,13 +360,9 @@ func (c *Checker) throttleAsked(now sim.Time, conn sim.ConnID, m *wire.Throttle)
 		return
 	}
 	if int(conn) >= len(c.throttle) {
-		c.throttle = append(c.throttle, make([]*throttleState, int(conn)+1-len(c.throttle))...)
+		c.throttle = append(c.throttle, make([]throttleState, int(conn)+1-len(c.throttle))...)
 	}
-	t := c.throttle[conn]
-	if t == nil {
-		t = &throttleState{}
-		c.throttle[conn] = t
-	}
+	t := &c.throttle[conn] // the zero state: never asked
 	if !m.Throttle {
 		t.on = false
 		return
@@ -448,8 +444,8 @@ func (c *Checker) Sent(now sim.Time, p *sim.Packet) {
 	if int(p.Conn) >= len(c.throttle) {
 		return
 	}
-	t := c.throttle[p.Conn]
-	if t == nil || !c.engaged(now, t) {
+	t := &c.throttle[p.Conn]
+	if !c.engaged(now, t) {
 		return
 	}
 	burst := c.cfg.Throttle.Burst

@@ -218,7 +218,7 @@ func (k *wireConn) shapeState(id string) *wireShape {
 func (c *Wire) Closed(conn sim.ConnID) {
 	delete(c.conns, conn)
 	if int(conn) < len(c.throttle.throttle) {
-		c.throttle.throttle[conn] = nil
+		c.throttle.throttle[conn] = throttleState{}
 	}
 	for k, p := range c.pending {
 		if p.conn == conn {
