@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -9,10 +10,29 @@ import (
 )
 
 func TestEventQueueTotalOrder(t *testing.T) {
-	// The heap must pop in (time, seq) order, each event with its own
+	// The queue must pop in (time, seq) order, each event with its own
 	// payload: compare against a sort of the same events, with many equal
-	// times so seq decides, negative ones (the key flips the sign bit), and
-	// pops between pushes so slots are reused.
+	// times so seq decides, negative ones (the key flips the sign bit),
+	// times before the last one popped (they pop next, as from a heap),
+	// and pops between pushes so slots are reused. Wide spreads of time
+	// fill the radix heap's high buckets, narrow ones its low ones.
+	for _, tc := range []struct {
+		name string
+		at   func(rng *rand.Rand, round int) Time
+	}{
+		{"narrow", func(rng *rand.Rand, round int) Time { return Time(round + rng.IntN(50) - 25) }},
+		{"wide", func(rng *rand.Rand, round int) Time {
+			return Time(round)<<40 + Time(rng.Int64N(1<<(1+rng.IntN(45)))) - 1<<40
+		}},
+		{"extremes", func(rng *rand.Rand, round int) Time {
+			return []Time{-1 << 63, -1, 0, 1, 1<<63 - 1, Time(round)}[rng.IntN(6)]
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkQueueOrder(t, tc.at) })
+	}
+}
+
+func checkQueueOrder(t *testing.T, at func(rng *rand.Rand, round int) Time) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var q eventQueue
 	var pending, popped []event
@@ -20,7 +40,7 @@ func TestEventQueueTotalOrder(t *testing.T) {
 	for round := 0; round < 50; round++ {
 		for i := 0; i < 100+rng.IntN(100); i++ {
 			seq++
-			e := event{at: Time(round + rng.IntN(50) - 25), seq: seq, tag: seq * 7}
+			e := event{at: at(rng, round), seq: seq, tag: seq * 7}
 			q.push(e)
 			pending = append(pending, e)
 		}
@@ -34,10 +54,10 @@ func TestEventQueueTotalOrder(t *testing.T) {
 	// What pops must be the sorted order of what was pending at each pop:
 	// replay with a sorted list.
 	order := func(a, b event) int {
-		if a.at != b.at {
-			return int(a.at - b.at)
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
 		}
-		return int(a.seq) - int(b.seq)
+		return cmp.Compare(a.seq, b.seq)
 	}
 	if len(popped) != len(pending) {
 		t.Fatalf("%d events popped, %d pushed", len(popped), len(pending))
@@ -54,7 +74,7 @@ func TestEventQueueTotalOrder(t *testing.T) {
 	for round := 0; round < 50; round++ {
 		for i := 0; i < 100+rng.IntN(100); i++ {
 			seq++
-			ref = append(ref, event{at: Time(round + rng.IntN(50) - 25), seq: uint64(seq)})
+			ref = append(ref, event{at: at(rng, round), seq: uint64(seq)})
 		}
 		slices.SortFunc(ref, order)
 		for i := rng.IntN(150); i > 0 && len(ref) > 0; i-- {

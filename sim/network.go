@@ -63,7 +63,7 @@ type conn struct {
 	opened bool    // the dialler has seen InConnUp
 	lastAt [2]Time // latest scheduled arrival per direction (index = receiving end)
 	// flow holds each direction's frames in flight in arrival order (index
-	// = receiving end); only the first of each is in the event heap.
+	// = receiving end); only the first of each is in the event queue.
 	flow [2]flow
 }
 
@@ -80,10 +80,10 @@ type arrival struct {
 
 // flow is a FIFO ring of arrivals. The frames of one direction arrive in
 // the order they were sent (at never decreases, seq always grows), so the
-// heap needs only the first of them: the heap's size is then the number of
+// event queue needs only the first of them: its size is then the number of
 // connections and timers, not of the frames in flight, which grow with
 // the square of the Lites in a fan-out. The order of events is the same
-// (at, seq) order as with every frame in the heap.
+// (at, seq) order as with every frame in the queue.
 type flow struct {
 	ring []arrival // len is a power of two, or 0
 	head int       // index of the first arrival

@@ -766,7 +766,7 @@ func (w *World) dispatch(ev *event) {
 }
 
 // arrive delivers the first frame of the flow of connection id towards
-// its end recv, and puts the next one, if any, in the heap with the place
+// its end recv, and puts the next one, if any, in the queue with the place
 // in the order it was given when sent.
 func (w *World) arrive(id ConnID, recv int) {
 	c := w.conns[id-1]
