@@ -42,62 +42,43 @@ func TestEventQueueTotalOrder(t *testing.T) {
 }
 
 func checkQueueOrder(t *testing.T, at func(rng *rand.Rand, round int) Time, seqOf func(n uint64) uint64) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	var q eventQueue
-	var pending, popped []event
-	seq := uint64(0)
-	for round := 0; round < 50; round++ {
-		for i := 0; i < 100+rng.IntN(100); i++ {
-			seq++
-			e := event{at: at(rng, round), seq: seqOf(seq), tag: seqOf(seq) * 7}
-			q.push(e)
-			pending = append(pending, e)
-		}
-		for i := rng.IntN(150); i > 0 && q.len() > 0; i-- {
-			popped = append(popped, pop(&q))
-		}
-	}
-	for q.len() > 0 {
-		popped = append(popped, pop(&q))
-	}
-	// What pops must be the sorted order of what was pending at each pop:
-	// replay with a sorted list.
 	order := func(a, b event) int {
 		if c := cmp.Compare(a.at, b.at); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
 	}
-	if len(popped) != len(pending) {
-		t.Fatalf("%d events popped, %d pushed", len(popped), len(pending))
-	}
-	for i, e := range popped {
-		if e.tag != e.seq*7 {
-			t.Fatalf("pop %d: event (%d,%d) carries tag %d, not its own", i, e.at, e.seq, e.tag)
-		}
-	}
-	// Replay the same pushes and pops against a sorted slice.
-	rng = rand.New(rand.NewPCG(1, 2))
+	// The same pushes and pops on the queue and on a sorted slice, in
+	// lockstep: each pop must be the slice's first, its own payload with it.
+	rng := rand.New(rand.NewPCG(1, 2))
+	var q eventQueue
 	var ref []event
-	k, seq := 0, 0
-	for round := 0; round < 50; round++ {
-		for i := 0; i < 100+rng.IntN(100); i++ {
-			seq++
-			ref = append(ref, event{at: at(rng, round), seq: seqOf(uint64(seq))})
-		}
-		slices.SortFunc(ref, order)
-		for i := rng.IntN(150); i > 0 && len(ref) > 0; i-- {
-			if w := ref[0]; popped[k].at != w.at || popped[k].seq != w.seq {
-				t.Fatalf("pop %d = (%d,%d), want (%d,%d)", k, popped[k].at, popped[k].seq, w.at, w.seq)
-			}
-			ref, k = ref[1:], k+1
-		}
-	}
-	for _, w := range ref {
-		if popped[k].at != w.at || popped[k].seq != w.seq {
-			t.Fatalf("pop %d = (%d,%d), want (%d,%d)", k, popped[k].at, popped[k].seq, w.at, w.seq)
+	n, k := uint64(0), 0
+	popBoth := func() {
+		got, want := pop(&q), ref[0]
+		ref = ref[1:]
+		if got.at != want.at || got.seq != want.seq || got.tag != want.tag {
+			t.Fatalf("pop %d = (%d,%d) tag %d, want (%d,%d) tag %d", k, got.at, got.seq, got.tag, want.at, want.seq, want.tag)
 		}
 		k++
+	}
+	for round := 0; round < 50; round++ {
+		for i := 0; i < 100+rng.IntN(100); i++ {
+			n++
+			e := event{at: at(rng, round), seq: seqOf(n), tag: n}
+			q.push(e)
+			i, _ := slices.BinarySearchFunc(ref, e, order)
+			ref = slices.Insert(ref, i, e)
+		}
+		for i := rng.IntN(150); i > 0 && len(ref) > 0; i-- {
+			popBoth()
+		}
+	}
+	for len(ref) > 0 {
+		popBoth()
+	}
+	if q.len() != 0 {
+		t.Fatalf("%d events left in the queue after all %d pushed were popped", q.len(), n)
 	}
 }
 
