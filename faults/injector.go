@@ -162,8 +162,20 @@ type linkState struct {
 	held    []byte // an engage (DelayEngage) waiting for its release
 	// specs are the frame specs that can ever fire on this link (target
 	// matches, never is false), in plan order; found at its first frame.
-	specs      []int32
+	specs      []linkSpec
 	specsFound bool
+}
+
+// linkSpec is what the per-frame loop reads of a frame spec, in one
+// place: its window, its type, its probability and its stream. Reading
+// them from the plan's Spec, the rngs and the srcs was four slices and a
+// bounds check each, per spec per frame.
+type linkSpec struct {
+	start, end sim.Time
+	src        *rand.PCG
+	prob       float64
+	i          int32 // the spec's index in the plan
+	typ        wire.MsgType
 }
 
 // nthSlots bounds the types counted in linkState.nth, the protocol's types
@@ -535,25 +547,24 @@ func (in *Injector) intercept(now sim.Time, p *sim.Packet, l *linkState, out []s
 		// A link's ends, and so which targets it matches, never change.
 		for f := range in.frameSpecs {
 			if fs := &in.frameSpecs[f]; !fs.never && fs.target.matchesFrame(in.roles, p.From, p.To) {
-				l.specs = append(l.specs, int32(f))
+				l.specs = append(l.specs, linkSpec{start: fs.start, end: fs.end, src: in.srcs[fs.i],
+					prob: in.plan.Specs[fs.i].Probability, i: int32(fs.i), typ: fs.typ})
 			}
 		}
 		l.specsFound = true
 	}
-	for _, f := range l.specs {
-		fs := &in.frameSpecs[f]
-		if now < fs.start || now >= fs.end || fs.typ != 0 && fs.typ != p.Type {
+	for k := range l.specs {
+		ls := &l.specs[k]
+		if now < ls.start || now >= ls.end || ls.typ != 0 && ls.typ != p.Type {
 			continue
 		}
-		i := fs.i
-		s := &in.plan.Specs[i]
-		rng := in.rngs[i]
-		if unitFloat(in.srcs[i]) >= s.Probability {
+		if unitFloat(ls.src) >= ls.prob {
 			continue
 		}
+		s := &in.plan.Specs[ls.i]
 		e := base
 		e.Kind = s.Kind
-		if d := in.draw(rng, *s, p); s.Kind.Counts() {
+		if d := in.draw(in.rngs[ls.i], *s, p); s.Kind.Counts() {
 			e.N = d
 		} else {
 			e.For = sim.Time(d)

@@ -179,7 +179,7 @@ type Cluster struct {
 	// it is read for every frame Origin sends); idle lists the conns of
 	// those not yet known to wait for data, each once: AfterStep's probe
 	// asks about those alone.
-	throttles []*starve
+	throttles []starve // by value: a pointer each was a cache miss per frame at 1,024 Lites
 	idle      []sim.ConnID
 	maxStarve sim.Time
 	// probe answers, reused
@@ -200,18 +200,17 @@ type Unchecked struct {
 // while Origin had deltas waiting for it (idle time is not starvation).
 // One exists while the session is throttled.
 type starve struct {
-	c       *Cluster
-	conn    sim.ConnID
 	last    sim.Time // last delta sent, or the engage
-	waiting bool     // Origin has had a backlog for this session since since
 	since   sim.Time
+	on      bool // the session is throttled (the zero starve: it is not)
+	waiting bool // Origin has had a backlog for this session since since
 	listed  bool // AfterStep's scratch: the probe listed this session
 }
 
-// silence records the silence ending now, if Origin had a backlog.
-func (st *starve) silence(now sim.Time) {
+// silence records st's silence ending now, if Origin had a backlog.
+func (c *Cluster) silence(st *starve, now sim.Time) {
 	if st.waiting {
-		st.c.maxStarve = max(st.c.maxStarve, now-max(st.last, st.since))
+		c.maxStarve = max(c.maxStarve, now-max(st.last, st.since))
 	}
 }
 
@@ -712,7 +711,7 @@ func (k counter) Sent(now sim.Time, p *sim.Packet) {
 // fed ends a throttled session's silence: Origin sent it data.
 func (k counter) fed(now sim.Time, conn sim.ConnID) {
 	if st := k.c.throttle(conn); st != nil {
-		st.silence(now)
+		k.c.silence(st, now)
 		st.last = now
 		if st.waiting {
 			st.waiting = false
@@ -722,10 +721,11 @@ func (k counter) fed(now sim.Time, conn sim.ConnID) {
 	}
 }
 
-// throttle is the throttled session on conn, or nil.
+// throttle is the throttled session on conn, or nil. The pointer is
+// good until the next ThrottleOn (which may grow the slice).
 func (c *Cluster) throttle(conn sim.ConnID) *starve {
-	if int(conn) < len(c.throttles) {
-		return c.throttles[conn]
+	if int(conn) < len(c.throttles) && c.throttles[conn].on {
+		return &c.throttles[conn]
 	}
 	return nil
 }
@@ -764,9 +764,9 @@ func (k counter) AfterStep(now sim.Time, node sim.NodeID) {
 	// A session Origin did not list is gone without a ThrottleOff (closed,
 	// timed out, or Origin crashed): forget it, or the list only grows.
 	c.idle = slices.DeleteFunc(c.idle, func(conn sim.ConnID) bool {
-		st := c.throttles[conn]
+		st := &c.throttles[conn]
 		if !st.listed {
-			c.throttles[conn] = nil
+			*st = starve{}
 			return true
 		}
 		st.listed = false
@@ -797,9 +797,9 @@ func (k counter) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
 		k.mark(MarkThrottleEngaged)
 		if c.throttle(e.Conn) == nil {
 			if int(e.Conn) >= len(c.throttles) {
-				c.throttles = append(c.throttles, make([]*starve, int(e.Conn)+1-len(c.throttles))...)
+				c.throttles = append(c.throttles, make([]starve, int(e.Conn)+1-len(c.throttles))...)
 			}
-			c.throttles[e.Conn] = &starve{c: c, conn: e.Conn, last: now}
+			c.throttles[e.Conn] = starve{on: true, last: now}
 			c.idle = append(c.idle, e.Conn)
 		}
 	case *sim.ThrottleOff:
@@ -809,10 +809,11 @@ func (k counter) Event(now sim.Time, node sim.NodeID, ev sim.Event) {
 			k.mark(MarkThrottleReleased)
 		}
 		if st := c.throttle(e.Conn); st != nil {
-			st.silence(now)
-			c.throttles[st.conn] = nil
-			if !st.waiting {
-				c.idle = slices.DeleteFunc(c.idle, func(conn sim.ConnID) bool { return conn == st.conn })
+			c.silence(st, now)
+			waiting := st.waiting
+			*st = starve{}
+			if !waiting {
+				c.idle = slices.DeleteFunc(c.idle, func(conn sim.ConnID) bool { return conn == e.Conn })
 			}
 		}
 	case *sim.ResyncSent:
