@@ -227,13 +227,7 @@ func ratio(a, b uint64) string {
 func resyncRow(r *results.Run) string {
 	k := r.Totals()
 	s := fmt.Sprintf("requested %d, answered %d, served %d", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)
-	if len(r.Control) > 0 {
-		snaps := 0
-		for _, f := range r.Control {
-			if f.Dir == "recv" && f.Type == "ShapeSnapshot" {
-				snaps++
-			}
-		}
+	if snaps, ok := SnapshotCount(r); ok {
 		s += fmt.Sprintf("; ShapeSnapshots delivered %d (the first per subscription is the initial one)", snaps)
 	}
 	return s
@@ -244,12 +238,14 @@ func resyncRow(r *results.Run) string {
 func throttleRow(r *results.Run) string {
 	k := r.Totals()
 	s := fmt.Sprintf("on %d, off %d (state changes the Lites report)", k.ThrottleOn, k.ThrottleOff)
-	if len(r.Control) > 0 {
-		on, off := ThrottleCounts(r.Control)
+	if on, off, ok := ThrottleCounts(r); ok {
 		s += fmt.Sprintf("; Throttle frames Origin received: %d on (engage or renewal), %d off", on, off)
 	}
 	if th := r.Throttle; th != nil {
 		s += fmt.Sprintf("; Origin's terms: default %s/s, burst %s, lease %s", num(th.DefaultRate), num(th.Burst), secs(th.LeaseS))
+	}
+	if note := ControlNote(r); note != "" {
+		s += "; " + note
 	}
 	return s
 }

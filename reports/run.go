@@ -271,6 +271,8 @@ func (d *runData) stripRows(f *Figure, name, legend string, top float64) float64
 	}
 	if wire != nil {
 		legend = "throttle asked for (Throttle frames Origin received)"
+	} else if note := ControlNote(d.r); note != "" {
+		f.Note = strings.TrimSpace(f.Note + " The throttle strips are the Lites' own reports, not the wire: " + note + ".")
 	}
 	var on, off, lease [][2]float64
 	marks := func(id int, y float64) {
@@ -454,6 +456,9 @@ func (d *runData) lagFigure() Figure {
 		f.Marks = append(f.Marks, Marks{Color: "snapshot", Glyph: "square", Points: snaps})
 		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("ShapeSnapshot received (%d)", len(snaps)), Color: "snapshot", Kind: "square"})
 		f.Note = strings.TrimSpace(f.Note + " Squares: a ShapeSnapshot reached the Lite (at subscribe, in answer to a ResyncRequest, or Origin's own fallback when a session's queue overflowed); the lag drops there.")
+		if truncated(d.r) {
+			f.Note += fmt.Sprintf(" Only the squares to %s are drawn: the wire record stops there (below).", secs(d.r.WireCounts.ControlFullS))
+		}
 	}
 	d.finish(&f, "lag (LSNs behind Origin's head, all collections)", top, "throttled", "throttle on")
 	return f

@@ -480,3 +480,66 @@ func TestStoryFromFramesAlone(t *testing.T) {
 		t.Errorf("concern %v: want the two frames on connection 7", concern)
 	}
 }
+
+// A record of control frames that stops short of the run's end (a fan-out
+// fills it with handshakes) is not read as the whole run: the counts come
+// from wire_counts, the episodes give way to the Lites' series, and the
+// rows and figures say where the record stops. A file without wire_counts
+// is counted from its frames (an undecodable Throttle is neither on nor off).
+func TestControlRecordThatStopsShort(t *testing.T) {
+	r := wireRun()
+	r.Control = append(r.Control, results.Frame{AtS: 0.59, Dir: "recv", From: 1, To: 0, Conn: 1, Type: "Throttle", Text: "Throttle (undecodable: 9 bytes)"})
+	if on, off, ok := ThrottleCounts(r); on != 3 || off != 1 || !ok {
+		t.Errorf("counted from the frames: on %d off %d ok %t, want 3, 1, true", on, off, ok)
+	}
+	if n, ok := SnapshotCount(r); n != 1 || !ok {
+		t.Errorf("snapshots from the frames: %d %t, want 1 true", n, ok)
+	}
+	if on, off, ok := ThrottleCounts(tinyRun()); on != 0 || off != 0 || ok {
+		t.Errorf("no wire record: on %d off %d ok %t, want nothing", on, off, ok)
+	}
+	if note := ControlNote(r); note != "" {
+		t.Errorf("a record without wire_counts has a note: %q", note)
+	}
+
+	r.WireCounts = &results.WireCounts{ThrottleOn: 2678, ThrottleOff: 1654, Snapshots: 1197, ControlKept: 4096, ControlNotKept: 25866, ControlFullS: 0.06}
+	if on, off, ok := ThrottleCounts(r); on != 2678 || off != 1654 || !ok {
+		t.Errorf("from wire_counts: on %d off %d ok %t", on, off, ok)
+	}
+	if n, _ := SnapshotCount(r); n != 1197 {
+		t.Errorf("snapshots from wire_counts: %d", n)
+	}
+	note := "the wire record keeps the first 4096 control frames, to 0.06s; the 25866 delivered after are counted, not kept"
+	if got := ControlNote(r); got != note {
+		t.Errorf("note %q\nwant %q", got, note)
+	}
+	if row := throttleRow(r); !strings.Contains(row, "Throttle frames Origin received: 2678 on (engage or renewal), 1654 off") {
+		t.Errorf("throttle row without the whole run's counts: %q", row)
+	}
+	if row := resyncRow(r); !strings.Contains(row, "ShapeSnapshots delivered 1197") {
+		t.Errorf("resync row without the whole run's count: %q", row)
+	}
+	if !strings.Contains(throttleRow(r), note) {
+		t.Errorf("throttle row without the note: %q", throttleRow(r))
+	}
+	d, err := newRunData(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep := d.wireThrottles(); ep != nil {
+		t.Errorf("episodes from a record that stops short: %+v", ep)
+	}
+	f := d.queueFigure()
+	if !strings.Contains(f.Note, "the Lites' own reports") || !strings.Contains(f.Note, note) {
+		t.Errorf("queue figure note %q", f.Note)
+	}
+	if f := d.lagFigure(); !strings.Contains(f.Note, "Only the squares to 0.06s are drawn") {
+		t.Errorf("lag figure note %q", f.Note)
+	}
+
+	r.WireCounts.ControlNotKept, r.WireCounts.ControlFullS = 0, 0 // all kept
+	d, _ = newRunData(r)
+	if d.wireThrottles() == nil || ControlNote(r) != "" {
+		t.Errorf("a whole record is read as one that stops short")
+	}
+}

@@ -38,20 +38,55 @@ func throttleFrame(text string) (on bool, rate float64) {
 	return true, 0
 }
 
-// ThrottleCounts counts the Throttle frames delivered (to Origin: only it
-// receives them) among control frames: engages or renewals, and releases.
-func ThrottleCounts(control []results.Frame) (on, off int) {
-	for _, f := range control {
+// ThrottleCounts counts the Throttle frames delivered to Origin (only it
+// receives them) over the whole run: engages or renewals, and releases.
+// ok is false when the result has no wire record. A result of a build
+// before wire_counts is counted from its control frames, which may stop
+// short (ControlNote says whether they did).
+func ThrottleCounts(r *results.Run) (on, off int, ok bool) {
+	if c := r.WireCounts; c != nil {
+		return c.ThrottleOn, c.ThrottleOff, true
+	}
+	for _, f := range r.Control {
 		if f.Dir == "recv" && f.Type == "Throttle" {
 			if yes, _ := throttleFrame(f.Text); yes {
 				on++
-			} else {
+			} else if strings.HasPrefix(f.Text, "Throttle{off") {
 				off++
 			}
 		}
 	}
-	return on, off
+	return on, off, len(r.Control) > 0
 }
+
+// SnapshotCount counts the ShapeSnapshot frames delivered to Lites over the
+// whole run, as ThrottleCounts counts Throttle frames.
+func SnapshotCount(r *results.Run) (n int, ok bool) {
+	if c := r.WireCounts; c != nil {
+		return c.Snapshots, true
+	}
+	for _, f := range r.Control {
+		if f.Dir == "recv" && f.Type == "ShapeSnapshot" {
+			n++
+		}
+	}
+	return n, len(r.Control) > 0
+}
+
+// ControlNote says, when the result's control frames stop short of the
+// run's end, where they stop ("" when they do not, or cannot tell).
+func ControlNote(r *results.Run) string {
+	c := r.WireCounts
+	if c == nil || c.ControlNotKept == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the wire record keeps the first %d control frames, to %s; the %d delivered after are counted, not kept",
+		c.ControlKept, secs(c.ControlFullS), c.ControlNotKept)
+}
+
+// truncated reports whether the result's control frames stop short of the
+// run's end.
+func truncated(r *results.Run) bool { return r.WireCounts != nil && r.WireCounts.ControlNotKept > 0 }
 
 // wireThrottles are the throttle episodes per Lite node, from the Throttle
 // frames delivered to Origin (nil when the result has no wire record).
@@ -64,8 +99,8 @@ func (d *runData) wireThrottles() map[int][]throttleEpisode {
 
 func (d *runData) throttleEpisodes() map[int][]throttleEpisode {
 	r := d.r
-	if len(r.Control) == 0 {
-		return nil
+	if len(r.Control) == 0 || truncated(r) {
+		return nil // no record of the wire, or one that stops short: the series instead
 	}
 	lease, def := 0.0, 0.0
 	if th := r.Throttle; th != nil {

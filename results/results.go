@@ -60,6 +60,10 @@ type Run struct {
 	// are absent from older files, whose reports fall back to the series.
 	Wire    []Frame `json:"wire,omitempty"`
 	Control []Frame `json:"control_frames,omitempty"`
+	// WireCounts counts the control frames of the whole run: Control
+	// keeps at most the first ControlKept of them, which a fan-out of
+	// 1,024 Lites fills with its handshakes. Absent from older files.
+	WireCounts *WireCounts `json:"wire_counts,omitempty"`
 	// WallS is the wall-clock time the run took (sweeps only): the one
 	// figure in a result that is not a function of scenario and seed.
 	WallS float64 `json:"wall_s,omitempty"`
@@ -188,6 +192,20 @@ type Frame struct {
 	CRC     uint32  `json:"crc"`
 	Altered bool    `json:"altered,omitempty"`
 	Text    string  `json:"text"`
+}
+
+// WireCounts counts the control frames delivered in a run, including
+// those its Control record had no room for.
+type WireCounts struct {
+	ThrottleOn  int `json:"throttle_on"`  // Throttle{on} frames delivered to Origin (engages and renewals)
+	ThrottleOff int `json:"throttle_off"` // Throttle{off} frames delivered to Origin
+	Snapshots   int `json:"snapshots"`    // ShapeSnapshot frames delivered to Lites
+	// ControlKept is the most control frames the record keeps;
+	// ControlNotKept those delivered after it was full, the first at
+	// ControlFullS.
+	ControlKept    int     `json:"control_kept_max"`
+	ControlNotKept int     `json:"control_not_kept"`
+	ControlFullS   float64 `json:"control_full_s,omitempty"`
 }
 
 // Queue is a Lite's incoming ShapeDelta queue: its capacity and the depths

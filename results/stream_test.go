@@ -71,8 +71,9 @@ func TestRunValidate(t *testing.T) {
 	good := func() Run {
 		conv := 0.5
 		return Run{EndS: 10, HealS: 5, ConvergeAfter: &conv, Queue: &Queue{Capacity: 1024, High: 768, Low: 256},
-			Faults: []faults.Event{{At: sim.Second, For: sim.Second, Node: 1}},
-			Series: []Series{{Name: "lag", Node: 1, EveryS: 0.1, Points: [][2]float64{{0, 1}, {0.1, 2}}}}}
+			Faults:     []faults.Event{{At: sim.Second, For: sim.Second, Node: 1}},
+			Series:     []Series{{Name: "lag", Node: 1, EveryS: 0.1, Points: [][2]float64{{0, 1}, {0.1, 2}}}},
+			WireCounts: &WireCounts{ThrottleOn: 3, ThrottleOff: 1, ControlKept: 4096, ControlNotKept: 9, ControlFullS: 0.5}}
 	}
 	r := good()
 	if err := r.Validate(); err != nil {
@@ -95,6 +96,8 @@ func TestRunValidate(t *testing.T) {
 		{"fault node", func(r *Run) { r.Faults[0].Node = 5000 }, "faults[0]"},
 		{"queue", func(r *Run) { r.Queue.High = 2000 }, "queue"},
 		{"ratio", func(r *Run) { r.Metrics.ResyncRatio = math.NaN() }, "metrics.resync_ratio"},
+		{"wire count", func(r *Run) { r.WireCounts.ControlNotKept = -1 }, "wire_counts"},
+		{"record full", func(r *Run) { r.WireCounts.ControlFullS = math.Inf(1) }, "wire_counts.control_full_s"},
 	} {
 		r := good()
 		tc.edit(&r)

@@ -54,6 +54,14 @@ func (r *Run) Validate() error {
 	if q := r.Queue; q != nil && (q.Capacity < 0 || q.Capacity > MaxQueue || q.High < 0 || q.High > q.Capacity || q.Low < 0 || q.Low > q.High) {
 		return fmt.Errorf("queue: capacity %d, high %d, low %d: want 0 <= low <= high <= capacity <= %d", q.Capacity, q.High, q.Low, MaxQueue)
 	}
+	if c := r.WireCounts; c != nil {
+		if c.ThrottleOn < 0 || c.ThrottleOff < 0 || c.Snapshots < 0 || c.ControlKept < 0 || c.ControlNotKept < 0 {
+			return fmt.Errorf("wire_counts: %+v: want counts of 0 or more", *c)
+		}
+		if err := secs("wire_counts.control_full_s", c.ControlFullS, 0, MaxEndS); err != nil {
+			return err
+		}
+	}
 	if len(r.Faults) > maxFaultsRun {
 		return fmt.Errorf("faults: %d events: at most %d", len(r.Faults), maxFaultsRun)
 	}

@@ -447,6 +447,10 @@ type Result struct {
 	// and delivered, oldest first, and Control every Throttle,
 	// ResyncRequest, ShapeSnapshot and handshake delivered in the run.
 	Wire, Control []WireFrame
+	// ControlCounts counts the control frames of the whole run, also those
+	// delivered after Control (the first witnessControl) was full; nil
+	// without a witness.
+	ControlCounts *ControlCounts
 	// Throttle is the pacing the Origin claims (nil: none), for reports
 	// to draw the bound the checker holds it to.
 	Throttle *sim.ThrottleTerms
@@ -506,6 +510,8 @@ func (c *Cluster) Run() Result {
 	}
 	if c.witness != nil {
 		res.Wire, res.Control = c.witness.Frames()
+		counts := c.witness.Counts()
+		res.ControlCounts = &counts
 	}
 	res.Metrics = Metrics{ResyncBytes: c.resyncBytes, MaxStarve: c.maxStarve,
 		RepairedBytes: c.World.LostBytes(wire.TypeShapeDelta) + c.World.LostBytes(wire.TypeShapeSnapshot)}

@@ -50,14 +50,33 @@ type Witness struct {
 	told    [witnessRecent]bool // the slot's text and CRC32C were taken at once; raw is empty
 	n       int
 	control []WireFrame
+	// controlCap bounds control (witnessControl; tests lower it). At
+	// 1,024 Lites the handshakes and initial snapshots alone are 3,072
+	// control frames, so a fan-out fills it: counts holds what the
+	// summaries count, over the whole run.
+	controlCap int
+	counts     ControlCounts
+}
+
+// ControlCounts counts the control frames delivered in a run, kept in the
+// witness's record or not: the record keeps the first witnessControl.
+type ControlCounts struct {
+	ThrottleOn  int // Throttle{on} frames delivered (to Origin): engages and renewals
+	ThrottleOff int // Throttle{off} frames delivered (an undecodable Throttle is neither)
+	Snapshots   int // ShapeSnapshot frames delivered (to Lites)
+	NotKept     int // control frames delivered after the record was full
+	FullAt      sim.Time
 }
 
 // NewWitness returns an empty witness.
 func NewWitness() *Witness {
 	dec := wire.Default.NewScratch()
 	dec.Alias = true // the text is built at once; nothing is kept
-	return &Witness{dec: dec}
+	return &Witness{dec: dec, controlCap: witnessControl}
 }
+
+// Counts are the control frames delivered so far, kept or not.
+func (w *Witness) Counts() ControlCounts { return w.counts }
 
 // isControl reports whether frames of type t are kept for the whole run.
 func isControl(t wire.MsgType) bool {
@@ -76,11 +95,25 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 	f := &w.recent[i]
 	*f = WireFrame{}
 	f.At, f.Sent, f.From, f.To, f.Conn, f.Type, f.Len, f.Altered = now, sent, from, to, conn, t, len(frame), altered
-	control := isControl(t) && !sent && len(w.control) < witnessControl
-	if control || len(frame) > witnessRawMax {
-		f.Text, f.CRC = w.text(t, frame), wire.Checksum(frame) // told once, now
+	delivered := isControl(t) && !sent
+	control := delivered && len(w.control) < w.controlCap
+	switch {
+	case control || len(frame) > witnessRawMax:
+		m, err := w.dec.Decode(frame)
+		f.Text, f.CRC = text(t, frame, m, err), wire.Checksum(frame) // told once, now
 		w.raw[i], w.told[i] = w.raw[i][:0], true
-	} else {
+		if delivered {
+			w.count(now, t, m, err, control)
+		}
+	case delivered: // a control frame past the record's end: counted only
+		var m wire.Message
+		var err error
+		if t == wire.TypeThrottle {
+			m, err = w.dec.Decode(frame)
+		}
+		w.count(now, t, m, err, false)
+		w.raw[i], w.told[i] = append(w.raw[i][:0], frame...), false
+	default:
 		w.raw[i], w.told[i] = append(w.raw[i][:0], frame...), false
 	}
 	if control {
@@ -88,8 +121,37 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 	}
 }
 
+// count adds a delivered control frame (m decoded from it, for a Throttle)
+// to the counts.
+func (w *Witness) count(now sim.Time, t wire.MsgType, m wire.Message, err error, kept bool) {
+	c := &w.counts
+	if !kept {
+		if c.NotKept == 0 {
+			c.FullAt = now
+		}
+		c.NotKept++
+	}
+	switch t {
+	case wire.TypeShapeSnapshot:
+		c.Snapshots++
+	case wire.TypeThrottle:
+		if th, ok := m.(*wire.Throttle); ok && err == nil {
+			if th.Throttle {
+				c.ThrottleOn++
+			} else {
+				c.ThrottleOff++
+			}
+		}
+	}
+}
+
 func (w *Witness) text(t wire.MsgType, frame []byte) string {
-	if m, err := w.dec.Decode(frame); err == nil {
+	m, err := w.dec.Decode(frame)
+	return text(t, frame, m, err)
+}
+
+func text(t wire.MsgType, frame []byte, m wire.Message, err error) string {
+	if err == nil {
 		return FrameText(m)
 	}
 	return fmt.Sprintf("%s (undecodable: %d bytes)", t, len(frame))
@@ -185,6 +247,16 @@ func FrameText(m wire.Message) string {
 }
 
 // ResultFrames is fs in a result file's form.
+// ResultCounts converts a witness's control counts for a result file.
+func ResultCounts(c ControlCounts) *results.WireCounts {
+	out := &results.WireCounts{ThrottleOn: c.ThrottleOn, ThrottleOff: c.ThrottleOff, Snapshots: c.Snapshots,
+		ControlNotKept: c.NotKept, ControlKept: witnessControl}
+	if c.NotKept > 0 {
+		out.ControlFullS = c.FullAt.Seconds()
+	}
+	return out
+}
+
 func ResultFrames(fs []WireFrame) []results.Frame {
 	var out []results.Frame
 	for _, f := range fs {

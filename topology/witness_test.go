@@ -3,8 +3,11 @@ package topology
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/syncsim/syncsim/nodes/lite"
+	"github.com/syncsim/syncsim/nodes/reference"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/wire"
 )
@@ -88,5 +91,55 @@ func TestWitnessRecordsTheFrames(t *testing.T) {
 	}
 	if !reflect.DeepEqual(control, wantControl) {
 		t.Errorf("control frames:\n got %+v\nwant %+v", control, wantControl)
+	}
+}
+
+// A run's control counts are of the whole run, however few control frames
+// the record keeps: at 1,024 Lites the handshakes alone fill it, and the
+// summaries counted "received Throttle{on} 0" from what was left. The
+// record with a small cap is the first frames of the record without.
+func TestWitnessCountsPastTheRecord(t *testing.T) {
+	p := withRef(Defaults(), reference.Config{Lite: lite.Config{DrainRate: 100}})
+	p.Seed, p.Lites, p.LiteRate, p.OriginRate = 3, 4, 0, 400
+	p.WriteFor, p.Budget, p.Witness = 3*sim.Second, 60*sim.Second, true
+	run := func(capFrames int) Result {
+		c, err := New(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.witness.controlCap = capFrames
+		return c.Run()
+	}
+	full, short := run(1<<20), run(8)
+	if full.ControlCounts.NotKept != 0 {
+		t.Fatalf("the uncapped record dropped %d frames", full.ControlCounts.NotKept)
+	}
+	on, off, snaps := 0, 0, 0
+	for _, f := range full.Control {
+		switch {
+		case f.Type == wire.TypeShapeSnapshot:
+			snaps++
+		case strings.HasPrefix(f.Text, "Throttle{on"):
+			on++
+		case strings.HasPrefix(f.Text, "Throttle{off"):
+			off++
+		}
+	}
+	if on == 0 || off == 0 || snaps == 0 || len(full.Control) <= 8 {
+		t.Fatalf("the run must throttle and snapshot past the cap: %d on, %d off, %d snapshots in %d control frames", on, off, snaps, len(full.Control))
+	}
+	want := ControlCounts{ThrottleOn: on, ThrottleOff: off, Snapshots: snaps}
+	if got := *full.ControlCounts; got != want {
+		t.Errorf("uncapped counts %+v, want %+v (counted from its record)", got, want)
+	}
+	want.NotKept, want.FullAt = len(full.Control)-8, full.Control[8].At
+	if got := *short.ControlCounts; got != want {
+		t.Errorf("counts with the record capped at 8: %+v, want %+v", got, want)
+	}
+	if !reflect.DeepEqual(short.Control, full.Control[:8]) {
+		t.Errorf("the capped record is not the first 8 frames of the uncapped one:\n%+v\n%+v", short.Control, full.Control[:8])
+	}
+	if short.Hash != full.Hash {
+		t.Errorf("the record's cap changed the run: hash %016x, %016x", short.Hash, full.Hash)
 	}
 }

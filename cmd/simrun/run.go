@@ -208,13 +208,15 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result, rj *RunJ
 		k.FramesSent, k.FramesDelivered, k.FramesDropped, k.FramesCorrupted, k.FramesDuplicated, k.DecodeErrors)
 	fmt.Fprintf(tw, "resync\trequested %d\tanswered %d\tserved %d\n", k.ResyncRequested, k.ResyncAnswered, k.ResyncServed)
 	throttle := fmt.Sprintf("throttle\ton %d\toff %d", k.ThrottleOn, k.ThrottleOff)
-	if len(rj.Control) > 0 {
-		on, off := reports.ThrottleCounts(rj.Control)
+	if on, off, ok := reports.ThrottleCounts(rj); ok {
 		// What Origin says it did, then what reached it on the wire: an
 		// Origin that ignores Throttle engages nothing, yet was asked.
 		throttle += fmt.Sprintf("\t(Origin's events)\treceived Throttle{on} %d, Throttle{off} %d (frames)", on, off)
 	}
 	fmt.Fprintln(tw, throttle)
+	if note := reports.ControlNote(rj); note != "" {
+		fmt.Fprintf(tw, "wire	%s\n", note)
+	}
 	fmt.Fprintf(tw, "activity\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
 	fmt.Fprintf(tw, "faults\t%s\n", faultSummary(r.Schedule))
 	fmt.Fprintf(tw, "repair\tresync bytes %d\tfor %d bytes lost\tlongest throttled silence %v\n",
