@@ -54,6 +54,14 @@ bench-compare:
 bench-fanout:
 	GO=$(GO) .ci/bench-fanout.sh '$(ROUNDS)'
 
+## bench-sweep: issue 21's sweep aim, the wall time of 1,000 seeds of
+## testdata/sweeps/swarm-60s.json on 2 cores, ROUNDS times (default 5);
+## with OLD, against simrun at commit OLD in alternating pairs; medians,
+## and whether every run's summary is the same (make bench-sweep OLD=HEAD~1)
+.PHONY: bench-sweep
+bench-sweep:
+	GO=$(GO) OLD='$(OLD)' .ci/bench-sweep.sh '$(if $(filter file,$(origin ROUNDS)),5,$(ROUNDS))'
+
 ## bench-ratio: BenchmarkSimOverBare with the trace and the checkers compiled
 ## in and out, alternating ROUNDS times; medians (where the ratio goes)
 .PHONY: bench-ratio
