@@ -172,8 +172,9 @@ func RunPage(r *results.Run, figs []Figure) Page {
 		{"resync", resyncRow(r)},
 		{"throttle", throttleRow(r)},
 		{"nodes", fmt.Sprintf("writes %d, reconnects %d, crashes %d, events %d", k.Writes, k.Reconnects, k.Crashes, k.Events)},
-		{"repair", fmt.Sprintf("resync bytes %d for %d bytes lost (ratio %s); longest throttled silence %s",
-			r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, ratio(r.Metrics.ResyncBytes, r.Metrics.RepairedBytes), secs(r.Metrics.MaxStarveS))},
+		{"repair", fmt.Sprintf("resync bytes %d for %d bytes lost to faults (ratio %s)%s; longest throttled silence %s",
+			r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, ratio(r.Metrics.ResyncBytes, r.Metrics.RepairedBytes),
+			OverflowClause(r.Totals().QueueOverflows), secs(r.Metrics.MaxStarveS))},
 	}
 	if lv := r.Live; lv != nil {
 		if lv.Mode == "proxy" {
@@ -217,7 +218,7 @@ func RunPage(r *results.Run, figs []Figure) Page {
 // means nothing.
 func ratio(a, b uint64) string {
 	if b == 0 {
-		return "n/a: nothing lost"
+		return "n/a: nothing lost to faults"
 	}
 	return fmt.Sprintf("%.2fx", float64(a)/float64(b))
 }
@@ -248,6 +249,16 @@ func throttleRow(r *results.Run) string {
 		s += "; " + note
 	}
 	return s
+}
+
+// OverflowClause names the deltas Lites dropped from full queues beside
+// the bytes lost to faults ("" when none were): resync repairs those too,
+// so a run with no fault can resync megabytes.
+func OverflowClause(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", and %d deltas dropped by full Lite queues", n)
 }
 
 // bugsOf names the planted bugs in the implementations' names

@@ -9,6 +9,7 @@ import (
 
 	"github.com/syncsim/syncsim/faults"
 	"github.com/syncsim/syncsim/results"
+	"github.com/syncsim/syncsim/sim"
 )
 
 // wireRun is tinyRun with a wire record: lite2 asks for 30/s at 0.25 s,
@@ -541,5 +542,20 @@ func TestControlRecordThatStopsShort(t *testing.T) {
 	d, _ = newRunData(r)
 	if d.wireThrottles() == nil || ControlNote(r) != "" {
 		t.Errorf("a whole record is read as one that stops short")
+	}
+}
+
+// The repair row names the deltas Lites dropped from full queues: a run
+// with no fault that resyncs megabytes says why.
+func TestRepairRowNamesQueueOverflows(t *testing.T) {
+	r := tinyRun()
+	r.Metrics = results.Metrics{ResyncBytes: 18347022}
+	if repair := rowsOf(RunPage(r, nil))["repair"]; strings.Contains(repair, "full Lite queues") {
+		t.Errorf("no overflow, yet: %q", repair)
+	}
+	r.Counters = &sim.Counters{QueueOverflows: 90756}
+	want := "for 0 bytes lost to faults (ratio n/a: nothing lost to faults), and 90756 deltas dropped by full Lite queues"
+	if repair := rowsOf(RunPage(r, nil))["repair"]; !strings.Contains(repair, want) {
+		t.Errorf("repair row %q, want it to hold %q", repair, want)
 	}
 }

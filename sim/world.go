@@ -84,6 +84,10 @@ type Counters struct {
 	ResyncRequested, ResyncAnswered, ResyncServed                                 uint64
 	ThrottleOn, ThrottleOff                                                       uint64
 	Reconnects, Crashes, Writes, Events                                           uint64
+	// QueueOverflows counts the deltas Lites dropped from a full incoming
+	// queue (QueueOverflow events): data lost to no fault, which resync
+	// then repairs.
+	QueueOverflows uint64 `json:",omitempty"`
 }
 
 // World is one run in progress. It is not safe for concurrent use; a sweep
@@ -550,6 +554,8 @@ func (w *World) event(node NodeID, ev Event, wd *eventWords) {
 		w.counters.Reconnects++
 	case evwDecodeError:
 		w.counters.DecodeErrors++
+	case evwQueueOverflow:
+		w.counters.QueueOverflows++
 	}
 	w.trace.observation(w.now, node, wd)
 	if w.cfg.Monitor != nil {

@@ -72,6 +72,11 @@ func TestSlowConsumerWithoutThrottleOverflows(t *testing.T) {
 	if r.Counters.ThrottleOn != 0 || !strings.Contains(trace.String(), `"event":"queue-overflow"`) {
 		t.Fatalf("throttle on %d; overflow seen: %v", r.Counters.ThrottleOn, strings.Contains(trace.String(), "queue-overflow"))
 	}
+	// The counter of dropped deltas is the trace's count of them (the
+	// summaries show it beside the bytes lost to faults).
+	if n := uint64(strings.Count(trace.String(), `"event":"queue-overflow"`)); r.Counters.QueueOverflows != n {
+		t.Errorf("QueueOverflows %d, the trace has %d queue-overflow events", r.Counters.QueueOverflows, n)
+	}
 }
 
 // A Lite whose durable state is damaged while it is down must notice at

@@ -219,8 +219,8 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result, rj *RunJ
 	}
 	fmt.Fprintf(tw, "activity\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
 	fmt.Fprintf(tw, "faults\t%s\n", faultSummary(r.Schedule))
-	fmt.Fprintf(tw, "repair\tresync bytes %d\tfor %d bytes lost\tlongest throttled silence %v\n",
-		r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, r.Metrics.MaxStarve)
+	fmt.Fprintf(tw, "repair\tresync bytes %d\tfor %d bytes lost to faults%s\tlongest throttled silence %v\n",
+		r.Metrics.ResyncBytes, r.Metrics.RepairedBytes, reports.OverflowClause(k.QueueOverflows), r.Metrics.MaxStarve)
 	tw.Flush()
 	if r.Violation != nil {
 		fmt.Fprintln(w)
