@@ -454,11 +454,15 @@ func (d *runData) lagFigure() Figure {
 	if len(snaps) > 0 {
 		slices.SortStableFunc(snaps, func(a, b [2]float64) int { return cmpFloat(a[0], b[0]) })
 		f.Marks = append(f.Marks, Marks{Color: "snapshot", Glyph: "square", Points: snaps})
-		f.Legend = append(f.Legend, Key{Text: fmt.Sprintf("ShapeSnapshot received (%d)", len(snaps)), Color: "snapshot", Kind: "square"})
-		f.Note = strings.TrimSpace(f.Note + " Squares: a ShapeSnapshot reached the Lite (at subscribe, in answer to a ResyncRequest, or Origin's own fallback when a session's queue overflowed); the lag drops there.")
-		if truncated(d.r) {
-			f.Note += fmt.Sprintf(" Only the squares to %s are drawn: the wire record stops there (below).", secs(d.r.WireCounts.ControlFullS))
+		count := fmt.Sprint(len(snaps))
+		if all, ok := SnapshotCount(d.r); ok && all > len(snaps) {
+			count = fmt.Sprintf("%d of %d", len(snaps), all)
 		}
+		f.Legend = append(f.Legend, Key{Text: "ShapeSnapshot received (" + count + ")", Color: "snapshot", Kind: "square"})
+		f.Note = strings.TrimSpace(f.Note + " Squares: a ShapeSnapshot reached the Lite (at subscribe, in answer to a ResyncRequest, or Origin's own fallback when a session's queue overflowed); the lag drops there.")
+	}
+	if end, ok := controlEnd(d.r); ok {
+		f.Note = strings.TrimSpace(f.Note + fmt.Sprintf(" ShapeSnapshots are drawn to %s only: the wire record stops there (below).", secs(end)))
 	}
 	d.finish(&f, "lag (LSNs behind Origin's head, all collections)", top, "throttled", "throttle on")
 	return f

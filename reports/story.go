@@ -363,6 +363,9 @@ func earlyControl(r *results.Run, fo focus, first float64) []Sentence {
 		}
 		early = append(early, Sentence{AtS: f.AtS, Text: fmt.Sprintf("%s → %s %s arrives (conn %d; earlier in the run)", nodeName(f.From), nodeName(f.To), f.Text, f.Conn), Concerns: true})
 	}
+	if end, short := controlEnd(r); short && end < first {
+		early = append(early, Sentence{AtS: end, Text: "(" + ControlNote(r) + ": the control frames after this are not shown)"})
+	}
 	if len(early) > 5 {
 		early = early[len(early)-5:]
 	}
@@ -426,6 +429,9 @@ func Explain(r *results.Run) string {
 	v := r.Violation
 	if v == nil || v.Property != "throttle-rate" || len(r.Control) == 0 {
 		return ""
+	}
+	if end, short := controlEnd(r); short && v.AtS > end {
+		return "" // the record stops before the violation: its last Throttle need not be the one that counts
 	}
 	fo := focusOf(v)
 	var asked *results.Frame

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/xml"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -503,14 +504,15 @@ func TestControlRecordThatStopsShort(t *testing.T) {
 		t.Errorf("a record without wire_counts has a note: %q", note)
 	}
 
-	r.WireCounts = &results.WireCounts{ThrottleOn: 2678, ThrottleOff: 1654, Snapshots: 1197, ControlKept: 4096, ControlNotKept: 25866, ControlFullS: 0.06}
+	// The record is full at its 6 frames (a real one at 4,096).
+	r.WireCounts = &results.WireCounts{ThrottleOn: 2678, ThrottleOff: 1654, Snapshots: 1197, ControlKept: len(r.Control), ControlNotKept: 25866, ControlFullS: 0.06}
 	if on, off, ok := ThrottleCounts(r); on != 2678 || off != 1654 || !ok {
 		t.Errorf("from wire_counts: on %d off %d ok %t", on, off, ok)
 	}
 	if n, _ := SnapshotCount(r); n != 1197 {
 		t.Errorf("snapshots from wire_counts: %d", n)
 	}
-	note := "the wire record keeps the first 4096 control frames, to 0.06s; the 25866 delivered after are counted, not kept"
+	note := "the wire record keeps the first 6 control frames, to 0.06s; 25866 more were delivered and not kept (the counts of Throttle and ShapeSnapshot frames include them)"
 	if got := ControlNote(r); got != note {
 		t.Errorf("note %q\nwant %q", got, note)
 	}
@@ -534,8 +536,35 @@ func TestControlRecordThatStopsShort(t *testing.T) {
 	if !strings.Contains(f.Note, "the Lites' own reports") || !strings.Contains(f.Note, note) {
 		t.Errorf("queue figure note %q", f.Note)
 	}
-	if f := d.lagFigure(); !strings.Contains(f.Note, "Only the squares to 0.06s are drawn") {
-		t.Errorf("lag figure note %q", f.Note)
+	if f := d.lagFigure(); !strings.Contains(f.Note, "ShapeSnapshots are drawn to 0.06s only") || !strings.Contains(fmt.Sprint(f.Legend), "ShapeSnapshot received (1 of 1197)") {
+		t.Errorf("lag figure note %q, legend %+v", f.Note, f.Legend)
+	}
+	// A throttle-rate failure after the record's end is not explained
+	// from the last Throttle the record holds.
+	r.Violation = &results.Violation{Property: "throttle-rate", AtS: 0.9, Node: "origin", Message: "origin pushed to lite2 on connection 2 faster"}
+	if why := Explain(r); why != "" {
+		t.Errorf("explained from a record that stops at 0.06 s: %q", why)
+	}
+	whole := *r
+	whole.WireCounts = &results.WireCounts{ControlKept: results.MaxControlFrames}
+	if why := Explain(&whole); why == "" {
+		t.Errorf("the same failure with the whole record is not explained: the test above proves nothing")
+	}
+	if early := earlyControl(&whole, focus{nodes: map[int]bool{1: true, 2: true}}, 0.8); len(early) == 0 || strings.Contains(early[len(early)-1].Text, "not shown") {
+		t.Errorf("early control frames of a whole record: %+v", early)
+	}
+	if early := earlyControl(r, focus{nodes: map[int]bool{1: true, 2: true}}, 0.8); len(early) == 0 || !strings.Contains(early[len(early)-1].Text, "the control frames after this are not shown") {
+		t.Errorf("early control frames without the record's end: %+v", early)
+	}
+	r.Violation = nil
+
+	// A file from before wire_counts with a full record may stop short.
+	old := wireRun()
+	for len(old.Control) < results.MaxControlFrames {
+		old.Control = append(old.Control, results.Frame{AtS: 0.7, Dir: "recv", From: 0, To: 1, Conn: 1, Type: "HandshakeAck", Text: "HandshakeAck{ok}"})
+	}
+	if note := ControlNote(old); !strings.Contains(note, "may stop there") || !truncated(old) {
+		t.Errorf("an older full record: note %q, truncated %t", note, truncated(old))
 	}
 
 	r.WireCounts.ControlNotKept, r.WireCounts.ControlFullS = 0, 0 // all kept

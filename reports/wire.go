@@ -38,17 +38,17 @@ func throttleFrame(text string) (on bool, rate float64) {
 	return true, 0
 }
 
-// ThrottleCounts counts the Throttle frames delivered to Origin (only it
-// receives them) over the whole run: engages or renewals, and releases.
-// ok is false when the result has no wire record. A result of a build
-// before wire_counts is counted from its control frames, which may stop
-// short (ControlNote says whether they did).
+// ThrottleCounts counts the Throttle frames delivered to Origin over the
+// whole run: engages or renewals, and releases. ok is false when the
+// result has no wire record. A result of a build before wire_counts is
+// counted from its control frames, which may stop short of the run's end
+// (ControlNote says when they may have).
 func ThrottleCounts(r *results.Run) (on, off int, ok bool) {
 	if c := r.WireCounts; c != nil {
 		return c.ThrottleOn, c.ThrottleOff, true
 	}
 	for _, f := range r.Control {
-		if f.Dir == "recv" && f.Type == "Throttle" {
+		if f.Dir == "recv" && f.Type == "Throttle" && f.To == 0 {
 			if yes, _ := throttleFrame(f.Text); yes {
 				on++
 			} else if strings.HasPrefix(f.Text, "Throttle{off") {
@@ -74,19 +74,37 @@ func SnapshotCount(r *results.Run) (n int, ok bool) {
 }
 
 // ControlNote says, when the result's control frames stop short of the
-// run's end, where they stop ("" when they do not, or cannot tell).
+// run's end, or may, where ("" when they do not).
 func ControlNote(r *results.Run) string {
-	c := r.WireCounts
-	if c == nil || c.ControlNotKept == 0 {
+	end, ok := controlEnd(r)
+	switch c := r.WireCounts; {
+	case !ok:
 		return ""
+	case c != nil:
+		return fmt.Sprintf("the wire record keeps the first %d control frames, to %s; %d more were delivered and not kept (the counts of Throttle and ShapeSnapshot frames include them)",
+			c.ControlKept, secs(end), c.ControlNotKept)
+	default:
+		return fmt.Sprintf("the wire record holds %d control frames, to %s, the most it keeps, and this result's simrun did not count any after: counts and marks from it may stop there",
+			len(r.Control), secs(end))
 	}
-	return fmt.Sprintf("the wire record keeps the first %d control frames, to %s; the %d delivered after are counted, not kept",
-		c.ControlKept, secs(c.ControlFullS), c.ControlNotKept)
+}
+
+// controlEnd is where the result's control frames stop short of the run's
+// end; ok is false when they do not. A file from before wire_counts whose
+// record is full may stop at its last frame: nothing says it does not.
+func controlEnd(r *results.Run) (at float64, ok bool) {
+	if c := r.WireCounts; c != nil {
+		return c.ControlFullS, c.ControlNotKept > 0
+	}
+	if n := len(r.Control); n >= results.MaxControlFrames {
+		return r.Control[n-1].AtS, true
+	}
+	return 0, false
 }
 
 // truncated reports whether the result's control frames stop short of the
-// run's end.
-func truncated(r *results.Run) bool { return r.WireCounts != nil && r.WireCounts.ControlNotKept > 0 }
+// run's end, or may.
+func truncated(r *results.Run) bool { _, ok := controlEnd(r); return ok }
 
 // wireThrottles are the throttle episodes per Lite node, from the Throttle
 // frames delivered to Origin (nil when the result has no wire record).

@@ -194,6 +194,10 @@ type Frame struct {
 	Text    string  `json:"text"`
 }
 
+// MaxControlFrames is the most control frames a run's Control record
+// keeps (simrun's witness keeps the first ones).
+const MaxControlFrames = 4096
+
 // WireCounts counts the control frames delivered in a run, including
 // those its Control record had no room for.
 type WireCounts struct {

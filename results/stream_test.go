@@ -73,7 +73,8 @@ func TestRunValidate(t *testing.T) {
 		return Run{EndS: 10, HealS: 5, ConvergeAfter: &conv, Queue: &Queue{Capacity: 1024, High: 768, Low: 256},
 			Faults:     []faults.Event{{At: sim.Second, For: sim.Second, Node: 1}},
 			Series:     []Series{{Name: "lag", Node: 1, EveryS: 0.1, Points: [][2]float64{{0, 1}, {0.1, 2}}}},
-			WireCounts: &WireCounts{ThrottleOn: 3, ThrottleOff: 1, ControlKept: 4096, ControlNotKept: 9, ControlFullS: 0.5}}
+			Control:    []Frame{{AtS: 0.1, Dir: "recv", Type: "Throttle", Text: "Throttle{on, queue 9, rate 5}"}},
+			WireCounts: &WireCounts{ThrottleOn: 3, ThrottleOff: 1, ControlKept: 1, ControlNotKept: 9, ControlFullS: 0.5}}
 	}
 	r := good()
 	if err := r.Validate(); err != nil {
@@ -98,6 +99,9 @@ func TestRunValidate(t *testing.T) {
 		{"ratio", func(r *Run) { r.Metrics.ResyncRatio = math.NaN() }, "metrics.resync_ratio"},
 		{"wire count", func(r *Run) { r.WireCounts.ControlNotKept = -1 }, "wire_counts"},
 		{"record full", func(r *Run) { r.WireCounts.ControlFullS = math.Inf(1) }, "wire_counts.control_full_s"},
+		{"record full after the end", func(r *Run) { r.WireCounts.ControlFullS = 11 }, "wire_counts.control_full_s"},
+		{"frames not kept before the record is full", func(r *Run) { r.WireCounts.ControlKept = 2 }, "wire_counts"},
+		{"more frames kept than the record holds", func(r *Run) { r.WireCounts.ControlKept, r.WireCounts.ControlNotKept = 0, 0 }, "wire_counts"},
 	} {
 		r := good()
 		tc.edit(&r)

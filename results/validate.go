@@ -58,8 +58,12 @@ func (r *Run) Validate() error {
 		if c.ThrottleOn < 0 || c.ThrottleOff < 0 || c.Snapshots < 0 || c.ControlKept < 0 || c.ControlNotKept < 0 {
 			return fmt.Errorf("wire_counts: %+v: want counts of 0 or more", *c)
 		}
-		if err := secs("wire_counts.control_full_s", c.ControlFullS, 0, MaxEndS); err != nil {
+		if err := secs("wire_counts.control_full_s", c.ControlFullS, 0, r.EndS); err != nil {
 			return err
+		}
+		if c.ControlKept > MaxControlFrames || len(r.Control) > c.ControlKept || c.ControlNotKept > 0 && len(r.Control) != c.ControlKept {
+			return fmt.Errorf("wire_counts: %d control frames kept of at most %d (control_kept_max), %d not kept: want the record full before any is not kept, and at most %d",
+				len(r.Control), c.ControlKept, c.ControlNotKept, MaxControlFrames)
 		}
 	}
 	if len(r.Faults) > maxFaultsRun {

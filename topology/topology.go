@@ -198,7 +198,7 @@ type Unchecked struct {
 
 // starve tracks one throttled session's silences: time without a delta
 // while Origin had deltas waiting for it (idle time is not starvation).
-// One exists while the session is throttled.
+// It is in use (on) while the session is throttled.
 type starve struct {
 	last    sim.Time // last delta sent, or the engage
 	since   sim.Time

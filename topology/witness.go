@@ -28,7 +28,7 @@ type WireFrame struct {
 // snapshots, handshakes), which are few.
 const (
 	witnessRecent  = 256
-	witnessControl = 4096
+	witnessControl = results.MaxControlFrames
 	// witnessRawMax is the largest frame kept as bytes until asked for;
 	// a larger one (a snapshot, or a peer's garbage) is told at once, so
 	// that the slots hold at most 256 × 4 KiB.
@@ -61,9 +61,10 @@ type Witness struct {
 // ControlCounts counts the control frames delivered in a run, kept in the
 // witness's record or not: the record keeps the first witnessControl.
 type ControlCounts struct {
-	ThrottleOn  int // Throttle{on} frames delivered (to Origin): engages and renewals
-	ThrottleOff int // Throttle{off} frames delivered (an undecodable Throttle is neither)
+	ThrottleOn  int // Throttle{on} frames delivered to Origin: engages and renewals
+	ThrottleOff int // Throttle{off} frames delivered to Origin (an undecodable Throttle is neither)
 	Snapshots   int // ShapeSnapshot frames delivered (to Lites)
+	Cap         int // the most control frames the record keeps
 	NotKept     int // control frames delivered after the record was full
 	FullAt      sim.Time
 }
@@ -76,7 +77,11 @@ func NewWitness() *Witness {
 }
 
 // Counts are the control frames delivered so far, kept or not.
-func (w *Witness) Counts() ControlCounts { return w.counts }
+func (w *Witness) Counts() ControlCounts {
+	c := w.counts
+	c.Cap = w.controlCap
+	return c
+}
 
 // isControl reports whether frames of type t are kept for the whole run.
 func isControl(t wire.MsgType) bool {
@@ -103,7 +108,7 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 		f.Text, f.CRC = text(t, frame, m, err), wire.Checksum(frame) // told once, now
 		w.raw[i], w.told[i] = w.raw[i][:0], true
 		if delivered {
-			w.count(now, t, m, err, control)
+			w.count(now, t, to, m, err, control)
 		}
 	case delivered: // a control frame past the record's end: counted only
 		var m wire.Message
@@ -111,7 +116,7 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 		if t == wire.TypeThrottle {
 			m, err = w.dec.Decode(frame)
 		}
-		w.count(now, t, m, err, false)
+		w.count(now, t, to, m, err, false)
 		w.raw[i], w.told[i] = append(w.raw[i][:0], frame...), false
 	default:
 		w.raw[i], w.told[i] = append(w.raw[i][:0], frame...), false
@@ -121,9 +126,9 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 	}
 }
 
-// count adds a delivered control frame (m decoded from it, for a Throttle)
-// to the counts.
-func (w *Witness) count(now sim.Time, t wire.MsgType, m wire.Message, err error, kept bool) {
+// count adds a control frame delivered to node to (m decoded from it,
+// for a Throttle) to the counts.
+func (w *Witness) count(now sim.Time, t wire.MsgType, to sim.NodeID, m wire.Message, err error, kept bool) {
 	c := &w.counts
 	if !kept {
 		if c.NotKept == 0 {
@@ -135,7 +140,7 @@ func (w *Witness) count(now sim.Time, t wire.MsgType, m wire.Message, err error,
 	case wire.TypeShapeSnapshot:
 		c.Snapshots++
 	case wire.TypeThrottle:
-		if th, ok := m.(*wire.Throttle); ok && err == nil {
+		if th, ok := m.(*wire.Throttle); ok && err == nil && to == OriginID {
 			if th.Throttle {
 				c.ThrottleOn++
 			} else {
@@ -246,17 +251,17 @@ func FrameText(m wire.Message) string {
 	return m.Type().String()
 }
 
-// ResultFrames is fs in a result file's form.
-// ResultCounts converts a witness's control counts for a result file.
+// ResultCounts is c in a result file's form.
 func ResultCounts(c ControlCounts) *results.WireCounts {
 	out := &results.WireCounts{ThrottleOn: c.ThrottleOn, ThrottleOff: c.ThrottleOff, Snapshots: c.Snapshots,
-		ControlNotKept: c.NotKept, ControlKept: witnessControl}
+		ControlNotKept: c.NotKept, ControlKept: c.Cap}
 	if c.NotKept > 0 {
 		out.ControlFullS = c.FullAt.Seconds()
 	}
 	return out
 }
 
+// ResultFrames is fs in a result file's form.
 func ResultFrames(fs []WireFrame) []results.Frame {
 	var out []results.Frame
 	for _, f := range fs {

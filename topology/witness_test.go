@@ -119,20 +119,20 @@ func TestWitnessCountsPastTheRecord(t *testing.T) {
 		switch {
 		case f.Type == wire.TypeShapeSnapshot:
 			snaps++
-		case strings.HasPrefix(f.Text, "Throttle{on"):
+		case f.To == OriginID && strings.HasPrefix(f.Text, "Throttle{on"):
 			on++
-		case strings.HasPrefix(f.Text, "Throttle{off"):
+		case f.To == OriginID && strings.HasPrefix(f.Text, "Throttle{off"):
 			off++
 		}
 	}
 	if on == 0 || off == 0 || snaps == 0 || len(full.Control) <= 8 {
 		t.Fatalf("the run must throttle and snapshot past the cap: %d on, %d off, %d snapshots in %d control frames", on, off, snaps, len(full.Control))
 	}
-	want := ControlCounts{ThrottleOn: on, ThrottleOff: off, Snapshots: snaps}
+	want := ControlCounts{ThrottleOn: on, ThrottleOff: off, Snapshots: snaps, Cap: 1 << 20}
 	if got := *full.ControlCounts; got != want {
 		t.Errorf("uncapped counts %+v, want %+v (counted from its record)", got, want)
 	}
-	want.NotKept, want.FullAt = len(full.Control)-8, full.Control[8].At
+	want.Cap, want.NotKept, want.FullAt = 8, len(full.Control)-8, full.Control[8].At
 	if got := *short.ControlCounts; got != want {
 		t.Errorf("counts with the record capped at 8: %+v, want %+v", got, want)
 	}

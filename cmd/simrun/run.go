@@ -211,11 +211,11 @@ func printResult(w io.Writer, t target, seed uint64, r topology.Result, rj *RunJ
 	if on, off, ok := reports.ThrottleCounts(rj); ok {
 		// What Origin says it did, then what reached it on the wire: an
 		// Origin that ignores Throttle engages nothing, yet was asked.
-		throttle += fmt.Sprintf("\t(Origin's events)\treceived Throttle{on} %d, Throttle{off} %d (frames)", on, off)
+		throttle += fmt.Sprintf("\t(Origin's events)\treceived Throttle{on} %d (engages and renewals), Throttle{off} %d (frames)", on, off)
 	}
 	fmt.Fprintln(tw, throttle)
 	if note := reports.ControlNote(rj); note != "" {
-		fmt.Fprintf(tw, "wire	%s\n", note)
+		fmt.Fprintf(tw, "wire\t%s\n", note)
 	}
 	fmt.Fprintf(tw, "activity\twrites %d\treconnects %d\tcrashes %d\tevents %d\n", k.Writes, k.Reconnects, k.Crashes, k.Events)
 	fmt.Fprintf(tw, "faults\t%s\n", faultSummary(r.Schedule))
