@@ -5,7 +5,8 @@
 # what a whole iteration does, better. Columns b/first are b's change.
 # The columns are the builds named in -v order="a b ...", in that order
 # (the first is the baseline), then any other build in order of first
-# appearance.
+# appearance. With -v spread=1 each metric has a second row: the lowest
+# and highest value of each build.
 BEGIN { nb = split(order, builds, " "); for (b = 1; b <= nb; b++) seen[builds[b]] = 1 }
 {
 	if (!($1 in seen)) { seen[$1] = 1; builds[++nb] = $1 }
@@ -18,7 +19,14 @@ function median(b, u,    k, m, j, t, a) {
 	for (k = 2; k <= m; k++) { t = a[k]; for (j = k - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
 	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 }
-function cell(x) { return x == "-" ? sprintf("%14s", "-") : x >= 1e4 ? sprintf("%14.0f", x) : sprintf("%14.4g", x) }
+function fmt(x) { return x >= 1e4 ? sprintf("%.0f", x) : sprintf("%.4g", x) }
+function cell(x) { return sprintf("%14s", x == "-" ? "-" : fmt(x)) }
+function span(b, u,    k, lo, hi) {
+	if (n[b, u] == 0) return "-"
+	lo = hi = v[b, u, 1]
+	for (k = 2; k <= n[b, u]; k++) { if (v[b, u, k] < lo) lo = v[b, u, k]; if (v[b, u, k] > hi) hi = v[b, u, k] }
+	return fmt(lo) "-" fmt(hi)
+}
 END {
 	printf "%-14s", "metric"
 	for (b = 1; b <= nb; b++) printf " %14s", builds[b]
@@ -34,5 +42,10 @@ END {
 			else printf " %+12.1f%%", 100 * (m[b] - m[1]) / m[1]
 		}
 		print ""
+		if (spread) {
+			printf "%-14s", "  range"
+			for (b = 1; b <= nb; b++) printf " %14s", span(builds[b], u)
+			print ""
+		}
 	}
 }

@@ -30,7 +30,7 @@ func TestSpecDrawsShareTheSpecStream(t *testing.T) {
 		for j := 0; j < 100; j++ {
 			var got float64
 			if j%2 == 0 {
-				got = unitFloat(in.srcs[i])
+				got = unitFloat(in.frameSpecs[i].hot.src) // both specs are frame faults: frameSpecs[i] is spec i's
 			} else {
 				got = in.rngs[i].Float64()
 			}

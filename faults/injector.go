@@ -109,7 +109,6 @@ type Injector struct {
 	roles  Roles
 	seed   uint64
 	rngs   []*rand.Rand // one stream per spec
-	srcs   []*rand.PCG  // the generator of each of rngs, for the per-frame draw
 	w      Host
 	events []Event
 	cuts   []cut
@@ -167,9 +166,11 @@ type linkState struct {
 }
 
 // linkSpec is what the per-frame loop reads of a frame spec, in one
-// place: its window, its type, its probability and its stream. Reading
-// them from the plan's Spec, the rngs and the srcs was four slices and a
-// bounds check each, per spec per frame.
+// place, copied into each link it can hit: its window, its type, its
+// probability and its stream's generator (the one under rngs[i]: the
+// per-frame draw takes it without the Rand around it). Reading them from
+// the plan's Spec and per-spec slices was four slices and a bounds check
+// each, per spec per frame.
 type linkSpec struct {
 	start, end sim.Time
 	src        *rand.PCG
@@ -222,21 +223,19 @@ func (l *linkState) count(now sim.Time, t wire.MsgType) int {
 }
 
 // frameSpec is a frame fault of the plan with what decides whether it can
-// hit a frame worked out once: its window, the one type it hits (0: any)
-// and its target.
+// hit a frame worked out once: what the per-frame loop reads (its window,
+// the one type it hits, 0: any), and which links it can hit.
 type frameSpec struct {
-	i          int
-	start, end sim.Time
-	typ        wire.MsgType
-	never      bool // its type filter and the one type its kind acts on differ
-	target     Target
+	hot    linkSpec
+	never  bool // its type filter and the one type its kind acts on differ
+	target Target
 }
 
-func newFrameSpec(i int, s Spec, heal sim.Time) frameSpec {
-	fs := frameSpec{i: i, start: s.Start, end: s.end(heal), typ: s.Type, target: s.Target}
+func newFrameSpec(i int, s Spec, heal sim.Time, src *rand.PCG) frameSpec {
+	fs := frameSpec{hot: linkSpec{start: s.Start, end: s.end(heal), src: src, prob: s.Probability, i: int32(i), typ: s.Type}, target: s.Target}
 	if t := actsOn(s.Kind); t != 0 {
-		fs.never = fs.typ != 0 && fs.typ != t
-		fs.typ = t
+		fs.never = fs.hot.typ != 0 && fs.hot.typ != t
+		fs.hot.typ = t
 	}
 	return fs
 }
@@ -321,9 +320,9 @@ func New(plan Plan, seed uint64, r Roles) *Injector {
 	in := &Injector{plan: plan, roles: r, seed: seed, slow: map[sim.NodeID]*slowState{}, links: map[[2]sim.NodeID]*linkState{}}
 	for i, s := range plan.Specs {
 		src := sim.Source(seed, fmt.Sprintf("faults/%d/%s", i, s.Kind)) // = sim.Stream's
-		in.srcs, in.rngs = append(in.srcs, src), append(in.rngs, rand.New(src))
+		in.rngs = append(in.rngs, rand.New(src))
 		if s.Kind.IsFrame() {
-			in.frameSpecs = append(in.frameSpecs, newFrameSpec(i, s, plan.Heal))
+			in.frameSpecs = append(in.frameSpecs, newFrameSpec(i, s, plan.Heal, src))
 		}
 		in.keepHistory = in.keepHistory || s.Kind == ReplayOld
 	}
@@ -547,8 +546,7 @@ func (in *Injector) intercept(now sim.Time, p *sim.Packet, l *linkState, out []s
 		// A link's ends, and so which targets it matches, never change.
 		for f := range in.frameSpecs {
 			if fs := &in.frameSpecs[f]; !fs.never && fs.target.matchesFrame(in.roles, p.From, p.To) {
-				l.specs = append(l.specs, linkSpec{start: fs.start, end: fs.end, src: in.srcs[fs.i],
-					prob: in.plan.Specs[fs.i].Probability, i: int32(fs.i), typ: fs.typ})
+				l.specs = append(l.specs, fs.hot)
 			}
 		}
 		l.specsFound = true

@@ -73,7 +73,8 @@ func (p *Proxy) finish() (results.Run, []faults.Event) {
 		recent = p.frozen
 	}
 	r.Wire, r.Control = topology.ResultFrames(recent), topology.ResultFrames(control)
-	r.WireCounts = topology.ResultCounts(p.witness.Counts())
+	counts := p.witness.Counts()
+	r.WireCounts = &counts
 	if th := p.cfg.Checks.Throttle; th != nil {
 		r.Throttle = &results.Throttle{DefaultRate: th.DefaultRate, Burst: th.Burst, LeaseS: th.Lease.Seconds(), Slack: p.chk.Slack()}
 	}

@@ -48,9 +48,7 @@ func Result(t Target, seed uint64, r topology.Result, full bool) results.Run {
 			out.Throttle = &results.Throttle{DefaultRate: th.DefaultRate, Burst: th.Burst, LeaseS: th.Lease.Seconds()}
 		}
 		out.Wire, out.Control = topology.ResultFrames(r.Wire), topology.ResultFrames(r.Control)
-		if r.ControlCounts != nil {
-			out.WireCounts = topology.ResultCounts(*r.ControlCounts)
-		}
+		out.WireCounts = r.WireCounts
 		for _, s := range r.Series {
 			js := results.Series{Name: s.Name, Node: int(s.Node), EveryS: s.Every.Seconds()}
 			for _, p := range s.Points {

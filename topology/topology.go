@@ -18,6 +18,7 @@ import (
 
 	"github.com/syncsim/syncsim/check"
 	"github.com/syncsim/syncsim/faults"
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/wire"
 )
@@ -447,10 +448,10 @@ type Result struct {
 	// and delivered, oldest first, and Control every Throttle,
 	// ResyncRequest, ShapeSnapshot and handshake delivered in the run.
 	Wire, Control []WireFrame
-	// ControlCounts counts the control frames of the whole run, also those
+	// WireCounts counts the control frames of the whole run, also those
 	// delivered after Control (the first witnessControl) was full; nil
 	// without a witness.
-	ControlCounts *ControlCounts
+	WireCounts *results.WireCounts
 	// Throttle is the pacing the Origin claims (nil: none), for reports
 	// to draw the bound the checker holds it to.
 	Throttle *sim.ThrottleTerms
@@ -511,7 +512,7 @@ func (c *Cluster) Run() Result {
 	if c.witness != nil {
 		res.Wire, res.Control = c.witness.Frames()
 		counts := c.witness.Counts()
-		res.ControlCounts = &counts
+		res.WireCounts = &counts
 	}
 	res.Metrics = Metrics{ResyncBytes: c.resyncBytes, MaxStarve: c.maxStarve,
 		RepairedBytes: c.World.LostBytes(wire.TypeShapeDelta) + c.World.LostBytes(wire.TypeShapeSnapshot)}

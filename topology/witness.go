@@ -53,20 +53,10 @@ type Witness struct {
 	// controlCap bounds control (witnessControl; tests lower it). At
 	// 1,024 Lites the handshakes and initial snapshots alone are 3,072
 	// control frames, so a fan-out fills it: counts holds what the
-	// summaries count, over the whole run.
+	// summaries count, over the whole run (an undecodable Throttle is
+	// neither on nor off).
 	controlCap int
-	counts     ControlCounts
-}
-
-// ControlCounts counts the control frames delivered in a run, kept in the
-// witness's record or not: the record keeps the first witnessControl.
-type ControlCounts struct {
-	ThrottleOn  int // Throttle{on} frames delivered to Origin: engages and renewals
-	ThrottleOff int // Throttle{off} frames delivered to Origin (an undecodable Throttle is neither)
-	Snapshots   int // ShapeSnapshot frames delivered (to Lites)
-	Cap         int // the most control frames the record keeps
-	NotKept     int // control frames delivered after the record was full
-	FullAt      sim.Time
+	counts     results.WireCounts
 }
 
 // NewWitness returns an empty witness.
@@ -77,9 +67,9 @@ func NewWitness() *Witness {
 }
 
 // Counts are the control frames delivered so far, kept or not.
-func (w *Witness) Counts() ControlCounts {
+func (w *Witness) Counts() results.WireCounts {
 	c := w.counts
-	c.Cap = w.controlCap
+	c.ControlKept = w.controlCap
 	return c
 }
 
@@ -102,27 +92,23 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 	f.At, f.Sent, f.From, f.To, f.Conn, f.Type, f.Len, f.Altered = now, sent, from, to, conn, t, len(frame), altered
 	delivered := isControl(t) && !sent
 	control := delivered && len(w.control) < w.controlCap
-	switch {
-	case control || len(frame) > witnessRawMax:
-		m, err := w.dec.Decode(frame)
-		f.Text, f.CRC = text(t, frame, m, err), wire.Checksum(frame) // told once, now
+	tell := control || len(frame) > witnessRawMax // told once, now
+	var m wire.Message
+	var err error
+	if tell || delivered && t == wire.TypeThrottle { // a Throttle is counted by what it says
+		m, err = w.dec.Decode(frame)
+	}
+	if tell {
+		f.Text, f.CRC = text(t, frame, m, err), wire.Checksum(frame)
 		w.raw[i], w.told[i] = w.raw[i][:0], true
-		if delivered {
-			w.count(now, t, to, m, err, control)
-		}
-	case delivered: // a control frame past the record's end: counted only
-		var m wire.Message
-		var err error
-		if t == wire.TypeThrottle {
-			m, err = w.dec.Decode(frame)
-		}
-		w.count(now, t, to, m, err, false)
-		w.raw[i], w.told[i] = append(w.raw[i][:0], frame...), false
-	default:
+	} else {
 		w.raw[i], w.told[i] = append(w.raw[i][:0], frame...), false
 	}
 	if control {
 		w.control = append(w.control, *f)
+	}
+	if delivered {
+		w.count(now, t, to, m, err, control)
 	}
 }
 
@@ -131,10 +117,10 @@ func (w *Witness) add(now sim.Time, sent bool, from, to sim.NodeID, conn sim.Con
 func (w *Witness) count(now sim.Time, t wire.MsgType, to sim.NodeID, m wire.Message, err error, kept bool) {
 	c := &w.counts
 	if !kept {
-		if c.NotKept == 0 {
-			c.FullAt = now
+		if c.ControlNotKept == 0 {
+			c.ControlFullS = now.Seconds()
 		}
-		c.NotKept++
+		c.ControlNotKept++
 	}
 	switch t {
 	case wire.TypeShapeSnapshot:
@@ -249,16 +235,6 @@ func FrameText(m wire.Message) string {
 		return "Ping"
 	}
 	return m.Type().String()
-}
-
-// ResultCounts is c in a result file's form.
-func ResultCounts(c ControlCounts) *results.WireCounts {
-	out := &results.WireCounts{ThrottleOn: c.ThrottleOn, ThrottleOff: c.ThrottleOff, Snapshots: c.Snapshots,
-		ControlNotKept: c.NotKept, ControlKept: c.Cap}
-	if c.NotKept > 0 {
-		out.ControlFullS = c.FullAt.Seconds()
-	}
-	return out
 }
 
 // ResultFrames is fs in a result file's form.

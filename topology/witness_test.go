@@ -3,11 +3,11 @@ package topology
 import (
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/syncsim/syncsim/nodes/lite"
 	"github.com/syncsim/syncsim/nodes/reference"
+	"github.com/syncsim/syncsim/results"
 	"github.com/syncsim/syncsim/sim"
 	"github.com/syncsim/syncsim/wire"
 )
@@ -94,46 +94,68 @@ func TestWitnessRecordsTheFrames(t *testing.T) {
 	}
 }
 
+// controlTally counts, as a Monitor and apart from the witness, the
+// control frames delivered in a run: the oracle of the witness's counts.
+type controlTally struct {
+	counts results.WireCounts
+	at     []sim.Time // when each control frame was delivered
+}
+
+func (k *controlTally) Step(now sim.Time, node sim.NodeID, in *sim.Input, _ bool) {
+	if in.Kind != sim.InFrame || len(in.Frame) == 0 {
+		return
+	}
+	switch wire.MsgType(in.Frame[0]) {
+	case wire.TypeThrottle:
+		if m, err := wire.Default.Decode(in.Frame); err == nil && node == OriginID {
+			if m.(*wire.Throttle).Throttle {
+				k.counts.ThrottleOn++
+			} else {
+				k.counts.ThrottleOff++
+			}
+		}
+	case wire.TypeShapeSnapshot:
+		k.counts.Snapshots++
+	case wire.TypeResyncRequest, wire.TypeHandshake, wire.TypeHandshakeAck:
+	default:
+		return
+	}
+	k.at = append(k.at, now)
+}
+func (*controlTally) Event(sim.Time, sim.NodeID, sim.Event) {}
+func (*controlTally) Sent(sim.Time, *sim.Packet)            {}
+func (*controlTally) AfterStep(sim.Time, sim.NodeID)        {}
+
 // A run's control counts are of the whole run, however few control frames
 // the record keeps: at 1,024 Lites the handshakes alone fill it, and the
 // summaries counted "received Throttle{on} 0" from what was left. The
-// record with a small cap is the first frames of the record without.
+// counts are a separate monitor's, with the record capped at 8 frames and
+// uncapped, and the capped record is the first frames of the other.
 func TestWitnessCountsPastTheRecord(t *testing.T) {
 	p := withRef(Defaults(), reference.Config{Lite: lite.Config{DrainRate: 100}})
 	p.Seed, p.Lites, p.LiteRate, p.OriginRate = 3, 4, 0, 400
 	p.WriteFor, p.Budget, p.Witness = 3*sim.Second, 60*sim.Second, true
-	run := func(capFrames int) Result {
-		c, err := New(p)
+	run := func(capFrames int) (Result, *controlTally) {
+		tally := &controlTally{}
+		c, err := newWithMonitor(p, tally)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.witness.controlCap = capFrames
-		return c.Run()
+		return c.Run(), tally
 	}
-	full, short := run(1<<20), run(8)
-	if full.ControlCounts.NotKept != 0 {
-		t.Fatalf("the uncapped record dropped %d frames", full.ControlCounts.NotKept)
+	full, tally := run(1 << 20)
+	short, _ := run(8)
+	want := tally.counts
+	if want.ThrottleOn == 0 || want.ThrottleOff == 0 || want.Snapshots == 0 || len(tally.at) <= 8 {
+		t.Fatalf("the run must throttle and snapshot past the cap: %+v in %d control frames", want, len(tally.at))
 	}
-	on, off, snaps := 0, 0, 0
-	for _, f := range full.Control {
-		switch {
-		case f.Type == wire.TypeShapeSnapshot:
-			snaps++
-		case f.To == OriginID && strings.HasPrefix(f.Text, "Throttle{on"):
-			on++
-		case f.To == OriginID && strings.HasPrefix(f.Text, "Throttle{off"):
-			off++
-		}
+	want.ControlKept = 1 << 20
+	if got := *full.WireCounts; got != want || len(full.Control) != len(tally.at) {
+		t.Errorf("uncapped: counts %+v and %d frames kept, want %+v and %d", got, len(full.Control), want, len(tally.at))
 	}
-	if on == 0 || off == 0 || snaps == 0 || len(full.Control) <= 8 {
-		t.Fatalf("the run must throttle and snapshot past the cap: %d on, %d off, %d snapshots in %d control frames", on, off, snaps, len(full.Control))
-	}
-	want := ControlCounts{ThrottleOn: on, ThrottleOff: off, Snapshots: snaps, Cap: 1 << 20}
-	if got := *full.ControlCounts; got != want {
-		t.Errorf("uncapped counts %+v, want %+v (counted from its record)", got, want)
-	}
-	want.Cap, want.NotKept, want.FullAt = 8, len(full.Control)-8, full.Control[8].At
-	if got := *short.ControlCounts; got != want {
+	want.ControlKept, want.ControlNotKept, want.ControlFullS = 8, len(tally.at)-8, tally.at[8].Seconds()
+	if got := *short.WireCounts; got != want {
 		t.Errorf("counts with the record capped at 8: %+v, want %+v", got, want)
 	}
 	if !reflect.DeepEqual(short.Control, full.Control[:8]) {
